@@ -1,0 +1,148 @@
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::call::{Call, CallOutcome, CallStatus};
+use crate::error::{Error, Result};
+use crate::id::{CallId, ScorecardId, TeamId, UserId};
+use crate::rubric::RubricKey;
+use crate::scope::Scope;
+use crate::scorecard::{ReviewState, Scorecard};
+use crate::transcript::Transcript;
+
+/// Filters for [`CallStore::list_calls`]. Every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallFilter {
+    /// Only this rep's calls.
+    pub rep_id: Option<UserId>,
+    /// Only this team's calls.
+    pub team_id: Option<TeamId>,
+    /// Calls started at or after.
+    pub started_from: Option<DateTime<Utc>>,
+    /// Calls started before.
+    pub started_before: Option<DateTime<Utc>>,
+    /// Only calls in this state (by [`CallStatus::name`]).
+    pub status: Option<String>,
+    /// Only calls with this outcome.
+    pub outcome: Option<CallOutcome>,
+    /// Latest score at least.
+    pub min_score: Option<f64>,
+    /// Latest score at most.
+    pub max_score: Option<f64>,
+    /// Only calls scored against this rubric.
+    pub rubric: Option<RubricKey>,
+}
+
+/// An opaque keyset-pagination cursor. Stable under concurrent inserts:
+/// pages are ordered by `(started_at DESC, id DESC)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub String);
+
+/// Which page to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    /// At most this many items (1–1000).
+    pub limit: u32,
+    /// Continue after this cursor.
+    pub after: Option<Cursor>,
+}
+
+impl PageRequest {
+    /// The first page of `limit` items.
+    pub fn first(limit: u32) -> Self {
+        Self { limit, after: None }
+    }
+
+    /// Checks the limit.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=1000).contains(&self.limit) {
+            return Err(Error::invalid("limit", "must be between 1 and 1000"));
+        }
+        Ok(())
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The cursor for the next page, `None` on the last page.
+    pub next: Option<Cursor>,
+}
+
+/// A recorded review event (the scorecard's review history).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewRecord {
+    /// The scorecard.
+    pub scorecard_id: ScorecardId,
+    /// The state it moved to.
+    pub state: ReviewState,
+}
+
+/// Calls, their transcripts and scorecards, per workspace.
+///
+/// Contract, for every backend:
+/// - every method takes the acting [`Scope`] and applies
+///   [`access::permits`](crate::access::permits): an invisible resource is
+///   reported as [`Error::NotFound`], exactly like a missing one; a visible
+///   one the action is not allowed on gives [`Error::Forbidden`];
+/// - inserting an existing id gives [`Error::AlreadyExists`];
+/// - deleting something missing succeeds (idempotent);
+/// - timestamps come back in UTC, text byte-for-byte (any Unicode);
+/// - listing is keyset-paginated and stable under concurrent inserts.
+#[async_trait]
+pub trait CallStore: Debug + Send + Sync {
+    /// Stores a new call (action `upload_call` for its rep and team).
+    async fn insert_call(&self, scope: &Scope, call: &Call) -> Result<()>;
+
+    /// Reads a call.
+    async fn get_call(&self, scope: &Scope, id: CallId) -> Result<Call>;
+
+    /// Moves a call's status along its lifecycle
+    /// ([`CallStatus::can_become`]), atomically; returns the updated call.
+    async fn transition_call(&self, scope: &Scope, id: CallId, next: CallStatus) -> Result<Call>;
+
+    /// Lists visible calls, newest first.
+    async fn list_calls(
+        &self,
+        scope: &Scope,
+        filter: &CallFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Call>>;
+
+    /// Deletes a call with its transcript and scorecards (idempotent).
+    async fn delete_call(&self, scope: &Scope, id: CallId) -> Result<()>;
+
+    /// Stores (or replaces) a call's transcript.
+    async fn put_transcript(
+        &self,
+        scope: &Scope,
+        call: CallId,
+        transcript: &Transcript,
+    ) -> Result<()>;
+
+    /// Reads a call's transcript.
+    async fn get_transcript(&self, scope: &Scope, call: CallId) -> Result<Transcript>;
+
+    /// Stores a new scorecard for its call.
+    async fn insert_scorecard(&self, scope: &Scope, scorecard: &Scorecard) -> Result<()>;
+
+    /// Reads a scorecard.
+    async fn get_scorecard(&self, scope: &Scope, id: ScorecardId) -> Result<Scorecard>;
+
+    /// A call's scorecards, oldest first.
+    async fn list_scorecards(&self, scope: &Scope, call: CallId) -> Result<Vec<Scorecard>>;
+
+    /// Stores a reviewed scorecard (after [`Scorecard::accept`] and friends);
+    /// requires action `review_scorecard`; the previous state must be
+    /// `suggested` in the store, otherwise [`Error::Conflict`].
+    async fn save_review(&self, scope: &Scope, scorecard: &Scorecard) -> Result<()>;
+}
+
+fn _object_safe(_: Arc<dyn CallStore>) {}

@@ -1,0 +1,26 @@
+//! The ports: object-safe traits for I/O and decisions, used as `Arc<dyn Trait>`.
+
+mod audio_store;
+mod call_store;
+mod job_queue;
+mod language_model;
+mod retention;
+mod scorer;
+mod speech_to_text;
+mod sub_processor;
+mod workspace_store;
+
+pub use audio_store::{AudioStore, ByteStream, SignedMethod, SignedUrl};
+pub use call_store::{CallFilter, CallStore, Cursor, Page, PageRequest, ReviewRecord};
+pub use job_queue::{JobKind, JobQueue, JobSpec, LeasedJob};
+pub use language_model::{
+    Completion, CompletionRequest, FinishReason, LanguageModel, Message, MessageRole,
+    ResponseSchema, TokenUsage,
+};
+pub use retention::{RetentionDecision, RetentionItem, RetentionPolicy};
+pub use scorer::{Scorer, ScoringInput};
+pub use speech_to_text::{
+    AudioInput, ProgressFn, SpeechToText, SttCapabilities, TranscribeOptions,
+};
+pub use sub_processor::SubProcessor;
+pub use workspace_store::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};

@@ -1,0 +1,145 @@
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::id::{ApiKeyId, IntegrationId, InvitationId, UserId, WorkspaceId};
+use crate::invitation::{Invitation, InvitationStatus};
+use crate::member::Member;
+use crate::member::Team;
+use crate::scope::Scope;
+use crate::workspace::{Workspace, WorkspaceSettings};
+
+/// A stored API key: never the secret, only its SHA-256 and a display prefix.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    /// Id.
+    pub id: ApiKeyId,
+    /// Workspace it authenticates for.
+    pub workspace_id: WorkspaceId,
+    /// A name for people.
+    pub name: String,
+    /// The first characters of the key, for recognising it in lists.
+    pub display_prefix: String,
+    /// SHA-256 of the full key.
+    pub secret_sha256: [u8; 32],
+    /// What it may do (`calls:write`, ...).
+    pub scopes: Vec<String>,
+    /// Who created it.
+    pub created_by: UserId,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Last successful use.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Debug for ApiKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyRecord")
+            .field("id", &self.id)
+            .field("workspace_id", &self.workspace_id)
+            .field("display_prefix", &self.display_prefix)
+            .field("scopes", &self.scopes)
+            .field("revoked", &self.revoked_at.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connected integration: its OAuth/API token sealed (encrypted), never plaintext.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationRecord {
+    /// Id.
+    pub id: IntegrationId,
+    /// Workspace.
+    pub workspace_id: WorkspaceId,
+    /// Provider (`aircall`, `hubspot`).
+    pub provider: String,
+    /// The sealed token envelope.
+    pub sealed_token: Vec<u8>,
+    /// Id of the key-encryption key that wrapped the token's data key.
+    pub key_id: String,
+    /// When connected.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Debug for IntegrationRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationRecord")
+            .field("id", &self.id)
+            .field("workspace_id", &self.workspace_id)
+            .field("provider", &self.provider)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Workspaces, teams, members, invitations, API keys and integrations.
+///
+/// Contract: as for [`CallStore`](crate::ports::CallStore): scoped, invisible
+/// = `NotFound`, duplicates = `AlreadyExists`, idempotent deletes. Workspace
+/// administration requires the matching [`Action`](crate::access::Action).
+#[async_trait]
+pub trait WorkspaceStore: Debug + Send + Sync {
+    /// Creates a workspace with its first member, who must be its owner.
+    async fn create_workspace(&self, workspace: &Workspace, owner: &Member) -> Result<()>;
+    /// Reads the scope's workspace.
+    async fn get_workspace(&self, scope: &Scope) -> Result<Workspace>;
+    /// Replaces the workspace's settings (owners and admins).
+    async fn update_settings(&self, scope: &Scope, settings: &WorkspaceSettings) -> Result<()>;
+
+    /// Creates a team.
+    async fn create_team(&self, scope: &Scope, team: &Team) -> Result<()>;
+    /// Lists the workspace's teams.
+    async fn list_teams(&self, scope: &Scope) -> Result<Vec<Team>>;
+
+    /// Adds or updates a member.
+    async fn put_member(&self, scope: &Scope, member: &Member) -> Result<()>;
+    /// Reads a member.
+    async fn get_member(&self, scope: &Scope, user: UserId) -> Result<Member>;
+    /// Lists members.
+    async fn list_members(&self, scope: &Scope) -> Result<Vec<Member>>;
+    /// Removes a member (idempotent).
+    async fn remove_member(&self, scope: &Scope, user: UserId) -> Result<()>;
+
+    /// Stores an invitation with the SHA-256 of its token.
+    async fn insert_invitation(
+        &self,
+        scope: &Scope,
+        invitation: &Invitation,
+        token_sha256: [u8; 32],
+    ) -> Result<()>;
+    /// Finds a pending invitation by the hash of its token (the invitee has no scope yet).
+    async fn find_invitation(&self, token_sha256: [u8; 32]) -> Result<Invitation>;
+    /// Moves an invitation to a new status ([`InvitationStatus::can_become`]).
+    async fn set_invitation_status(
+        &self,
+        workspace: WorkspaceId,
+        id: InvitationId,
+        status: InvitationStatus,
+    ) -> Result<()>;
+
+    /// Stores an API key record.
+    async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()>;
+    /// Finds a key by the SHA-256 of its secret (authentication: no scope yet).
+    async fn find_api_key(&self, secret_sha256: [u8; 32]) -> Result<ApiKeyRecord>;
+    /// Lists the workspace's keys.
+    async fn list_api_keys(&self, scope: &Scope) -> Result<Vec<ApiKeyRecord>>;
+    /// Revokes a key at `at` (idempotent).
+    async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId, at: DateTime<Utc>) -> Result<()>;
+    /// Records a successful use.
+    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<()>;
+
+    /// Stores or replaces an integration.
+    async fn put_integration(&self, scope: &Scope, integration: &IntegrationRecord) -> Result<()>;
+    /// Reads an integration.
+    async fn get_integration(&self, scope: &Scope, id: IntegrationId) -> Result<IntegrationRecord>;
+    /// Lists a team's or the workspace's integrations.
+    async fn list_integrations(&self, scope: &Scope) -> Result<Vec<IntegrationRecord>>;
+}
+
+fn _object_safe(_: Arc<dyn WorkspaceStore>) {}

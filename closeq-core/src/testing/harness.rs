@@ -1,0 +1,44 @@
+/// What a conformance case concluded. A contract violation panics instead,
+/// so the test runner reports it with the case's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The behaviour holds.
+    Passed,
+    /// The subject lacks a capability the case needs; the reason is printed.
+    Skipped(String),
+}
+
+impl Outcome {
+    /// Prints a skip so it shows in test output; returns whether it passed.
+    pub fn report(&self, case: &str) -> bool {
+        match self {
+            Outcome::Passed => true,
+            Outcome::Skipped(reason) => {
+                eprintln!("SKIP {case}: {reason}");
+                false
+            }
+        }
+    }
+}
+
+/// Emits one `#[tokio::test]` per case of a suite in
+/// `closeq_core::testing::<suite>`. Each test builds a fresh subject with
+/// `make` (an async expression) and a fresh fixture with `fixture`.
+///
+/// Suites wrap this in their own macro with their case list (see
+/// [`stt_conformance!`](crate::stt_conformance)); use it directly only to run
+/// a subset of cases.
+#[macro_export]
+macro_rules! conformance_tests {
+    (suite = $suite:ident, make = $make:expr, fixture = $fixture:expr, cases = [$($case:ident),+ $(,)?]) => {
+        $(
+            #[::tokio::test]
+            async fn $case() {
+                let subject = $make;
+                let fixture = $fixture;
+                let outcome = $crate::testing::$suite::$case(&*subject, &fixture).await;
+                outcome.report(concat!(stringify!($suite), "::", stringify!($case)));
+            }
+        )+
+    };
+}
