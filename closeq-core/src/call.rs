@@ -91,13 +91,13 @@ impl Call {
 
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
-        if let Some(d) = self.duration_ms {
-            if d == 0 || d > MAX_CALL_DURATION_MS {
-                return Err(Error::invalid(
-                    "duration_ms",
-                    "must be between 1 ms and 12 h",
-                ));
-            }
+        if let Some(d) = self.duration_ms
+            && (d == 0 || d > MAX_CALL_DURATION_MS)
+        {
+            return Err(Error::invalid(
+                "duration_ms",
+                "must be between 1 ms and 12 h",
+            ));
         }
         if let Some(t) = &self.call_type {
             crate::validate::slug("call_type", t)?;
@@ -255,10 +255,10 @@ impl AudioRef {
         if self.size_bytes == 0 {
             return Err(Error::invalid("size_bytes", "must be positive"));
         }
-        if let Some(h) = &self.sha256 {
-            if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::invalid("sha256", "must be 64 hex digits"));
-            }
+        if let Some(h) = &self.sha256
+            && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(Error::invalid("sha256", "must be 64 hex digits"));
         }
         Ok(())
     }
@@ -383,6 +383,7 @@ impl CallStatus {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
     use chrono::TimeZone;

@@ -394,6 +394,7 @@ impl Rubric {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 

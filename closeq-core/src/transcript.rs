@@ -80,13 +80,13 @@ impl Transcript {
                     "duplicate speaker id",
                 ));
             }
-            if let RoleDecision::Heuristic { confidence, .. } = &s.decided_by {
-                if !(0.0..=1.0).contains(confidence) {
-                    return Err(Error::invalid(
-                        format!("speakers[{i}].decided_by.confidence"),
-                        "must be between 0 and 1",
-                    ));
-                }
+            if let RoleDecision::Heuristic { confidence, .. } = &s.decided_by
+                && !(0.0..=1.0).contains(confidence)
+            {
+                return Err(Error::invalid(
+                    format!("speakers[{i}].decided_by.confidence"),
+                    "must be between 0 and 1",
+                ));
             }
         }
         let mut utterance_ids = BTreeSet::new();
@@ -136,10 +136,10 @@ impl Transcript {
                         "is after its utterance's end_ms",
                     ));
                 }
-                if let Some(c) = w.confidence {
-                    if !(0.0..=1.0).contains(&c) {
-                        return Err(Error::invalid(wf("confidence"), "must be between 0 and 1"));
-                    }
+                if let Some(c) = w.confidence
+                    && !(0.0..=1.0).contains(&c)
+                {
+                    return Err(Error::invalid(wf("confidence"), "must be between 0 and 1"));
                 }
                 prev_word = w.start_ms;
             }
@@ -344,6 +344,7 @@ impl TranscriptWarning {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 

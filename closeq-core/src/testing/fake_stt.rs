@@ -94,13 +94,13 @@ impl SpeechToText for ScriptedStt {
         if audio.data.is_empty() {
             return Err(Error::invalid("audio", "is empty"));
         }
-        if let Some(max) = self.capabilities.max_input_bytes {
-            if audio.data.len() as u64 > max {
-                return Err(Error::invalid(
-                    "audio",
-                    format!("is larger than {max} bytes"),
-                ));
-            }
+        if let Some(max) = self.capabilities.max_input_bytes
+            && audio.data.len() as u64 > max
+        {
+            return Err(Error::invalid(
+                "audio",
+                format!("is larger than {max} bytes"),
+            ));
         }
         self.scripts
             .iter()

@@ -1,0 +1,74 @@
+# Sourced by scripts/test: starts the services the test suite needs and
+# exports their URLs. Each service is skipped when its URL is already set.
+#
+#   CLOSEQ_TEST_POSTGRES_URL  superuser URL of a throwaway PostgreSQL cluster;
+#                             tests create their own owner and runtime roles.
+#
+# PostgreSQL is installed with apt-get when missing (root only), and always
+# runs as a non-root user on a temporary directory that is removed on exit.
+# Under CI=true a service that cannot be started fails the run.
+
+closeq_ci() { [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; }
+
+closeq_fail_or_warn() {
+  if closeq_ci; then
+    echo "error: $1 (required under CI=true)" >&2
+    exit 1
+  fi
+  echo "warning: $1; tests that need it will be skipped" >&2
+}
+
+closeq_pg_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+closeq_start_postgres() {
+  [ -n "${CLOSEQ_TEST_POSTGRES_URL:-}" ] && return 0
+  local bin
+  bin=$(closeq_pg_bin)
+  if [ -z "$bin" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing PostgreSQL with apt-get ..." >&2
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 || true
+    bin=$(closeq_pg_bin)
+  fi
+  if [ -z "$bin" ]; then
+    closeq_fail_or_warn "PostgreSQL is not installed"
+    return 0
+  fi
+  local run=()
+  CLOSEQ_PG_DIR=$(mktemp -d /tmp/closeq-pg.XXXXXX)
+  if [ "$(id -u)" = 0 ]; then
+    id closeq-pg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin closeq-pg
+    chown closeq-pg "$CLOSEQ_PG_DIR"
+    run=(runuser -u closeq-pg --)
+  fi
+  local port=$((20000 + RANDOM % 20000))
+  if ! "${run[@]}" "$bin/initdb" -D "$CLOSEQ_PG_DIR/data" -U postgres --auth=trust -E UTF8 --no-sync >"$CLOSEQ_PG_DIR/initdb.log" 2>&1; then
+    cat "$CLOSEQ_PG_DIR/initdb.log" >&2
+    closeq_fail_or_warn "initdb failed"
+    return 0
+  fi
+  if ! "${run[@]}" "$bin/pg_ctl" -D "$CLOSEQ_PG_DIR/data" -l "$CLOSEQ_PG_DIR/server.log" -w -t 60 \
+      -o "-p $port -k $CLOSEQ_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null; then
+    cat "$CLOSEQ_PG_DIR/server.log" >&2
+    closeq_fail_or_warn "PostgreSQL did not start"
+    return 0
+  fi
+  CLOSEQ_PG_STOP=("${run[@]}" "$bin/pg_ctl" -D "$CLOSEQ_PG_DIR/data" -m immediate stop)
+  export CLOSEQ_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port" >&2
+}
+
+closeq_stop_services() {
+  if [ -n "${CLOSEQ_PG_DIR:-}" ]; then
+    "${CLOSEQ_PG_STOP[@]}" >/dev/null 2>&1 || true
+    rm -rf "$CLOSEQ_PG_DIR"
+  fi
+}
+
+closeq_start_services() {
+  trap closeq_stop_services EXIT
+  closeq_start_postgres
+}
