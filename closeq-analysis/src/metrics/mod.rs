@@ -1,0 +1,11 @@
+//! Deterministic conversation metrics: see [`compute`] for every formula.
+
+mod benchmarks;
+mod compute;
+mod config;
+mod intervals;
+mod lexicon;
+
+pub use benchmarks::{Benchmark, BenchmarkPack};
+pub use compute::compute;
+pub use config::MetricsConfig;
