@@ -1,4 +1,5 @@
 //! Every transcript format, and every normalization trap, with a test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use closeq_analysis::transcript::{Format, ImportError, ImportOptions, Location, detect, import};
 use closeq_core::{RoleDecision, SpeakerRole, Transcript};

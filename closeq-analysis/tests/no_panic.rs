@@ -1,5 +1,6 @@
 //! No parser panics on any input: random bytes, and every truncation of
 //! every fixture, go through every format.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use closeq_analysis::transcript::{Format, ImportOptions, detect, import};
 use proptest::prelude::*;

@@ -1,6 +1,8 @@
 //! `closeq`: the command-line front end of CloseQ.
 #![forbid(unsafe_code)]
 
+mod commands;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -18,12 +20,16 @@ enum Command {
     /// Analyse the bundled sample calls end to end on the embedded defaults
     /// and print their scorecards.
     Demo,
+    /// Work with transcripts.
+    #[command(subcommand)]
+    Transcript(commands::transcript::TranscriptCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo => demo(),
+        Command::Demo => commands::demo::run(),
+        Command::Transcript(cmd) => commands::transcript::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -32,12 +38,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn demo() -> anyhow::Result<()> {
-    println!("closeq demo: the end-to-end pipeline is being built.");
-    println!("It will: decode the bundled sample calls, transcribe them with local Whisper,");
-    println!("compute conversation metrics, score them with the heuristic scorer,");
-    println!("store them in a local SQLite database and print their scorecards.");
-    Ok(())
 }

@@ -1,4 +1,5 @@
 //! The scripted language model and the manual clock.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use closeq_core::ports::{
     Completion, CompletionRequest, FinishReason, LanguageModel, Message, MessageRole, TokenUsage,

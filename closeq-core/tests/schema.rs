@@ -1,4 +1,5 @@
 //! Every boundary type has a JSON Schema, and the domain types round-trip.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use closeq_core::*;
 

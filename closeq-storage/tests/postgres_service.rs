@@ -1,6 +1,7 @@
 //! The PostgreSQL service CI provides is reachable. Under `CI=true` a missing
 //! server fails this test instead of skipping it.
 #![cfg(feature = "store-postgres")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use closeq_core::testing::required_service_url;
 use sqlx::Connection;

@@ -48,7 +48,7 @@ use closeq_core::{ConversationMetrics, MinuteBucket, Patience, PerSide, SpeakerR
 
 use super::MetricsConfig;
 use super::intervals::{add_to_minutes, intersect, merge, total, union};
-use super::lexicon::{Lexicon, normalize_word};
+use super::lexicon::{Lexicon, Packed, normalize_word};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -81,46 +81,99 @@ struct TextStats {
     questions: u32,
 }
 
-fn text_stats(text: &str, lex: &Lexicon, buf: &mut String, prev: &mut String) -> TextStats {
+fn count_word(
+    st: &mut TextStats,
+    lex: &Lexicon,
+    w: Packed,
+    prev: &mut Packed,
+    first: &mut Option<Packed>,
+) {
+    st.words += 1;
+    if first.is_none() {
+        *first = Some(w);
+    }
+    if w != 0
+        && (lex.fillers.contains(&w) || lex.filler_pairs.iter().any(|&(a, b)| b == w && *prev == a))
+    {
+        st.fillers += 1;
+    }
+    *prev = w;
+}
+
+/// Words, fillers and questions of one utterance, in one pass over its
+/// bytes for ASCII text (the common case) and per token otherwise.
+fn text_stats(text: &str, lex: &Lexicon) -> TextStats {
     let mut st = TextStats::default();
-    let punctuated = text.bytes().any(|b| matches!(b, b'.' | b'?' | b'!'));
-    if punctuated {
-        let mut in_run = false;
-        for b in text.bytes() {
-            if b == b'?' {
-                if !in_run {
-                    st.questions += 1;
+    let mut prev: Packed = 0;
+    let mut first: Option<Packed> = None;
+    let mut punctuated = false;
+    let mut q_runs = 0u32;
+    if text.is_ascii() {
+        let b = text.as_bytes();
+        let mut in_q = false;
+        let mut i = 0;
+        while i < b.len() {
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                in_q = false;
+                i += 1;
+            }
+            let tok_start = i;
+            let (mut core_start, mut core_end, mut alnum) = (usize::MAX, 0, false);
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                let c = b[i];
+                match c {
+                    b'?' => {
+                        punctuated = true;
+                        if !in_q {
+                            q_runs += 1;
+                        }
+                        in_q = true;
+                    }
+                    b'.' | b'!' => {
+                        punctuated = true;
+                        in_q = false;
+                    }
+                    _ => in_q = false,
                 }
-                in_run = true;
+                let is_alnum = c.is_ascii_alphanumeric();
+                if is_alnum || c == b'\'' {
+                    if core_start == usize::MAX {
+                        core_start = i;
+                    }
+                    core_end = i + 1;
+                    alnum |= is_alnum;
+                }
+                i += 1;
+            }
+            if i > tok_start && alnum {
+                let w = super::lexicon::pack_core(&b[core_start..core_end]);
+                count_word(&mut st, lex, w, &mut prev, &mut first);
+            }
+        }
+    } else {
+        punctuated = text.bytes().any(|b| matches!(b, b'.' | b'?' | b'!'));
+        let mut in_q = false;
+        for c in text.bytes() {
+            if c == b'?' {
+                if !in_q {
+                    q_runs += 1;
+                }
+                in_q = true;
             } else {
-                in_run = false;
+                in_q = false;
+            }
+        }
+        for token in text.split_whitespace() {
+            if let Some(w) = normalize_word(token) {
+                count_word(&mut st, lex, w, &mut prev, &mut first);
             }
         }
     }
-    prev.clear();
-    let mut first = true;
-    for token in text.split_whitespace() {
-        let Some(w) = normalize_word(token, buf) else {
-            continue;
-        };
-        st.words += 1;
-        if first {
-            first = false;
-            if !punctuated && lex.openers.contains(&w) {
-                st.questions = 1;
-            }
-        }
-        if lex.fillers.contains(&w)
-            || lex
-                .filler_pairs
-                .iter()
-                .any(|(a, b)| *b == w && prev.as_str() == *a)
-        {
-            st.fillers += 1;
-        }
-        prev.clear();
-        prev.push_str(w);
-    }
+    st.questions = if punctuated {
+        q_runs
+    } else {
+        u32::from(first.is_some_and(|w| w != 0 && lex.openers.contains(&w)))
+    };
     st
 }
 
@@ -169,9 +222,8 @@ pub fn compute(t: &Transcript, cfg: &MetricsConfig) -> ConversationMetrics {
 
     let mut sides = Vec::with_capacity(n);
     let mut stats = Vec::with_capacity(n);
-    let mut buf = String::new();
-    let mut prev = String::new();
-    let mut spans: [Vec<(u64, u64)>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut spans: [Vec<(u64, u64)>; 3] =
+        [Vec::with_capacity(n), Vec::with_capacity(n), Vec::new()];
     let mut words = [0u32; 3];
     let mut fillers = [0u32; 3];
     let mut questions = [0u32; 3];
@@ -179,23 +231,23 @@ pub fn compute(t: &Transcript, cfg: &MetricsConfig) -> ConversationMetrics {
     let mut speaking = vec![false; max_id + 1];
     for (i, u) in t.utterances.iter().enumerate() {
         let s = side_at(i);
-        let st = text_stats(&u.text, &lex, &mut buf, &mut prev);
+        let st = text_stats(&u.text, &lex);
         sides.push(s);
         stats.push(st);
         spans[s as usize].push((u.start_ms, u.end_ms));
         words[s as usize] += st.words;
         fillers[s as usize] += st.fillers;
         questions[s as usize] += st.questions;
-        let third = if duration == 0 {
-            0
-        } else {
-            ((u.start_ms.saturating_mul(3) / duration) as usize).min(2)
-        };
+        let third = u
+            .start_ms
+            .saturating_mul(3)
+            .checked_div(duration)
+            .map_or(0, |x| (x as usize).min(2));
         by_third[s as usize][third] += st.questions;
-        if st.words > 0 {
-            if let Some(x) = speaking.get_mut(u.speaker.0 as usize) {
-                *x = true;
-            }
+        if st.words > 0
+            && let Some(x) = speaking.get_mut(u.speaker.0 as usize)
+        {
+            *x = true;
         }
     }
     let merged: [Vec<(u64, u64)>; 3] = spans.map(merge);

@@ -39,11 +39,30 @@ pub(crate) fn intersect(a: &[(u64, u64)], b: &[(u64, u64)]) -> Vec<(u64, u64)> {
     out
 }
 
-/// Union of disjoint, sorted interval lists.
+/// Union of disjoint, sorted interval lists, by a linear k-way merge.
 pub(crate) fn union(lists: &[&[(u64, u64)]]) -> Vec<(u64, u64)> {
-    let mut all: Vec<(u64, u64)> = lists.iter().flat_map(|l| l.iter().copied()).collect();
-    all.sort_unstable();
-    merge(all)
+    let mut idx = vec![0usize; lists.len()];
+    let total_len = lists.iter().map(|l| l.len()).sum();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(total_len);
+    loop {
+        let mut best: Option<(usize, (u64, u64))> = None;
+        for (k, l) in lists.iter().enumerate() {
+            if let Some(&iv) = l.get(idx[k])
+                && best.is_none_or(|(_, b)| iv.0 < b.0)
+            {
+                best = Some((k, iv));
+            }
+        }
+        let Some((k, (s, e))) = best else {
+            break;
+        };
+        idx[k] += 1;
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
 }
 
 /// Adds each interval's length to per-minute buckets.

@@ -1,7 +1,38 @@
-//! Word lists for fillers and question openers, per language.
+//! Word lists for fillers and question openers, per language, and a
+//! zero-allocation word normalizer.
+//!
+//! Words are compared as [`Packed`] values: up to 16 ASCII bytes,
+//! lower-cased, in one `u128`, so a lexicon lookup is a handful of integer
+//! comparisons instead of string comparisons.
+
+/// A normalized word packed into an integer; `0` for words that cannot be
+/// packed (non-ASCII or longer than 16 bytes), which match no lexicon entry.
+pub(crate) type Packed = u128;
+
+/// Packs a lower-case ASCII word (at most 16 bytes) at compile time.
+const fn pack(s: &str) -> Packed {
+    let b = s.as_bytes();
+    let mut v: u128 = 0;
+    let mut i = 0;
+    while i < b.len() && i < 16 {
+        v |= (b[i] as u128) << (8 * i);
+        i += 1;
+    }
+    v
+}
+
+const fn pack_all<const N: usize>(words: [&str; N]) -> [Packed; N] {
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = pack(words[i]);
+        i += 1;
+    }
+    out
+}
 
 /// English single-word fillers.
-const EN_FILLERS: &[&str] = &[
+const EN_FILLERS: [Packed; 10] = pack_all([
     "um",
     "umm",
     "uh",
@@ -12,16 +43,16 @@ const EN_FILLERS: &[&str] = &[
     "hmm",
     "basically",
     "literally",
-];
+]);
 /// English two-word fillers.
-const EN_FILLER_PAIRS: &[(&str, &str)] = &[
-    ("you", "know"),
-    ("i", "mean"),
-    ("kind", "of"),
-    ("sort", "of"),
+const EN_FILLER_PAIRS: [(Packed, Packed); 4] = [
+    (pack("you"), pack("know")),
+    (pack("i"), pack("mean")),
+    (pack("kind"), pack("of")),
+    (pack("sort"), pack("of")),
 ];
 /// English words that open a question in unpunctuated text.
-const EN_OPENERS: &[&str] = &[
+const EN_OPENERS: [Packed; 38] = pack_all([
     "what",
     "why",
     "how",
@@ -59,14 +90,15 @@ const EN_OPENERS: &[&str] = &[
     "wouldn't",
     "couldn't",
     "shouldn't",
-];
+    "whats",
+]);
 
 /// The word lists for one language.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lexicon {
-    pub fillers: &'static [&'static str],
-    pub filler_pairs: &'static [(&'static str, &'static str)],
-    pub openers: &'static [&'static str],
+    pub fillers: &'static [Packed],
+    pub filler_pairs: &'static [(Packed, Packed)],
+    pub openers: &'static [Packed],
 }
 
 impl Lexicon {
@@ -74,9 +106,9 @@ impl Lexicon {
         let primary = lang.split(['-', '_']).next().unwrap_or("");
         if primary.eq_ignore_ascii_case("en") {
             Self {
-                fillers: EN_FILLERS,
-                filler_pairs: EN_FILLER_PAIRS,
-                openers: EN_OPENERS,
+                fillers: &EN_FILLERS,
+                filler_pairs: &EN_FILLER_PAIRS,
+                openers: &EN_OPENERS,
             }
         } else {
             Self {
@@ -88,17 +120,54 @@ impl Lexicon {
     }
 }
 
-/// A word with surrounding punctuation removed, ASCII-lower-cased into `buf`
-/// (no allocation once `buf` has grown). Returns `None` for tokens without
-/// a letter or digit.
-pub(crate) fn normalize_word<'b>(token: &str, buf: &'b mut String) -> Option<&'b str> {
-    let t = token.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
-    if !t.chars().any(char::is_alphanumeric) {
+/// Packs a token core that is ASCII and at most 16 bytes, lower-cased;
+/// anything else packs to 0 (a word, but no lexicon entry).
+pub(crate) fn pack_core(core: &[u8]) -> Packed {
+    if core.len() > 16 || !core.is_ascii() {
+        return 0;
+    }
+    let mut v: u128 = 0;
+    for (i, &c) in core.iter().enumerate() {
+        v |= u128::from(c.to_ascii_lowercase()) << (8 * i);
+    }
+    v
+}
+
+/// Normalizes one whitespace-separated token: surrounding punctuation
+/// (anything but letters, digits and `'`) removed, ASCII lower-cased.
+/// Returns `None` for tokens without a letter or digit, otherwise the packed
+/// word (0 when it cannot be packed).
+pub(crate) fn normalize_word(token: &str) -> Option<Packed> {
+    if token.is_ascii() {
+        let b = token.as_bytes();
+        let keep = |c: &u8| c.is_ascii_alphanumeric() || *c == b'\'';
+        let start = b.iter().position(keep)?;
+        let end = b.iter().rposition(keep)? + 1;
+        let core = &b[start..end];
+        if !core.iter().any(u8::is_ascii_alphanumeric) {
+            return None;
+        }
+        return Some(pack_core(core));
+    }
+    let core = token.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+    if !core.chars().any(char::is_alphanumeric) {
         return None;
     }
-    buf.clear();
-    for c in t.chars() {
-        buf.push(c.to_ascii_lowercase());
+    Some(pack_core(core.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalization() {
+        assert_eq!(normalize_word("Um,"), Some(pack("um")));
+        assert_eq!(normalize_word("\"Basically\"..."), Some(pack("basically")));
+        assert_eq!(normalize_word("don't?"), Some(pack("don't")));
+        assert_eq!(normalize_word("..."), None);
+        assert_eq!(normalize_word("—"), None);
+        assert_eq!(normalize_word("très"), Some(0));
+        assert_eq!(normalize_word("internationalization"), Some(0));
     }
-    Some(buf.as_str())
 }

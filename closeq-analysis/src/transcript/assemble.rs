@@ -295,13 +295,14 @@ pub(crate) fn assemble(
         provider: Some(raw.provider),
         warnings,
     };
-    if let Some(l) = &raw.language {
-        if transcript.language.is_none() && !l.trim().is_empty() {
-            transcript.warnings.push(TranscriptWarning::new(
-                "language_unrecognised",
-                "the source's language value is not a recognised language",
-            ));
-        }
+    if let Some(l) = &raw.language
+        && transcript.language.is_none()
+        && !l.trim().is_empty()
+    {
+        transcript.warnings.push(TranscriptWarning::new(
+            "language_unrecognised",
+            "the source's language value is not a recognised language",
+        ));
     }
     super::roles::assign(&mut transcript, &labels, &channels, opts);
     transcript.validate().map_err(|e| {

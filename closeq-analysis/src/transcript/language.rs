@@ -74,7 +74,7 @@ pub(crate) fn normalize(raw: &str) -> Option<Language> {
     };
     Some(Language {
         tag,
-        raw: (t != "").then(|| t.to_owned()),
+        raw: (!t.is_empty()).then(|| t.to_owned()),
     })
 }
 

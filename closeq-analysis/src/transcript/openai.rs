@@ -64,15 +64,15 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawTranscript, ImportError> {
                 break;
             }
             let w = wi.next();
-            if let Some(w) = w {
-                if w.start.0 >= s.start_ms {
-                    s.words.push(RawWord {
-                        text: w.word.trim().to_owned(),
-                        start_ms: w.start.0,
-                        end_ms: w.end.0,
-                        ..RawWord::default()
-                    });
-                }
+            if let Some(w) = w
+                && w.start.0 >= s.start_ms
+            {
+                s.words.push(RawWord {
+                    text: w.word.trim().to_owned(),
+                    start_ms: w.start.0,
+                    end_ms: w.end.0,
+                    ..RawWord::default()
+                });
             }
         }
     }

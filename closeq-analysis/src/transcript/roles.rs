@@ -176,10 +176,10 @@ fn heuristic(t: &mut Transcript, pending: &[usize]) {
                 .map(|p| lower.matches(p).count() as f64)
                 .sum::<f64>();
     }
-    if let Some(f) = first_speaker {
-        if let Some(s) = scores.get_mut(f.0 as usize) {
-            *s += 1.0;
-        }
+    if let Some(f) = first_speaker
+        && let Some(s) = scores.get_mut(f.0 as usize)
+    {
+        *s += 1.0;
     }
     let mut ranked: Vec<usize> = pending.to_vec();
     ranked.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]));
