@@ -16,4 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod metrics;
+pub mod rubric;
+pub mod scoring;
+mod text;
 pub mod transcript;

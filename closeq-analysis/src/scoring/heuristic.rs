@@ -1,0 +1,519 @@
+//! The deterministic heuristic scorer (the default: no network).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use closeq_core::ports::{Scorer, ScoringInput};
+use closeq_core::{
+    Clock, ConversationMetrics, CriterionResult, EvidenceSide, EvidenceSpan, MetricKey, Provenance,
+    Result, Rubric, Score, ScoreExplanation, Scorecard, ScorecardDraft, SpeakerRole, Transcript,
+    Verdict,
+};
+
+use super::compile::{CompiledCriterion, CompiledCue, CompiledRubric};
+use super::evidence::{cite, cite_utterance};
+use super::facts::{CallFacts, SpanRef, word_bounded};
+use super::report;
+use crate::metrics::BenchmarkPack;
+use crate::rubric::rubric_hash;
+use crate::text::is_question_at;
+
+/// At most this many quotes are cited per cue.
+const MAX_EVIDENCE: usize = 3;
+
+/// A phrase hit.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    span: SpanRef,
+    question: bool,
+}
+
+/// The outcome of evaluating a cue.
+struct Eval {
+    ok: bool,
+    evidence: Vec<SpanRef>,
+    /// Whole utterances cited (metric witnesses).
+    witnesses: Vec<u32>,
+    notes: Vec<String>,
+}
+
+impl Eval {
+    fn new(ok: bool) -> Self {
+        Self {
+            ok,
+            evidence: Vec::new(),
+            witnesses: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+    fn has_evidence(&self) -> bool {
+        !self.evidence.is_empty() || !self.witnesses.is_empty()
+    }
+}
+
+/// Scores calls against rubrics with phrase, question, metric and next-step
+/// cues. Deterministic: the same transcript, metrics and rubric always give
+/// the same scorecard (up to its id and `generated_at`).
+///
+/// Compile a rubric once ([`HeuristicScorer::compile`], cached by rubric
+/// hash) and reuse it; [`HeuristicScorer::score_all`] scores one call
+/// against many rubrics, sharing the per-call work.
+#[derive(Debug)]
+pub struct HeuristicScorer {
+    clock: Arc<dyn Clock>,
+    pack: BenchmarkPack,
+    cache: Mutex<HashMap<String, Arc<CompiledRubric>>>,
+}
+
+impl HeuristicScorer {
+    /// A scorer with the default benchmark pack.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self::with_pack(clock, BenchmarkPack::default_pack())
+    }
+
+    /// A scorer reading thresholds from `pack`.
+    pub fn with_pack(clock: Arc<dyn Clock>, pack: BenchmarkPack) -> Self {
+        Self {
+            clock,
+            pack,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The benchmark pack.
+    pub fn pack(&self) -> &BenchmarkPack {
+        &self.pack
+    }
+
+    /// Compiles `rubric` (or returns the cached compilation).
+    pub fn compile(&self, rubric: &Rubric) -> Result<Arc<CompiledRubric>> {
+        let hash = rubric_hash(rubric);
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(&hash) {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(CompiledRubric::compile(rubric, &self.pack)?);
+        cache.insert(hash, c.clone());
+        Ok(c)
+    }
+
+    /// Scores one call against one compiled rubric.
+    pub fn score_compiled(
+        &self,
+        input: &ScoringInput<'_>,
+        rubric: &CompiledRubric,
+    ) -> Result<Scorecard> {
+        let facts = CallFacts::new(input.transcript);
+        self.score_with_facts(input, rubric, &facts)
+    }
+
+    /// Scores one call against several compiled rubrics, computing the
+    /// per-call facts (roles, fingerprint, next steps) once.
+    pub fn score_all(
+        &self,
+        input: &ScoringInput<'_>,
+        rubrics: &[Arc<CompiledRubric>],
+    ) -> Result<Vec<Scorecard>> {
+        let facts = CallFacts::new(input.transcript);
+        rubrics
+            .iter()
+            .map(|r| self.score_with_facts(input, r, &facts))
+            .collect()
+    }
+
+    fn score_with_facts(
+        &self,
+        input: &ScoringInput<'_>,
+        rubric: &CompiledRubric,
+        facts: &CallFacts,
+    ) -> Result<Scorecard> {
+        let t = input.transcript;
+        let hits = find_hits(t, rubric);
+        let ctx = Ctx {
+            t,
+            m: input.metrics,
+            facts,
+            hits: &hits,
+        };
+        let partial_credit = rubric.rubric.partial_credit;
+        let mut results = Vec::new();
+        let mut explanation = Vec::new();
+        for c in &rubric.criteria {
+            explanation.push(ctx.criterion(c, partial_credit, &mut results));
+        }
+        let (earned, possible) = explanation
+            .iter()
+            .fold((0.0, 0.0), |(e, p), x| (e + x.points, p + x.possible));
+        let score = if possible > 0.0 {
+            100.0 * earned / possible
+        } else {
+            0.0
+        };
+        let score = Score::new((score * 10.0).round() / 10.0)?;
+        let (coaching_notes, recommendations, issues) = report::derive(
+            t,
+            input.metrics,
+            &self.pack,
+            &rubric.rubric,
+            &rubric.criteria,
+            &results,
+            facts,
+            input.call.call_type.as_deref(),
+        );
+        Ok(Scorecard::suggested(ScorecardDraft {
+            call_id: input.call.id,
+            workspace_id: input.call.workspace_id,
+            score,
+            criteria: results,
+            explanation,
+            coaching_notes,
+            recommendations,
+            issues,
+            metrics: Some(input.metrics.clone()),
+            provenance: Provenance {
+                scorer: "heuristic".into(),
+                model: None,
+                rubric_id: rubric.rubric.id.clone(),
+                rubric_version: rubric.rubric.version.clone(),
+                rubric_hash: rubric.hash.clone(),
+                prompt_version: None,
+                transcript_hash: facts.fingerprint.clone(),
+                generated_at: self.clock.now(),
+            },
+        }))
+    }
+}
+
+#[async_trait]
+impl Scorer for HeuristicScorer {
+    fn name(&self) -> &str {
+        "heuristic"
+    }
+
+    async fn score(&self, input: &ScoringInput<'_>, rubric: &Rubric) -> Result<Scorecard> {
+        let compiled = self.compile(rubric)?;
+        self.score_compiled(input, &compiled)
+    }
+}
+
+/// Every phrase hit of the rubric's automaton, per phrase set, with word
+/// boundaries checked and overlaps within a set removed.
+fn find_hits(t: &Transcript, rubric: &CompiledRubric) -> Vec<Vec<Hit>> {
+    let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); rubric.sets as usize];
+    let Some(ac) = &rubric.automaton else {
+        return hits;
+    };
+    for (ui, u) in t.utterances.iter().enumerate() {
+        let text = u.text.as_str();
+        let bytes = text.as_bytes();
+        for m in ac.find_overlapping_iter(text) {
+            let info = rubric.patterns[m.pattern().as_usize()];
+            let start_ok = !info.alnum_start
+                || m.start() == 0
+                || !bytes[m.start() - 1].is_ascii_alphanumeric();
+            let end_ok = !info.alnum_end
+                || !info.whole_word_end
+                || word_bounded(bytes, m.start(), m.end(), true);
+            if !(start_ok && end_ok) {
+                continue;
+            }
+            let list = &mut hits[info.set as usize];
+            if let Some(last) = list.last() {
+                if last.span.utt == ui as u32
+                    && (m.start() as u32) < last.span.end
+                    && (m.end() as u32) > last.span.start
+                {
+                    continue;
+                }
+            }
+            list.push(Hit {
+                span: SpanRef {
+                    utt: ui as u32,
+                    start: m.start() as u32,
+                    end: m.end() as u32,
+                },
+                question: is_question_at(text, m.start()),
+            });
+        }
+    }
+    hits
+}
+
+fn side_matches(side: EvidenceSide, role: SpeakerRole) -> bool {
+    match side {
+        EvidenceSide::Rep => role == SpeakerRole::Rep,
+        EvidenceSide::Client => role == SpeakerRole::Client,
+        EvidenceSide::Either => true,
+    }
+}
+
+fn metric_name(k: MetricKey) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+struct Ctx<'a> {
+    t: &'a Transcript,
+    m: &'a ConversationMetrics,
+    facts: &'a CallFacts,
+    hits: &'a [Vec<Hit>],
+}
+
+impl Ctx<'_> {
+    fn eval(&self, cue: &CompiledCue) -> Eval {
+        match cue {
+            CompiledCue::Phrases {
+                set,
+                side,
+                as_question,
+                min_hits,
+            } => {
+                let good: Vec<&Hit> = self.hits[*set as usize]
+                    .iter()
+                    .filter(|h| side_matches(*side, self.facts.roles[h.span.utt as usize]))
+                    .filter(|h| !as_question || h.question)
+                    .collect();
+                let mut e = Eval::new(good.len() as u32 >= *min_hits);
+                e.evidence = good.iter().take(MAX_EVIDENCE).map(|h| h.span).collect();
+                e.notes.push(format!(
+                    "{} matching phrase(s){} by {}, {} needed",
+                    good.len(),
+                    if *as_question {
+                        " asked as questions"
+                    } else {
+                        ""
+                    },
+                    match side {
+                        EvidenceSide::Rep => "the rep",
+                        EvidenceSide::Client => "the client",
+                        EvidenceSide::Either => "either side",
+                    },
+                    min_hits
+                ));
+                e
+            }
+            CompiledCue::Metric {
+                metric,
+                op,
+                threshold,
+                benchmark,
+            } => {
+                let value = self.m.get(*metric);
+                let ok = value.is_some_and(|v| op.holds(v, *threshold));
+                let mut e = Eval::new(ok);
+                let witness = match metric {
+                    MetricKey::ClientTalkRatio
+                    | MetricKey::ClientQuestions
+                    | MetricKey::LongestCustomerStorySecs => self.facts.longest_client,
+                    MetricKey::SilenceShare | MetricKey::InteractivityPerMin => {
+                        self.facts.longest_client.or(self.facts.longest_rep)
+                    }
+                    _ => self.facts.longest_rep,
+                };
+                e.witnesses.extend(witness);
+                let src = benchmark
+                    .as_ref()
+                    .map(|b| format!(" (benchmark {b})"))
+                    .unwrap_or_default();
+                e.notes.push(match value {
+                    Some(v) => format!(
+                        "{} = {v:.2}, threshold {op:?} {threshold:.2}{src}",
+                        metric_name(*metric)
+                    ),
+                    None => format!("{} is undefined for this call", metric_name(*metric)),
+                });
+                e
+            }
+            CompiledCue::NextStep { side } => {
+                let spans: Vec<SpanRef> = self
+                    .facts
+                    .next_steps
+                    .iter()
+                    .filter(|(role, _)| side_matches(*side, *role))
+                    .map(|(_, s)| *s)
+                    .collect();
+                let mut e = Eval::new(!spans.is_empty());
+                e.notes.push(if spans.is_empty() {
+                    "no commitment with a date or time found".into()
+                } else {
+                    format!("{} dated next-step commitment(s)", spans.len())
+                });
+                e.evidence = spans.into_iter().take(MAX_EVIDENCE).collect();
+                e
+            }
+            CompiledCue::All(cues) => self.combine(cues, |ok, n| ok == n),
+            CompiledCue::Any(cues) => self.combine(cues, |ok, _| ok >= 1),
+            CompiledCue::AtLeast(k, cues) => self.combine(cues, |ok, _| ok >= *k as usize),
+        }
+    }
+
+    fn combine(&self, cues: &[CompiledCue], rule: impl Fn(usize, usize) -> bool) -> Eval {
+        let evals: Vec<Eval> = cues.iter().map(|c| self.eval(c)).collect();
+        let ok_count = evals.iter().filter(|e| e.ok).count();
+        let mut out = Eval::new(rule(ok_count, evals.len()));
+        for e in evals {
+            if e.ok {
+                out.evidence.extend(e.evidence);
+                out.witnesses.extend(e.witnesses);
+            }
+            out.notes.extend(e.notes);
+        }
+        out.evidence.truncate(MAX_EVIDENCE * 2);
+        out
+    }
+
+    fn spans(&self, e: &Eval) -> Vec<EvidenceSpan> {
+        let mut out: Vec<EvidenceSpan> = e
+            .evidence
+            .iter()
+            .filter_map(|s| cite(self.t, &self.facts.roles, *s))
+            .chain(
+                e.witnesses
+                    .iter()
+                    .filter_map(|u| cite_utterance(self.t, &self.facts.roles, *u)),
+            )
+            .collect();
+        out.dedup_by(|a, b| a.utterance_id == b.utterance_id && a.char_start == b.char_start);
+        out
+    }
+
+    /// Scores one criterion (and its children), pushing results depth first.
+    fn criterion(
+        &self,
+        c: &CompiledCriterion,
+        partial_credit: f64,
+        out: &mut Vec<CriterionResult>,
+    ) -> ScoreExplanation {
+        let index = out.len();
+        out.push(CriterionResult {
+            criterion_id: c.id.clone(),
+            verdict: Verdict::Missed,
+            weight: c.weight,
+            points: 0.0,
+            evidence: Vec::new(),
+            rationale: String::new().into(),
+        });
+        let children: Vec<ScoreExplanation> = c
+            .children
+            .iter()
+            .map(|ch| self.criterion(ch, partial_credit, out))
+            .collect();
+
+        let (verdict, evidence, rationale) = if let Some(applies) = &c.applies_when {
+            let a = self.eval(applies);
+            if !a.ok {
+                (
+                    Verdict::NotApplicable,
+                    Vec::new(),
+                    format!("does not apply: {}", a.notes.join("; ")),
+                )
+            } else {
+                self.decide(c, &children)
+            }
+        } else {
+            self.decide(c, &children)
+        };
+        let (points, possible) = match verdict {
+            Verdict::NotApplicable => (0.0, 0.0),
+            Verdict::Met => (c.weight, c.weight),
+            Verdict::Partial => {
+                let frac = if c.met_when.is_none() && !children.is_empty() {
+                    children_fraction(&children)
+                } else {
+                    partial_credit
+                };
+                (c.weight * frac, c.weight)
+            }
+            Verdict::Missed | Verdict::InsufficientEvidence => (0.0, c.weight),
+        };
+        out[index].verdict = verdict;
+        out[index].points = points;
+        out[index].evidence = evidence;
+        out[index].rationale = rationale.into();
+        ScoreExplanation {
+            criterion_id: c.id.clone(),
+            weight: c.weight,
+            verdict,
+            points,
+            possible,
+            children,
+        }
+    }
+
+    fn decide(
+        &self,
+        c: &CompiledCriterion,
+        children: &[ScoreExplanation],
+    ) -> (Verdict, Vec<EvidenceSpan>, String) {
+        let Some(met_when) = &c.met_when else {
+            if children.is_empty() {
+                return (
+                    Verdict::InsufficientEvidence,
+                    Vec::new(),
+                    "no heuristic cues: this criterion needs the LLM judge or a human reviewer"
+                        .into(),
+                );
+            }
+            let applicable: Vec<&ScoreExplanation> = children
+                .iter()
+                .filter(|x| x.verdict != Verdict::NotApplicable)
+                .collect();
+            if applicable.is_empty() {
+                return (
+                    Verdict::NotApplicable,
+                    Vec::new(),
+                    "no sub-criterion applies".into(),
+                );
+            }
+            let frac = children_fraction(children);
+            let v = if frac >= 1.0 {
+                Verdict::Met
+            } else if frac > 0.0 {
+                Verdict::Partial
+            } else {
+                Verdict::Missed
+            };
+            return (
+                v,
+                Vec::new(),
+                format!("{:.0}% of the sub-criteria's points", frac * 100.0),
+            );
+        };
+        let met = self.eval(met_when);
+        if met.ok && met.has_evidence() {
+            let ev = self.spans(&met);
+            if !ev.is_empty() {
+                return (Verdict::Met, ev, format!("met: {}", met.notes.join("; ")));
+            }
+        }
+        if let Some(p) = &c.partial_when {
+            let part = self.eval(p);
+            if part.ok && part.has_evidence() {
+                let ev = self.spans(&part);
+                if !ev.is_empty() {
+                    return (
+                        Verdict::Partial,
+                        ev,
+                        format!("partly met: {}", part.notes.join("; ")),
+                    );
+                }
+            }
+        }
+        let why = if met.ok {
+            "the cue held but nothing quotable supports it, so it is not counted".to_owned()
+        } else {
+            format!("missed: {}", met.notes.join("; "))
+        };
+        (Verdict::Missed, Vec::new(), why)
+    }
+}
+
+fn children_fraction(children: &[ScoreExplanation]) -> f64 {
+    let (e, p) = children
+        .iter()
+        .fold((0.0, 0.0), |(e, p), x| (e + x.points, p + x.possible));
+    if p > 0.0 { e / p } else { 0.0 }
+}
