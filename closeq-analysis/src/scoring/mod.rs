@@ -5,8 +5,14 @@ mod compile;
 mod evidence;
 mod facts;
 mod heuristic;
+mod judge;
 mod report;
+mod verify;
 
 pub use compile::CompiledRubric;
 pub use facts::transcript_fingerprint;
 pub use heuristic::HeuristicScorer;
+pub use judge::{
+    JudgeAnswer, JudgeCitation, JudgeCriterion, JudgeVerdict, LlmJudge, PROMPT_VERSION,
+    build_request, render_transcript,
+};

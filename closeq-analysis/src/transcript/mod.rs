@@ -34,6 +34,12 @@ mod time;
 mod vtt;
 
 pub use error::{ImportError, Location};
+
+/// A serde error message without the offending value (which may be
+/// personal data).
+pub(crate) fn sanitize(msg: &str) -> String {
+    error::sanitize_serde_message(msg)
+}
 pub use format::{Format, detect};
 pub use options::ImportOptions;
 

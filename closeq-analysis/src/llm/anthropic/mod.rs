@@ -1,0 +1,243 @@
+//! Anthropic Messages, with structured output through a forced tool call.
+
+mod wire;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use async_trait::async_trait;
+use closeq_core::ports::{
+    Completion, CompletionRequest, FinishReason, LanguageModel, MessageRole, SubProcessor,
+    TokenUsage,
+};
+use closeq_core::{
+    DataCategory, Error, Region, Result, Sensitive, SubProcessorInfo, TransferMechanism,
+};
+
+use super::http::{Outcome, classify_status, retry_after, transport, with_retries};
+use super::{Pricing, RetryPolicy};
+
+const PROVIDER: &str = "anthropic";
+const API_VERSION: &str = "2023-06-01";
+
+/// A Claude model behind the Anthropic Messages API.
+pub struct AnthropicMessages {
+    client: reqwest::Client,
+    base_url: String,
+    api_key: Sensitive<String>,
+    model: String,
+    policy: RetryPolicy,
+    pricing: Option<Pricing>,
+    sub_processor: SubProcessorInfo,
+}
+
+impl fmt::Debug for AnthropicMessages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AnthropicMessages")
+            .field("model", &self.model)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AnthropicMessages {
+    /// A client for `model` at `base_url` (`https://api.anthropic.com`).
+    pub fn new(
+        base_url: impl Into<String>,
+        api_key: impl Into<String>,
+        model: impl Into<String>,
+    ) -> Result<Self> {
+        let policy = RetryPolicy::default();
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::invalid("base_url", "must be an http(s) URL"));
+        }
+        let model = model.into();
+        if model.trim().is_empty() {
+            return Err(Error::invalid("model", "must not be empty"));
+        }
+        Ok(Self {
+            client: super::openai_client(&policy)?,
+            base_url,
+            api_key: Sensitive::new(api_key.into()),
+            model,
+            policy,
+            pricing: None,
+            sub_processor: SubProcessorInfo {
+                vendor: "Anthropic".into(),
+                legal_entity: "Anthropic, PBC".into(),
+                purpose: "AI analysis of call transcripts (scoring)".into(),
+                data_categories: BTreeSet::from([
+                    DataCategory::Transcript,
+                    DataCategory::AiAnalysis,
+                ]),
+                region: Region::parse("US").unwrap_or_else(|_| Region::eu()),
+                transfer_mechanism: TransferMechanism::StandardContractualClauses,
+                dpa_in_place: true,
+                trains_on_customer_data: false,
+            },
+        })
+    }
+
+    /// From `CLOSEQ_ANTHROPIC_API_KEY`, `CLOSEQ_ANTHROPIC_BASE_URL` (default
+    /// `https://api.anthropic.com`) and `CLOSEQ_ANTHROPIC_MODEL`.
+    pub fn from_env() -> Result<Self> {
+        let key = std::env::var("CLOSEQ_ANTHROPIC_API_KEY")
+            .map_err(|_| Error::invalid("CLOSEQ_ANTHROPIC_API_KEY", "is not set"))?;
+        let base = std::env::var("CLOSEQ_ANTHROPIC_BASE_URL")
+            .unwrap_or_else(|_| "https://api.anthropic.com".into());
+        let model = std::env::var("CLOSEQ_ANTHROPIC_MODEL")
+            .map_err(|_| Error::invalid("CLOSEQ_ANTHROPIC_MODEL", "is not set"))?;
+        Self::new(base, key, model)
+    }
+
+    /// Builder: retry policy.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Result<Self> {
+        self.client = super::openai_client(&policy)?;
+        self.policy = policy;
+        Ok(self)
+    }
+
+    /// Builder: prices for cost accounting.
+    #[must_use]
+    pub fn with_pricing(mut self, pricing: Pricing) -> Self {
+        self.pricing = Some(pricing);
+        self
+    }
+
+    /// Builder: the sub-processor declaration for the endpoint used.
+    #[must_use]
+    pub fn with_sub_processor(mut self, info: SubProcessorInfo) -> Self {
+        self.sub_processor = info;
+        self
+    }
+}
+
+impl SubProcessor for AnthropicMessages {
+    fn sub_processor(&self) -> Option<SubProcessorInfo> {
+        Some(self.sub_processor.clone())
+    }
+}
+
+#[async_trait]
+impl LanguageModel for AnthropicMessages {
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    async fn complete(&self, req: CompletionRequest) -> Result<Completion> {
+        let messages = req
+            .messages
+            .iter()
+            .map(|m| wire::Msg {
+                role: match m.role {
+                    MessageRole::User => "user",
+                    MessageRole::Assistant => "assistant",
+                },
+                content: m.content.as_str(),
+            })
+            .collect();
+        let tool_name = req.response_schema.as_ref().map(|s| s.name.clone());
+        let body = wire::Request {
+            model: &self.model,
+            max_tokens: req.max_tokens,
+            system: &req.system,
+            messages,
+            temperature: req.temperature,
+            tools: req
+                .response_schema
+                .as_ref()
+                .map(|s| wire::Tool {
+                    name: &s.name,
+                    description: "Record the structured answer.",
+                    input_schema: &s.schema,
+                })
+                .into_iter()
+                .collect(),
+            tool_choice: tool_name.as_deref().map(|n| wire::ToolChoice {
+                kind: "tool",
+                name: n,
+            }),
+        };
+        let body =
+            serde_json::to_vec(&body).map_err(|_| Error::internal("cannot encode the request"))?;
+        let url = format!("{}/v1/messages", self.base_url);
+        let resp: wire::Response = with_retries(&self.policy, || async {
+            let sent = self
+                .client
+                .post(&url)
+                .header("x-api-key", self.api_key.as_str())
+                .header("anthropic-version", API_VERSION)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await;
+            let resp = match sent {
+                Ok(r) => r,
+                Err(e) => {
+                    return Outcome::Retry(
+                        transport(PROVIDER, &e, self.policy.request_timeout),
+                        None,
+                    );
+                }
+            };
+            let status = resp.status().as_u16();
+            if !(200..300).contains(&status) {
+                let after = retry_after(&resp);
+                let text = resp.text().await.unwrap_or_default();
+                return match classify_status(PROVIDER, status, &text, after) {
+                    Outcome::Retry(e, a) => Outcome::Retry(e, a),
+                    Outcome::Fail(e) => Outcome::Fail(e),
+                    Outcome::Done(()) => Outcome::Fail(Error::internal("unreachable")),
+                };
+            }
+            match resp.bytes().await {
+                Ok(b) => match serde_json::from_slice::<wire::Response>(&b) {
+                    Ok(r) => Outcome::Done(r),
+                    Err(_) => Outcome::Fail(Error::Provider {
+                        provider: PROVIDER.into(),
+                        status: Some(status),
+                        reason: "the response body is not a message".into(),
+                    }),
+                },
+                Err(e) => {
+                    Outcome::Retry(transport(PROVIDER, &e, self.policy.request_timeout), None)
+                }
+            }
+        })
+        .await?;
+        let usage = resp.usage.map_or_else(TokenUsage::default, |u| TokenUsage {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+        });
+        let mut content = String::new();
+        for block in resp.content {
+            match block {
+                wire::Block::ToolUse { name, input }
+                    if tool_name.as_deref().is_none_or(|t| t == name) =>
+                {
+                    content = input.to_string();
+                    break;
+                }
+                wire::Block::Text { text } if tool_name.is_none() => content.push_str(&text),
+                _ => {}
+            }
+        }
+        let finish_reason = match resp.stop_reason.as_deref() {
+            Some("end_turn") | Some("tool_use") | Some("stop_sequence") | None => {
+                FinishReason::Stop
+            }
+            Some("max_tokens") => FinishReason::Length,
+            Some("refusal") => FinishReason::Refusal,
+            Some(_) => FinishReason::Other,
+        };
+        Ok(Completion {
+            content: content.into(),
+            finish_reason,
+            usage,
+            cost_usd: self.pricing.map(|p| p.cost(usage)),
+            model: resp.model.unwrap_or_else(|| self.model.clone()),
+            request_id: resp.id,
+        })
+    }
+}

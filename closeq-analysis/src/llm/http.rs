@@ -1,0 +1,177 @@
+//! Retries for provider HTTP calls.
+
+use std::time::Duration;
+
+/// How provider calls are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total (at least 1).
+    pub max_attempts: u32,
+    /// First backoff; doubles per attempt, with ±50 % jitter.
+    pub base_backoff: Duration,
+    /// Longest backoff, and longest `Retry-After` honoured.
+    pub max_backoff: Duration,
+    /// Timeout of one request.
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+#[cfg(feature = "_http")]
+pub(crate) use imp::*;
+
+#[cfg(feature = "_http")]
+mod imp {
+    use std::borrow::Cow;
+    use std::time::Duration;
+
+    use closeq_core::{Error, Result};
+    use rand::Rng;
+
+    use super::RetryPolicy;
+
+    impl RetryPolicy {
+        pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+            let exp = self.base_backoff.saturating_mul(1u32 << attempt.min(16));
+            let capped = exp.min(self.max_backoff);
+            let jitter = rand::thread_rng().gen_range(0.5..1.5);
+            capped.mul_f64(jitter).min(self.max_backoff)
+        }
+    }
+
+    /// `Retry-After` as seconds (or an HTTP date, which we treat as "soon").
+    pub(crate) fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+        let v = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?;
+        match v.trim().parse::<f64>() {
+            Ok(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
+            _ => Some(Duration::from_secs(1)),
+        }
+    }
+
+    /// What to do with a failed attempt.
+    pub(crate) enum Outcome<T> {
+        Done(T),
+        Retry(Error, Option<Duration>),
+        Fail(Error),
+    }
+
+    /// Maps transport errors (never including the URL, which may carry keys).
+    pub(crate) fn transport(
+        provider: &'static str,
+        e: &reqwest::Error,
+        timeout: Duration,
+    ) -> Error {
+        if e.is_timeout() {
+            Error::Timeout {
+                operation: Cow::Owned(format!("{provider} request")),
+                elapsed: timeout,
+            }
+        } else {
+            Error::Unavailable {
+                service: provider.into(),
+                reason: if e.is_connect() {
+                    "connection failed"
+                } else {
+                    "request failed"
+                }
+                .into(),
+            }
+        }
+    }
+
+    /// Classifies an HTTP error status. `body` is the provider's error
+    /// body, used only to recognise exhausted quota; it is not logged.
+    pub(crate) fn classify_status(
+        provider: &'static str,
+        status: u16,
+        body: &str,
+        retry_after: Option<Duration>,
+    ) -> Outcome<()> {
+        match status {
+            401 | 403 => Outcome::Fail(Error::Unauthenticated {
+                service: provider.into(),
+            }),
+            429 if body.contains("insufficient_quota")
+                || body.contains("quota") && body.contains("exceeded") =>
+            {
+                Outcome::Fail(Error::Provider {
+                    provider: provider.into(),
+                    status: None,
+                    reason: "quota exhausted (HTTP 429); not retried".into(),
+                })
+            }
+            429 => Outcome::Retry(
+                Error::RateLimited {
+                    provider: provider.into(),
+                    retry_after,
+                },
+                retry_after,
+            ),
+            408 | 500..=599 => Outcome::Retry(
+                Error::Provider {
+                    provider: provider.into(),
+                    status: Some(status),
+                    reason: if status == 529 {
+                        "overloaded"
+                    } else {
+                        "server error"
+                    }
+                    .into(),
+                },
+                retry_after,
+            ),
+            _ => Outcome::Fail(Error::Provider {
+                provider: provider.into(),
+                status: Some(status),
+                reason: "request rejected".into(),
+            }),
+        }
+    }
+
+    /// The HTTP client every adapter uses, with the policy's timeout.
+    pub(crate) fn build_client(policy: &RetryPolicy) -> Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .timeout(policy.request_timeout)
+            .build()
+            .map_err(|_| Error::internal("cannot build the HTTP client"))
+    }
+
+    /// Sends with retries: `attempt` builds and sends one request and
+    /// classifies its result.
+    pub(crate) async fn with_retries<T, F, Fut>(policy: &RetryPolicy, mut attempt: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Outcome<T>>,
+    {
+        let attempts = policy.max_attempts.max(1);
+        let mut last = None;
+        for n in 0..attempts {
+            match attempt().await {
+                Outcome::Done(v) => return Ok(v),
+                Outcome::Fail(e) => return Err(e),
+                Outcome::Retry(e, after) => {
+                    if n + 1 < attempts {
+                        let wait =
+                            after.map_or_else(|| policy.backoff(n), |a| a.min(policy.max_backoff));
+                        tokio::time::sleep(wait).await;
+                    }
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::internal("retry loop ended without an attempt")))
+    }
+}
