@@ -65,8 +65,33 @@ pub(crate) fn sentence_bounds(text: &str, pos: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// Whether an unpunctuated utterance opens with an interrogative word.
+pub(crate) fn opens_with_interrogative(text: &str) -> bool {
+    text.split_whitespace()
+        .next()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|w| OPENERS.contains(&w.as_str()))
+}
+
+/// [`is_question_at`] with the utterance-level facts precomputed.
+pub(crate) fn is_question_at_with(text: &str, pos: usize, punctuated: bool, opener: bool) -> bool {
+    if punctuated {
+        let b = text.as_bytes();
+        let end = b[pos.min(b.len())..]
+            .iter()
+            .position(|c| matches!(c, b'.' | b'?' | b'!'));
+        end.is_some_and(|i| b[pos + i] == b'?')
+    } else {
+        opener
+    }
+}
+
 /// Whether the sentence containing byte `pos` is a question: it ends with
 /// `?`, or, in unpunctuated text, the utterance opens with an interrogative.
+#[cfg(test)]
 pub(crate) fn is_question_at(text: &str, pos: usize) -> bool {
     if is_punctuated(text) {
         let (_, end) = sentence_bounds(text, pos);

@@ -173,11 +173,7 @@ async fn the_good_call_beats_the_poor_one_on_every_pack() {
     let good = transcript("discovery_good.txt");
     let poor = transcript("discovery_poor.txt");
     let sc = scorer();
-    let packs: Vec<_> = builtin_rubrics()
-        .unwrap()
-        .iter()
-        .map(|r| sc.compile(r).unwrap())
-        .collect();
+    let packs = sc.compile_set(&builtin_rubrics().unwrap()).unwrap();
     let c = call();
     let mg = compute(&good, &MetricsConfig::default());
     let mp = compute(&poor, &MetricsConfig::default());

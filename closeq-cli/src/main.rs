@@ -23,6 +23,11 @@ enum Command {
     /// Work with transcripts.
     #[command(subcommand)]
     Transcript(commands::transcript::TranscriptCommand),
+    /// Score a transcript against a rubric and print the scorecard.
+    Analyze(commands::analyze::AnalyzeArgs),
+    /// Work with rubrics (scoring frameworks).
+    #[command(subcommand)]
+    Rubric(commands::rubric::RubricCommand),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +35,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo => commands::demo::run(),
         Command::Transcript(cmd) => commands::transcript::run(cmd),
+        Command::Analyze(args) => commands::analyze::run(args),
+        Command::Rubric(cmd) => commands::rubric::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,7 @@
 //! Aho-Corasick automaton (with simple inflections), benchmark thresholds
 //! are resolved, and cues become a tree of indices.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use closeq_core::{Comparison, Criterion, Cue, Error, EvidenceSide, MetricKey, Result, Rubric};
 
 use crate::metrics::BenchmarkPack;
@@ -67,6 +67,65 @@ pub struct CompiledRubric {
     pub(crate) patterns: Vec<PatternInfo>,
     pub(crate) sets: u32,
     pub(crate) criteria: Vec<CompiledCriterion>,
+    /// The pattern strings, for merging into a [`CompiledSet`].
+    pub(crate) pattern_strings: Vec<String>,
+}
+
+/// Several compiled rubrics sharing one automaton, so scoring a call
+/// against all of them reads its text once.
+#[derive(Debug, Clone)]
+pub struct CompiledSet {
+    pub(crate) rubrics: Vec<std::sync::Arc<CompiledRubric>>,
+    pub(crate) automaton: Option<AhoCorasick>,
+    /// For each distinct pattern: every (rubric index, pattern info) using it.
+    pub(crate) owners: Vec<Vec<(u32, PatternInfo)>>,
+}
+
+impl CompiledSet {
+    /// Merges compiled rubrics.
+    pub fn new(rubrics: Vec<std::sync::Arc<CompiledRubric>>) -> Result<Self> {
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut owners: Vec<Vec<(u32, PatternInfo)>> = Vec::new();
+        for (ri, r) in rubrics.iter().enumerate() {
+            for (p, info) in r.pattern_strings.iter().zip(&r.patterns) {
+                let k = *index.entry(p.as_str()).or_insert_with(|| {
+                    patterns.push(p.as_str());
+                    owners.push(Vec::new());
+                    patterns.len() - 1
+                });
+                owners[k].push((ri as u32, *info));
+            }
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .map_err(|e| {
+                        Error::invalid(
+                            "criteria",
+                            format!("cannot compile the rubrics' phrases: {e}"),
+                        )
+                    })?,
+            )
+        };
+        drop(index);
+        Ok(Self {
+            rubrics,
+            automaton,
+            owners,
+        })
+    }
+
+    /// The rubrics, in order.
+    pub fn rubrics(&self) -> &[std::sync::Arc<CompiledRubric>] {
+        &self.rubrics
+    }
 }
 
 /// The inflected forms of a phrase: the phrase, and its last word with
@@ -231,6 +290,7 @@ impl CompiledRubric {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&b.patterns)
                     .map_err(|e| {
                         Error::invalid(
@@ -247,6 +307,7 @@ impl CompiledRubric {
             patterns: b.infos,
             sets: b.sets,
             criteria,
+            pattern_strings: b.patterns,
         })
     }
 

@@ -170,6 +170,9 @@ pub(crate) struct CallFacts {
     /// Index of the longest utterance per role (rep, client).
     pub longest_rep: Option<u32>,
     pub longest_client: Option<u32>,
+    /// Per utterance: has sentence punctuation; opens with an interrogative.
+    pub punctuated: Vec<bool>,
+    pub opener: Vec<bool>,
 }
 
 /// A stable fingerprint of what was said: SHA-256 over each utterance's
@@ -206,6 +209,17 @@ impl CallFacts {
                     .unwrap_or(SpeakerRole::Unknown)
             })
             .collect();
+        let punctuated: Vec<bool> = t
+            .utterances
+            .iter()
+            .map(|u| crate::text::is_punctuated(&u.text))
+            .collect();
+        let opener: Vec<bool> = t
+            .utterances
+            .iter()
+            .zip(&punctuated)
+            .map(|(u, p)| !p && crate::text::opens_with_interrogative(&u.text))
+            .collect();
         let mut next_steps = Vec::new();
         let mut longest = [(0u64, None::<u32>); 2];
         for (i, u) in t.utterances.iter().enumerate() {
@@ -215,10 +229,10 @@ impl CallFacts {
                 SpeakerRole::Client => Some(1),
                 _ => None,
             };
-            if let Some(s) = slot {
-                if longest[s].1.is_none() || d > longest[s].0 {
-                    longest[s] = (d, Some(i as u32));
-                }
+            if let Some(s) = slot
+                && (longest[s].1.is_none() || d > longest[s].0)
+            {
+                longest[s] = (d, Some(i as u32));
             }
             let text = u.text.as_str();
             let bytes = text.as_bytes();
@@ -249,6 +263,8 @@ impl CallFacts {
             next_steps,
             longest_rep: longest[0].1,
             longest_client: longest[1].1,
+            punctuated,
+            opener,
         }
     }
 }

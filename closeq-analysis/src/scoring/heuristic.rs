@@ -11,13 +11,13 @@ use closeq_core::{
     Verdict,
 };
 
-use super::compile::{CompiledCriterion, CompiledCue, CompiledRubric};
+use super::compile::{CompiledCriterion, CompiledCue, CompiledRubric, CompiledSet, PatternInfo};
 use super::evidence::{cite, cite_utterance};
 use super::facts::{CallFacts, SpanRef, word_bounded};
 use super::report;
 use crate::metrics::BenchmarkPack;
 use crate::rubric::rubric_hash;
-use crate::text::is_question_at;
+use crate::text::is_question_at_with;
 
 /// At most this many quotes are cited per cue.
 const MAX_EVIDENCE: usize = 3;
@@ -108,17 +108,25 @@ impl HeuristicScorer {
         self.score_with_facts(input, rubric, &facts)
     }
 
-    /// Scores one call against several compiled rubrics, computing the
-    /// per-call facts (roles, fingerprint, next steps) once.
-    pub fn score_all(
-        &self,
-        input: &ScoringInput<'_>,
-        rubrics: &[Arc<CompiledRubric>],
-    ) -> Result<Vec<Scorecard>> {
+    /// Compiles several rubrics into one set sharing one automaton.
+    pub fn compile_set(&self, rubrics: &[Rubric]) -> Result<CompiledSet> {
+        CompiledSet::new(
+            rubrics
+                .iter()
+                .map(|r| self.compile(r))
+                .collect::<Result<_>>()?,
+        )
+    }
+
+    /// Scores one call against every rubric of a set: the per-call facts
+    /// (roles, fingerprint, next steps) and the phrase search run once.
+    pub fn score_all(&self, input: &ScoringInput<'_>, set: &CompiledSet) -> Result<Vec<Scorecard>> {
         let facts = CallFacts::new(input.transcript);
-        rubrics
+        let all_hits = find_hits_set(input.transcript, set, &facts);
+        set.rubrics
             .iter()
-            .map(|r| self.score_with_facts(input, r, &facts))
+            .zip(all_hits)
+            .map(|(r, hits)| self.score_with_hits(input, r, &facts, hits))
             .collect()
     }
 
@@ -128,8 +136,18 @@ impl HeuristicScorer {
         rubric: &CompiledRubric,
         facts: &CallFacts,
     ) -> Result<Scorecard> {
+        let hits = find_hits(input.transcript, rubric, facts);
+        self.score_with_hits(input, rubric, facts, hits)
+    }
+
+    fn score_with_hits(
+        &self,
+        input: &ScoringInput<'_>,
+        rubric: &CompiledRubric,
+        facts: &CallFacts,
+        hits: Vec<Vec<Hit>>,
+    ) -> Result<Scorecard> {
         let t = input.transcript;
-        let hits = find_hits(t, rubric);
         let ctx = Ctx {
             t,
             m: input.metrics,
@@ -199,7 +217,7 @@ impl Scorer for HeuristicScorer {
 
 /// Every phrase hit of the rubric's automaton, per phrase set, with word
 /// boundaries checked and overlaps within a set removed.
-fn find_hits(t: &Transcript, rubric: &CompiledRubric) -> Vec<Vec<Hit>> {
+fn find_hits(t: &Transcript, rubric: &CompiledRubric, facts: &CallFacts) -> Vec<Vec<Hit>> {
     let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); rubric.sets as usize];
     let Some(ac) = &rubric.automaton else {
         return hits;
@@ -219,13 +237,12 @@ fn find_hits(t: &Transcript, rubric: &CompiledRubric) -> Vec<Vec<Hit>> {
                 continue;
             }
             let list = &mut hits[info.set as usize];
-            if let Some(last) = list.last() {
-                if last.span.utt == ui as u32
-                    && (m.start() as u32) < last.span.end
-                    && (m.end() as u32) > last.span.start
-                {
-                    continue;
-                }
+            if let Some(last) = list.last()
+                && last.span.utt == ui as u32
+                && (m.start() as u32) < last.span.end
+                && (m.end() as u32) > last.span.start
+            {
+                continue;
             }
             list.push(Hit {
                 span: SpanRef {
@@ -233,8 +250,69 @@ fn find_hits(t: &Transcript, rubric: &CompiledRubric) -> Vec<Vec<Hit>> {
                     start: m.start() as u32,
                     end: m.end() as u32,
                 },
-                question: is_question_at(text, m.start()),
+                question: is_question_at_with(
+                    text,
+                    m.start(),
+                    facts.punctuated[ui],
+                    facts.opener[ui],
+                ),
             });
+        }
+    }
+    hits
+}
+
+fn accept(bytes: &[u8], info: &PatternInfo, start: usize, end: usize) -> bool {
+    let start_ok = !info.alnum_start || start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+    let end_ok = !info.alnum_end || !info.whole_word_end || word_bounded(bytes, start, end, true);
+    start_ok && end_ok
+}
+
+fn push_hit(list: &mut Vec<Hit>, hit: Hit) {
+    if let Some(last) = list.last()
+        && last.span.utt == hit.span.utt
+        && hit.span.start < last.span.end
+        && hit.span.end > last.span.start
+    {
+        return;
+    }
+    list.push(hit);
+}
+
+/// [`find_hits`] for a whole set, in one pass over the text.
+fn find_hits_set(t: &Transcript, set: &CompiledSet, facts: &CallFacts) -> Vec<Vec<Vec<Hit>>> {
+    let mut hits: Vec<Vec<Vec<Hit>>> = set
+        .rubrics
+        .iter()
+        .map(|r| vec![Vec::new(); r.sets as usize])
+        .collect();
+    let Some(ac) = &set.automaton else {
+        return hits;
+    };
+    for (ui, u) in t.utterances.iter().enumerate() {
+        let text = u.text.as_str();
+        let bytes = text.as_bytes();
+        for m in ac.find_overlapping_iter(text) {
+            let mut question = None;
+            for (ri, info) in &set.owners[m.pattern().as_usize()] {
+                if !accept(bytes, info, m.start(), m.end()) {
+                    continue;
+                }
+                let q = *question.get_or_insert_with(|| {
+                    is_question_at_with(text, m.start(), facts.punctuated[ui], facts.opener[ui])
+                });
+                push_hit(
+                    &mut hits[*ri as usize][info.set as usize],
+                    Hit {
+                        span: SpanRef {
+                            utt: ui as u32,
+                            start: m.start() as u32,
+                            end: m.end() as u32,
+                        },
+                        question: q,
+                    },
+                );
+            }
         }
     }
     hits

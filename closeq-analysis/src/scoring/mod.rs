@@ -9,7 +9,7 @@ mod judge;
 mod report;
 mod verify;
 
-pub use compile::CompiledRubric;
+pub use compile::{CompiledRubric, CompiledSet};
 pub use facts::transcript_fingerprint;
 pub use heuristic::HeuristicScorer;
 pub use judge::{

@@ -49,9 +49,10 @@ pub(crate) fn derive(
     if let (Some(target), Some(max)) = (
         pack.get("rep_talk_ratio_target"),
         pack.get("rep_talk_ratio_max"),
-    ) {
-        if spoke && m.talk_ratio.rep > max.value {
-            notes.push(CoachingNote {
+    ) && spoke
+        && m.talk_ratio.rep > max.value
+    {
+        notes.push(CoachingNote {
                 text: format!(
                     "You talked {} of the call; top performers stay near {}. Ask an open question and let the client tell the story.",
                     pct(m.talk_ratio.rep),
@@ -62,22 +63,21 @@ pub(crate) fn derive(
                 source: Some(target.source.clone()),
                 at_ms: rep_start.clone(),
             });
-            issues.push(IdentifiedIssue {
-                kind: "rep_dominated_conversation".into(),
-                severity: Severity::Warning,
-                text: format!(
-                    "rep talk ratio {} is above {}",
-                    pct(m.talk_ratio.rep),
-                    pct(max.value)
-                )
-                .into(),
-                evidence: facts
-                    .longest_rep
-                    .and_then(|i| cite_utterance(t, &facts.roles, i))
-                    .into_iter()
-                    .collect(),
-            });
-        }
+        issues.push(IdentifiedIssue {
+            kind: "rep_dominated_conversation".into(),
+            severity: Severity::Warning,
+            text: format!(
+                "rep talk ratio {} is above {}",
+                pct(m.talk_ratio.rep),
+                pct(max.value)
+            )
+            .into(),
+            evidence: facts
+                .longest_rep
+                .and_then(|i| cite_utterance(t, &facts.roles, i))
+                .into_iter()
+                .collect(),
+        });
     }
     if let Some(b) = pack.get("rep_monologue_max_secs") {
         let secs = m.longest_rep_monologue_ms as f64 / 1000.0;
@@ -106,29 +106,32 @@ pub(crate) fn derive(
     }
     let discovery =
         call_type == Some("discovery") || rubric.call_types.iter().any(|c| c == "discovery");
-    if discovery && spoke {
-        if let (Some(lo), Some(hi)) = (
+    if discovery
+        && spoke
+        && let (Some(lo), Some(hi)) = (
             pack.get("discovery_questions_min"),
             pack.get("discovery_questions_max"),
-        ) {
-            let q = f64::from(m.questions.rep);
-            if q < lo.value {
-                notes.push(CoachingNote {
-                    text: format!(
-                        "You asked {} question(s); in discovery calls top performers ask {:.0}–{:.0}.",
-                        m.questions.rep, lo.value, hi.value
-                    )
-                    .into(),
-                    about: Some("rep_questions".into()),
-                    source: Some(lo.source.clone()),
-                    at_ms: Vec::new(),
-                });
-            }
+        )
+    {
+        let q = f64::from(m.questions.rep);
+        if q < lo.value {
+            notes.push(CoachingNote {
+                text: format!(
+                    "You asked {} question(s); in discovery calls top performers ask {:.0}–{:.0}.",
+                    m.questions.rep, lo.value, hi.value
+                )
+                .into(),
+                about: Some("rep_questions".into()),
+                source: Some(lo.source.clone()),
+                at_ms: Vec::new(),
+            });
         }
     }
-    if let (Some(b), Some(mean)) = (pack.get("patience_secs"), m.patience.mean_ms) {
-        if mean / 1000.0 < b.value * 0.5 && m.patience.samples >= 3 {
-            notes.push(CoachingNote {
+    if let (Some(b), Some(mean)) = (pack.get("patience_secs"), m.patience.mean_ms)
+        && mean / 1000.0 < b.value * 0.5
+        && m.patience.samples >= 3
+    {
+        notes.push(CoachingNote {
                 text: format!(
                     "You answered {:.1} s after the client stopped on average; pausing about {:.0} s invites them to say more.",
                     mean / 1000.0,
@@ -139,7 +142,6 @@ pub(crate) fn derive(
                 source: Some(b.source.clone()),
                 at_ms: Vec::new(),
             });
-        }
     }
 
     let mut all = Vec::new();

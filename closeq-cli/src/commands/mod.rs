@@ -1,4 +1,6 @@
 //! One module per top-level command.
 
+pub mod analyze;
 pub mod demo;
+pub mod rubric;
 pub mod transcript;

@@ -1,0 +1,185 @@
+//! `closeq analyze TRANSCRIPT --rubric ID|FILE`.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use closeq_analysis::metrics::{MetricsConfig, compute};
+use closeq_analysis::scoring::{HeuristicScorer, LlmJudge};
+use closeq_core::ports::{LanguageModel, Scorer, ScoringInput};
+use closeq_core::{
+    Call, CallDirection, CallSource, Clock, ReviewState, Scorecard, SystemClock, Transcript,
+    UserId, Verdict, WorkspaceId,
+};
+
+use super::transcript::ImportArgs;
+
+/// Which scorer.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScorerArg {
+    /// Deterministic, offline.
+    Heuristic,
+    /// An LLM judge (OpenAI-compatible via CLOSEQ_OPENAI_*, or Anthropic via
+    /// CLOSEQ_ANTHROPIC_* when CLOSEQ_LLM_PROVIDER=anthropic).
+    Llm,
+}
+
+/// `closeq analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    import: ImportArgs,
+    /// A built-in rubric id or a rubric file.
+    #[arg(long, default_value = "discovery")]
+    rubric: String,
+    /// The scorer.
+    #[arg(long, value_enum, default_value = "heuristic")]
+    scorer: ScorerArg,
+    /// The call type (`discovery`, `demo`, ...).
+    #[arg(long)]
+    call_type: Option<String>,
+    /// Print the full scorecard as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn llm() -> anyhow::Result<Arc<dyn LanguageModel>> {
+    let provider = std::env::var("CLOSEQ_LLM_PROVIDER").unwrap_or_else(|_| "openai".into());
+    Ok(match provider.as_str() {
+        "anthropic" => Arc::new(closeq_analysis::llm::anthropic::AnthropicMessages::from_env()?),
+        "openai" => Arc::new(closeq_analysis::llm::openai::OpenAiChat::from_env()?),
+        other => anyhow::bail!("CLOSEQ_LLM_PROVIDER must be openai or anthropic, not `{other}`"),
+    })
+}
+
+/// Scores a transcript and returns the scorecard.
+pub fn score_transcript(
+    t: &Transcript,
+    rubric: &closeq_core::Rubric,
+    scorer: ScorerArg,
+    call_type: Option<String>,
+) -> anyhow::Result<Scorecard> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let now = clock.now();
+    let mut call = Call::new(
+        WorkspaceId::new(),
+        UserId::new(),
+        now,
+        CallDirection::Outbound,
+        CallSource::Upload,
+        now,
+    );
+    call.call_type = call_type.or_else(|| rubric.call_types.first().cloned());
+    let m = compute(t, &MetricsConfig::default());
+    let input = ScoringInput {
+        call: &call,
+        transcript: t,
+        metrics: &m,
+    };
+    let scorer: Box<dyn Scorer> = match scorer {
+        ScorerArg::Heuristic => Box::new(HeuristicScorer::new(clock)),
+        ScorerArg::Llm => Box::new(LlmJudge::new(llm()?, clock)),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(scorer.score(&input, rubric))?)
+}
+
+fn ts(ms: u64) -> String {
+    format!("{:02}:{:02}", ms / 60_000, (ms / 1000) % 60)
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Met => "MET",
+        Verdict::Partial => "PARTIAL",
+        Verdict::Missed => "MISSED",
+        Verdict::NotApplicable => "N/A",
+        Verdict::InsufficientEvidence => "INSUFFICIENT",
+    }
+}
+
+/// The review line every output carries (EU AI Act Art. 14).
+pub fn review_line(s: &Scorecard) -> String {
+    match s.review() {
+        ReviewState::Suggested => "AI suggestion — not yet reviewed by a human".into(),
+        ReviewState::Accepted { at, .. } => format!("reviewed: accepted on {}", at.date_naive()),
+        ReviewState::Overridden { at, .. } => {
+            format!("reviewed: overridden on {}", at.date_naive())
+        }
+        ReviewState::Rejected { at, .. } => format!("reviewed: rejected on {}", at.date_naive()),
+    }
+}
+
+/// Prints a scorecard for people.
+pub fn print_scorecard(s: &Scorecard, rubric: &closeq_core::Rubric) {
+    println!(
+        "{} {} — score {:.1}/100  [{}]",
+        rubric.name,
+        rubric.version,
+        s.score.value(),
+        review_line(s)
+    );
+    for r in &s.criteria {
+        let title = rubric
+            .all_criteria()
+            .into_iter()
+            .find(|c| c.id == r.criterion_id)
+            .map_or(r.criterion_id.as_str(), |c| c.title.as_str());
+        println!(
+            "  {:<12} {:<32} {:.2}/{:.2}",
+            verdict(r.verdict),
+            title,
+            r.points,
+            r.weight
+        );
+        for e in r.evidence.iter().take(2) {
+            println!(
+                "      [{}] {:?}: “{}”",
+                ts(e.start_ms),
+                e.speaker_role,
+                e.quote.as_str()
+            );
+        }
+    }
+    if !s.coaching_notes.is_empty() {
+        println!("  coaching:");
+        for n in &s.coaching_notes {
+            let at = n
+                .at_ms
+                .first()
+                .map(|t| format!(" [{}]", ts(*t)))
+                .unwrap_or_default();
+            println!("    - {}{at}", n.text.as_str());
+            if let Some(src) = &n.source {
+                println!("      source: {src}");
+            }
+        }
+    }
+    if !s.recommendations.is_empty() {
+        println!("  recommendations:");
+        for r in &s.recommendations {
+            println!("    - {}", r.text.as_str());
+        }
+    }
+    if !s.issues.is_empty() {
+        println!("  issues:");
+        for i in &s.issues {
+            println!("    - [{:?}] {}: {}", i.severity, i.kind, i.text.as_str());
+        }
+    }
+}
+
+/// Runs `closeq analyze` on a transcript file.
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let rubric = super::rubric::resolve(&args.rubric)?;
+    let t = args.import.load()?;
+    let s = score_transcript(&t, &rubric, args.scorer, args.call_type).context("scoring failed")?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        print_scorecard(&s, &rubric);
+    }
+    Ok(())
+}
