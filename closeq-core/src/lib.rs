@@ -53,6 +53,7 @@ mod rubric;
 mod scope;
 mod scorecard;
 mod sensitive;
+mod subject;
 mod subprocessor;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -84,6 +85,7 @@ pub use scorecard::{
     Verdict,
 };
 pub use sensitive::Sensitive;
+pub use subject::Subject;
 pub use subprocessor::{Region, SubProcessorInfo, TransferMechanism};
 pub use transcript::{
     Language, ProcessingInfo, ProviderInfo, RoleDecision, Speaker, SpeakerId, SpeakerRole,

@@ -1,10 +1,49 @@
 //! # closeq-storage
 //!
-//! Store implementations of CloseQ's ports ([`closeq_core::ports`]).
+//! Implementations of CloseQ's store traits ([`closeq_core::ports`]):
+//! [`InMemoryStore`], [`SqliteStore`] (the embedded default) and, with
+//! feature `store-postgres`, `PostgresStore` with Row-Level Security. All
+//! enforce the same access policy and pass the same conformance suites
+//! (`closeq_core::testing::{call_store, workspace_store}`).
 //!
 //! ```
-//! use closeq_core::ports::PageRequest;
-//! assert!(PageRequest::first(50).validate().is_ok());
+//! use closeq_storage::{InMemoryStore, SubjectHasher};
+//! let store = InMemoryStore::new(SubjectHasher::new([7; 32], "44"));
+//! # let _ = store;
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod aggregate;
+mod anonymize;
+mod cursor;
+mod filter;
+mod memory;
+mod policy;
+mod subject_index;
+
+pub use memory::InMemoryStore;
+pub use subject_index::SubjectHasher;
+
+use closeq_core::{Error, Member, Result, Role, Scope, Workspace, WorkspaceId};
+
+fn validate_owner(workspace: &Workspace, owner: &Member) -> Result<()> {
+    if owner.role != Role::Owner || owner.workspace_id != workspace.id {
+        return Err(Error::invalid(
+            "owner",
+            "the first member must be the new workspace's owner",
+        ));
+    }
+    owner.validate()
+}
+
+fn same_workspace(scope: &Scope, ws: WorkspaceId) -> Result<()> {
+    if scope.workspace_id == ws {
+        Ok(())
+    } else {
+        Err(Error::Forbidden {
+            action: "write".into(),
+            reason: "the record belongs to another workspace".into(),
+        })
+    }
+}

@@ -7,10 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::call::{Call, CallOutcome, CallStatus};
 use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+
 use crate::id::{CallId, ScorecardId, TeamId, UserId};
 use crate::rubric::RubricKey;
 use crate::scope::Scope;
 use crate::scorecard::{ReviewState, Scorecard};
+use crate::subject::Subject;
 use crate::transcript::Transcript;
 
 /// Filters for [`CallStore::list_calls`]. Every field narrows the result.
@@ -74,6 +77,46 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The cursor for the next page, `None` on the last page.
     pub next: Option<Cursor>,
+}
+
+/// What to group a dashboard aggregate by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// Per rep.
+    Rep,
+    /// Per team (calls without a team are grouped under no key).
+    Team,
+}
+
+/// A dashboard aggregate over calls started in `[from, to)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateQuery {
+    /// Grouping.
+    pub group_by: GroupBy,
+    /// Start of the range (inclusive).
+    pub from: DateTime<Utc>,
+    /// End of the range (exclusive).
+    pub to: DateTime<Utc>,
+}
+
+/// One group of an aggregate. Scores and rates use each call's latest
+/// scorecard; `None` when no call in the group is scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AggregateRow {
+    /// The rep or team id (`None`: calls without a team).
+    pub key: Option<String>,
+    /// Calls in the range.
+    pub calls: u64,
+    /// Of which scored.
+    pub scored_calls: u64,
+    /// Mean latest score.
+    pub avg_score: Option<f64>,
+    /// Mean rep talk ratio (0–1) of scored calls.
+    pub avg_rep_talk_ratio: Option<f64>,
+    /// Per criterion: share of scored calls (where it applied) whose latest
+    /// scorecard has it met; partial counts half.
+    pub criterion_hit_rate: BTreeMap<String, f64>,
 }
 
 /// A recorded review event (the scorecard's review history).
@@ -143,6 +186,36 @@ pub trait CallStore: Debug + Send + Sync {
     /// requires action `review_scorecard`; the previous state must be
     /// `suggested` in the store, otherwise [`Error::Conflict`].
     async fn save_review(&self, scope: &Scope, scorecard: &Scorecard) -> Result<()>;
+
+    /// The review history of a scorecard, oldest first.
+    async fn review_history(&self, scope: &Scope, id: ScorecardId) -> Result<Vec<ReviewRecord>>;
+
+    /// Replaces a call's editable fields (client contact, comments, outcome,
+    /// call type, team); identity, workspace, rep and status cannot change
+    /// here (`InvalidInput`). Requires action `upload_call`.
+    async fn update_call(&self, scope: &Scope, call: &Call) -> Result<()>;
+
+    /// Per-rep or per-team aggregates for dashboards, over visible calls.
+    async fn aggregate(&self, scope: &Scope, query: &AggregateQuery) -> Result<Vec<AggregateRow>>;
+
+    /// Every visible call holding `subject` (as client e-mail, client phone,
+    /// or rep), found through the keyed-hash subject index, never a scan of
+    /// plaintext. Requires action `run_data_subject_requests`.
+    async fn find_calls_by_subject(&self, scope: &Scope, subject: &Subject) -> Result<Vec<CallId>>;
+
+    /// Ids of visible calls started before `before`, oldest first, at most `limit`.
+    async fn calls_started_before(
+        &self,
+        scope: &Scope,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CallId>>;
+
+    /// Irreversibly anonymizes a call in one transaction: the client
+    /// contact and rep comments are cleared, the transcript is deleted, the
+    /// scorecards' quotes, rationales and notes are removed (verdicts and
+    /// scores stay), and the call leaves the subject index. Idempotent.
+    async fn anonymize_call(&self, scope: &Scope, id: CallId) -> Result<()>;
 }
 
 fn _object_safe(_: Arc<dyn CallStore>) {}

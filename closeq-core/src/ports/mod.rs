@@ -11,7 +11,10 @@ mod sub_processor;
 mod workspace_store;
 
 pub use audio_store::{AudioStore, ByteStream, SignedMethod, SignedUrl};
-pub use call_store::{CallFilter, CallStore, Cursor, Page, PageRequest, ReviewRecord};
+pub use call_store::{
+    AggregateQuery, AggregateRow, CallFilter, CallStore, Cursor, GroupBy, Page, PageRequest,
+    ReviewRecord,
+};
 pub use job_queue::{JobKind, JobQueue, JobSpec, LeasedJob};
 pub use language_model::{
     Completion, CompletionRequest, FinishReason, LanguageModel, Message, MessageRole,

@@ -11,12 +11,15 @@
 //! dev-dependency.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod call_store;
 mod fake_language_model;
 mod fake_stt;
 mod harness;
 mod service;
 pub mod stt;
 mod wer;
+pub mod workspace_store;
+mod world;
 
 pub use crate::clock::ManualClock;
 pub use fake_language_model::ScriptedLanguageModel;
@@ -24,3 +27,4 @@ pub use fake_stt::ScriptedStt;
 pub use harness::Outcome;
 pub use service::required_service_url;
 pub use wer::word_error_rate;
+pub use world::{Stores, World, base_time};

@@ -1,0 +1,322 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use closeq_core::ports::{
+    AggregateQuery, AggregateRow, CallFilter, CallStore, Page, PageRequest, ReviewRecord,
+};
+use closeq_core::{
+    Action, Call, CallId, CallStatus, Error, Result, Scope, Scorecard, ScorecardId, Subject,
+    Transcript,
+};
+
+use super::{InMemoryStore, State};
+use crate::{aggregate, anonymize, cursor, filter, policy};
+
+impl State {
+    fn call_for(&self, scope: &Scope, id: CallId, action: Action) -> Result<&Call> {
+        let c = self
+            .calls
+            .get(&id)
+            .filter(|c| c.workspace_id == scope.workspace_id)
+            .ok_or_else(|| Error::not_found("call", id))?;
+        policy::check_call(scope, c, action)?;
+        Ok(c)
+    }
+
+    fn latest(&self, id: CallId) -> Option<&Scorecard> {
+        self.card_order
+            .get(&id)
+            .and_then(|v| v.last())
+            .and_then(|s| self.scorecards.get(s))
+    }
+
+    fn index(&mut self, hasher: &crate::subject_index::SubjectHasher, call: &Call) {
+        for h in hasher.entries(call) {
+            self.subjects
+                .entry((call.workspace_id, h))
+                .or_default()
+                .insert(call.id);
+        }
+    }
+
+    fn unindex(&mut self, call: &Call) {
+        for set in self.subjects.values_mut() {
+            set.remove(&call.id);
+        }
+    }
+}
+
+#[async_trait]
+impl CallStore for InMemoryStore {
+    async fn insert_call(&self, scope: &Scope, call: &Call) -> Result<()> {
+        policy::check_new_call(scope, call)?;
+        let mut s = self.write();
+        if !s.workspaces.contains_key(&call.workspace_id) {
+            return Err(Error::not_found("workspace", call.workspace_id));
+        }
+        if s.calls.contains_key(&call.id) {
+            return Err(Error::already_exists("call", call.id));
+        }
+        s.index(&self.hasher, call);
+        s.calls.insert(call.id, call.clone());
+        Ok(())
+    }
+
+    async fn get_call(&self, scope: &Scope, id: CallId) -> Result<Call> {
+        self.read().call_for(scope, id, Action::ViewCall).cloned()
+    }
+
+    async fn transition_call(&self, scope: &Scope, id: CallId, next: CallStatus) -> Result<Call> {
+        let mut s = self.write();
+        let mut c = s.call_for(scope, id, Action::UploadCall)?.clone();
+        c.transition(next)?;
+        s.calls.insert(id, c.clone());
+        Ok(c)
+    }
+
+    async fn list_calls(
+        &self,
+        scope: &Scope,
+        f: &CallFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Call>> {
+        page.validate()?;
+        let after = page.after.as_ref().map(cursor::decode).transpose()?;
+        let s = self.read();
+        let mut items: Vec<&Call> = s
+            .calls
+            .values()
+            .filter(|c| c.workspace_id == scope.workspace_id && policy::visible(scope, c))
+            .filter(|c| filter::matches(c, s.latest(c.id), f))
+            .filter(|c| after.is_none_or(|a| (c.started_at, c.id) < a))
+            .collect();
+        items.sort_by(|a, b| (b.started_at, b.id).cmp(&(a.started_at, a.id)));
+        let more = items.len() > page.limit as usize;
+        items.truncate(page.limit as usize);
+        let next = if more {
+            items.last().map(|c| cursor::encode(c.started_at, c.id))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: items.into_iter().cloned().collect(),
+            next,
+        })
+    }
+
+    async fn delete_call(&self, scope: &Scope, id: CallId) -> Result<()> {
+        let mut s = self.write();
+        match s.call_for(scope, id, Action::DeleteCall) {
+            Ok(c) => {
+                let c = c.clone();
+                s.unindex(&c);
+                s.calls.remove(&id);
+                s.transcripts.remove(&id);
+                for sid in s.card_order.remove(&id).unwrap_or_default() {
+                    s.scorecards.remove(&sid);
+                    s.reviews.retain(|r| r.scorecard_id != sid);
+                }
+                Ok(())
+            }
+            Err(Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put_transcript(&self, scope: &Scope, call: CallId, t: &Transcript) -> Result<()> {
+        t.validate()?;
+        let mut s = self.write();
+        s.call_for(scope, call, Action::UploadCall)?;
+        s.transcripts.insert(call, t.clone());
+        Ok(())
+    }
+
+    async fn get_transcript(&self, scope: &Scope, call: CallId) -> Result<Transcript> {
+        let s = self.read();
+        s.call_for(scope, call, Action::ViewCall)?;
+        s.transcripts
+            .get(&call)
+            .cloned()
+            .ok_or_else(|| Error::not_found("transcript", call))
+    }
+
+    async fn insert_scorecard(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
+        let mut s = self.write();
+        s.call_for(scope, card.call_id, Action::ViewScorecard)?;
+        if card.workspace_id != scope.workspace_id {
+            return Err(Error::invalid(
+                "workspace_id",
+                "does not match the call's workspace",
+            ));
+        }
+        if s.scorecards.contains_key(&card.id) {
+            return Err(Error::already_exists("scorecard", card.id));
+        }
+        s.scorecards.insert(card.id, card.clone());
+        s.card_order.entry(card.call_id).or_default().push(card.id);
+        Ok(())
+    }
+
+    async fn get_scorecard(&self, scope: &Scope, id: ScorecardId) -> Result<Scorecard> {
+        let s = self.read();
+        let card = s
+            .scorecards
+            .get(&id)
+            .ok_or_else(|| Error::not_found("scorecard", id))?;
+        s.call_for(scope, card.call_id, Action::ViewScorecard)
+            .map_err(|_| Error::not_found("scorecard", id))?;
+        Ok(card.clone())
+    }
+
+    async fn list_scorecards(&self, scope: &Scope, call: CallId) -> Result<Vec<Scorecard>> {
+        let s = self.read();
+        s.call_for(scope, call, Action::ViewScorecard)?;
+        Ok(s.card_order
+            .get(&call)
+            .map(|v| {
+                v.iter()
+                    .filter_map(|id| s.scorecards.get(id).cloned())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn save_review(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
+        let mut s = self.write();
+        let stored = s
+            .scorecards
+            .get(&card.id)
+            .ok_or_else(|| Error::not_found("scorecard", card.id))?
+            .clone();
+        s.call_for(scope, stored.call_id, Action::ReviewScorecard)?;
+        if stored.review().is_reviewed() {
+            return Err(Error::Conflict {
+                resource: "scorecard",
+                reason: "already reviewed".into(),
+            });
+        }
+        if !card.review().is_reviewed() {
+            return Err(Error::invalid("review", "the scorecard carries no review"));
+        }
+        s.reviews.push(ReviewRecord {
+            scorecard_id: card.id,
+            state: card.review().clone(),
+        });
+        s.scorecards.insert(card.id, with_review(stored, card));
+        Ok(())
+    }
+
+    async fn review_history(&self, scope: &Scope, id: ScorecardId) -> Result<Vec<ReviewRecord>> {
+        let s = self.read();
+        let card = s
+            .scorecards
+            .get(&id)
+            .ok_or_else(|| Error::not_found("scorecard", id))?;
+        s.call_for(scope, card.call_id, Action::ViewScorecard)?;
+        Ok(s.reviews
+            .iter()
+            .filter(|r| r.scorecard_id == id)
+            .cloned()
+            .collect())
+    }
+
+    async fn update_call(&self, scope: &Scope, call: &Call) -> Result<()> {
+        call.validate()?;
+        let mut s = self.write();
+        let old = s.call_for(scope, call.id, Action::UploadCall)?.clone();
+        check_editable(&old, call)?;
+        policy::check_new_call(scope, call)?;
+        s.unindex(&old);
+        s.index(&self.hasher, call);
+        s.calls.insert(call.id, call.clone());
+        Ok(())
+    }
+
+    async fn aggregate(&self, scope: &Scope, q: &AggregateQuery) -> Result<Vec<AggregateRow>> {
+        let s = self.read();
+        let rows = s
+            .calls
+            .values()
+            .filter(|c| c.workspace_id == scope.workspace_id && policy::visible(scope, c))
+            .filter(|c| c.started_at >= q.from && c.started_at < q.to)
+            .map(|c| (c, s.latest(c.id)));
+        Ok(aggregate::aggregate(q.group_by, rows))
+    }
+
+    async fn find_calls_by_subject(&self, scope: &Scope, subject: &Subject) -> Result<Vec<CallId>> {
+        policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
+        let h = self.hasher.hash(subject)?;
+        let s = self.read();
+        let mut ids: Vec<CallId> = s
+            .subjects
+            .get(&(scope.workspace_id, h))
+            .map(|v| v.iter().copied().collect())
+            .unwrap_or_default();
+        ids.retain(|id| s.calls.get(id).is_some_and(|c| policy::visible(scope, c)));
+        Ok(ids)
+    }
+
+    async fn calls_started_before(
+        &self,
+        scope: &Scope,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CallId>> {
+        let s = self.read();
+        let mut v: Vec<&Call> = s
+            .calls
+            .values()
+            .filter(|c| {
+                c.workspace_id == scope.workspace_id
+                    && policy::visible(scope, c)
+                    && c.started_at < before
+            })
+            .collect();
+        v.sort_by_key(|c| (c.started_at, c.id));
+        Ok(v.into_iter().take(limit as usize).map(|c| c.id).collect())
+    }
+
+    async fn anonymize_call(&self, scope: &Scope, id: CallId) -> Result<()> {
+        let mut s = self.write();
+        let mut c = s.call_for(scope, id, Action::DeleteCall)?.clone();
+        s.unindex(&c);
+        anonymize::call(&mut c);
+        s.calls.insert(id, c);
+        s.transcripts.remove(&id);
+        for sid in s.card_order.get(&id).cloned().unwrap_or_default() {
+            if let Some(card) = s.scorecards.get_mut(&sid) {
+                anonymize::scorecard(card);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A stored scorecard with the review state of `reviewed` (the AI's
+/// content is taken from the stored copy, never from the caller).
+pub(crate) fn with_review(stored: Scorecard, reviewed: &Scorecard) -> Scorecard {
+    let mut v = serde_json::to_value(&stored).unwrap_or_default();
+    if let (Some(obj), Ok(review)) = (v.as_object_mut(), serde_json::to_value(reviewed.review())) {
+        obj.insert("review".into(), review);
+    }
+    serde_json::from_value(v).unwrap_or(stored)
+}
+
+/// Identity, workspace, rep, times and status may not change in `update_call`.
+pub(crate) fn check_editable(old: &Call, new: &Call) -> Result<()> {
+    if old.workspace_id != new.workspace_id || old.rep_id != new.rep_id {
+        return Err(Error::invalid(
+            "rep_id",
+            "a call's workspace and rep cannot change",
+        ));
+    }
+    if old.status != new.status {
+        return Err(Error::invalid(
+            "status",
+            "change the status with transition_call",
+        ));
+    }
+    if old.created_at != new.created_at || old.started_at != new.started_at {
+        return Err(Error::invalid("started_at", "a call's times cannot change"));
+    }
+    Ok(())
+}

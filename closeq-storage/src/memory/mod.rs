@@ -1,0 +1,60 @@
+//! In-memory stores: for tests, examples and embedders' prototypes. The
+//! same access rules as every backend, enforced in code.
+
+mod calls;
+mod workspaces;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use closeq_core::ports::{ApiKeyRecord, IntegrationRecord, ReviewRecord};
+use closeq_core::{
+    Call, CallId, Invitation, InvitationId, Member, Scorecard, ScorecardId, Team, TeamId,
+    Transcript, UserId, Workspace, WorkspaceId,
+};
+
+use crate::subject_index::SubjectHasher;
+
+pub(crate) use calls::{check_editable, with_review};
+
+#[derive(Debug, Default)]
+struct State {
+    workspaces: HashMap<WorkspaceId, Workspace>,
+    teams: HashMap<TeamId, Team>,
+    members: HashMap<(WorkspaceId, UserId), Member>,
+    invitations: HashMap<InvitationId, (Invitation, [u8; 32])>,
+    api_keys: HashMap<closeq_core::ApiKeyId, ApiKeyRecord>,
+    integrations: HashMap<closeq_core::IntegrationId, IntegrationRecord>,
+    calls: HashMap<CallId, Call>,
+    transcripts: HashMap<CallId, Transcript>,
+    scorecards: HashMap<ScorecardId, Scorecard>,
+    /// Scorecards per call in insertion order (the last is the latest).
+    card_order: HashMap<CallId, Vec<ScorecardId>>,
+    reviews: Vec<ReviewRecord>,
+    subjects: HashMap<(WorkspaceId, [u8; 32]), BTreeSet<CallId>>,
+}
+
+/// Calls and workspaces in memory. Cheap to clone (shared state).
+#[derive(Debug, Clone)]
+pub struct InMemoryStore {
+    state: Arc<RwLock<State>>,
+    hasher: SubjectHasher,
+}
+
+impl InMemoryStore {
+    /// An empty store indexing subjects with `hasher`.
+    pub fn new(hasher: SubjectHasher) -> Self {
+        Self {
+            state: Arc::new(RwLock::new(State::default())),
+            hasher,
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,252 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use closeq_core::ports::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};
+use closeq_core::{
+    Action, ApiKeyId, Error, IntegrationId, Invitation, InvitationId, InvitationStatus, Member,
+    Result, Role, Scope, Team, UserId, Workspace, WorkspaceId, WorkspaceSettings,
+};
+
+use super::InMemoryStore;
+use crate::policy::check_workspace;
+
+#[async_trait]
+impl WorkspaceStore for InMemoryStore {
+    async fn create_workspace(&self, workspace: &Workspace, owner: &Member) -> Result<()> {
+        workspace.validate()?;
+        crate::validate_owner(workspace, owner)?;
+        let mut s = self.write();
+        if s.workspaces.contains_key(&workspace.id) {
+            return Err(Error::already_exists("workspace", workspace.id));
+        }
+        s.workspaces.insert(workspace.id, workspace.clone());
+        s.members
+            .insert((workspace.id, owner.user_id), owner.clone());
+        Ok(())
+    }
+
+    async fn get_workspace(&self, scope: &Scope) -> Result<Workspace> {
+        self.read()
+            .workspaces
+            .get(&scope.workspace_id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("workspace", scope.workspace_id))
+    }
+
+    async fn update_settings(&self, scope: &Scope, settings: &WorkspaceSettings) -> Result<()> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        settings.validate()?;
+        let mut s = self.write();
+        let w = s
+            .workspaces
+            .get_mut(&scope.workspace_id)
+            .ok_or_else(|| Error::not_found("workspace", scope.workspace_id))?;
+        w.settings = settings.clone();
+        Ok(())
+    }
+
+    async fn create_team(&self, scope: &Scope, team: &Team) -> Result<()> {
+        check_workspace(scope, Action::ManageMembers)?;
+        team.validate()?;
+        crate::same_workspace(scope, team.workspace_id)?;
+        let mut s = self.write();
+        if s.teams.contains_key(&team.id) {
+            return Err(Error::already_exists("team", team.id));
+        }
+        s.teams.insert(team.id, team.clone());
+        Ok(())
+    }
+
+    async fn list_teams(&self, scope: &Scope) -> Result<Vec<Team>> {
+        let mut v: Vec<Team> = self
+            .read()
+            .teams
+            .values()
+            .filter(|t| t.workspace_id == scope.workspace_id)
+            .cloned()
+            .collect();
+        v.sort_by_key(|t| t.id);
+        Ok(v)
+    }
+
+    async fn put_member(&self, scope: &Scope, member: &Member) -> Result<()> {
+        check_workspace(scope, Action::ManageMembers)?;
+        member.validate()?;
+        crate::same_workspace(scope, member.workspace_id)?;
+        if member.role == Role::Owner && scope.role != Role::Owner {
+            return Err(Error::Forbidden {
+                action: "manage_members".into(),
+                reason: "only an owner can make an owner".into(),
+            });
+        }
+        self.write()
+            .members
+            .insert((member.workspace_id, member.user_id), member.clone());
+        Ok(())
+    }
+
+    async fn get_member(&self, scope: &Scope, user: UserId) -> Result<Member> {
+        self.read()
+            .members
+            .get(&(scope.workspace_id, user))
+            .cloned()
+            .ok_or_else(|| Error::not_found("member", user))
+    }
+
+    async fn list_members(&self, scope: &Scope) -> Result<Vec<Member>> {
+        let mut v: Vec<Member> = self
+            .read()
+            .members
+            .values()
+            .filter(|m| m.workspace_id == scope.workspace_id)
+            .cloned()
+            .collect();
+        v.sort_by_key(|m| m.user_id);
+        Ok(v)
+    }
+
+    async fn remove_member(&self, scope: &Scope, user: UserId) -> Result<()> {
+        check_workspace(scope, Action::ManageMembers)?;
+        self.write().members.remove(&(scope.workspace_id, user));
+        Ok(())
+    }
+
+    async fn insert_invitation(
+        &self,
+        scope: &Scope,
+        inv: &Invitation,
+        token_sha256: [u8; 32],
+    ) -> Result<()> {
+        check_workspace(scope, Action::Invite)?;
+        inv.validate()?;
+        crate::same_workspace(scope, inv.workspace_id)?;
+        let mut s = self.write();
+        if s.invitations.contains_key(&inv.id)
+            || s.invitations.values().any(|(_, h)| *h == token_sha256)
+        {
+            return Err(Error::already_exists("invitation", inv.id));
+        }
+        s.invitations.insert(inv.id, (inv.clone(), token_sha256));
+        Ok(())
+    }
+
+    async fn find_invitation(&self, token_sha256: [u8; 32]) -> Result<Invitation> {
+        self.read()
+            .invitations
+            .values()
+            .find(|(_, h)| *h == token_sha256)
+            .map(|(i, _)| i.clone())
+            .ok_or_else(|| Error::not_found("invitation", "token"))
+    }
+
+    async fn set_invitation_status(
+        &self,
+        workspace: WorkspaceId,
+        id: InvitationId,
+        status: InvitationStatus,
+    ) -> Result<()> {
+        let mut s = self.write();
+        let (inv, _) = s
+            .invitations
+            .get_mut(&id)
+            .filter(|(i, _)| i.workspace_id == workspace)
+            .ok_or_else(|| Error::not_found("invitation", id))?;
+        if !inv.status.can_become(status) {
+            return Err(Error::InvalidTransition {
+                resource: "invitation",
+                from: inv.status.as_str().into(),
+                to: status.as_str().into(),
+            });
+        }
+        inv.status = status;
+        Ok(())
+    }
+
+    async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()> {
+        check_workspace(scope, Action::ManageApiKeys)?;
+        crate::same_workspace(scope, key.workspace_id)?;
+        let mut s = self.write();
+        if s.api_keys.contains_key(&key.id)
+            || s.api_keys
+                .values()
+                .any(|k| k.secret_sha256 == key.secret_sha256)
+        {
+            return Err(Error::already_exists("api_key", key.id));
+        }
+        s.api_keys.insert(key.id, key.clone());
+        Ok(())
+    }
+
+    async fn find_api_key(&self, secret_sha256: [u8; 32]) -> Result<ApiKeyRecord> {
+        self.read()
+            .api_keys
+            .values()
+            .find(|k| k.secret_sha256 == secret_sha256)
+            .cloned()
+            .ok_or_else(|| Error::not_found("api_key", "hash"))
+    }
+
+    async fn list_api_keys(&self, scope: &Scope) -> Result<Vec<ApiKeyRecord>> {
+        check_workspace(scope, Action::ManageApiKeys)?;
+        let mut v: Vec<ApiKeyRecord> = self
+            .read()
+            .api_keys
+            .values()
+            .filter(|k| k.workspace_id == scope.workspace_id)
+            .cloned()
+            .collect();
+        v.sort_by_key(|k| k.id);
+        Ok(v)
+    }
+
+    async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+        check_workspace(scope, Action::ManageApiKeys)?;
+        let mut s = self.write();
+        let k = s
+            .api_keys
+            .get_mut(&id)
+            .filter(|k| k.workspace_id == scope.workspace_id)
+            .ok_or_else(|| Error::not_found("api_key", id))?;
+        if k.revoked_at.is_none() {
+            k.revoked_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+        let mut s = self.write();
+        let k = s
+            .api_keys
+            .get_mut(&id)
+            .ok_or_else(|| Error::not_found("api_key", id))?;
+        k.last_used_at = Some(at);
+        Ok(())
+    }
+
+    async fn put_integration(&self, scope: &Scope, rec: &IntegrationRecord) -> Result<()> {
+        check_workspace(scope, Action::ManageIntegrations)?;
+        crate::same_workspace(scope, rec.workspace_id)?;
+        self.write().integrations.insert(rec.id, rec.clone());
+        Ok(())
+    }
+
+    async fn get_integration(&self, scope: &Scope, id: IntegrationId) -> Result<IntegrationRecord> {
+        self.read()
+            .integrations
+            .get(&id)
+            .filter(|r| r.workspace_id == scope.workspace_id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("integration", id))
+    }
+
+    async fn list_integrations(&self, scope: &Scope) -> Result<Vec<IntegrationRecord>> {
+        let mut v: Vec<IntegrationRecord> = self
+            .read()
+            .integrations
+            .values()
+            .filter(|r| r.workspace_id == scope.workspace_id)
+            .cloned()
+            .collect();
+        v.sort_by_key(|r| r.id);
+        Ok(v)
+    }
+}

@@ -1,0 +1,56 @@
+//! The access policy applied by stores that enforce it in code.
+
+use closeq_core::{
+    Action, Call, Error, Relation, Result, Scope, TeamId, UserId, WorkspaceId, access,
+};
+
+/// How a call relates to the scope.
+pub(crate) fn relation(
+    scope: &Scope,
+    workspace: WorkspaceId,
+    rep: UserId,
+    team: Option<TeamId>,
+) -> Relation {
+    scope.relation_to_call(workspace, rep, team)
+}
+
+/// Whether the scope can see the call at all.
+pub(crate) fn visible(scope: &Scope, call: &Call) -> bool {
+    access::permits(
+        scope.role,
+        Action::ViewCall,
+        relation(scope, call.workspace_id, call.rep_id, call.team_id),
+    )
+}
+
+/// Checks `action` on a stored call: invisible → `NotFound` (existence
+/// never leaks), visible but not allowed → `Forbidden`.
+pub(crate) fn check_call(scope: &Scope, call: &Call, action: Action) -> Result<()> {
+    if !visible(scope, call) {
+        return Err(Error::not_found("call", call.id));
+    }
+    access::check(
+        scope,
+        action,
+        relation(scope, call.workspace_id, call.rep_id, call.team_id),
+    )
+}
+
+/// Checks a workspace-level action.
+pub(crate) fn check_workspace(scope: &Scope, action: Action) -> Result<()> {
+    access::check(
+        scope,
+        action,
+        scope.relation_to_workspace(scope.workspace_id),
+    )
+}
+
+/// Checks that a new call may be created in this scope.
+pub(crate) fn check_new_call(scope: &Scope, call: &Call) -> Result<()> {
+    call.validate()?;
+    access::check(
+        scope,
+        Action::UploadCall,
+        relation(scope, call.workspace_id, call.rep_id, call.team_id),
+    )
+}

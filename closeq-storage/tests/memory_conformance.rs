@@ -1,0 +1,25 @@
+//! The store conformance suites against the in-memory backend.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use closeq_core::testing::Stores;
+use closeq_storage::{InMemoryStore, SubjectHasher};
+
+fn stores() -> Arc<Stores> {
+    let s = Arc::new(InMemoryStore::new(SubjectHasher::new([9; 32], "44")));
+    Arc::new(Stores {
+        calls: s.clone(),
+        workspaces: s,
+    })
+}
+
+mod call_store {
+    use super::*;
+    closeq_core::call_store_conformance!(make = stores());
+}
+
+mod workspace_store {
+    use super::*;
+    closeq_core::workspace_store_conformance!(make = stores());
+}
