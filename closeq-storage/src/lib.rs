@@ -16,13 +16,18 @@
 
 mod aggregate;
 mod anonymize;
+mod codec;
 mod cursor;
 mod filter;
 mod memory;
 mod policy;
+#[cfg(feature = "store-sqlite")]
+mod sqlite;
 mod subject_index;
 
 pub use memory::InMemoryStore;
+#[cfg(feature = "store-sqlite")]
+pub use sqlite::SqliteStore;
 pub use subject_index::SubjectHasher;
 
 use closeq_core::{Error, Member, Result, Role, Scope, Workspace, WorkspaceId};

@@ -1,0 +1,33 @@
+//! The store conformance suites against SQLite (a fresh database file per case).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use closeq_core::testing::Stores;
+use closeq_storage::{SqliteStore, SubjectHasher};
+
+async fn stores() -> Arc<Stores> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("closeq.db");
+    // The directory must outlive the store: leak it for the test's lifetime.
+    std::mem::forget(dir);
+    let s = Arc::new(
+        SqliteStore::open(&path, SubjectHasher::new([9; 32], "44"))
+            .await
+            .unwrap(),
+    );
+    Arc::new(Stores {
+        calls: s.clone(),
+        workspaces: s,
+    })
+}
+
+mod call_store {
+    use super::*;
+    closeq_core::call_store_conformance!(make = stores().await);
+}
+
+mod workspace_store {
+    use super::*;
+    closeq_core::workspace_store_conformance!(make = stores().await);
+}
