@@ -21,11 +21,15 @@ mod cursor;
 mod filter;
 mod memory;
 mod policy;
+#[cfg(feature = "store-postgres")]
+mod postgres;
 #[cfg(feature = "store-sqlite")]
 mod sqlite;
 mod subject_index;
 
 pub use memory::InMemoryStore;
+#[cfg(feature = "store-postgres")]
+pub use postgres::PostgresStore;
 #[cfg(feature = "store-sqlite")]
 pub use sqlite::SqliteStore;
 pub use subject_index::SubjectHasher;

@@ -855,4 +855,28 @@ macro_rules! call_store_conformance {
             ]
         );
     };
+    (make_or_skip = $make:expr $(,)?) => {
+        $crate::conformance_tests!(
+            suite = call_store,
+            make_or_skip = $make,
+            fixture = (),
+            cases = [
+                round_trips,
+                missing_is_not_found,
+                duplicates_are_already_exists,
+                deletes_cascade_and_are_idempotent,
+                lifecycle_is_enforced,
+                pagination_is_stable,
+                filters_narrow,
+                role_visibility,
+                tenant_isolation,
+                utc_and_unicode,
+                concurrent_writers,
+                reviews_are_recorded_once,
+                aggregates,
+                subject_index,
+                anonymize,
+            ]
+        );
+    };
 }

@@ -25,11 +25,30 @@ impl Outcome {
 /// `closeq_core::testing::<suite>`. Each test builds a fresh subject with
 /// `make` (an async expression) and a fresh fixture with `fixture`.
 ///
+/// With `make_or_skip`, the expression gives an `Option`; `None` skips the
+/// case with a printed notice (for backends whose service may be absent;
+/// under CI such helpers panic instead, see
+/// [`required_service_url`](crate::testing::required_service_url)).
+///
 /// Suites wrap this in their own macro with their case list (see
 /// [`stt_conformance!`](crate::stt_conformance)); use it directly only to run
 /// a subset of cases.
 #[macro_export]
 macro_rules! conformance_tests {
+    (suite = $suite:ident, make_or_skip = $make:expr, fixture = $fixture:expr, cases = [$($case:ident),+ $(,)?]) => {
+        $(
+            #[::tokio::test]
+            async fn $case() {
+                let Some(subject) = $make else {
+                    eprintln!(concat!("SKIP ", stringify!($suite), "::", stringify!($case), ": backend unavailable"));
+                    return;
+                };
+                let fixture = $fixture;
+                let outcome = $crate::testing::$suite::$case(&*subject, &fixture).await;
+                outcome.report(concat!(stringify!($suite), "::", stringify!($case)));
+            }
+        )+
+    };
     (suite = $suite:ident, make = $make:expr, fixture = $fixture:expr, cases = [$($case:ident),+ $(,)?]) => {
         $(
             #[::tokio::test]

@@ -214,7 +214,7 @@ pub async fn api_keys(s: &Stores, _: &()) -> Outcome {
         key
     );
     s.workspaces
-        .touch_api_key(key.id, base_time() + Duration::hours(1))
+        .touch_api_key(w.workspace.id, key.id, base_time() + Duration::hours(1))
         .await
         .expect("touch");
     s.workspaces
@@ -293,6 +293,20 @@ macro_rules! workspace_store_conformance {
         $crate::conformance_tests!(
             suite = workspace_store,
             make = $make,
+            fixture = (),
+            cases = [
+                workspace_and_settings,
+                members_and_teams,
+                invitations,
+                api_keys,
+                integrations
+            ]
+        );
+    };
+    (make_or_skip = $make:expr $(,)?) => {
+        $crate::conformance_tests!(
+            suite = workspace_store,
+            make_or_skip = $make,
             fixture = (),
             cases = [
                 workspace_and_settings,

@@ -212,11 +212,12 @@ impl WorkspaceStore for InMemoryStore {
         Ok(())
     }
 
-    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+    async fn touch_api_key(&self, workspace: WorkspaceId, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
         let mut s = self.write();
         let k = s
             .api_keys
             .get_mut(&id)
+            .filter(|k| k.workspace_id == workspace)
             .ok_or_else(|| Error::not_found("api_key", id))?;
         k.last_used_at = Some(at);
         Ok(())

@@ -299,10 +299,11 @@ impl WorkspaceStore for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+    async fn touch_api_key(&self, workspace: WorkspaceId, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let row = sqlx::query("SELECT data FROM api_keys WHERE id = ?")
+        let row = sqlx::query("SELECT data FROM api_keys WHERE id = ? AND workspace_id = ?")
             .bind(id.to_string())
+            .bind(workspace.to_string())
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_err)?

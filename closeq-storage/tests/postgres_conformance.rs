@@ -1,0 +1,27 @@
+//! The store conformance suites against PostgreSQL, connected as the
+//! RLS-bound runtime role.
+#![cfg(feature = "store-postgres")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::Arc;
+
+use closeq_core::testing::Stores;
+use closeq_storage::{PostgresStore, SubjectHasher};
+
+async fn stores() -> Option<Arc<Stores>> {
+    let db = support::db()?;
+    let s = Arc::new(PostgresStore::connect(&db.runtime_url, SubjectHasher::new([9; 32], "44")).await.unwrap());
+    Some(Arc::new(Stores { calls: s.clone(), workspaces: s }))
+}
+
+mod call_store {
+    use super::*;
+    closeq_core::call_store_conformance!(make_or_skip = stores().await);
+}
+
+mod workspace_store {
+    use super::*;
+    closeq_core::workspace_store_conformance!(make_or_skip = stores().await);
+}
