@@ -12,8 +12,15 @@ use closeq_storage::{PostgresStore, SubjectHasher};
 
 async fn stores() -> Option<Arc<Stores>> {
     let db = support::db()?;
-    let s = Arc::new(PostgresStore::connect(&db.runtime_url, SubjectHasher::new([9; 32], "44")).await.unwrap());
-    Some(Arc::new(Stores { calls: s.clone(), workspaces: s }))
+    let s = Arc::new(
+        PostgresStore::connect(&db.runtime_url, SubjectHasher::new([9; 32], "44"))
+            .await
+            .unwrap(),
+    );
+    Some(Arc::new(Stores {
+        calls: s.clone(),
+        workspaces: s,
+    }))
 }
 
 mod call_store {

@@ -133,7 +133,12 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId, at: DateTime<Utc>) -> Result<()>;
     /// Records a successful use of key `id` of `workspace` (after
     /// authentication: no scope yet).
-    async fn touch_api_key(&self, workspace: WorkspaceId, id: ApiKeyId, at: DateTime<Utc>) -> Result<()>;
+    async fn touch_api_key(
+        &self,
+        workspace: WorkspaceId,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
 
     /// Stores or replaces an integration.
     async fn put_integration(&self, scope: &Scope, integration: &IntegrationRecord) -> Result<()>;

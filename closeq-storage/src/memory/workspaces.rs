@@ -212,7 +212,12 @@ impl WorkspaceStore for InMemoryStore {
         Ok(())
     }
 
-    async fn touch_api_key(&self, workspace: WorkspaceId, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+    async fn touch_api_key(
+        &self,
+        workspace: WorkspaceId,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let mut s = self.write();
         let k = s
             .api_keys

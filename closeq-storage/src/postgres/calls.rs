@@ -25,7 +25,12 @@ async fn load_call(conn: &mut PgConnection, id: CallId) -> Result<Call> {
     from_json(BACKEND, row.get::<&str, _>(0))
 }
 
-async fn call_for(conn: &mut PgConnection, scope: &Scope, id: CallId, action: Action) -> Result<Call> {
+async fn call_for(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    id: CallId,
+    action: Action,
+) -> Result<Call> {
     let c = load_call(conn, id).await?;
     if c.workspace_id != scope.workspace_id {
         return Err(Error::not_found("call", id));
@@ -35,7 +40,11 @@ async fn call_for(conn: &mut PgConnection, scope: &Scope, id: CallId, action: Ac
 }
 
 async fn index(conn: &mut PgConnection, hasher: &crate::SubjectHasher, call: &Call) -> Result<()> {
-    sqlx::query("DELETE FROM subject_index WHERE call_id = $1").bind(call.id.as_uuid()).execute(&mut *conn).await.map_err(map_err)?;
+    sqlx::query("DELETE FROM subject_index WHERE call_id = $1")
+        .bind(call.id.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
     for h in hasher.entries(call) {
         sqlx::query("INSERT INTO subject_index (workspace_id, subject_hash, call_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(call.workspace_id.as_uuid())
@@ -74,7 +83,9 @@ async fn write_call(conn: &mut PgConnection, call: &Call, insert: bool) -> Resul
 }
 
 fn parse_ids(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<CallId>> {
-    rows.iter().map(|r| CallId::from_uuid(r.get::<Uuid, _>(0))).collect()
+    rows.iter()
+        .map(|r| CallId::from_uuid(r.get::<Uuid, _>(0)))
+        .collect()
 }
 
 #[async_trait]
@@ -101,7 +112,12 @@ impl CallStore for PostgresStore {
         Ok(c)
     }
 
-    async fn list_calls(&self, scope: &Scope, f: &CallFilter, page: &PageRequest) -> Result<Page<Call>> {
+    async fn list_calls(
+        &self,
+        scope: &Scope,
+        f: &CallFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Call>> {
         page.validate()?;
         let after = page.after.as_ref().map(cursor::decode).transpose()?;
         // Row-level security applies the workspace and role rules.
@@ -131,18 +147,31 @@ impl CallStore for PostgresStore {
             q.push(" AND c.latest_score <= ").push_bind(m);
         }
         if let Some(r) = &f.rubric {
-            q.push(" AND c.latest_rubric = ").push_bind(r.as_str().to_owned());
+            q.push(" AND c.latest_rubric = ")
+                .push_bind(r.as_str().to_owned());
         }
         if let Some((t, id)) = after {
-            q.push(" AND (c.started_at, c.id) < (").push_bind(t).push(", ").push_bind(id.as_uuid()).push(")");
+            q.push(" AND (c.started_at, c.id) < (")
+                .push_bind(t)
+                .push(", ")
+                .push_bind(id.as_uuid())
+                .push(")");
         }
-        q.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ").push_bind(i64::from(page.limit) + 1);
+        q.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
+            .push_bind(i64::from(page.limit) + 1);
         let mut tx = self.begin_scope(scope).await?;
         let rows = q.build().fetch_all(&mut *tx).await.map_err(map_err)?;
-        let mut items = rows.iter().map(|r| from_json::<Call>(BACKEND, r.get::<&str, _>(0))).collect::<Result<Vec<_>>>()?;
+        let mut items = rows
+            .iter()
+            .map(|r| from_json::<Call>(BACKEND, r.get::<&str, _>(0)))
+            .collect::<Result<Vec<_>>>()?;
         let more = items.len() > page.limit as usize;
         items.truncate(page.limit as usize);
-        let next = if more { items.last().map(|c| cursor::encode(c.started_at, c.id)) } else { None };
+        let next = if more {
+            items.last().map(|c| cursor::encode(c.started_at, c.id))
+        } else {
+            None
+        };
         Ok(Page { items, next })
     }
 
@@ -153,7 +182,11 @@ impl CallStore for PostgresStore {
             Err(Error::NotFound { .. }) => return Ok(()),
             Err(e) => return Err(e),
         }
-        sqlx::query("DELETE FROM calls WHERE id = $1").bind(id.as_uuid()).execute(&mut *tx).await.map_err(map_err)?;
+        sqlx::query("DELETE FROM calls WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -185,7 +218,10 @@ impl CallStore for PostgresStore {
 
     async fn insert_scorecard(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
         if card.workspace_id != scope.workspace_id {
-            return Err(Error::invalid("workspace_id", "does not match the call's workspace"));
+            return Err(Error::invalid(
+                "workspace_id",
+                "does not match the call's workspace",
+            ));
         }
         let mut tx = self.begin_scope(scope).await?;
         call_for(&mut tx, scope, card.call_id, Action::ViewScorecard).await?;
@@ -209,7 +245,11 @@ impl CallStore for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        sqlx::query("DELETE FROM call_verdicts WHERE call_id = $1").bind(card.call_id.as_uuid()).execute(&mut *tx).await.map_err(map_err)?;
+        sqlx::query("DELETE FROM call_verdicts WHERE call_id = $1")
+            .bind(card.call_id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         for (criterion, value) in verdict_rows(card) {
             sqlx::query("INSERT INTO call_verdicts (call_id, workspace_id, criterion_id, value) VALUES ($1, $2, $3, $4) ON CONFLICT (call_id, criterion_id) DO UPDATE SET value = excluded.value")
                 .bind(card.call_id.as_uuid())
@@ -232,7 +272,9 @@ impl CallStore for PostgresStore {
             .map_err(map_err)?
             .ok_or_else(|| Error::not_found("scorecard", id))?;
         let card: Scorecard = from_json(BACKEND, row.get::<&str, _>(0))?;
-        call_for(&mut tx, scope, card.call_id, Action::ViewScorecard).await.map_err(|_| Error::not_found("scorecard", id))?;
+        call_for(&mut tx, scope, card.call_id, Action::ViewScorecard)
+            .await
+            .map_err(|_| Error::not_found("scorecard", id))?;
         Ok(card)
     }
 
@@ -244,7 +286,9 @@ impl CallStore for PostgresStore {
             .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
-        rows.iter().map(|r| from_json(BACKEND, r.get::<&str, _>(0))).collect()
+        rows.iter()
+            .map(|r| from_json(BACKEND, r.get::<&str, _>(0)))
+            .collect()
     }
 
     async fn save_review(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
@@ -261,35 +305,48 @@ impl CallStore for PostgresStore {
         let stored: Scorecard = from_json(BACKEND, row.get::<&str, _>(0))?;
         call_for(&mut tx, scope, stored.call_id, Action::ReviewScorecard).await?;
         let updated = with_review(stored, card);
-        let done = sqlx::query("UPDATE scorecards SET reviewed = true, data = $1 WHERE id = $2 AND NOT reviewed")
-            .bind(to_json(BACKEND, &updated)?)
-            .bind(card.id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let done = sqlx::query(
+            "UPDATE scorecards SET reviewed = true, data = $1 WHERE id = $2 AND NOT reviewed",
+        )
+        .bind(to_json(BACKEND, &updated)?)
+        .bind(card.id.as_uuid())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         if done.rows_affected() == 0 {
-            return Err(Error::Conflict { resource: "scorecard", reason: "already reviewed".into() });
+            return Err(Error::Conflict {
+                resource: "scorecard",
+                reason: "already reviewed".into(),
+            });
         }
-        let record = ReviewRecord { scorecard_id: card.id, state: card.review().clone() };
-        sqlx::query("INSERT INTO review_events (scorecard_id, workspace_id, data) VALUES ($1, $2, $3)")
-            .bind(card.id.as_uuid())
-            .bind(scope.workspace_id.as_uuid())
-            .bind(to_json(BACKEND, &record)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let record = ReviewRecord {
+            scorecard_id: card.id,
+            state: card.review().clone(),
+        };
+        sqlx::query(
+            "INSERT INTO review_events (scorecard_id, workspace_id, data) VALUES ($1, $2, $3)",
+        )
+        .bind(card.id.as_uuid())
+        .bind(scope.workspace_id.as_uuid())
+        .bind(to_json(BACKEND, &record)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await.map_err(map_err)
     }
 
     async fn review_history(&self, scope: &Scope, id: ScorecardId) -> Result<Vec<ReviewRecord>> {
         self.get_scorecard(scope, id).await?;
         let mut tx = self.begin_scope(scope).await?;
-        let rows = sqlx::query("SELECT data FROM review_events WHERE scorecard_id = $1 ORDER BY id")
-            .bind(id.as_uuid())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        rows.iter().map(|r| from_json(BACKEND, r.get::<&str, _>(0))).collect()
+        let rows =
+            sqlx::query("SELECT data FROM review_events WHERE scorecard_id = $1 ORDER BY id")
+                .bind(id.as_uuid())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        rows.iter()
+            .map(|r| from_json(BACKEND, r.get::<&str, _>(0)))
+            .collect()
     }
 
     async fn update_call(&self, scope: &Scope, call: &Call) -> Result<()> {
@@ -359,14 +416,21 @@ impl CallStore for PostgresStore {
         parse_ids(&rows)
     }
 
-    async fn calls_started_before(&self, scope: &Scope, before: DateTime<Utc>, limit: u32) -> Result<Vec<CallId>> {
+    async fn calls_started_before(
+        &self,
+        scope: &Scope,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CallId>> {
         let mut tx = self.begin_scope(scope).await?;
-        let rows = sqlx::query("SELECT id FROM calls WHERE started_at < $1 ORDER BY started_at, id LIMIT $2")
-            .bind(before)
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let rows = sqlx::query(
+            "SELECT id FROM calls WHERE started_at < $1 ORDER BY started_at, id LIMIT $2",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
         parse_ids(&rows)
     }
 
@@ -375,9 +439,21 @@ impl CallStore for PostgresStore {
         let mut c = call_for(&mut tx, scope, id, Action::DeleteCall).await?;
         anonymize::call(&mut c);
         write_call(&mut tx, &c, false).await?;
-        sqlx::query("DELETE FROM subject_index WHERE call_id = $1").bind(id.as_uuid()).execute(&mut *tx).await.map_err(map_err)?;
-        sqlx::query("DELETE FROM transcripts WHERE call_id = $1").bind(id.as_uuid()).execute(&mut *tx).await.map_err(map_err)?;
-        let rows = sqlx::query("SELECT id, data FROM scorecards WHERE call_id = $1").bind(id.as_uuid()).fetch_all(&mut *tx).await.map_err(map_err)?;
+        sqlx::query("DELETE FROM subject_index WHERE call_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("DELETE FROM transcripts WHERE call_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let rows = sqlx::query("SELECT id, data FROM scorecards WHERE call_id = $1")
+            .bind(id.as_uuid())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
         for r in rows {
             let mut card: Scorecard = from_json(BACKEND, r.get::<&str, _>(1))?;
             anonymize::scorecard(&mut card);

@@ -33,17 +33,42 @@ pub(crate) fn map_err(e: sqlx::Error) -> Error {
         sqlx::Error::Database(db) => {
             let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
             match code.as_str() {
-                "23505" => Error::AlreadyExists { resource: "record", id: "(duplicate key)".into() },
-                "23503" => Error::NotFound { resource: "parent record", id: "(foreign key)".into() },
-                "42501" => Error::Forbidden { action: "write".into(), reason: "refused by row-level security".into() },
-                "40001" | "40P01" | "55P03" => Error::Storage { backend: BACKEND, reason: format!("transient database error {code}").into(), retryable: true },
-                _ => Error::Storage { backend: BACKEND, reason: format!("database error {code}").into(), retryable: false },
+                "23505" => Error::AlreadyExists {
+                    resource: "record",
+                    id: "(duplicate key)".into(),
+                },
+                "23503" => Error::NotFound {
+                    resource: "parent record",
+                    id: "(foreign key)".into(),
+                },
+                "42501" => Error::Forbidden {
+                    action: "write".into(),
+                    reason: "refused by row-level security".into(),
+                },
+                "40001" | "40P01" | "55P03" => Error::Storage {
+                    backend: BACKEND,
+                    reason: format!("transient database error {code}").into(),
+                    retryable: true,
+                },
+                _ => Error::Storage {
+                    backend: BACKEND,
+                    reason: format!("database error {code}").into(),
+                    retryable: false,
+                },
             }
         }
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            Error::Storage { backend: BACKEND, reason: "connection unavailable".into(), retryable: true }
+            Error::Storage {
+                backend: BACKEND,
+                reason: "connection unavailable".into(),
+                retryable: true,
+            }
         }
-        _ => Error::Storage { backend: BACKEND, reason: "query failed".into(), retryable: false },
+        _ => Error::Storage {
+            backend: BACKEND,
+            reason: "query failed".into(),
+            retryable: false,
+        },
     }
 }
 
@@ -62,19 +87,36 @@ impl PgScope {
             workspace: scope.workspace_id.to_string(),
             user: scope.user_id.to_string(),
             role: scope.role.as_str(),
-            teams: scope.team_ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            teams: scope
+                .team_ids
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
             lookup_hash: String::new(),
         }
     }
 
     /// CloseQ itself acting inside one workspace (key bookkeeping).
     pub(crate) fn system(ws: WorkspaceId) -> Self {
-        Self { workspace: ws.to_string(), user: String::new(), role: "system", teams: String::new(), lookup_hash: String::new() }
+        Self {
+            workspace: ws.to_string(),
+            user: String::new(),
+            role: "system",
+            teams: String::new(),
+            lookup_hash: String::new(),
+        }
     }
 
     /// No workspace: only rows whose secret hash is presented are visible.
     pub(crate) fn lookup(hash: &[u8; 32]) -> Self {
-        Self { workspace: String::new(), user: String::new(), role: "", teams: String::new(), lookup_hash: hex::encode(hash) }
+        Self {
+            workspace: String::new(),
+            user: String::new(),
+            role: "",
+            teams: String::new(),
+            lookup_hash: hex::encode(hash),
+        }
     }
 }
 
@@ -86,7 +128,11 @@ impl PostgresStore {
     }
 
     /// As [`PostgresStore::connect`], with a pool of `max_connections`.
-    pub async fn connect_with(url: &str, max_connections: u32, hasher: SubjectHasher) -> Result<Self> {
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        hasher: SubjectHasher,
+    ) -> Result<Self> {
         let opts: PgConnectOptions = url
             .parse()
             .map_err(|_| Error::invalid("database_url", "not a PostgreSQL connection URL"))?;
@@ -95,7 +141,10 @@ impl PostgresStore {
             .connect_with(opts)
             .await
             .map_err(|e| match map_err(e) {
-                Error::Storage { .. } => Error::Unavailable { service: "postgres".into(), reason: "cannot connect".into() },
+                Error::Storage { .. } => Error::Unavailable {
+                    service: "postgres".into(),
+                    reason: "cannot connect".into(),
+                },
                 other => other,
             })?;
         let row = sqlx::query(
@@ -121,21 +170,34 @@ impl PostgresStore {
     /// runtime role `runtime_role` the data privileges it needs (nothing
     /// more: no ownership, no DDL).
     pub async fn migrate(owner_url: &str, runtime_role: &str) -> Result<()> {
-        if runtime_role.is_empty() || !runtime_role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if runtime_role.is_empty()
+            || !runtime_role
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
             return Err(Error::invalid("runtime_role", "must be a plain role name"));
         }
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .connect(owner_url)
             .await
-            .map_err(|_| Error::Unavailable { service: "postgres".into(), reason: "cannot connect as the owner role".into() })?;
+            .map_err(|_| Error::Unavailable {
+                service: "postgres".into(),
+                reason: "cannot connect as the owner role".into(),
+            })?;
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|_| Error::Storage { backend: BACKEND, reason: "migration failed".into(), retryable: false })?;
+            .map_err(|_| Error::Storage {
+                backend: BACKEND,
+                reason: "migration failed".into(),
+                retryable: false,
+            })?;
         for sql in [
             format!("GRANT USAGE ON SCHEMA public TO {runtime_role}"),
-            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {runtime_role}"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {runtime_role}"
+            ),
             format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {runtime_role}"),
             format!("REVOKE ALL ON _sqlx_migrations FROM {runtime_role}"),
         ] {

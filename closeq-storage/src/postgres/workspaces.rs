@@ -22,20 +22,36 @@ fn dup(resource: &'static str, id: impl ToString) -> impl FnOnce(sqlx::Error) ->
 }
 
 impl PostgresStore {
-    async fn one_scoped<T: DeserializeOwned>(&self, scope: &PgScope, sql: &str, binds: &[Uuid], resource: &'static str, id: String) -> Result<T> {
+    async fn one_scoped<T: DeserializeOwned>(
+        &self,
+        scope: &PgScope,
+        sql: &str,
+        binds: &[Uuid],
+        resource: &'static str,
+        id: String,
+    ) -> Result<T> {
         let mut tx = self.begin(scope).await?;
         let mut q = sqlx::query(sql);
         for b in binds {
             q = q.bind(*b);
         }
-        let row = q.fetch_optional(&mut *tx).await.map_err(map_err)?.ok_or_else(|| Error::not_found(resource, id))?;
+        let row = q
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .ok_or_else(|| Error::not_found(resource, id))?;
         from_json(BACKEND, row.get::<&str, _>(0))
     }
 
     async fn all_scoped<T: DeserializeOwned>(&self, scope: &Scope, sql: &str) -> Result<Vec<T>> {
         let mut tx = self.begin_scope(scope).await?;
-        let rows = sqlx::query(sql).fetch_all(&mut *tx).await.map_err(map_err)?;
-        rows.iter().map(|r| from_json(BACKEND, r.get::<&str, _>(0))).collect()
+        let rows = sqlx::query(sql)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| from_json(BACKEND, r.get::<&str, _>(0)))
+            .collect()
     }
 }
 
@@ -62,7 +78,14 @@ impl WorkspaceStore for PostgresStore {
     }
 
     async fn get_workspace(&self, scope: &Scope) -> Result<Workspace> {
-        self.one_scoped(&PgScope::of(scope), "SELECT data FROM workspaces", &[], "workspace", scope.workspace_id.to_string()).await
+        self.one_scoped(
+            &PgScope::of(scope),
+            "SELECT data FROM workspaces",
+            &[],
+            "workspace",
+            scope.workspace_id.to_string(),
+        )
+        .await
     }
 
     async fn update_settings(&self, scope: &Scope, settings: &WorkspaceSettings) -> Result<()> {
@@ -101,7 +124,8 @@ impl WorkspaceStore for PostgresStore {
     }
 
     async fn list_teams(&self, scope: &Scope) -> Result<Vec<Team>> {
-        self.all_scoped(scope, "SELECT data FROM teams ORDER BY id").await
+        self.all_scoped(scope, "SELECT data FROM teams ORDER BY id")
+            .await
     }
 
     async fn put_member(&self, scope: &Scope, member: &Member) -> Result<()> {
@@ -109,7 +133,10 @@ impl WorkspaceStore for PostgresStore {
         member.validate()?;
         crate::same_workspace(scope, member.workspace_id)?;
         if member.role == Role::Owner && scope.role != Role::Owner {
-            return Err(Error::Forbidden { action: "manage_members".into(), reason: "only an owner can make an owner".into() });
+            return Err(Error::Forbidden {
+                action: "manage_members".into(),
+                reason: "only an owner can make an owner".into(),
+            });
         }
         let mut tx = self.begin_scope(scope).await?;
         sqlx::query("INSERT INTO members (workspace_id, user_id, data) VALUES ($1, $2, $3) ON CONFLICT (workspace_id, user_id) DO UPDATE SET data = excluded.data")
@@ -123,21 +150,38 @@ impl WorkspaceStore for PostgresStore {
     }
 
     async fn get_member(&self, scope: &Scope, user: UserId) -> Result<Member> {
-        self.one_scoped(&PgScope::of(scope), "SELECT data FROM members WHERE user_id = $1", &[user.as_uuid()], "member", user.to_string()).await
+        self.one_scoped(
+            &PgScope::of(scope),
+            "SELECT data FROM members WHERE user_id = $1",
+            &[user.as_uuid()],
+            "member",
+            user.to_string(),
+        )
+        .await
     }
 
     async fn list_members(&self, scope: &Scope) -> Result<Vec<Member>> {
-        self.all_scoped(scope, "SELECT data FROM members ORDER BY user_id").await
+        self.all_scoped(scope, "SELECT data FROM members ORDER BY user_id")
+            .await
     }
 
     async fn remove_member(&self, scope: &Scope, user: UserId) -> Result<()> {
         check_workspace(scope, Action::ManageMembers)?;
         let mut tx = self.begin_scope(scope).await?;
-        sqlx::query("DELETE FROM members WHERE user_id = $1").bind(user.as_uuid()).execute(&mut *tx).await.map_err(map_err)?;
+        sqlx::query("DELETE FROM members WHERE user_id = $1")
+            .bind(user.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)
     }
 
-    async fn insert_invitation(&self, scope: &Scope, inv: &Invitation, token_sha256: [u8; 32]) -> Result<()> {
+    async fn insert_invitation(
+        &self,
+        scope: &Scope,
+        inv: &Invitation,
+        token_sha256: [u8; 32],
+    ) -> Result<()> {
         check_workspace(scope, Action::Invite)?;
         inv.validate()?;
         crate::same_workspace(scope, inv.workspace_id)?;
@@ -164,7 +208,12 @@ impl WorkspaceStore for PostgresStore {
         from_json(BACKEND, row.get::<&str, _>(0))
     }
 
-    async fn set_invitation_status(&self, workspace: WorkspaceId, id: InvitationId, status: InvitationStatus) -> Result<()> {
+    async fn set_invitation_status(
+        &self,
+        workspace: WorkspaceId,
+        id: InvitationId,
+        status: InvitationStatus,
+    ) -> Result<()> {
         let mut tx = self.begin(&PgScope::system(workspace)).await?;
         let row = sqlx::query("SELECT data FROM invitations WHERE id = $1 FOR UPDATE")
             .bind(id.as_uuid())
@@ -174,7 +223,11 @@ impl WorkspaceStore for PostgresStore {
             .ok_or_else(|| Error::not_found("invitation", id))?;
         let mut inv: Invitation = from_json(BACKEND, row.get::<&str, _>(0))?;
         if !inv.status.can_become(status) {
-            return Err(Error::InvalidTransition { resource: "invitation", from: inv.status.as_str().into(), to: status.as_str().into() });
+            return Err(Error::InvalidTransition {
+                resource: "invitation",
+                from: inv.status.as_str().into(),
+                to: status.as_str().into(),
+            });
         }
         inv.status = status;
         sqlx::query("UPDATE invitations SET data = $1 WHERE id = $2")
@@ -190,14 +243,16 @@ impl WorkspaceStore for PostgresStore {
         check_workspace(scope, Action::ManageApiKeys)?;
         crate::same_workspace(scope, key.workspace_id)?;
         let mut tx = self.begin_scope(scope).await?;
-        sqlx::query("INSERT INTO api_keys (id, workspace_id, secret_sha256, data) VALUES ($1, $2, $3, $4)")
-            .bind(key.id.as_uuid())
-            .bind(key.workspace_id.as_uuid())
-            .bind(&key.secret_sha256[..])
-            .bind(to_json(BACKEND, key)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(dup("api_key", key.id))?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, workspace_id, secret_sha256, data) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(key.id.as_uuid())
+        .bind(key.workspace_id.as_uuid())
+        .bind(&key.secret_sha256[..])
+        .bind(to_json(BACKEND, key)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(dup("api_key", key.id))?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -214,7 +269,8 @@ impl WorkspaceStore for PostgresStore {
 
     async fn list_api_keys(&self, scope: &Scope) -> Result<Vec<ApiKeyRecord>> {
         check_workspace(scope, Action::ManageApiKeys)?;
-        self.all_scoped(scope, "SELECT data FROM api_keys ORDER BY id").await
+        self.all_scoped(scope, "SELECT data FROM api_keys ORDER BY id")
+            .await
     }
 
     async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
@@ -229,9 +285,15 @@ impl WorkspaceStore for PostgresStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn touch_api_key(&self, workspace: WorkspaceId, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+    async fn touch_api_key(
+        &self,
+        workspace: WorkspaceId,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.begin(&PgScope::system(workspace)).await?;
-        self.update_key(&mut tx, id, |k| k.last_used_at = Some(at)).await?;
+        self.update_key(&mut tx, id, |k| k.last_used_at = Some(at))
+            .await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -254,16 +316,29 @@ impl WorkspaceStore for PostgresStore {
     }
 
     async fn get_integration(&self, scope: &Scope, id: IntegrationId) -> Result<IntegrationRecord> {
-        self.one_scoped(&PgScope::of(scope), "SELECT data FROM integrations WHERE id = $1", &[id.as_uuid()], "integration", id.to_string()).await
+        self.one_scoped(
+            &PgScope::of(scope),
+            "SELECT data FROM integrations WHERE id = $1",
+            &[id.as_uuid()],
+            "integration",
+            id.to_string(),
+        )
+        .await
     }
 
     async fn list_integrations(&self, scope: &Scope) -> Result<Vec<IntegrationRecord>> {
-        self.all_scoped(scope, "SELECT data FROM integrations ORDER BY id").await
+        self.all_scoped(scope, "SELECT data FROM integrations ORDER BY id")
+            .await
     }
 }
 
 impl PostgresStore {
-    async fn update_key(&self, tx: &mut sqlx::PgConnection, id: ApiKeyId, f: impl FnOnce(&mut ApiKeyRecord)) -> Result<()> {
+    async fn update_key(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        id: ApiKeyId,
+        f: impl FnOnce(&mut ApiKeyRecord),
+    ) -> Result<()> {
         let row = sqlx::query("SELECT data FROM api_keys WHERE id = $1 FOR UPDATE")
             .bind(id.as_uuid())
             .fetch_optional(&mut *tx)

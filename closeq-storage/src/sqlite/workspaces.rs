@@ -299,7 +299,12 @@ impl WorkspaceStore for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn touch_api_key(&self, workspace: WorkspaceId, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+    async fn touch_api_key(
+        &self,
+        workspace: WorkspaceId,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let row = sqlx::query("SELECT data FROM api_keys WHERE id = ? AND workspace_id = ?")
             .bind(id.to_string())

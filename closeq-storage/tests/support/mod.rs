@@ -32,22 +32,48 @@ pub fn db() -> Option<&'static Db> {
         let admin = required_service_url("CLOSEQ_TEST_POSTGRES_URL")?;
         // Setup runs on its own runtime: test runtimes come and go.
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 use sqlx::Connection;
-                let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect as superuser");
-                for (role, extra) in [(OWNER, ""), (RUNTIME, " NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")] {
-                    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1").bind(role).fetch_optional(&mut c).await.unwrap();
+                let mut c = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .expect("connect as superuser");
+                for (role, extra) in [
+                    (OWNER, ""),
+                    (RUNTIME, " NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"),
+                ] {
+                    let exists: Option<(i32,)> =
+                        sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1")
+                            .bind(role)
+                            .fetch_optional(&mut c)
+                            .await
+                            .unwrap();
                     if exists.is_none() {
-                        sqlx::query(&format!("CREATE ROLE {role} LOGIN{extra}")).execute(&mut c).await.unwrap();
+                        sqlx::query(&format!("CREATE ROLE {role} LOGIN{extra}"))
+                            .execute(&mut c)
+                            .await
+                            .unwrap();
                     }
                 }
                 let name = format!("closeq_t_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(&format!("CREATE DATABASE {name} OWNER {OWNER}")).execute(&mut c).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name} OWNER {OWNER}"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
                 let owner_url = url_for(&admin, OWNER, &name);
                 let runtime_url = url_for(&admin, RUNTIME, &name);
-                closeq_storage::PostgresStore::migrate(&owner_url, RUNTIME).await.expect("migrate");
-                Db { admin_url: url_for(&admin, "postgres", &name), owner_url, runtime_url, name }
+                closeq_storage::PostgresStore::migrate(&owner_url, RUNTIME)
+                    .await
+                    .expect("migrate");
+                Db {
+                    admin_url: url_for(&admin, "postgres", &name),
+                    owner_url,
+                    runtime_url,
+                    name,
+                }
             })
         })
         .join()
