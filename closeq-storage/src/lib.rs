@@ -16,6 +16,7 @@
 
 mod aggregate;
 mod anonymize;
+pub mod audio;
 mod codec;
 mod cursor;
 mod filter;
@@ -27,6 +28,7 @@ mod postgres;
 mod sqlite;
 mod subject_index;
 
+pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
 pub use memory::InMemoryStore;
 #[cfg(feature = "store-postgres")]
 pub use postgres::PostgresStore;

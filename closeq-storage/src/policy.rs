@@ -54,3 +54,8 @@ pub(crate) fn check_new_call(scope: &Scope, call: &Call) -> Result<()> {
         relation(scope, call.workspace_id, call.rep_id, call.team_id),
     )
 }
+
+/// Checks an action any member may take for themselves (uploading audio).
+pub(crate) fn check_workspace_member(scope: &Scope, action: Action) -> Result<()> {
+    access::check(scope, action, Relation::Own)
+}

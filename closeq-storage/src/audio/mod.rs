@@ -1,0 +1,327 @@
+//! Call audio in object storage ([`object_store`]): local files (the
+//! default), memory, or S3-compatible storage (feature `audio-s3`). Keys are
+//! namespaced per workspace; uploads and downloads stream; content types
+//! and sizes are checked; signed URLs are presigned by S3, or HMAC tokens
+//! ([`UrlSigner`]) elsewhere.
+
+mod signing;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use closeq_core::ports::{AudioStore, ByteStream, SignedMethod, SignedUrl};
+use closeq_core::{Action, AudioRef, Error, Result, Scope, WorkspaceId};
+use futures::StreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, WriteMultipart};
+use sha2::{Digest, Sha256};
+
+pub use signing::{DEFAULT_URL_LIFETIME, Grant, MAX_URL_LIFETIME, SigningKey, UrlSigner};
+
+/// Decides whether a still-existing object may be served through a signed
+/// URL (the privacy engine answers "no" for erased or restricted subjects).
+pub trait AudioAccessGate: fmt::Debug + Send + Sync {
+    /// Whether `key` of `workspace` may be served.
+    fn may_serve(&self, workspace: WorkspaceId, key: &str) -> bool;
+}
+
+/// How URLs are signed.
+#[derive(Debug, Clone)]
+enum Signing {
+    Hmac(UrlSigner),
+    #[cfg(feature = "audio-s3")]
+    S3(
+        Arc<object_store::aws::AmazonS3>,
+        Arc<dyn closeq_core::Clock>,
+    ),
+}
+
+/// Default largest upload: 2 GiB.
+pub const DEFAULT_MAX_AUDIO_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// An [`AudioStore`] over any `object_store` backend.
+#[derive(Clone)]
+pub struct ObjectAudioStore {
+    store: Arc<dyn ObjectStore>,
+    name: &'static str,
+    signing: Signing,
+    gate: Option<Arc<dyn AudioAccessGate>>,
+    max_bytes: u64,
+}
+
+impl fmt::Debug for ObjectAudioStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectAudioStore")
+            .field("backend", &self.name)
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+fn storage(name: &'static str, e: object_store::Error) -> Error {
+    match e {
+        object_store::Error::NotFound { .. } => Error::not_found("audio object", "key"),
+        object_store::Error::AlreadyExists { .. } => Error::already_exists("audio object", "key"),
+        _ => Error::Storage {
+            backend: name,
+            reason: "object store request failed".into(),
+            retryable: true,
+        },
+    }
+}
+
+/// Checks an object key: relative `[A-Za-z0-9-_.]` segments, no `..`.
+fn check_key(key: &str) -> Result<()> {
+    AudioRef {
+        key: key.to_owned(),
+        content_type: "audio/wav".into(),
+        size_bytes: 1,
+        sha256: None,
+    }
+    .validate()
+    .map_err(|_| {
+        Error::invalid(
+            "key",
+            "must be a relative path of [A-Za-z0-9-_.] segments, at most 512 bytes",
+        )
+    })
+}
+
+impl ObjectAudioStore {
+    /// Audio in a local folder, with HMAC-signed URLs.
+    pub fn local(dir: &std::path::Path, signer: UrlSigner) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|_| Error::Storage {
+            backend: "local",
+            reason: "cannot create the audio folder".into(),
+            retryable: false,
+        })?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir).map_err(|_| {
+            Error::Storage {
+                backend: "local",
+                reason: "cannot open the audio folder".into(),
+                retryable: false,
+            }
+        })?;
+        Ok(Self::new(Arc::new(fs), "local", Signing::Hmac(signer)))
+    }
+
+    /// Audio in memory, with HMAC-signed URLs.
+    pub fn in_memory(signer: UrlSigner) -> Self {
+        Self::new(
+            Arc::new(object_store::memory::InMemory::new()),
+            "memory",
+            Signing::Hmac(signer),
+        )
+    }
+
+    /// Audio in an S3-compatible bucket, with S3 presigned URLs (the clock
+    /// stamps their expiry).
+    #[cfg(feature = "audio-s3")]
+    pub fn s3(s3: object_store::aws::AmazonS3, clock: Arc<dyn closeq_core::Clock>) -> Self {
+        let s3 = Arc::new(s3);
+        Self::new(s3.clone(), "s3", Signing::S3(s3, clock))
+    }
+
+    fn new(store: Arc<dyn ObjectStore>, name: &'static str, signing: Signing) -> Self {
+        Self {
+            store,
+            name,
+            signing,
+            gate: None,
+            max_bytes: DEFAULT_MAX_AUDIO_BYTES,
+        }
+    }
+
+    /// Builder: the largest upload accepted.
+    #[must_use]
+    pub fn with_max_bytes(mut self, max: u64) -> Self {
+        self.max_bytes = max;
+        self
+    }
+
+    /// Builder: the gate consulted when a signed URL is used.
+    #[must_use]
+    pub fn with_gate(mut self, gate: Arc<dyn AudioAccessGate>) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
+    fn path(ws: WorkspaceId, key: &str) -> Result<Path> {
+        check_key(key)?;
+        Path::parse(format!("workspaces/{ws}/{key}"))
+            .map_err(|_| Error::invalid("key", "not a valid object path"))
+    }
+
+    /// Verifies an HMAC-signed URL, then re-checks that the object still
+    /// exists and that the gate allows serving it. One uniform error for
+    /// every refusal.
+    pub async fn verify_signed_url(&self, url: &str, method: SignedMethod) -> Result<Grant> {
+        let Signing::Hmac(signer) = &self.signing else {
+            return Err(Error::Unsupported {
+                what: "verifying S3 presigned URLs (S3 verifies them itself)".into(),
+            });
+        };
+        let refused = || Error::Forbidden {
+            action: "signed_url".into(),
+            reason: "the URL is invalid, expired or no longer grants access".into(),
+        };
+        let g = signer.verify(url, method)?;
+        if let Some(gate) = &self.gate {
+            if !gate.may_serve(g.workspace_id, &g.key) {
+                return Err(refused());
+            }
+        }
+        if method == SignedMethod::Get {
+            let path = Self::path(g.workspace_id, &g.key).map_err(|_| refused())?;
+            self.store.head(&path).await.map_err(|_| refused())?;
+        }
+        Ok(g)
+    }
+}
+
+#[async_trait]
+impl AudioStore for ObjectAudioStore {
+    async fn put(
+        &self,
+        scope: &Scope,
+        key: &str,
+        content_type: &str,
+        mut body: ByteStream,
+    ) -> Result<AudioRef> {
+        crate::policy::check_workspace_member(scope, Action::UploadCall)?;
+        if !(content_type.starts_with("audio/") || content_type.starts_with("video/")) {
+            return Err(Error::invalid(
+                "content_type",
+                "must be an audio/* or video/* MIME type",
+            ));
+        }
+        let path = Self::path(scope.workspace_id, key)?;
+        let upload = self
+            .store
+            .put_multipart(&path)
+            .await
+            .map_err(|e| storage(self.name, e))?;
+        let mut writer = WriteMultipart::new(upload);
+        let mut size = 0u64;
+        let mut hash = Sha256::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(e);
+                }
+            };
+            size += chunk.len() as u64;
+            if size > self.max_bytes {
+                let _ = writer.abort().await;
+                return Err(Error::invalid(
+                    "audio",
+                    format!("is larger than the limit of {} bytes", self.max_bytes),
+                ));
+            }
+            hash.update(&chunk);
+            writer
+                .wait_for_capacity(4)
+                .await
+                .map_err(|e| storage(self.name, e))?;
+            writer.write(&chunk);
+        }
+        if size == 0 {
+            let _ = writer.abort().await;
+            return Err(Error::invalid("audio", "is empty"));
+        }
+        writer.finish().await.map_err(|e| storage(self.name, e))?;
+        Ok(AudioRef {
+            key: key.to_owned(),
+            content_type: content_type.to_owned(),
+            size_bytes: size,
+            sha256: Some(hex::encode(hash.finalize())),
+        })
+    }
+
+    async fn get(&self, scope: &Scope, key: &str) -> Result<ByteStream> {
+        let path = Self::path(scope.workspace_id, key)?;
+        let name = self.name;
+        let r = self.store.get(&path).await.map_err(|e| storage(name, e))?;
+        Ok(Box::pin(
+            r.into_stream()
+                .map(move |c| c.map_err(|e| storage(name, e))),
+        ))
+    }
+
+    async fn exists(&self, scope: &Scope, key: &str) -> Result<bool> {
+        let path = Self::path(scope.workspace_id, key)?;
+        match self.store.head(&path).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(storage(self.name, e)),
+        }
+    }
+
+    async fn delete(&self, scope: &Scope, key: &str) -> Result<()> {
+        let path = Self::path(scope.workspace_id, key)?;
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(storage(self.name, e)),
+        }
+    }
+
+    async fn signed_url(
+        &self,
+        scope: &Scope,
+        key: &str,
+        method: SignedMethod,
+        ttl: Duration,
+    ) -> Result<SignedUrl> {
+        if ttl.is_zero() || ttl > MAX_URL_LIFETIME {
+            return Err(Error::invalid("ttl", "must be between 1 second and 1 hour"));
+        }
+        if let Some(gate) = &self.gate {
+            if !gate.may_serve(scope.workspace_id, key) {
+                return Err(Error::Compliance {
+                    rule: "GDPR Art. 18".into(),
+                    reason: "the recording is restricted or erased".into(),
+                });
+            }
+        }
+        let path = Self::path(scope.workspace_id, key)?;
+        match &self.signing {
+            Signing::Hmac(s) => {
+                let (url, expires_at) = s.sign(method, scope.workspace_id, key, ttl)?;
+                Ok(SignedUrl {
+                    url: url.into(),
+                    method,
+                    expires_at,
+                })
+            }
+            #[cfg(feature = "audio-s3")]
+            Signing::S3(s3, clock) => {
+                use object_store::signer::Signer;
+                let m = match method {
+                    SignedMethod::Get => http::Method::GET,
+                    SignedMethod::Put => http::Method::PUT,
+                };
+                let url = s3
+                    .signed_url(m, &path, ttl)
+                    .await
+                    .map_err(|e| storage("s3", e))?;
+                let expires_at = clock.now() + chrono::Duration::from_std(ttl).unwrap_or_default();
+                Ok(SignedUrl {
+                    url: url.to_string().into(),
+                    method,
+                    expires_at,
+                })
+            }
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = path;
+                Err(Error::Unsupported {
+                    what: "signed URLs".into(),
+                })
+            }
+        }
+    }
+}
