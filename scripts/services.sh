@@ -3,6 +3,8 @@
 #
 #   CLOSEQ_TEST_POSTGRES_URL  superuser URL of a throwaway PostgreSQL cluster;
 #                             tests create their own owner and runtime roles.
+#   CLOSEQ_TEST_S3_ENDPOINT   an S3-compatible server (moto, from PyPI's
+#                             `moto[server]`, installed with pip when missing).
 #
 # PostgreSQL is installed with apt-get when missing (root only), and always
 # runs as a non-root user on a temporary directory that is removed on exit.
@@ -61,7 +63,38 @@ closeq_start_postgres() {
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port" >&2
 }
 
+closeq_start_s3() {
+  [ -n "${CLOSEQ_TEST_S3_ENDPOINT:-}" ] && return 0
+  if ! command -v moto_server >/dev/null 2>&1; then
+    echo "installing moto[server] with pip ..." >&2
+    python3 -m pip install -q 'moto[server]' >/dev/null 2>&1 || python3 -m pip install -q --user 'moto[server]' >/dev/null 2>&1 || true
+    hash -r
+  fi
+  if ! command -v moto_server >/dev/null 2>&1; then
+    closeq_fail_or_warn "moto_server (S3 stand-in) is not installed"
+    return 0
+  fi
+  local port=$((20000 + RANDOM % 20000))
+  CLOSEQ_S3_LOG=$(mktemp /tmp/closeq-s3.XXXXXX)
+  moto_server -H 127.0.0.1 -p "$port" >"$CLOSEQ_S3_LOG" 2>&1 &
+  CLOSEQ_S3_PID=$!
+  for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/" >/dev/null 2>&1; then
+      export CLOSEQ_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+      echo "S3 stand-in (moto) on port $port" >&2
+      return 0
+    fi
+    sleep 0.2
+  done
+  cat "$CLOSEQ_S3_LOG" >&2
+  closeq_fail_or_warn "moto_server did not start"
+}
+
 closeq_stop_services() {
+  if [ -n "${CLOSEQ_S3_PID:-}" ]; then
+    kill "$CLOSEQ_S3_PID" >/dev/null 2>&1 || true
+    rm -f "${CLOSEQ_S3_LOG:-}"
+  fi
   if [ -n "${CLOSEQ_PG_DIR:-}" ]; then
     "${CLOSEQ_PG_STOP[@]}" >/dev/null 2>&1 || true
     rm -rf "$CLOSEQ_PG_DIR"
@@ -71,4 +104,5 @@ closeq_stop_services() {
 closeq_start_services() {
   trap closeq_stop_services EXIT
   closeq_start_postgres
+  closeq_start_s3
 }
