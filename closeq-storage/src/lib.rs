@@ -20,15 +20,18 @@ pub mod audio;
 mod codec;
 mod cursor;
 mod filter;
+mod ingest;
 mod memory;
 mod policy;
 #[cfg(feature = "store-postgres")]
 mod postgres;
+mod rollup;
 #[cfg(feature = "store-sqlite")]
 mod sqlite;
 mod subject_index;
 
 pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
+pub use ingest::CallBundle;
 pub use memory::InMemoryStore;
 #[cfg(feature = "store-postgres")]
 pub use postgres::PostgresStore;

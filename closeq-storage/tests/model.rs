@@ -4,6 +4,7 @@
 //! or writes are allowed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(feature = "store-postgres")]
 mod support;
 
 use std::collections::{BTreeSet, HashMap};

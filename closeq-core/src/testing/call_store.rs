@@ -689,6 +689,30 @@ pub async fn aggregates(s: &Stores, _: &()) -> Outcome {
         )
         .await
         .expect("rescore");
+    // Whole days (midnight to midnight) and ragged ranges agree.
+    let midnight = base_time() - Duration::hours(9);
+    let whole = AggregateQuery {
+        group_by: GroupBy::Rep,
+        from: midnight,
+        to: midnight + Duration::days(2),
+    };
+    let ragged = AggregateQuery {
+        group_by: GroupBy::Rep,
+        from: midnight - Duration::hours(5),
+        to: midnight + Duration::days(2) + Duration::minutes(30),
+    };
+    let by_whole = s.calls.aggregate(&w.owner, &whole).await.expect("whole");
+    assert_eq!(
+        by_whole,
+        s.calls.aggregate(&w.owner, &ragged).await.expect("ragged")
+    );
+    assert_eq!(
+        by_whole,
+        s.calls
+            .aggregate(&w.owner, &q)
+            .await
+            .expect("same as the first range")
+    );
     let q = AggregateQuery {
         group_by: GroupBy::Team,
         ..q

@@ -86,9 +86,14 @@ CREATE INDEX calls_list ON calls (workspace_id, started_at DESC, id DESC);
 CREATE INDEX calls_rep ON calls (workspace_id, rep_id, started_at);
 CREATE INDEX calls_team ON calls (workspace_id, team_id, started_at);
 
+-- Records of a call carry its rep and team (kept in step by the store), so
+-- their visibility policy is the same cheap expression as the call's
+-- instead of a per-row subquery.
 CREATE TABLE transcripts (
     call_id uuid PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
     workspace_id uuid NOT NULL,
+    rep_id uuid NOT NULL,
+    team_id uuid,
     data text NOT NULL
 );
 
@@ -96,6 +101,8 @@ CREATE TABLE scorecards (
     id uuid PRIMARY KEY,
     call_id uuid NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
     workspace_id uuid NOT NULL,
+    rep_id uuid NOT NULL,
+    team_id uuid,
     seq integer NOT NULL,
     reviewed boolean NOT NULL DEFAULT false,
     data text NOT NULL
@@ -113,6 +120,8 @@ CREATE INDEX review_events_card ON review_events (scorecard_id, id);
 CREATE TABLE call_verdicts (
     call_id uuid NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
     workspace_id uuid NOT NULL,
+    rep_id uuid NOT NULL,
+    team_id uuid,
     criterion_id text NOT NULL,
     value double precision NOT NULL,
     PRIMARY KEY (call_id, criterion_id)
@@ -120,11 +129,37 @@ CREATE TABLE call_verdicts (
 
 CREATE TABLE subject_index (
     workspace_id uuid NOT NULL,
+    rep_id uuid NOT NULL,
+    team_id uuid,
     subject_hash bytea NOT NULL,
     call_id uuid NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
     PRIMARY KEY (workspace_id, subject_hash, call_id)
 );
 CREATE INDEX subject_index_call ON subject_index (call_id);
+
+-- Daily rollups for dashboards (team_id is the nil UUID for no team).
+CREATE TABLE daily_stats (
+    workspace_id uuid NOT NULL,
+    day integer NOT NULL,
+    rep_id uuid NOT NULL,
+    team_id uuid NOT NULL,
+    calls bigint NOT NULL DEFAULT 0,
+    scored bigint NOT NULL DEFAULT 0,
+    score_sum double precision NOT NULL DEFAULT 0,
+    talk_sum double precision NOT NULL DEFAULT 0,
+    talk_n bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (workspace_id, day, rep_id, team_id)
+);
+CREATE TABLE daily_verdicts (
+    workspace_id uuid NOT NULL,
+    day integer NOT NULL,
+    rep_id uuid NOT NULL,
+    team_id uuid NOT NULL,
+    criterion_id text NOT NULL,
+    value_sum double precision NOT NULL DEFAULT 0,
+    n bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (workspace_id, day, rep_id, team_id, criterion_id)
+);
 
 -- Row-Level Security: enabled and forced everywhere, a RESTRICTIVE tenant
 -- policy, then permissive visibility policies.
@@ -132,7 +167,8 @@ DO $$
 DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['workspaces','teams','members','invitations','api_keys','integrations',
-                           'calls','transcripts','scorecards','review_events','call_verdicts','subject_index']
+                           'calls','transcripts','scorecards','review_events','call_verdicts','subject_index',
+                           'daily_stats','daily_verdicts']
   LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -156,6 +192,8 @@ CREATE POLICY tenant ON scorecards AS RESTRICTIVE FOR ALL USING (workspace_id = 
 CREATE POLICY tenant ON review_events AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
 CREATE POLICY tenant ON call_verdicts AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
 CREATE POLICY tenant ON subject_index AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
+CREATE POLICY tenant ON daily_stats AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
+CREATE POLICY tenant ON daily_verdicts AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
 
 -- Workspace-level records: everyone in the workspace reads; only owners,
 -- admins (and the system) write.
@@ -176,13 +214,13 @@ END $$;
 -- Calls: the role-visibility rule, for reads and writes.
 CREATE POLICY visible ON calls FOR ALL
   USING (closeq_can_see(rep_id, team_id)) WITH CHECK (closeq_can_see(rep_id, team_id));
--- Records of a call: visible exactly when the call is (the subquery is
--- itself subject to the calls policies).
+-- Records of a call, and the rollups: the same rule on their own rep and
+-- team columns.
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['transcripts','scorecards','call_verdicts','subject_index'] LOOP
-    EXECUTE format('CREATE POLICY visible ON %I FOR ALL USING (EXISTS (SELECT 1 FROM calls c WHERE c.id = call_id)) WITH CHECK (EXISTS (SELECT 1 FROM calls c WHERE c.id = call_id))', t);
+  FOREACH t IN ARRAY ARRAY['transcripts','scorecards','call_verdicts','subject_index','daily_stats','daily_verdicts'] LOOP
+    EXECUTE format('CREATE POLICY visible ON %I FOR ALL USING (closeq_can_see(rep_id, team_id)) WITH CHECK (closeq_can_see(rep_id, team_id))', t);
   END LOOP;
 END $$;
 CREATE POLICY visible ON review_events FOR ALL

@@ -96,3 +96,30 @@ CREATE TABLE subject_index (
     PRIMARY KEY (workspace_id, subject_hash, call_id)
 );
 CREATE INDEX subject_index_call ON subject_index (call_id);
+
+-- Daily rollups for dashboards, maintained on every write so a dashboard
+-- over any range reads a few hundred rows, not every call. `team_id` is ''
+-- for calls without a team.
+CREATE TABLE daily_stats (
+    workspace_id TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    rep_id TEXT NOT NULL,
+    team_id TEXT NOT NULL,
+    calls INTEGER NOT NULL DEFAULT 0,
+    scored INTEGER NOT NULL DEFAULT 0,
+    score_sum REAL NOT NULL DEFAULT 0,
+    talk_sum REAL NOT NULL DEFAULT 0,
+    talk_n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (workspace_id, day, rep_id, team_id)
+);
+
+CREATE TABLE daily_verdicts (
+    workspace_id TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    rep_id TEXT NOT NULL,
+    team_id TEXT NOT NULL,
+    criterion_id TEXT NOT NULL,
+    value_sum REAL NOT NULL DEFAULT 0,
+    n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (workspace_id, day, rep_id, team_id, criterion_id)
+);

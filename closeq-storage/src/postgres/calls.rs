@@ -39,17 +39,23 @@ async fn call_for(
     Ok(c)
 }
 
-async fn index(conn: &mut PgConnection, hasher: &crate::SubjectHasher, call: &Call) -> Result<()> {
+pub(crate) async fn index(
+    conn: &mut PgConnection,
+    hasher: &crate::SubjectHasher,
+    call: &Call,
+) -> Result<()> {
     sqlx::query("DELETE FROM subject_index WHERE call_id = $1")
         .bind(call.id.as_uuid())
         .execute(&mut *conn)
         .await
         .map_err(map_err)?;
     for h in hasher.entries(call) {
-        sqlx::query("INSERT INTO subject_index (workspace_id, subject_hash, call_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO subject_index (workspace_id, rep_id, team_id, subject_hash, call_id) VALUES ($1, $4, $5, $2, $3) ON CONFLICT DO NOTHING")
             .bind(call.workspace_id.as_uuid())
             .bind(&h[..])
             .bind(call.id.as_uuid())
+            .bind(call.rep_id.as_uuid())
+            .bind(call.team_id.map(|t| t.as_uuid()))
             .execute(&mut *conn)
             .await
             .map_err(map_err)?;
@@ -57,7 +63,7 @@ async fn index(conn: &mut PgConnection, hasher: &crate::SubjectHasher, call: &Ca
     Ok(())
 }
 
-async fn write_call(conn: &mut PgConnection, call: &Call, insert: bool) -> Result<()> {
+pub(crate) async fn write_call(conn: &mut PgConnection, call: &Call, insert: bool) -> Result<()> {
     let sql = if insert {
         "INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     } else {
@@ -79,6 +85,9 @@ async fn write_call(conn: &mut PgConnection, call: &Call, insert: bool) -> Resul
             Error::NotFound { .. } => Error::not_found("workspace", call.workspace_id),
             other => other,
         })?;
+    if insert {
+        super::rollup::around(conn, call.id, false).await?;
+    }
     Ok(())
 }
 
@@ -86,6 +95,48 @@ fn parse_ids(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<CallId>> {
     rows.iter()
         .map(|r| CallId::from_uuid(r.get::<Uuid, _>(0)))
         .collect()
+}
+
+/// Inserts a scorecard and refreshes the call's summary columns.
+pub(crate) async fn write_scorecard(conn: &mut PgConnection, card: &Scorecard) -> Result<()> {
+    super::rollup::around(conn, card.call_id, true).await?;
+    sqlx::query("INSERT INTO scorecards (id, call_id, workspace_id, rep_id, team_id, seq, reviewed, data) SELECT $1, c.id, $3, c.rep_id, c.team_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM scorecards WHERE call_id = $2), $4, $5 FROM calls c WHERE c.id = $2")
+            .bind(card.id.as_uuid())
+            .bind(card.call_id.as_uuid())
+            .bind(card.workspace_id.as_uuid())
+            .bind(card.review().is_reviewed())
+            .bind(to_json(BACKEND, card)?)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| match map_err(e) {
+                Error::AlreadyExists { .. } => Error::already_exists("scorecard", card.id),
+                other => other,
+            })?;
+    sqlx::query("UPDATE calls SET latest_score = $1, latest_rubric = $2, latest_talk_ratio = $3 WHERE id = $4")
+            .bind(card.score.value())
+            .bind(card.provenance.rubric_id.as_str())
+            .bind(card.metrics.as_ref().map(|m| m.talk_ratio.rep))
+            .bind(card.call_id.as_uuid())
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    sqlx::query("DELETE FROM call_verdicts WHERE call_id = $1")
+        .bind(card.call_id.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    for (criterion, value) in verdict_rows(card) {
+        sqlx::query("INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) SELECT c.id, $2, c.rep_id, c.team_id, $3, $4 FROM calls c WHERE c.id = $1 ON CONFLICT (call_id, criterion_id) DO UPDATE SET value = excluded.value")
+                .bind(card.call_id.as_uuid())
+                .bind(card.workspace_id.as_uuid())
+                .bind(criterion)
+                .bind(value)
+                .execute(&mut *conn)
+                .await
+                .map_err(map_err)?;
+    }
+    super::rollup::around(conn, card.call_id, false).await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -182,6 +233,7 @@ impl CallStore for PostgresStore {
             Err(Error::NotFound { .. }) => return Ok(()),
             Err(e) => return Err(e),
         }
+        super::rollup::around(&mut tx, id, true).await?;
         sqlx::query("DELETE FROM calls WHERE id = $1")
             .bind(id.as_uuid())
             .execute(&mut *tx)
@@ -194,7 +246,7 @@ impl CallStore for PostgresStore {
         t.validate()?;
         let mut tx = self.begin_scope(scope).await?;
         call_for(&mut tx, scope, call, Action::UploadCall).await?;
-        sqlx::query("INSERT INTO transcripts (call_id, workspace_id, data) VALUES ($1, $2, $3) ON CONFLICT (call_id) DO UPDATE SET data = excluded.data")
+        sqlx::query("INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data) SELECT c.id, $2, c.rep_id, c.team_id, $3 FROM calls c WHERE c.id = $1 ON CONFLICT (call_id) DO UPDATE SET data = excluded.data")
             .bind(call.as_uuid())
             .bind(scope.workspace_id.as_uuid())
             .bind(to_json(BACKEND, t)?)
@@ -225,41 +277,7 @@ impl CallStore for PostgresStore {
         }
         let mut tx = self.begin_scope(scope).await?;
         call_for(&mut tx, scope, card.call_id, Action::ViewScorecard).await?;
-        sqlx::query("INSERT INTO scorecards (id, call_id, workspace_id, seq, reviewed, data) VALUES ($1, $2, $3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM scorecards WHERE call_id = $2), $4, $5)")
-            .bind(card.id.as_uuid())
-            .bind(card.call_id.as_uuid())
-            .bind(card.workspace_id.as_uuid())
-            .bind(card.review().is_reviewed())
-            .bind(to_json(BACKEND, card)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match map_err(e) {
-                Error::AlreadyExists { .. } => Error::already_exists("scorecard", card.id),
-                other => other,
-            })?;
-        sqlx::query("UPDATE calls SET latest_score = $1, latest_rubric = $2, latest_talk_ratio = $3 WHERE id = $4")
-            .bind(card.score.value())
-            .bind(card.provenance.rubric_id.as_str())
-            .bind(card.metrics.as_ref().map(|m| m.talk_ratio.rep))
-            .bind(card.call_id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        sqlx::query("DELETE FROM call_verdicts WHERE call_id = $1")
-            .bind(card.call_id.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        for (criterion, value) in verdict_rows(card) {
-            sqlx::query("INSERT INTO call_verdicts (call_id, workspace_id, criterion_id, value) VALUES ($1, $2, $3, $4) ON CONFLICT (call_id, criterion_id) DO UPDATE SET value = excluded.value")
-                .bind(card.call_id.as_uuid())
-                .bind(card.workspace_id.as_uuid())
-                .bind(criterion)
-                .bind(value)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
+        write_scorecard(&mut tx, card).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -355,53 +373,128 @@ impl CallStore for PostgresStore {
         let old = call_for(&mut tx, scope, call.id, Action::UploadCall).await?;
         check_editable(&old, call)?;
         policy::check_new_call(scope, call)?;
+        super::rollup::around(&mut tx, call.id, true).await?;
         write_call(&mut tx, call, false).await?;
+        if old.team_id != call.team_id {
+            for table in [
+                "transcripts",
+                "scorecards",
+                "call_verdicts",
+                "subject_index",
+            ] {
+                sqlx::query(&format!(
+                    "UPDATE {table} SET team_id = $1 WHERE call_id = $2"
+                ))
+                .bind(call.team_id.map(|t| t.as_uuid()))
+                .bind(call.id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            }
+        }
+        super::rollup::around(&mut tx, call.id, false).await?;
         index(&mut tx, &self.hasher, call).await?;
         tx.commit().await.map_err(map_err)
     }
 
     async fn aggregate(&self, scope: &Scope, query: &AggregateQuery) -> Result<Vec<AggregateRow>> {
+        use std::collections::BTreeMap;
+
+        use crate::rollup::{Sums, split};
         let key = match query.group_by {
+            GroupBy::Rep => "c.rep_id",
+            GroupBy::Team => "NULLIF(c.team_id, '00000000-0000-0000-0000-000000000000'::uuid)",
+        };
+        let raw_key = match query.group_by {
             GroupBy::Rep => "c.rep_id",
             GroupBy::Team => "c.team_id",
         };
+        let mut groups: BTreeMap<Option<String>, Sums> = BTreeMap::new();
+        let parts = split(query.from, query.to);
+        // Row-level security applies the workspace and role rules.
         let mut tx = self.begin_scope(scope).await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {key}::text, COUNT(*), COUNT(c.latest_score), AVG(c.latest_score), AVG(c.latest_talk_ratio) \
-             FROM calls c WHERE c.started_at >= $1 AND c.started_at < $2 GROUP BY {key} ORDER BY {key}"
-        ))
-        .bind(query.from)
-        .bind(query.to)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let mut out: Vec<AggregateRow> = rows
-            .iter()
-            .map(|r| AggregateRow {
-                key: r.get::<Option<String>, _>(0),
-                calls: r.get::<i64, _>(1) as u64,
-                scored_calls: r.get::<i64, _>(2) as u64,
-                avg_score: r.get::<Option<f64>, _>(3),
-                avg_rep_talk_ratio: r.get::<Option<f64>, _>(4),
-                criterion_hit_rate: Default::default(),
-            })
-            .collect();
-        let rows = sqlx::query(&format!(
-            "SELECT {key}::text, v.criterion_id, AVG(v.value) FROM calls c JOIN call_verdicts v ON v.call_id = c.id \
-             WHERE c.started_at >= $1 AND c.started_at < $2 GROUP BY {key}, v.criterion_id"
-        ))
-        .bind(query.from)
-        .bind(query.to)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        for r in rows {
-            let k: Option<String> = r.get(0);
-            if let Some(row) = out.iter_mut().find(|x| x.key == k) {
-                row.criterion_hit_rate.insert(r.get(1), r.get(2));
+        if parts.days.0 < parts.days.1 {
+            let rows = sqlx::query(&format!(
+                "SELECT {key}::text, SUM(c.calls)::bigint, SUM(c.scored)::bigint, SUM(c.score_sum), SUM(c.talk_sum), SUM(c.talk_n)::bigint \
+                 FROM daily_stats c WHERE c.day >= $1 AND c.day < $2 GROUP BY 1"
+            ))
+            .bind(parts.days.0 as i32)
+            .bind(parts.days.1 as i32)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            for r in rows {
+                groups.entry(r.get(0)).or_default().add(&Sums {
+                    calls: r.get(1),
+                    scored: r.get(2),
+                    score_sum: r.get(3),
+                    talk_sum: r.get(4),
+                    talk_n: r.get(5),
+                    ..Sums::default()
+                });
+            }
+            let rows = sqlx::query(&format!(
+                "SELECT {key}::text, c.criterion_id, SUM(c.value_sum), SUM(c.n)::bigint FROM daily_verdicts c \
+                 WHERE c.day >= $1 AND c.day < $2 GROUP BY 1, 2"
+            ))
+            .bind(parts.days.0 as i32)
+            .bind(parts.days.1 as i32)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            for r in rows {
+                let e = groups
+                    .entry(r.get(0))
+                    .or_default()
+                    .verdicts
+                    .entry(r.get(1))
+                    .or_default();
+                e.0 += r.get::<f64, _>(2);
+                e.1 += r.get::<i64, _>(3);
             }
         }
-        Ok(out)
+        for (from, to) in [parts.head, parts.tail].into_iter().flatten() {
+            let rows = sqlx::query(&format!(
+                "SELECT {raw_key}::text, COUNT(*), COUNT(c.latest_score), COALESCE(SUM(c.latest_score), 0), \
+                 COALESCE(SUM(c.latest_talk_ratio), 0), COUNT(c.latest_talk_ratio) FROM calls c \
+                 WHERE c.started_at >= $1 AND c.started_at < $2 GROUP BY 1"
+            ))
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            for r in rows {
+                groups.entry(r.get(0)).or_default().add(&Sums {
+                    calls: r.get(1),
+                    scored: r.get(2),
+                    score_sum: r.get(3),
+                    talk_sum: r.get(4),
+                    talk_n: r.get(5),
+                    ..Sums::default()
+                });
+            }
+            let rows = sqlx::query(&format!(
+                "SELECT {raw_key}::text, v.criterion_id, SUM(v.value), COUNT(*) FROM calls c JOIN call_verdicts v ON v.call_id = c.id \
+                 WHERE c.started_at >= $1 AND c.started_at < $2 GROUP BY 1, 2"
+            ))
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            for r in rows {
+                let e = groups
+                    .entry(r.get(0))
+                    .or_default()
+                    .verdicts
+                    .entry(r.get(1))
+                    .or_default();
+                e.0 += r.get::<f64, _>(2);
+                e.1 += r.get::<i64, _>(3);
+            }
+        }
+        Ok(crate::rollup::rows(groups))
     }
 
     async fn find_calls_by_subject(&self, scope: &Scope, subject: &Subject) -> Result<Vec<CallId>> {

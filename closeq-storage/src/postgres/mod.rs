@@ -10,7 +10,8 @@
 //! transaction with `set_config(..., true)`, so a pooled connection never
 //! carries a tenant over; with no scope set, queries return no rows.
 
-mod calls;
+pub(crate) mod calls;
+mod rollup;
 mod workspaces;
 
 use closeq_core::{Error, Result, Scope, WorkspaceId};
@@ -205,6 +206,10 @@ impl PostgresStore {
         }
         pool.close().await;
         Ok(())
+    }
+
+    pub(crate) fn hasher(&self) -> &SubjectHasher {
+        &self.hasher
     }
 
     /// The connection pool (runtime role).

@@ -66,7 +66,7 @@ async fn call_for(
     Ok(c)
 }
 
-async fn index(
+pub(crate) async fn index(
     conn: &mut SqliteConnection,
     hasher: &crate::SubjectHasher,
     call: &Call,
@@ -88,7 +88,11 @@ async fn index(
     Ok(())
 }
 
-async fn write_call(conn: &mut SqliteConnection, call: &Call, insert: bool) -> Result<()> {
+pub(crate) async fn write_call(
+    conn: &mut SqliteConnection,
+    call: &Call,
+    insert: bool,
+) -> Result<()> {
     let sql = if insert {
         "INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     } else {
@@ -110,6 +114,9 @@ async fn write_call(conn: &mut SqliteConnection, call: &Call, insert: bool) -> R
             Error::NotFound { .. } => Error::not_found("workspace", call.workspace_id),
             other => other,
         })?;
+    if insert {
+        super::rollup::around(conn, call.id, false).await?;
+    }
     Ok(())
 }
 
@@ -117,6 +124,52 @@ impl SqliteStore {
     async fn begin(&self) -> Result<sqlx::Transaction<'_, Sqlite>> {
         self.pool.begin().await.map_err(map_err)
     }
+}
+
+/// Inserts a scorecard and refreshes the call's summary columns.
+pub(crate) async fn write_scorecard(conn: &mut SqliteConnection, card: &Scorecard) -> Result<()> {
+    super::rollup::around(conn, card.call_id, true).await?;
+    sqlx::query("INSERT INTO scorecards (id, call_id, workspace_id, seq, reviewed, data) VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM scorecards WHERE call_id = ?), ?, ?)")
+            .bind(card.id.to_string())
+            .bind(card.call_id.to_string())
+            .bind(card.workspace_id.to_string())
+            .bind(card.call_id.to_string())
+            .bind(card.review().is_reviewed())
+            .bind(to_json(BACKEND, card)?)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| match map_err(e) {
+                Error::AlreadyExists { .. } => Error::already_exists("scorecard", card.id),
+                other => other,
+            })?;
+    sqlx::query(
+        "UPDATE calls SET latest_score = ?, latest_rubric = ?, latest_talk_ratio = ? WHERE id = ?",
+    )
+    .bind(card.score.value())
+    .bind(card.provenance.rubric_id.as_str())
+    .bind(card.metrics.as_ref().map(|m| m.talk_ratio.rep))
+    .bind(card.call_id.to_string())
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    sqlx::query("DELETE FROM call_verdicts WHERE call_id = ?")
+        .bind(card.call_id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    for (criterion, value) in verdict_rows(card) {
+        sqlx::query(
+            "INSERT OR REPLACE INTO call_verdicts (call_id, criterion_id, value) VALUES (?, ?, ?)",
+        )
+        .bind(card.call_id.to_string())
+        .bind(criterion)
+        .bind(value)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    super::rollup::around(conn, card.call_id, false).await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -210,6 +263,7 @@ impl CallStore for SqliteStore {
             Err(Error::NotFound { .. }) => return Ok(()),
             Err(e) => return Err(e),
         }
+        super::rollup::around(&mut tx, id, true).await?;
         sqlx::query("DELETE FROM calls WHERE id = ?")
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -253,41 +307,7 @@ impl CallStore for SqliteStore {
         }
         let mut tx = self.begin().await?;
         call_for(&mut tx, scope, card.call_id, Action::ViewScorecard).await?;
-        sqlx::query("INSERT INTO scorecards (id, call_id, workspace_id, seq, reviewed, data) VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM scorecards WHERE call_id = ?), ?, ?)")
-            .bind(card.id.to_string())
-            .bind(card.call_id.to_string())
-            .bind(card.workspace_id.to_string())
-            .bind(card.call_id.to_string())
-            .bind(card.review().is_reviewed())
-            .bind(to_json(BACKEND, card)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match map_err(e) {
-                Error::AlreadyExists { .. } => Error::already_exists("scorecard", card.id),
-                other => other,
-            })?;
-        sqlx::query("UPDATE calls SET latest_score = ?, latest_rubric = ?, latest_talk_ratio = ? WHERE id = ?")
-            .bind(card.score.value())
-            .bind(card.provenance.rubric_id.as_str())
-            .bind(card.metrics.as_ref().map(|m| m.talk_ratio.rep))
-            .bind(card.call_id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        sqlx::query("DELETE FROM call_verdicts WHERE call_id = ?")
-            .bind(card.call_id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        for (criterion, value) in verdict_rows(card) {
-            sqlx::query("INSERT OR REPLACE INTO call_verdicts (call_id, criterion_id, value) VALUES (?, ?, ?)")
-                .bind(card.call_id.to_string())
-                .bind(criterion)
-                .bind(value)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
+        write_scorecard(&mut tx, card).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -383,51 +403,98 @@ impl CallStore for SqliteStore {
         let old = call_for(&mut tx, scope, call.id, Action::UploadCall).await?;
         check_editable(&old, call)?;
         policy::check_new_call(scope, call)?;
+        super::rollup::around(&mut tx, call.id, true).await?;
         write_call(&mut tx, call, false).await?;
+        super::rollup::around(&mut tx, call.id, false).await?;
         index(&mut tx, &self.hasher, call).await?;
         tx.commit().await.map_err(map_err)
     }
 
     async fn aggregate(&self, scope: &Scope, query: &AggregateQuery) -> Result<Vec<AggregateRow>> {
-        let key = match query.group_by {
-            GroupBy::Rep => "c.rep_id",
-            GroupBy::Team => "c.team_id",
+        use std::collections::BTreeMap;
+
+        use crate::rollup::{Sums, split};
+        let team_key = |t: Option<String>| t.filter(|s| !s.is_empty());
+        let (key, rkey) = match query.group_by {
+            GroupBy::Rep => ("c.rep_id", "c.rep_id"),
+            GroupBy::Team => ("c.team_id", "c.team_id"),
         };
-        let mut q = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {key}, COUNT(*), COUNT(c.latest_score), AVG(c.latest_score), AVG(c.latest_talk_ratio) FROM calls c WHERE "
-        ));
-        push_visibility(&mut q, scope);
-        q.push(" AND c.started_at >= ")
-            .push_bind(micros(query.from));
-        q.push(" AND c.started_at < ").push_bind(micros(query.to));
-        q.push(format!(" GROUP BY {key} ORDER BY {key}"));
-        let rows = q.build().fetch_all(&self.pool).await.map_err(map_err)?;
-        let mut out: Vec<AggregateRow> = rows
-            .iter()
-            .map(|r| AggregateRow {
-                key: r.get::<Option<String>, _>(0),
-                calls: r.get::<i64, _>(1) as u64,
-                scored_calls: r.get::<i64, _>(2) as u64,
-                avg_score: r.get::<Option<f64>, _>(3),
-                avg_rep_talk_ratio: r.get::<Option<f64>, _>(4),
-                criterion_hit_rate: Default::default(),
-            })
-            .collect();
-        let mut q = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {key}, v.criterion_id, AVG(v.value) FROM calls c JOIN call_verdicts v ON v.call_id = c.id WHERE "
-        ));
-        push_visibility(&mut q, scope);
-        q.push(" AND c.started_at >= ")
-            .push_bind(micros(query.from));
-        q.push(" AND c.started_at < ").push_bind(micros(query.to));
-        q.push(format!(" GROUP BY {key}, v.criterion_id"));
-        for r in q.build().fetch_all(&self.pool).await.map_err(map_err)? {
-            let k: Option<String> = r.get(0);
-            if let Some(row) = out.iter_mut().find(|x| x.key == k) {
-                row.criterion_hit_rate.insert(r.get(1), r.get(2));
+        let mut groups: BTreeMap<Option<String>, Sums> = BTreeMap::new();
+        let parts = split(query.from, query.to);
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        // Whole days from the rollups (aliased `c` so the visibility rule applies).
+        if parts.days.0 < parts.days.1 {
+            let mut q = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {rkey}, SUM(c.calls), SUM(c.scored), SUM(c.score_sum), SUM(c.talk_sum), SUM(c.talk_n) FROM daily_stats c WHERE "
+            ));
+            push_visibility(&mut q, scope);
+            q.push(" AND c.day >= ")
+                .push_bind(parts.days.0)
+                .push(" AND c.day < ")
+                .push_bind(parts.days.1);
+            q.push(format!(" GROUP BY {rkey}"));
+            for r in q.build().fetch_all(&mut *conn).await.map_err(map_err)? {
+                let g = groups.entry(team_key(r.get(0))).or_default();
+                g.add(&Sums {
+                    calls: r.get(1),
+                    scored: r.get(2),
+                    score_sum: r.get(3),
+                    talk_sum: r.get(4),
+                    talk_n: r.get(5),
+                    ..Sums::default()
+                });
+            }
+            let mut q = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {rkey}, c.criterion_id, SUM(c.value_sum), SUM(c.n) FROM daily_verdicts c WHERE "
+            ));
+            push_visibility(&mut q, scope);
+            q.push(" AND c.day >= ")
+                .push_bind(parts.days.0)
+                .push(" AND c.day < ")
+                .push_bind(parts.days.1);
+            q.push(format!(" GROUP BY {rkey}, c.criterion_id"));
+            for r in q.build().fetch_all(&mut *conn).await.map_err(map_err)? {
+                let g = groups.entry(team_key(r.get(0))).or_default();
+                let e = g.verdicts.entry(r.get(1)).or_default();
+                e.0 += r.get::<f64, _>(2);
+                e.1 += r.get::<i64, _>(3);
             }
         }
-        Ok(out)
+        // Partial days from the calls themselves.
+        for (from, to) in [parts.head, parts.tail].into_iter().flatten() {
+            let mut q = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {key}, COUNT(*), COUNT(c.latest_score), TOTAL(c.latest_score), TOTAL(c.latest_talk_ratio), COUNT(c.latest_talk_ratio) FROM calls c WHERE "
+            ));
+            push_visibility(&mut q, scope);
+            q.push(" AND c.started_at >= ").push_bind(micros(from));
+            q.push(" AND c.started_at < ").push_bind(micros(to));
+            q.push(format!(" GROUP BY {key}"));
+            for r in q.build().fetch_all(&mut *conn).await.map_err(map_err)? {
+                let g = groups.entry(team_key(r.get(0))).or_default();
+                g.add(&Sums {
+                    calls: r.get(1),
+                    scored: r.get(2),
+                    score_sum: r.get(3),
+                    talk_sum: r.get(4),
+                    talk_n: r.get(5),
+                    ..Sums::default()
+                });
+            }
+            let mut q = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {key}, v.criterion_id, TOTAL(v.value), COUNT(*) FROM calls c JOIN call_verdicts v ON v.call_id = c.id WHERE "
+            ));
+            push_visibility(&mut q, scope);
+            q.push(" AND c.started_at >= ").push_bind(micros(from));
+            q.push(" AND c.started_at < ").push_bind(micros(to));
+            q.push(format!(" GROUP BY {key}, v.criterion_id"));
+            for r in q.build().fetch_all(&mut *conn).await.map_err(map_err)? {
+                let g = groups.entry(team_key(r.get(0))).or_default();
+                let e = g.verdicts.entry(r.get(1)).or_default();
+                e.0 += r.get::<f64, _>(2);
+                e.1 += r.get::<i64, _>(3);
+            }
+        }
+        Ok(crate::rollup::rows(groups))
     }
 
     async fn find_calls_by_subject(&self, scope: &Scope, subject: &Subject) -> Result<Vec<CallId>> {

@@ -1,7 +1,8 @@
 //! SQLite: the embedded default. WAL journal, foreign keys on, migrations
 //! embedded and applied on open; the access policy enforced in the queries.
 
-mod calls;
+pub(crate) mod calls;
+mod rollup;
 mod workspaces;
 
 use std::path::Path;
@@ -96,6 +97,10 @@ impl SqliteStore {
                 retryable: false,
             })?;
         Ok(Self { pool, hasher })
+    }
+
+    pub(crate) fn hasher(&self) -> &SubjectHasher {
+        &self.hasher
     }
 
     /// The connection pool (for embedders' own queries and the privacy engine).
