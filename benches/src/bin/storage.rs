@@ -284,8 +284,8 @@ async fn main() {
     let from = year_start();
     let to = year_start() + chrono::Duration::days(366);
     let list_sql = "SELECT c.data FROM calls c WHERE c.workspace_id = $1 ORDER BY c.started_at DESC, c.id DESC LIMIT 51";
-    let agg_sql = "SELECT c.team_id::text, COUNT(*), COUNT(c.latest_score), AVG(c.latest_score), AVG(c.latest_talk_ratio) FROM calls c WHERE c.workspace_id = $1 AND c.started_at >= $2 AND c.started_at < $3 GROUP BY c.team_id";
-    let hit_sql = "SELECT c.team_id::text, v.criterion_id, AVG(v.value) FROM calls c JOIN call_verdicts v ON v.call_id = c.id WHERE c.workspace_id = $1 AND c.started_at >= $2 AND c.started_at < $3 GROUP BY c.team_id, v.criterion_id";
+    let agg_sql = "SELECT c.team_id::text, SUM(c.calls), SUM(c.scored), SUM(c.score_sum), SUM(c.talk_sum), SUM(c.talk_n) FROM daily_stats c WHERE c.workspace_id = $1 AND c.day >= extract(epoch FROM $2::timestamptz)::int / 86400 AND c.day < extract(epoch FROM $3::timestamptz)::int / 86400 GROUP BY 1";
+    let hit_sql = "SELECT c.team_id::text, c.criterion_id, SUM(c.value_sum), SUM(c.n) FROM daily_verdicts c WHERE c.workspace_id = $1 AND c.day >= extract(epoch FROM $2::timestamptz)::int / 86400 AND c.day < extract(epoch FROM $3::timestamptz)::int / 86400 GROUP BY 1, 2";
     let mut results = Vec::new();
     for (name, sql) in [
         ("list page", list_sql),
@@ -294,7 +294,7 @@ async fn main() {
     ] {
         let mut rls = Vec::new();
         let mut bare = Vec::new();
-        for _ in 0..30 {
+        for _ in 0..200 {
             let mut tx = pg.pool().begin().await.unwrap();
             sqlx::query("SELECT set_config('closeq.workspace_id', $1, true), set_config('closeq.user_id', $2, true), set_config('closeq.role', 'owner', true)")
                 .bind(ws.to_string())

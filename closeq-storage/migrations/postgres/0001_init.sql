@@ -17,17 +17,16 @@ CREATE FUNCTION closeq_teams() RETURNS uuid[] LANGUAGE sql STABLE AS
 $$ SELECT COALESCE(string_to_array(NULLIF(current_setting('closeq.team_ids', true), ''), ',')::uuid[], '{}') $$;
 CREATE FUNCTION closeq_lookup_hash() RETURNS bytea LANGUAGE sql STABLE AS
 $$ SELECT decode(NULLIF(current_setting('closeq.lookup_hash', true), ''), 'hex') $$;
--- Whether the scope sees a call of `rep` in `team` (the access policy).
-CREATE FUNCTION closeq_can_see(rep uuid, team uuid) RETURNS boolean LANGUAGE sql STABLE AS
-$$ SELECT CASE closeq_role()
-     WHEN 'owner' THEN true
-     WHEN 'admin' THEN true
-     WHEN 'system' THEN true
-     WHEN 'manager' THEN rep = closeq_user() OR team = ANY(closeq_teams())
-     WHEN 'member' THEN rep = closeq_user()
-     ELSE false END $$;
 CREATE FUNCTION closeq_is_admin() RETURNS boolean LANGUAGE sql STABLE AS
 $$ SELECT closeq_role() IN ('owner', 'admin', 'system') $$;
+-- The teams whose calls the scope sees through a team: a manager's teams;
+-- nobody else sees calls through a team.
+CREATE FUNCTION closeq_visible_teams() RETURNS uuid[] LANGUAGE sql STABLE AS
+$$ SELECT CASE WHEN closeq_role() = 'manager' THEN closeq_teams() ELSE '{}'::uuid[] END $$;
+
+-- Policies call these through scalar subqueries, `(SELECT closeq_ws())`,
+-- so PostgreSQL evaluates each once per statement (an InitPlan) instead of
+-- once per row, and can use the workspace indexes.
 
 CREATE TABLE workspaces (
     id uuid PRIMARY KEY,
@@ -178,49 +177,52 @@ END $$;
 -- Tenant: every row belongs to the scope's workspace. Invitations and API
 -- keys may also be read by whoever presents the hash of their secret (the
 -- authentication lookup, before a scope exists).
-CREATE POLICY tenant ON workspaces AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON teams AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON members AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
+CREATE POLICY tenant ON workspaces AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON teams AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON members AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
 CREATE POLICY tenant ON invitations AS RESTRICTIVE FOR ALL
-  USING (workspace_id = closeq_ws() OR token_sha256 = closeq_lookup_hash()) WITH CHECK (workspace_id = closeq_ws());
+  USING (workspace_id = (SELECT closeq_ws()) OR token_sha256 = (SELECT closeq_lookup_hash())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
 CREATE POLICY tenant ON api_keys AS RESTRICTIVE FOR ALL
-  USING (workspace_id = closeq_ws() OR secret_sha256 = closeq_lookup_hash()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON integrations AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON calls AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON transcripts AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON scorecards AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON review_events AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON call_verdicts AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON subject_index AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON daily_stats AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
-CREATE POLICY tenant ON daily_verdicts AS RESTRICTIVE FOR ALL USING (workspace_id = closeq_ws()) WITH CHECK (workspace_id = closeq_ws());
+  USING (workspace_id = (SELECT closeq_ws()) OR secret_sha256 = (SELECT closeq_lookup_hash())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON integrations AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON calls AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON transcripts AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON scorecards AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON review_events AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON call_verdicts AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON subject_index AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON daily_stats AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON daily_verdicts AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
 
 -- Workspace-level records: everyone in the workspace reads; only owners,
 -- admins (and the system) write.
 CREATE POLICY read_all ON workspaces FOR SELECT USING (true);
-CREATE POLICY admin_write ON workspaces FOR INSERT WITH CHECK (closeq_is_admin());
-CREATE POLICY admin_update ON workspaces FOR UPDATE USING (closeq_is_admin()) WITH CHECK (closeq_is_admin());
+CREATE POLICY admin_write ON workspaces FOR INSERT WITH CHECK ((SELECT closeq_is_admin()));
+CREATE POLICY admin_update ON workspaces FOR UPDATE USING ((SELECT closeq_is_admin())) WITH CHECK ((SELECT closeq_is_admin()));
 DO $$
 DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['teams','members','invitations','api_keys','integrations'] LOOP
     EXECUTE format('CREATE POLICY read_all ON %I FOR SELECT USING (true)', t);
-    EXECUTE format('CREATE POLICY admin_insert ON %I FOR INSERT WITH CHECK (closeq_is_admin())', t);
-    EXECUTE format('CREATE POLICY admin_update ON %I FOR UPDATE USING (closeq_is_admin()) WITH CHECK (closeq_is_admin())', t);
-    EXECUTE format('CREATE POLICY admin_delete ON %I FOR DELETE USING (closeq_is_admin())', t);
+    EXECUTE format('CREATE POLICY admin_insert ON %I FOR INSERT WITH CHECK ((SELECT closeq_is_admin()))', t);
+    EXECUTE format('CREATE POLICY admin_update ON %I FOR UPDATE USING ((SELECT closeq_is_admin())) WITH CHECK ((SELECT closeq_is_admin()))', t);
+    EXECUTE format('CREATE POLICY admin_delete ON %I FOR DELETE USING ((SELECT closeq_is_admin()))', t);
   END LOOP;
 END $$;
 
 -- Calls: the role-visibility rule, for reads and writes.
 CREATE POLICY visible ON calls FOR ALL
-  USING (closeq_can_see(rep_id, team_id)) WITH CHECK (closeq_can_see(rep_id, team_id));
+  USING ((SELECT closeq_is_admin()) OR rep_id = (SELECT closeq_user()) OR team_id = ANY ((SELECT closeq_visible_teams())::uuid[]))
+  WITH CHECK ((SELECT closeq_is_admin()) OR rep_id = (SELECT closeq_user()) OR team_id = ANY ((SELECT closeq_visible_teams())::uuid[]));
 -- Records of a call, and the rollups: the same rule on their own rep and
 -- team columns.
 DO $$
 DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['transcripts','scorecards','call_verdicts','subject_index','daily_stats','daily_verdicts'] LOOP
-    EXECUTE format('CREATE POLICY visible ON %I FOR ALL USING (closeq_can_see(rep_id, team_id)) WITH CHECK (closeq_can_see(rep_id, team_id))', t);
+    EXECUTE format('CREATE POLICY visible ON %I FOR ALL '
+      'USING ((SELECT closeq_is_admin()) OR rep_id = (SELECT closeq_user()) OR team_id = ANY ((SELECT closeq_visible_teams())::uuid[])) '
+      'WITH CHECK ((SELECT closeq_is_admin()) OR rep_id = (SELECT closeq_user()) OR team_id = ANY ((SELECT closeq_visible_teams())::uuid[]))', t);
   END LOOP;
 END $$;
 CREATE POLICY visible ON review_events FOR ALL

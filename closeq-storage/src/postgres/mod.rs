@@ -11,7 +11,7 @@
 //! carries a tenant over; with no scope set, queries return no rows.
 
 pub(crate) mod calls;
-mod rollup;
+pub(crate) mod rollup;
 mod workspaces;
 
 use closeq_core::{Error, Result, Scope, WorkspaceId};

@@ -61,6 +61,33 @@ pub(crate) async fn contribution(
 
 pub(crate) async fn apply(conn: &mut PgConnection, c: &Contribution, sign: i64) -> Result<()> {
     let f = sign as f64;
+    apply_inner(conn, c, f, sign).await
+}
+
+/// Adds sums for one rollup key given as strings (batch ingest).
+pub(crate) async fn apply_sums(
+    conn: &mut PgConnection,
+    ws: &str,
+    day: i64,
+    rep: &str,
+    team: Option<&str>,
+    sums: &Sums,
+    sign: i64,
+) -> Result<()> {
+    let parse = |s: &str| {
+        Uuid::try_parse(s).map_err(|_| closeq_core::Error::internal("rollup key is not a UUID"))
+    };
+    let c = Contribution {
+        ws: parse(ws)?,
+        day: day as i32,
+        rep: parse(rep)?,
+        team: team.map(parse).transpose()?.unwrap_or(Uuid::nil()),
+        sums: sums.clone(),
+    };
+    apply_inner(conn, &c, sign as f64, sign).await
+}
+
+async fn apply_inner(conn: &mut PgConnection, c: &Contribution, f: f64, sign: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO daily_stats (workspace_id, day, rep_id, team_id, calls, scored, score_sum, talk_sum, talk_n) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (workspace_id, day, rep_id, team_id) DO UPDATE SET calls = daily_stats.calls + excluded.calls, scored = daily_stats.scored + excluded.scored, \

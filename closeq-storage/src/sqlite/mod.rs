@@ -2,7 +2,7 @@
 //! embedded and applied on open; the access policy enforced in the queries.
 
 pub(crate) mod calls;
-mod rollup;
+pub(crate) mod rollup;
 mod workspaces;
 
 use std::path::Path;

@@ -61,6 +61,26 @@ pub(crate) async fn contribution(
 
 /// Adds (`sign` = 1) or removes (`sign` = -1) a contribution.
 pub(crate) async fn apply(conn: &mut SqliteConnection, c: &Contribution, sign: i64) -> Result<()> {
+    apply_sums(conn, &c.ws, c.day, &c.rep, &c.team, &c.sums, sign).await
+}
+
+/// Adds (`sign` = 1) or removes (`sign` = -1) sums for one rollup key.
+pub(crate) async fn apply_sums(
+    conn: &mut SqliteConnection,
+    ws: &str,
+    day: i64,
+    rep: &str,
+    team: &str,
+    sums: &Sums,
+    sign: i64,
+) -> Result<()> {
+    let c = Contribution {
+        ws: ws.to_owned(),
+        day,
+        rep: rep.to_owned(),
+        team: team.to_owned(),
+        sums: sums.clone(),
+    };
     let f = sign as f64;
     sqlx::query(
         "INSERT INTO daily_stats (workspace_id, day, rep_id, team_id, calls, scored, score_sum, talk_sum, talk_n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \

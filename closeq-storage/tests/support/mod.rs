@@ -77,7 +77,9 @@ pub fn db() -> Option<&'static Db> {
             })
         })
         .join()
-        .ok()
+        .map_err(|_| "setup thread panicked")
+        .map(Some)
+        .expect("PostgreSQL test setup failed (see the panic above)")
     })
     .as_ref()
 }

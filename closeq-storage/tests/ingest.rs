@@ -1,0 +1,174 @@
+//! Batch ingest: all or nothing, and the same result as one-by-one writes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[cfg(feature = "store-postgres")]
+mod support;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use closeq_core::ports::{AggregateQuery, CallFilter, GroupBy, PageRequest};
+use closeq_core::testing::call_store::{sample_scorecard, sample_transcript};
+use closeq_core::testing::{Stores, World, base_time};
+use closeq_core::{Error, Verdict};
+use closeq_storage::{CallBundle, SqliteStore, SubjectHasher};
+
+fn bundles(w: &World, n: usize) -> Vec<CallBundle> {
+    (0..n)
+        .map(|i| {
+            let rep = if i % 2 == 0 { &w.rep_a } else { &w.manager };
+            let c = w.call(rep, Some(w.team_a), i as i64 * 300);
+            let card = sample_scorecard(
+                &c,
+                10.0 * (i % 10) as f64,
+                &[(
+                    "budget",
+                    if i % 3 == 0 {
+                        Verdict::Met
+                    } else {
+                        Verdict::Missed
+                    },
+                )],
+            );
+            CallBundle {
+                call: c,
+                transcript: Some(sample_transcript()),
+                scorecard: Some(card),
+            }
+        })
+        .collect()
+}
+
+async fn check<F, Fut>(stores: &Stores, ingest: F)
+where
+    F: Fn(closeq_core::Scope, Vec<CallBundle>) -> Fut,
+    Fut: std::future::Future<Output = closeq_core::Result<()>>,
+{
+    let w = World::create(stores).await;
+    // A batch with one forbidden bundle writes nothing.
+    let mut bad = bundles(&w, 5);
+    bad.push(CallBundle {
+        call: w.call(&w.rep_b, Some(w.team_b), 1),
+        transcript: None,
+        scorecard: None,
+    });
+    assert!(matches!(
+        ingest(w.manager.clone(), bad).await,
+        Err(Error::Forbidden { .. })
+    ));
+    let p = stores
+        .calls
+        .list_calls(&w.owner, &CallFilter::default(), &PageRequest::first(100))
+        .await
+        .unwrap();
+    assert!(p.items.is_empty());
+    // A valid batch equals one-by-one writes.
+    let batch = bundles(&w, 40);
+    ingest(w.owner.clone(), batch.clone()).await.unwrap();
+    let twin = World::create(stores).await;
+    for b in bundles(&twin, 40) {
+        stores
+            .calls
+            .insert_call(&twin.owner, &b.call)
+            .await
+            .unwrap();
+        stores
+            .calls
+            .put_transcript(&twin.owner, b.call.id, b.transcript.as_ref().unwrap())
+            .await
+            .unwrap();
+        stores
+            .calls
+            .insert_scorecard(&twin.owner, b.scorecard.as_ref().unwrap())
+            .await
+            .unwrap();
+    }
+    let q = |from, to| AggregateQuery {
+        group_by: GroupBy::Team,
+        from,
+        to,
+    };
+    let a = stores
+        .calls
+        .aggregate(
+            &w.owner,
+            &q(
+                base_time() - Duration::days(1),
+                base_time() + Duration::days(2),
+            ),
+        )
+        .await
+        .unwrap();
+    let b = stores
+        .calls
+        .aggregate(
+            &twin.owner,
+            &q(
+                base_time() - Duration::days(1),
+                base_time() + Duration::days(2),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(
+        (
+            a[0].calls,
+            a[0].scored_calls,
+            a[0].avg_score,
+            a[0].criterion_hit_rate.clone()
+        ),
+        (
+            b[0].calls,
+            b[0].scored_calls,
+            b[0].avg_score,
+            b[0].criterion_hit_rate.clone()
+        )
+    );
+    assert_eq!(a[0].calls, 10, "{a:?}");
+    let t = stores
+        .calls
+        .get_transcript(&w.owner, batch[3].call.id)
+        .await
+        .unwrap();
+    assert_eq!(t, batch[3].transcript.clone().unwrap());
+}
+
+#[tokio::test]
+async fn sqlite_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(
+        SqliteStore::open(dir.path().join("i.db"), SubjectHasher::new([1; 32], "44"))
+            .await
+            .unwrap(),
+    );
+    let stores = Stores {
+        calls: s.clone(),
+        workspaces: s.clone(),
+    };
+    check(&stores, |scope, b| {
+        let s = s.clone();
+        async move { s.ingest(&scope, &b).await }
+    })
+    .await;
+}
+
+#[cfg(feature = "store-postgres")]
+#[tokio::test]
+async fn postgres_ingest() {
+    let Some(db) = support::db() else { return };
+    let s = Arc::new(
+        closeq_storage::PostgresStore::connect(&db.runtime_url, SubjectHasher::new([1; 32], "44"))
+            .await
+            .unwrap(),
+    );
+    let stores = Stores {
+        calls: s.clone(),
+        workspaces: s.clone(),
+    };
+    check(&stores, |scope, b| {
+        let s = s.clone();
+        async move { s.ingest(&scope, &b).await }
+    })
+    .await;
+}
