@@ -25,13 +25,13 @@ pub(crate) fn check(scope: &Scope, b: &CallBundle) -> Result<()> {
     if let Some(t) = &b.transcript {
         t.validate()?;
     }
-    if let Some(s) = &b.scorecard {
-        if s.call_id != b.call.id || s.workspace_id != b.call.workspace_id {
-            return Err(Error::invalid(
-                "scorecard.call_id",
-                "does not belong to the bundle's call",
-            ));
-        }
+    if let Some(s) = &b.scorecard
+        && (s.call_id != b.call.id || s.workspace_id != b.call.workspace_id)
+    {
+        return Err(Error::invalid(
+            "scorecard.call_id",
+            "does not belong to the bundle's call",
+        ));
     }
     Ok(())
 }

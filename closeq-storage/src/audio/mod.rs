@@ -158,20 +158,24 @@ impl ObjectAudioStore {
     /// exists and that the gate allows serving it. One uniform error for
     /// every refusal.
     pub async fn verify_signed_url(&self, url: &str, method: SignedMethod) -> Result<Grant> {
-        let Signing::Hmac(signer) = &self.signing else {
-            return Err(Error::Unsupported {
-                what: "verifying S3 presigned URLs (S3 verifies them itself)".into(),
-            });
+        let signer = match &self.signing {
+            Signing::Hmac(s) => s,
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Err(Error::Unsupported {
+                    what: "verifying S3 presigned URLs (S3 verifies them itself)".into(),
+                });
+            }
         };
         let refused = || Error::Forbidden {
             action: "signed_url".into(),
             reason: "the URL is invalid, expired or no longer grants access".into(),
         };
         let g = signer.verify(url, method)?;
-        if let Some(gate) = &self.gate {
-            if !gate.may_serve(g.workspace_id, &g.key) {
-                return Err(refused());
-            }
+        if let Some(gate) = &self.gate
+            && !gate.may_serve(g.workspace_id, &g.key)
+        {
+            return Err(refused());
         }
         if method == SignedMethod::Get {
             let path = Self::path(g.workspace_id, &g.key).map_err(|_| refused())?;
@@ -279,13 +283,13 @@ impl AudioStore for ObjectAudioStore {
         if ttl.is_zero() || ttl > MAX_URL_LIFETIME {
             return Err(Error::invalid("ttl", "must be between 1 second and 1 hour"));
         }
-        if let Some(gate) = &self.gate {
-            if !gate.may_serve(scope.workspace_id, key) {
-                return Err(Error::Compliance {
-                    rule: "GDPR Art. 18".into(),
-                    reason: "the recording is restricted or erased".into(),
-                });
-            }
+        if let Some(gate) = &self.gate
+            && !gate.may_serve(scope.workspace_id, key)
+        {
+            return Err(Error::Compliance {
+                rule: "GDPR Art. 18".into(),
+                reason: "the recording is restricted or erased".into(),
+            });
         }
         let path = Self::path(scope.workspace_id, key)?;
         match &self.signing {

@@ -89,7 +89,7 @@ impl CallStore for InMemoryStore {
             .filter(|c| filter::matches(c, s.latest(c.id), f))
             .filter(|c| after.is_none_or(|a| (c.started_at, c.id) < a))
             .collect();
-        items.sort_by(|a, b| (b.started_at, b.id).cmp(&(a.started_at, a.id)));
+        items.sort_by_key(|c| std::cmp::Reverse((c.started_at, c.id)));
         let more = items.len() > page.limit as usize;
         items.truncate(page.limit as usize);
         let next = if more {

@@ -78,9 +78,9 @@ impl WorkspaceStore for SqliteStore {
         let id = scope.workspace_id.to_string();
         self.one(
             "SELECT data FROM workspaces WHERE id = ?",
-            &[id.clone()],
+            std::slice::from_ref(&id),
             "workspace",
-            id,
+            scope.workspace_id.to_string(),
         )
         .await
     }
