@@ -28,6 +28,12 @@ enum Command {
     /// Work with rubrics (scoring frameworks).
     #[command(subcommand)]
     Rubric(commands::rubric::RubricCommand),
+    /// Print the sub-processor list (Markdown, or JSON with --json).
+    Subprocessors {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -37,6 +43,7 @@ fn main() -> ExitCode {
         Command::Transcript(cmd) => commands::transcript::run(cmd),
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Rubric(cmd) => commands::rubric::run(cmd),
+        Command::Subprocessors { json } => commands::subprocessors::run(json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

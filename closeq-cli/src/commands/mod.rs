@@ -3,4 +3,5 @@
 pub mod analyze;
 pub mod demo;
 pub mod rubric;
+pub mod subprocessors;
 pub mod transcript;

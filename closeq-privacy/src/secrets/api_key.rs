@@ -1,0 +1,244 @@
+//! API keys for data ingestion.
+//!
+//! A key looks like `cq_live_<43 base62 chars>_<6 base62 chars>`: a
+//! recognizable prefix (so secret scanners can find leaked keys), a random
+//! secret of 32 bytes, and a CRC-32 checksum of everything before it (so a
+//! mistyped or forged key is rejected before any database lookup). Only the
+//! SHA-256 of the whole key is stored, with a short display prefix; the key
+//! itself is shown once, at creation.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use closeq_core::ports::{ApiKeyRecord, WorkspaceStore};
+use closeq_core::{ApiKeyId, Clock, Error, Result, Scope};
+use rand::{CryptoRng, RngCore};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const SECRET_CHARS: usize = 43; // 62^43 > 2^256
+const CHECK_CHARS: usize = 6; // 62^6 > 2^32
+
+/// Where a key may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEnvironment {
+    /// Production: `cq_live_`.
+    Live,
+    /// Test mode: `cq_test_`.
+    Test,
+}
+
+impl KeyEnvironment {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Live => "cq_live_",
+            Self::Test => "cq_test_",
+        }
+    }
+}
+
+/// A full API key, shown once. `Debug` never prints it.
+pub struct ApiKeySecret(String);
+
+impl ApiKeySecret {
+    /// The key, to show the user once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKeySecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKeySecret(<redacted>)")
+    }
+}
+
+fn base62(mut bytes: Vec<u8>, chars: usize) -> String {
+    // Big-number base conversion, most significant digit first.
+    let mut out = Vec::with_capacity(chars);
+    for _ in 0..chars {
+        let mut rem = 0u32;
+        for b in bytes.iter_mut() {
+            let acc = (rem << 8) | u32::from(*b);
+            *b = (acc / 62) as u8;
+            rem = acc % 62;
+        }
+        out.push(ALPHABET[rem as usize]);
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn checksum(body: &str) -> String {
+    base62(
+        crc32fast::hash(body.as_bytes()).to_be_bytes().to_vec(),
+        CHECK_CHARS,
+    )
+}
+
+/// The SHA-256 stored for a key.
+pub fn key_hash(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// Generates a new key.
+pub fn generate(env: KeyEnvironment, rng: &mut (impl RngCore + CryptoRng)) -> ApiKeySecret {
+    let mut secret = [0u8; 32];
+    rng.fill_bytes(&mut secret);
+    let body = format!("{}{}", env.prefix(), base62(secret.to_vec(), SECRET_CHARS));
+    let check = checksum(&body);
+    ApiKeySecret(format!("{body}_{check}"))
+}
+
+/// Checks a key's shape and checksum (no lookup). The error never echoes the key.
+pub fn check_format(key: &str) -> Result<KeyEnvironment> {
+    let bad = || Error::Unauthenticated {
+        service: "api-key".into(),
+    };
+    let env = if key.starts_with(KeyEnvironment::Live.prefix()) {
+        KeyEnvironment::Live
+    } else if key.starts_with(KeyEnvironment::Test.prefix()) {
+        KeyEnvironment::Test
+    } else {
+        return Err(bad());
+    };
+    let (body, check) = key.rsplit_once('_').ok_or_else(bad)?;
+    let secret = body.get(env.prefix().len()..).ok_or_else(bad)?;
+    let ok = secret.len() == SECRET_CHARS
+        && check.len() == CHECK_CHARS
+        && secret
+            .bytes()
+            .chain(check.bytes())
+            .all(|b| b.is_ascii_alphanumeric());
+    let expected = checksum(body);
+    if !ok || !bool::from(expected.as_bytes().ct_eq(check.as_bytes())) {
+        return Err(bad());
+    }
+    Ok(env)
+}
+
+/// Creates, verifies and revokes API keys against a [`WorkspaceStore`].
+#[derive(Debug, Clone)]
+pub struct ApiKeys {
+    store: Arc<dyn WorkspaceStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ApiKeys {
+    /// Keys kept in `store`.
+    pub fn new(store: Arc<dyn WorkspaceStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Creates a key with `scopes` (`calls:write`, ...). Returns the key —
+    /// to be shown once — and the stored record.
+    pub async fn create(
+        &self,
+        scope: &Scope,
+        name: &str,
+        scopes: Vec<String>,
+        env: KeyEnvironment,
+    ) -> Result<(ApiKeySecret, ApiKeyRecord)> {
+        if name.trim().is_empty() || name.chars().count() > 100 {
+            return Err(Error::invalid("name", "must be 1-100 characters"));
+        }
+        if scopes.is_empty()
+            || scopes.iter().any(|s| {
+                s.is_empty()
+                    || !s
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b':' || b == b'_')
+            })
+        {
+            return Err(Error::invalid(
+                "scopes",
+                "need at least one scope like calls:write",
+            ));
+        }
+        let key = generate(env, &mut rand::rngs::OsRng);
+        let record = ApiKeyRecord {
+            id: ApiKeyId::new(),
+            workspace_id: scope.workspace_id,
+            name: name.trim().to_owned(),
+            display_prefix: key
+                .expose()
+                .get(..env.prefix().len() + 4)
+                .unwrap_or_default()
+                .to_owned(),
+            secret_sha256: key_hash(key.expose()),
+            scopes,
+            created_by: scope.user_id,
+            created_at: self.clock.now(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        self.store.insert_api_key(scope, &record).await?;
+        Ok((key, record))
+    }
+
+    /// Authenticates `key` for `required_scope`: format and checksum first
+    /// (no lookup for a malformed key), then the stored hash, compared in
+    /// constant time, then revocation and scope; records the use.
+    pub async fn verify(&self, key: &str, required_scope: &str) -> Result<ApiKeyRecord> {
+        check_format(key)?;
+        let hash = key_hash(key);
+        let denied = || Error::Unauthenticated {
+            service: "api-key".into(),
+        };
+        let record = match self.store.find_api_key(hash).await {
+            Ok(r) => r,
+            Err(Error::NotFound { .. }) => return Err(denied()),
+            Err(e) => return Err(e),
+        };
+        if !bool::from(record.secret_sha256.ct_eq(&hash)) || record.revoked_at.is_some() {
+            return Err(denied());
+        }
+        if !record.scopes.iter().any(|s| s == required_scope) {
+            return Err(Error::Forbidden {
+                action: required_scope.to_owned().into(),
+                reason: "the API key lacks this scope".into(),
+            });
+        }
+        let now: DateTime<Utc> = self.clock.now();
+        self.store
+            .touch_api_key(record.workspace_id, record.id, now)
+            .await?;
+        Ok(ApiKeyRecord {
+            last_used_at: Some(now),
+            ..record
+        })
+    }
+
+    /// Revokes a key.
+    pub async fn revoke(&self, scope: &Scope, id: ApiKeyId) -> Result<()> {
+        self.store.revoke_api_key(scope, id, self.clock.now()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn format_and_checksum() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let k = generate(KeyEnvironment::Live, &mut rng);
+        let s = k.expose();
+        assert!(s.starts_with("cq_live_"));
+        assert_eq!(s.len(), 8 + 43 + 1 + 6);
+        assert_eq!(check_format(s).unwrap(), KeyEnvironment::Live);
+        assert!(!format!("{k:?}").contains(&s[8..20]));
+        // Every single-character change breaks the checksum or the shape.
+        for i in 8..s.len() {
+            let mut b = s.as_bytes().to_vec();
+            b[i] = if b[i] == b'A' { b'B' } else { b'A' };
+            let t = String::from_utf8(b).unwrap();
+            assert!(check_format(&t).is_err(), "position {i}");
+        }
+        assert!(check_format("cq_live_short_abc").is_err());
+        assert!(check_format("ghp_whatever").is_err());
+    }
+}
