@@ -17,6 +17,15 @@ use rand::RngCore;
 
 const VERSION: u8 = 1;
 
+/// The parts of a sealed token.
+struct Envelope<'a> {
+    kid: &'a str,
+    wn: &'a [u8],
+    wrapped: &'a [u8],
+    n: &'a [u8],
+    data: &'a [u8],
+}
+
 /// Seals and opens integration tokens.
 #[derive(Clone)]
 pub struct TokenSealer {
@@ -116,7 +125,7 @@ impl TokenSealer {
         Ok(out)
     }
 
-    fn parse(blob: &[u8]) -> Result<(&str, &[u8], &[u8], &[u8], &[u8])> {
+    fn parse(blob: &[u8]) -> Result<Envelope<'_>> {
         if blob.len() < 2 || blob[0] != VERSION {
             return Err(sealed_err());
         }
@@ -131,7 +140,13 @@ impl TokenSealer {
         let (wn, rest) = rest.split_at(12);
         let (wrapped, rest) = rest.split_at(48);
         let (n, data) = rest.split_at(12);
-        Ok((kid, wn, wrapped, n, data))
+        Ok(Envelope {
+            kid,
+            wn,
+            wrapped,
+            n,
+            data,
+        })
     }
 
     fn unwrap_dek(
@@ -161,7 +176,13 @@ impl TokenSealer {
         integration: IntegrationId,
         blob: &[u8],
     ) -> Result<Sensitive<String>> {
-        let (kid, wn, wrapped, n, data) = Self::parse(blob)?;
+        let Envelope {
+            kid,
+            wn,
+            wrapped,
+            n,
+            data,
+        } = Self::parse(blob)?;
         let dek = self.unwrap_dek(ws, integration, kid, wn, wrapped)?;
         let plain = Aes256Gcm::new_from_slice(&dek)
             .map_err(|_| sealed_err())?
@@ -186,7 +207,13 @@ impl TokenSealer {
         integration: IntegrationId,
         blob: &[u8],
     ) -> Result<Vec<u8>> {
-        let (kid, wn, wrapped, n, data) = Self::parse(blob)?;
+        let Envelope {
+            kid,
+            wn,
+            wrapped,
+            n,
+            data,
+        } = Self::parse(blob)?;
         let dek = self.unwrap_dek(ws, integration, kid, wn, wrapped)?;
         let mut wrap_nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut wrap_nonce);
@@ -212,7 +239,7 @@ impl TokenSealer {
 
     /// The key id a blob is wrapped with.
     pub fn key_id_of(blob: &[u8]) -> Result<String> {
-        Self::parse(blob).map(|p| p.0.to_owned())
+        Self::parse(blob).map(|p| p.kid.to_owned())
     }
 }
 
