@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+mod audit;
 mod call;
 mod clock;
 mod contact;
@@ -62,6 +63,7 @@ mod validate;
 mod workspace;
 
 pub use access::{Action, Relation};
+pub use audit::AuditRecord;
 pub use call::{
     AudioRef, Call, CallDirection, CallOutcome, CallSource, CallStatus, ChannelLayout,
     ClientContact, MAX_CALL_DURATION_MS, ProcessingStage,

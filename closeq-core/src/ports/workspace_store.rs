@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::audit::AuditRecord;
 use crate::error::Result;
 use crate::id::{ApiKeyId, IntegrationId, InvitationId, UserId, WorkspaceId};
 use crate::invitation::{Invitation, InvitationStatus};
@@ -146,6 +147,17 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     async fn get_integration(&self, scope: &Scope, id: IntegrationId) -> Result<IntegrationRecord>;
     /// Lists a team's or the workspace's integrations.
     async fn list_integrations(&self, scope: &Scope) -> Result<Vec<IntegrationRecord>>;
+
+    /// Appends an audit record (validated: no personal data) to its
+    /// workspace's log; returns its sequence number. The log is append-only.
+    async fn append_audit(&self, record: &AuditRecord) -> Result<u64>;
+    /// The workspace's audit log, oldest first (owners and admins).
+    async fn list_audit(
+        &self,
+        scope: &Scope,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>>;
 }
 
 fn _object_safe(_: Arc<dyn WorkspaceStore>) {}

@@ -286,6 +286,65 @@ pub async fn integrations(s: &Stores, _: &()) -> Outcome {
     Outcome::Passed
 }
 
+/// The audit log is append-only, ordered, per workspace, admin-only, and
+/// refuses personal data.
+pub async fn audit_log(s: &Stores, _: &()) -> Outcome {
+    let w = World::create(s).await;
+    let other = World::create(s).await;
+    let rec = |ws: WorkspaceId, action: &str| crate::audit::AuditRecord {
+        seq: 0,
+        workspace_id: ws,
+        at: base_time(),
+        actor: None,
+        action: action.into(),
+        target: Some(crate::id::CallId::new().to_string()),
+        details: serde_json::json!({"deleted": 3}),
+    };
+    let a = s
+        .workspaces
+        .append_audit(&rec(w.workspace.id, "retention.sweep"))
+        .await
+        .expect("append");
+    let b = s
+        .workspaces
+        .append_audit(&rec(w.workspace.id, "dsr.erase"))
+        .await
+        .expect("append");
+    s.workspaces
+        .append_audit(&rec(other.workspace.id, "retention.sweep"))
+        .await
+        .expect("other");
+    assert!(b > a);
+    let log = s
+        .workspaces
+        .list_audit(&w.admin, 0, 100)
+        .await
+        .expect("list");
+    assert_eq!(
+        log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+        vec!["retention.sweep", "dsr.erase"]
+    );
+    assert_eq!(
+        s.workspaces
+            .list_audit(&w.owner, a, 100)
+            .await
+            .expect("after")
+            .len(),
+        1
+    );
+    assert!(matches!(
+        s.workspaces.list_audit(&w.rep_a, 0, 100).await,
+        Err(Error::Forbidden { .. })
+    ));
+    let mut pii = rec(w.workspace.id, "dsr.export");
+    pii.details = serde_json::json!({"subject": "jane@example.com"});
+    assert!(matches!(
+        s.workspaces.append_audit(&pii).await,
+        Err(Error::InvalidInput { .. })
+    ));
+    Outcome::Passed
+}
+
 /// Runs every case of the workspace-store suite as its own test.
 #[macro_export]
 macro_rules! workspace_store_conformance {
@@ -299,7 +358,8 @@ macro_rules! workspace_store_conformance {
                 members_and_teams,
                 invitations,
                 api_keys,
-                integrations
+                integrations,
+                audit_log
             ]
         );
     };
@@ -313,7 +373,8 @@ macro_rules! workspace_store_conformance {
                 members_and_teams,
                 invitations,
                 api_keys,
-                integrations
+                integrations,
+                audit_log
             ]
         );
     };

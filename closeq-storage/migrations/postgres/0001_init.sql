@@ -160,6 +160,14 @@ CREATE TABLE daily_verdicts (
     PRIMARY KEY (workspace_id, day, rep_id, team_id, criterion_id)
 );
 
+-- Append-only audit log (no personal data; validated before writing).
+CREATE TABLE audit_records (
+    seq bigserial PRIMARY KEY,
+    workspace_id uuid NOT NULL,
+    data text NOT NULL
+);
+CREATE INDEX audit_records_ws ON audit_records (workspace_id, seq);
+
 -- Row-Level Security: enabled and forced everywhere, a RESTRICTIVE tenant
 -- policy, then permissive visibility policies.
 DO $$
@@ -167,7 +175,7 @@ DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['workspaces','teams','members','invitations','api_keys','integrations',
                            'calls','transcripts','scorecards','review_events','call_verdicts','subject_index',
-                           'daily_stats','daily_verdicts']
+                           'daily_stats','daily_verdicts','audit_records']
   LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
@@ -192,6 +200,7 @@ CREATE POLICY tenant ON review_events AS RESTRICTIVE FOR ALL USING (workspace_id
 CREATE POLICY tenant ON call_verdicts AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
 CREATE POLICY tenant ON subject_index AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
 CREATE POLICY tenant ON daily_stats AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
+CREATE POLICY tenant ON audit_records AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
 CREATE POLICY tenant ON daily_verdicts AS RESTRICTIVE FOR ALL USING (workspace_id = (SELECT closeq_ws())) WITH CHECK (workspace_id = (SELECT closeq_ws()));
 
 -- Workspace-level records: everyone in the workspace reads; only owners,
@@ -209,6 +218,9 @@ BEGIN
     EXECUTE format('CREATE POLICY admin_delete ON %I FOR DELETE USING ((SELECT closeq_is_admin()))', t);
   END LOOP;
 END $$;
+
+CREATE POLICY admin_read ON audit_records FOR SELECT USING ((SELECT closeq_is_admin()));
+CREATE POLICY admin_append ON audit_records FOR INSERT WITH CHECK ((SELECT closeq_is_admin()));
 
 -- Calls: the role-visibility rule, for reads and writes.
 CREATE POLICY visible ON calls FOR ALL

@@ -123,3 +123,11 @@ CREATE TABLE daily_verdicts (
     n INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (workspace_id, day, rep_id, team_id, criterion_id)
 );
+
+-- Append-only audit log (no personal data; validated before writing).
+CREATE TABLE audit_records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX audit_records_ws ON audit_records (workspace_id, seq);

@@ -32,6 +32,7 @@ struct State {
     card_order: HashMap<CallId, Vec<ScorecardId>>,
     reviews: Vec<ReviewRecord>,
     subjects: HashMap<(WorkspaceId, [u8; 32]), BTreeSet<CallId>>,
+    audit: Vec<closeq_core::AuditRecord>,
 }
 
 /// Calls and workspaces in memory. Cheap to clone (shared state).

@@ -255,4 +255,32 @@ impl WorkspaceStore for InMemoryStore {
         v.sort_by_key(|r| r.id);
         Ok(v)
     }
+
+    async fn append_audit(&self, record: &closeq_core::AuditRecord) -> Result<u64> {
+        record.validate()?;
+        let mut s = self.write();
+        let seq = s.audit.len() as u64 + 1;
+        s.audit.push(closeq_core::AuditRecord {
+            seq,
+            ..record.clone()
+        });
+        Ok(seq)
+    }
+
+    async fn list_audit(
+        &self,
+        scope: &Scope,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<closeq_core::AuditRecord>> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        Ok(self
+            .read()
+            .audit
+            .iter()
+            .filter(|r| r.workspace_id == scope.workspace_id && r.seq > after_seq)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
 }

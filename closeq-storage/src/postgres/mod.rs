@@ -201,6 +201,7 @@ impl PostgresStore {
             ),
             format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {runtime_role}"),
             format!("REVOKE ALL ON _sqlx_migrations FROM {runtime_role}"),
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_records FROM {runtime_role}"),
         ] {
             sqlx::query(&sql).execute(&pool).await.map_err(map_err)?;
         }

@@ -330,6 +330,52 @@ impl WorkspaceStore for PostgresStore {
         self.all_scoped(scope, "SELECT data FROM integrations ORDER BY id")
             .await
     }
+
+    async fn append_audit(&self, record: &closeq_core::AuditRecord) -> Result<u64> {
+        record.validate()?;
+        let mut tx = self.begin(&PgScope::system(record.workspace_id)).await?;
+        let seq: i64 =
+            sqlx::query("SELECT nextval(pg_get_serial_sequence('audit_records', 'seq'))")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .get(0);
+        sqlx::query("INSERT INTO audit_records (seq, workspace_id, data) VALUES ($1, $2, $3)")
+            .bind(seq)
+            .bind(record.workspace_id.as_uuid())
+            .bind(to_json(
+                BACKEND,
+                &closeq_core::AuditRecord {
+                    seq: seq as u64,
+                    ..record.clone()
+                },
+            )?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(seq as u64)
+    }
+
+    async fn list_audit(
+        &self,
+        scope: &Scope,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<closeq_core::AuditRecord>> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let mut tx = self.begin_scope(scope).await?;
+        let rows =
+            sqlx::query("SELECT data FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(after_seq as i64)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        rows.iter()
+            .map(|r| from_json(BACKEND, r.get::<&str, _>(0)))
+            .collect()
+    }
 }
 
 impl PostgresStore {

@@ -357,4 +357,48 @@ impl WorkspaceStore for SqliteStore {
         )
         .await
     }
+
+    async fn append_audit(&self, record: &closeq_core::AuditRecord) -> Result<u64> {
+        record.validate()?;
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let done = sqlx::query("INSERT INTO audit_records (workspace_id, data) VALUES (?, '{}')")
+            .bind(record.workspace_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let seq = done.last_insert_rowid() as u64;
+        sqlx::query("UPDATE audit_records SET data = ? WHERE seq = ?")
+            .bind(to_json(
+                BACKEND,
+                &closeq_core::AuditRecord {
+                    seq,
+                    ..record.clone()
+                },
+            )?)
+            .bind(seq as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(seq)
+    }
+
+    async fn list_audit(
+        &self,
+        scope: &Scope,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<closeq_core::AuditRecord>> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let rows = sqlx::query("SELECT data FROM audit_records WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+            .bind(scope.workspace_id.to_string())
+            .bind(after_seq as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| from_json(BACKEND, r.get::<&str, _>(0)))
+            .collect()
+    }
 }

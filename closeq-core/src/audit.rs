@@ -1,0 +1,63 @@
+//! Audit records: who did what, when — without personal data.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::id::{UserId, WorkspaceId};
+
+/// One audited event. `action` and `target` are codes and opaque ids;
+/// `details` holds counts and ids only (validated: no `@`, no long digit
+/// runs), never names, e-mail addresses, phone numbers or text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecord {
+    /// Monotonic id within the store (assigned on append; 0 before).
+    #[serde(default)]
+    pub seq: u64,
+    /// The workspace.
+    pub workspace_id: WorkspaceId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who: a user, or `None` for CloseQ itself (sweeps, jobs).
+    pub actor: Option<UserId>,
+    /// What (`retention.sweep`, `dsr.erase`, `scorecard.review`, ...).
+    pub action: String,
+    /// On what (an opaque id), if anything.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Counts and ids.
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
+impl AuditRecord {
+    /// Checks the record holds no obvious personal data.
+    pub fn validate(&self) -> Result<()> {
+        let ok_code = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        };
+        if !ok_code(&self.action) {
+            return Err(Error::invalid(
+                "action",
+                "must be a code like retention.sweep",
+            ));
+        }
+        let text = format!("{} {}", self.target.as_deref().unwrap_or(""), self.details);
+        let mut run = 0;
+        for c in text.chars() {
+            run = if c.is_ascii_digit() { run + 1 } else { 0 };
+            if c == '@' || run > 12 {
+                return Err(Error::invalid(
+                    "details",
+                    "must not hold e-mail addresses or phone numbers",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
