@@ -173,6 +173,8 @@ pub(crate) struct CallFacts {
     /// Per utterance: has sentence punctuation; opens with an interrogative.
     pub punctuated: Vec<bool>,
     pub opener: Vec<bool>,
+    /// Per utterance: contains a `?`.
+    pub has_question: Vec<bool>,
 }
 
 /// A stable fingerprint of what was said: SHA-256 over each utterance's
@@ -193,6 +195,16 @@ pub fn transcript_fingerprint(t: &Transcript) -> String {
 }
 
 impl CallFacts {
+    /// Utterances of `side` that ask a question (a `?`, or an interrogative
+    /// opener in unpunctuated text), in order.
+    pub(crate) fn questions_by<'a>(&'a self, side: SpeakerRole) -> impl Iterator<Item = u32> + 'a {
+        self.roles
+            .iter()
+            .enumerate()
+            .filter(move |(i, r)| **r == side && (self.has_question[*i] || self.opener[*i]))
+            .map(|(i, _)| i as u32)
+    }
+
     pub(crate) fn new(t: &Transcript) -> Self {
         let max_id = t.speakers.iter().map(|s| s.id.0).max().unwrap_or(0) as usize;
         let mut by_id = vec![SpeakerRole::Unknown; max_id + 1];
@@ -263,6 +275,7 @@ impl CallFacts {
             next_steps,
             longest_rep: longest[0].1,
             longest_client: longest[1].1,
+            has_question: t.utterances.iter().map(|u| u.text.contains('?')).collect(),
             punctuated,
             opener,
         }

@@ -382,16 +382,28 @@ impl Ctx<'_> {
                 let value = self.m.get(*metric);
                 let ok = value.is_some_and(|v| op.holds(v, *threshold));
                 let mut e = Eval::new(ok);
-                let witness = match metric {
-                    MetricKey::ClientTalkRatio
-                    | MetricKey::ClientQuestions
-                    | MetricKey::LongestCustomerStorySecs => self.facts.longest_client,
-                    MetricKey::SilenceShare | MetricKey::InteractivityPerMin => {
-                        self.facts.longest_client.or(self.facts.longest_rep)
-                    }
-                    _ => self.facts.longest_rep,
+                // What a reviewer should look at: the questions asked, or
+                // the longest stretch of the side the metric is about.
+                let question_side = match metric {
+                    MetricKey::RepQuestions => Some(SpeakerRole::Rep),
+                    MetricKey::ClientQuestions => Some(SpeakerRole::Client),
+                    _ => None,
                 };
-                e.witnesses.extend(witness);
+                if let Some(side) = question_side {
+                    e.witnesses
+                        .extend(self.facts.questions_by(side).take(MAX_EVIDENCE));
+                } else {
+                    let witness = match metric {
+                        MetricKey::ClientTalkRatio | MetricKey::LongestCustomerStorySecs => {
+                            self.facts.longest_client
+                        }
+                        MetricKey::SilenceShare | MetricKey::InteractivityPerMin => {
+                            self.facts.longest_client.or(self.facts.longest_rep)
+                        }
+                        _ => self.facts.longest_rep,
+                    };
+                    e.witnesses.extend(witness);
+                }
                 let src = benchmark
                     .as_ref()
                     .map(|b| format!(" (benchmark {b})"))

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod demo;
+pub mod local;
 pub mod rubric;
 pub mod subprocessors;
 pub mod transcript;

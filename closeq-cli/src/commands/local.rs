@@ -1,0 +1,102 @@
+//! The embedded defaults: a local data folder with the SQLite database, the
+//! subject-index key and a default workspace created on first use, so every
+//! command works on a fresh machine without set-up flags.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use closeq_core::ports::WorkspaceStore;
+use closeq_core::{Clock, Member, Role, Scope, SystemClock, UserId, Workspace};
+use closeq_storage::{SqliteStore, SubjectHasher};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+/// The local installation.
+pub struct LocalState {
+    /// The store.
+    pub store: Arc<SqliteStore>,
+    /// The default workspace's owner scope.
+    pub scope: Scope,
+    /// Where the database lives.
+    pub db_path: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Defaults {
+    workspace_id: closeq_core::WorkspaceId,
+    owner_id: UserId,
+}
+
+/// `$CLOSEQ_DATA_DIR`, else `$XDG_DATA_HOME/closeq`, else `~/.local/share/closeq`.
+pub fn data_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("CLOSEQ_DATA_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Ok(d) = std::env::var("XDG_DATA_HOME") {
+        return PathBuf::from(d).join("closeq");
+    }
+    let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
+    PathBuf::from(home).join(".local/share/closeq")
+}
+
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+impl LocalState {
+    /// Opens the local installation, creating it on first use.
+    pub async fn open() -> anyhow::Result<Self> {
+        let dir = data_dir();
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let key_path = dir.join("subject-index.key");
+        let key: [u8; 32] = match std::fs::read(&key_path) {
+            Ok(k) if k.len() == 32 => k.try_into().map_err(|_| anyhow::anyhow!("bad key file"))?,
+            Ok(_) => anyhow::bail!("{} is not a 32-byte key", key_path.display()),
+            Err(_) => {
+                let mut k = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut k);
+                write_private(&key_path, &k)?;
+                k
+            }
+        };
+        let db_path = dir.join("closeq.db");
+        let store = Arc::new(SqliteStore::open(&db_path, SubjectHasher::new(key, "44")).await?);
+        let defaults_path = dir.join("defaults.json");
+        let defaults: Defaults = match std::fs::read(&defaults_path) {
+            Ok(b) => serde_json::from_slice(&b).context("defaults.json is damaged")?,
+            Err(_) => {
+                let now = SystemClock.now();
+                let ws = Workspace::new("Default workspace", now)?;
+                let owner = Member {
+                    workspace_id: ws.id,
+                    user_id: UserId::new(),
+                    role: Role::Owner,
+                    team_ids: Default::default(),
+                    display_name: None,
+                    email: None,
+                    joined_at: now,
+                };
+                store.create_workspace(&ws, &owner).await?;
+                let d = Defaults {
+                    workspace_id: ws.id,
+                    owner_id: owner.user_id,
+                };
+                write_private(&defaults_path, &serde_json::to_vec_pretty(&d)?)?;
+                d
+            }
+        };
+        Ok(Self {
+            store,
+            scope: Scope::new(defaults.workspace_id, defaults.owner_id, Role::Owner),
+            db_path,
+        })
+    }
+}

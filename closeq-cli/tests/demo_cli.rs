@@ -1,0 +1,34 @@
+//! `closeq demo` on a fresh data folder: the main job end to end.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+#[test]
+fn demo_scores_the_samples_and_stores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_closeq"))
+            .env("CLOSEQ_DATA_DIR", dir.path())
+            .arg("demo")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8(out.stdout).unwrap();
+    for name in ["01_discovery_won", "02_discovery_lost", "03_demo_follow_up"] {
+        assert!(s.contains(name), "{s}");
+    }
+    assert!(s.contains("Stored 3 calls"), "{s}");
+    assert!(
+        s.contains("no concrete next step"),
+        "the lost call is flagged: {s}"
+    );
+    assert!(dir.path().join("closeq.db").exists());
+    // A second run reuses the workspace and adds three more calls.
+    assert!(run().status.success());
+}
