@@ -219,3 +219,25 @@ fn seeded_bootstrap_is_reproducible_and_counts_degenerate_resamples() {
         Err(other) => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn indexed_variants_equal_the_plain_ones() {
+    let a: Vec<usize> = (0..300).map(|i| (i * 7 % 5) as usize).collect();
+    let b: Vec<usize> = (0..300).map(|i| ((i * 7 + i / 3) % 5) as usize).collect();
+    let idx: Vec<usize> = (0..300).map(|i| (i * 37) % 300).collect();
+    let pa: Vec<usize> = idx.iter().map(|&i| a[i]).collect();
+    let pb: Vec<usize> = idx.iter().map(|&i| b[i]).collect();
+    for w in [Weights::Unweighted, Weights::Linear, Weights::Quadratic] {
+        let x = cohen_kappa(&pa, &pb, 5, w).value().unwrap();
+        let y = cohen_kappa_indexed(&a, &b, &idx, 5, w).value().unwrap();
+        assert!((x - y).abs() < 1e-12);
+    }
+    let x: Vec<f64> = a.iter().map(|v| *v as f64 * 1.5).collect();
+    let y: Vec<f64> = b.iter().map(|v| *v as f64 + 2.0).collect();
+    let px: Vec<f64> = idx.iter().map(|&i| x[i]).collect();
+    let py: Vec<f64> = idx.iter().map(|&i| y[i]).collect();
+    assert!(
+        (pearson(&px, &py).value().unwrap() - pearson_indexed(&x, &y, &idx).value().unwrap()).abs()
+            < 1e-10
+    );
+}

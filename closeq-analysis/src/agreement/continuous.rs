@@ -191,3 +191,30 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Stat {
     let num = n0 as f64 - n1 as f64 - n2 as f64 + n3 as f64 - 2.0 * swaps as f64;
     Stat::of(num / denom, "numeric overflow")
 }
+
+/// [`pearson`] over the items `idx` of `x` and `y` (a bootstrap resample),
+/// in one pass without copying.
+pub fn pearson_indexed(x: &[f64], y: &[f64], idx: &[usize]) -> Stat {
+    if idx.len() < 2 || x.len() != y.len() {
+        return Stat::undefined("fewer than two paired ratings");
+    }
+    let n = idx.len() as f64;
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &i in idx {
+        let (a, b) = match (x.get(i), y.get(i)) {
+            (Some(a), Some(b)) => (*a, *b),
+            _ => return Stat::undefined("index outside the ratings"),
+        };
+        sx += a;
+        sy += b;
+        sxx += a * a;
+        syy += b * b;
+        sxy += a * b;
+    }
+    let vx = sxx - sx * sx / n;
+    let vy = syy - sy * sy / n;
+    if vx <= 1e-12 * sxx.abs().max(1.0) || vy <= 1e-12 * syy.abs().max(1.0) {
+        return Stat::undefined("a rater gave the same rating to every call");
+    }
+    Stat::of((sxy - sx * sy / n) / (vx * vy).sqrt(), "numeric overflow")
+}

@@ -13,6 +13,56 @@ pub enum Weights {
     Quadratic,
 }
 
+/// [`cohen_kappa`] over the items `idx` of `a` and `b` (a bootstrap
+/// resample), without copying the labels.
+pub fn cohen_kappa_indexed(
+    a: &[usize],
+    b: &[usize],
+    idx: &[usize],
+    levels: usize,
+    w: Weights,
+) -> Stat {
+    if !(2..=64).contains(&levels) || idx.is_empty() || a.len() != b.len() {
+        return Stat::undefined("need labels from both raters on a scale of 2 to 64 levels");
+    }
+    let mut counts = [0u32; 64 * 64];
+    for &i in idx {
+        let (x, y) = match (a.get(i), b.get(i)) {
+            (Some(&x), Some(&y)) if x < levels && y < levels => (x, y),
+            _ => return Stat::undefined("a label is outside the scale"),
+        };
+        counts[x * 64 + y] += 1;
+    }
+    let n = idx.len() as f64;
+    let mut row = [0.0f64; 64];
+    let mut col = [0.0f64; 64];
+    for x in 0..levels {
+        for y in 0..levels {
+            let c = f64::from(counts[x * 64 + y]) / n;
+            row[x] += c;
+            col[y] += c;
+        }
+    }
+    let m = (levels - 1) as f64;
+    let (mut wo, mut we) = (0.0, 0.0);
+    for x in 0..levels {
+        for y in 0..levels {
+            let d = x.abs_diff(y) as f64;
+            let wt = match w {
+                Weights::Unweighted => f64::from(u8::from(x != y)),
+                Weights::Linear => d / m,
+                Weights::Quadratic => (d / m).powi(2),
+            };
+            wo += wt * f64::from(counts[x * 64 + y]) / n;
+            we += wt * row[x] * col[y];
+        }
+    }
+    if we == 0.0 {
+        return Stat::undefined("chance disagreement is zero: both raters used one category");
+    }
+    Stat::of(1.0 - wo / we, "numeric overflow")
+}
+
 /// Cohen's kappa of two raters' labels `a`, `b` (indices into a scale of
 /// `levels` ordered categories — pass the full scale so unused levels still
 /// count). Undefined when chance disagreement is zero (both raters used a

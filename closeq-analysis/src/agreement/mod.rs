@@ -14,8 +14,8 @@ mod krippendorff;
 mod stat;
 
 pub use bootstrap::{Interval, interval};
-pub use continuous::{bias, kendall_tau_b, mae, pearson, rmse, spearman, within};
+pub use continuous::{bias, kendall_tau_b, mae, pearson, pearson_indexed, rmse, spearman, within};
 pub use icc::{icc2_1, icc3_1};
-pub use kappa::{Weights, cohen_kappa, exact_agreement, fleiss_kappa};
+pub use kappa::{Weights, cohen_kappa, cohen_kappa_indexed, exact_agreement, fleiss_kappa};
 pub use krippendorff::{Level, alpha as krippendorff_alpha};
 pub use stat::Stat;
