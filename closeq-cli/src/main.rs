@@ -28,6 +28,8 @@ enum Command {
     /// Work with rubrics (scoring frameworks).
     #[command(subcommand)]
     Rubric(commands::rubric::RubricCommand),
+    /// Agreement statistics for two rating columns of a CSV file.
+    Agreement(commands::agreement::AgreementArgs),
     /// Print the sub-processor list (Markdown, or JSON with --json).
     Subprocessors {
         /// Print JSON.
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Rubric(cmd) => commands::rubric::run(cmd),
         Command::Subprocessors { json } => commands::subprocessors::run(json),
+        Command::Agreement(args) => commands::agreement::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
