@@ -28,6 +28,9 @@ enum Command {
     /// Work with rubrics (scoring frameworks).
     #[command(subcommand)]
     Rubric(commands::rubric::RubricCommand),
+    /// Retention sweeps over the local installation.
+    #[command(subcommand)]
+    Retention(commands::retention::RetentionCommand),
     /// Agreement statistics for two rating columns of a CSV file.
     Agreement(commands::agreement::AgreementArgs),
     /// Print the sub-processor list (Markdown, or JSON with --json).
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Rubric(cmd) => commands::rubric::run(cmd),
         Command::Subprocessors { json } => commands::subprocessors::run(json),
         Command::Agreement(args) => commands::agreement::run(args),
+        Command::Retention(cmd) => commands::retention::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -32,3 +32,31 @@ fn demo_scores_the_samples_and_stores_them() {
     // A second run reuses the workspace and adds three more calls.
     assert!(run().status.success());
 }
+
+#[test]
+fn retention_plan_and_run_on_a_fresh_installation() {
+    let dir = tempfile::tempdir().unwrap();
+    let closeq = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_closeq"))
+            .env("CLOSEQ_DATA_DIR", dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(closeq(&["demo"]).status.success());
+    let out = closeq(&["retention", "plan", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["counts"],
+        serde_json::json!({}),
+        "nothing is due for calls made today"
+    );
+    let out = closeq(&["retention", "run"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing is due"));
+}

@@ -16,5 +16,6 @@
 #![warn(missing_docs)]
 
 pub mod redaction;
+pub mod retention;
 pub mod secrets;
 pub mod subprocessors;

@@ -20,6 +20,8 @@ pub struct LocalState {
     pub scope: Scope,
     /// Where the database lives.
     pub db_path: PathBuf,
+    /// The key signing local audio URLs.
+    pub url_key: [u8; 32],
 }
 
 #[derive(Serialize, Deserialize)]
@@ -50,23 +52,28 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A 32-byte secret kept in a private file, created on first use.
+fn load_or_create_key(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    match std::fs::read(path) {
+        Ok(k) if k.len() == 32 => k.try_into().map_err(|_| anyhow::anyhow!("bad key file")),
+        Ok(_) => anyhow::bail!("{} is not a 32-byte key", path.display()),
+        Err(_) => {
+            let mut k = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut k);
+            write_private(path, &k)?;
+            Ok(k)
+        }
+    }
+}
+
 impl LocalState {
     /// Opens the local installation, creating it on first use.
     pub async fn open() -> anyhow::Result<Self> {
         let dir = data_dir();
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        let key_path = dir.join("subject-index.key");
-        let key: [u8; 32] = match std::fs::read(&key_path) {
-            Ok(k) if k.len() == 32 => k.try_into().map_err(|_| anyhow::anyhow!("bad key file"))?,
-            Ok(_) => anyhow::bail!("{} is not a 32-byte key", key_path.display()),
-            Err(_) => {
-                let mut k = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut k);
-                write_private(&key_path, &k)?;
-                k
-            }
-        };
+        let key = load_or_create_key(&dir.join("subject-index.key"))?;
+        let url_key = load_or_create_key(&dir.join("audio-url.key"))?;
         let db_path = dir.join("closeq.db");
         let store = Arc::new(SqliteStore::open(&db_path, SubjectHasher::new(key, "44")).await?);
         let defaults_path = dir.join("defaults.json");
@@ -97,6 +104,7 @@ impl LocalState {
             store,
             scope: Scope::new(defaults.workspace_id, defaults.owner_id, Role::Owner),
             db_path,
+            url_key,
         })
     }
 }

@@ -4,6 +4,7 @@ pub mod agreement;
 pub mod analyze;
 pub mod demo;
 pub mod local;
+pub mod retention;
 pub mod rubric;
 pub mod subprocessors;
 pub mod transcript;

@@ -1,0 +1,85 @@
+//! `closeq retention plan|run` against the local installation.
+
+use std::sync::Arc;
+
+use clap::Subcommand;
+use closeq_core::{Clock, SystemClock};
+use closeq_privacy::retention::{SweepReport, Sweeper};
+use closeq_storage::{ObjectAudioStore, SigningKey, UrlSigner};
+
+use super::local::{LocalState, data_dir};
+
+/// Retention commands.
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Show what a sweep would remove now (changes nothing).
+    Plan {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove what is due, in batches, until done.
+    Run {
+        /// Calls examined per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print(r: &SweepReport, json: bool, verb: &str) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+    } else {
+        println!("examined {} calls", r.examined);
+        if r.counts.is_empty() {
+            println!("nothing is due");
+        }
+        for (c, n) in &r.counts {
+            println!("{verb} {n} × {c}");
+        }
+    }
+    Ok(())
+}
+
+/// Runs a retention command.
+pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let state = LocalState::open().await?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let signer = UrlSigner::new(
+            "closeq-local://audio",
+            SigningKey::new("local", state.url_key),
+            clock.clone(),
+        );
+        let audio = Arc::new(ObjectAudioStore::local(&data_dir().join("audio"), signer)?);
+        let sweeper = Sweeper::new(state.store.clone(), state.store.clone(), audio, clock);
+        match cmd {
+            RetentionCommand::Plan { json } => {
+                print(&sweeper.plan(&state.scope).await?, json, "would remove")
+            }
+            RetentionCommand::Run { batch, json } => {
+                let mut total = SweepReport::default();
+                let mut checkpoint = None;
+                loop {
+                    let r = sweeper.run(&state.scope, checkpoint, batch.max(1)).await?;
+                    total.examined += r.examined;
+                    for (c, n) in r.counts {
+                        *total.counts.entry(c).or_default() += n;
+                    }
+                    checkpoint = r.checkpoint;
+                    if r.complete {
+                        total.complete = true;
+                        break;
+                    }
+                }
+                print(&total, json, "removed")
+            }
+        }
+    })
+}

@@ -1,0 +1,329 @@
+//! Retention: typed rules (data category → period from an anchor, and an
+//! action), the policy's defaults, and a sweeper that plans (dry run) and
+//! executes in batches with a checkpoint — idempotent, safe with two
+//! sweepers at once, resumable after a crash, never early.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use closeq_core::ports::{
+    AudioStore, CallStore, RetentionDecision, RetentionItem, RetentionPolicy, WorkspaceStore,
+};
+use closeq_core::{
+    AuditRecord, CallId, Clock, DataCategory, Error, Result, RetentionPeriod, Scope,
+    SubscriptionState, WorkspaceSettings,
+};
+use serde::{Deserialize, Serialize};
+
+/// What a period counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    /// The call's start (audio).
+    CallTime,
+    /// The end of the subscription (transcripts, AI analysis, accounts).
+    SubscriptionEnd,
+}
+
+/// What happens when a period ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionAction {
+    /// Delete the item.
+    Delete,
+    /// Irreversibly anonymize it.
+    Anonymize,
+}
+
+/// One rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionRule {
+    /// The period (none: kept while the anchor has not happened).
+    pub period: Option<RetentionPeriod>,
+    /// What it counts from.
+    pub anchor: Anchor,
+    /// What happens at the end.
+    pub action: RetentionAction,
+}
+
+/// The rules for every category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionRules {
+    /// Rules by category.
+    pub rules: BTreeMap<DataCategory, RetentionRule>,
+    /// After termination, everything but billing goes within this long.
+    pub termination_purge: Duration,
+}
+
+impl RetentionRules {
+    /// The privacy policy's defaults for a workspace: call audio per the
+    /// workspace setting (12 months by default) from the call; transcripts
+    /// and AI analysis until the subscription ends; account data 90 days
+    /// after it; technical logs 90 days; billing 10 years; after
+    /// termination, everything but billing purged within 90 days.
+    pub fn defaults(settings: &WorkspaceSettings) -> Self {
+        use DataCategory::*;
+        let rule = |period, anchor, action| RetentionRule {
+            period,
+            anchor,
+            action,
+        };
+        let rules = BTreeMap::from([
+            (
+                CallAudio,
+                rule(
+                    Some(settings.audio_retention),
+                    Anchor::CallTime,
+                    RetentionAction::Delete,
+                ),
+            ),
+            (
+                CallMetadata,
+                rule(
+                    Some(RetentionPeriod::Days(1)),
+                    Anchor::SubscriptionEnd,
+                    RetentionAction::Delete,
+                ),
+            ),
+            (
+                ClientContact,
+                rule(
+                    Some(RetentionPeriod::Days(1)),
+                    Anchor::SubscriptionEnd,
+                    RetentionAction::Delete,
+                ),
+            ),
+            (
+                Transcript,
+                rule(
+                    Some(RetentionPeriod::Days(1)),
+                    Anchor::SubscriptionEnd,
+                    RetentionAction::Delete,
+                ),
+            ),
+            (
+                AiAnalysis,
+                rule(
+                    Some(RetentionPeriod::Days(1)),
+                    Anchor::SubscriptionEnd,
+                    RetentionAction::Delete,
+                ),
+            ),
+            (
+                Account,
+                rule(
+                    Some(RetentionPeriod::Days(90)),
+                    Anchor::SubscriptionEnd,
+                    RetentionAction::Delete,
+                ),
+            ),
+            (
+                TechnicalLogs,
+                rule(
+                    Some(RetentionPeriod::Days(90)),
+                    Anchor::CallTime,
+                    RetentionAction::Delete,
+                ),
+            ),
+            (
+                Billing,
+                rule(
+                    Some(RetentionPeriod::Months(120)),
+                    Anchor::CallTime,
+                    RetentionAction::Delete,
+                ),
+            ),
+        ]);
+        Self {
+            rules,
+            termination_purge: Duration::days(90),
+        }
+    }
+
+    /// Sets the billing retention (5 to 10 years).
+    pub fn with_billing_years(mut self, years: u32) -> Result<Self> {
+        if !(5..=10).contains(&years) {
+            return Err(Error::invalid("billing_years", "must be between 5 and 10"));
+        }
+        if let Some(r) = self.rules.get_mut(&DataCategory::Billing) {
+            r.period = Some(RetentionPeriod::Months(years * 12));
+        }
+        Ok(self)
+    }
+
+    /// The first instant an item may go, or `None` while it must be kept
+    /// indefinitely (its anchor has not happened).
+    pub fn deadline(&self, item: &RetentionItem) -> Option<DateTime<Utc>> {
+        let rule = self.rules.get(&item.category)?;
+        let by_rule = match rule.anchor {
+            Anchor::CallTime => rule.period.and_then(|p| p.after(item.created_at)),
+            Anchor::SubscriptionEnd => match item.subscription {
+                SubscriptionState::Active => None,
+                SubscriptionState::Terminated { at } => rule.period.and_then(|p| p.after(at)),
+            },
+        };
+        let by_termination = match (item.category, item.subscription) {
+            (DataCategory::Billing, _) | (_, SubscriptionState::Active) => None,
+            (_, SubscriptionState::Terminated { at }) => Some(at + self.termination_purge),
+        };
+        match (by_rule, by_termination) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+impl RetentionPolicy for RetentionRules {
+    fn decide(&self, item: &RetentionItem, now: DateTime<Utc>) -> RetentionDecision {
+        match self.deadline(item) {
+            Some(d) if now >= d => match self.rules.get(&item.category).map(|r| r.action) {
+                Some(RetentionAction::Anonymize) => RetentionDecision::Anonymize,
+                _ => RetentionDecision::Delete,
+            },
+            until => RetentionDecision::Keep { until },
+        }
+    }
+}
+
+/// What a sweep would do (or did): counts per category.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepReport {
+    /// Items removed (or that would be) per category.
+    pub counts: BTreeMap<DataCategory, u64>,
+    /// Calls examined.
+    pub examined: u64,
+    /// Where the next run continues (the last call examined).
+    pub checkpoint: Option<CallId>,
+    /// Whether the sweep reached the end.
+    pub complete: bool,
+}
+
+/// Runs retention for one workspace.
+#[derive(Debug, Clone)]
+pub struct Sweeper {
+    calls: Arc<dyn CallStore>,
+    workspaces: Arc<dyn WorkspaceStore>,
+    audio: Arc<dyn AudioStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Sweeper {
+    /// A sweeper over the stores.
+    pub fn new(
+        calls: Arc<dyn CallStore>,
+        workspaces: Arc<dyn WorkspaceStore>,
+        audio: Arc<dyn AudioStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            calls,
+            workspaces,
+            audio,
+            clock,
+        }
+    }
+
+    /// What a sweep would remove now, changing nothing.
+    pub async fn plan(&self, scope: &Scope) -> Result<SweepReport> {
+        self.sweep(scope, None, u32::MAX, false).await
+    }
+
+    /// Removes what is due, examining at most `batch` calls after
+    /// `checkpoint`; call again with the returned checkpoint until
+    /// `complete`. Safe to repeat and to run twice at once: every removal
+    /// is idempotent. Leaves an audit record (counts only).
+    pub async fn run(
+        &self,
+        scope: &Scope,
+        checkpoint: Option<CallId>,
+        batch: u32,
+    ) -> Result<SweepReport> {
+        self.sweep(scope, checkpoint, batch, true).await
+    }
+
+    async fn sweep(
+        &self,
+        scope: &Scope,
+        checkpoint: Option<CallId>,
+        batch: u32,
+        execute: bool,
+    ) -> Result<SweepReport> {
+        let now = self.clock.now();
+        let ws = self.workspaces.get_workspace(scope).await?;
+        let rules = RetentionRules::defaults(&ws.settings);
+        // Calls started more than a minimal period ago are candidates;
+        // ordered by (start, id), resumed after the checkpoint.
+        let ids = self
+            .calls
+            .calls_started_before(scope, now, u32::MAX)
+            .await?;
+        let start = checkpoint
+            .and_then(|c| ids.iter().position(|i| *i == c).map(|p| p + 1))
+            .unwrap_or(0);
+        let mut report = SweepReport::default();
+        let item = |category, created_at| RetentionItem {
+            workspace_id: ws.id,
+            category,
+            call_id: None,
+            created_at,
+            subscription: ws.settings.subscription,
+        };
+        for id in ids.iter().skip(start).take(batch as usize) {
+            report.examined += 1;
+            report.checkpoint = Some(*id);
+            let call = match self.calls.get_call(scope, *id).await {
+                Ok(c) => c,
+                Err(Error::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            let whole_call = matches!(
+                rules.decide(&item(DataCategory::CallMetadata, call.started_at), now),
+                RetentionDecision::Delete | RetentionDecision::Anonymize
+            );
+            if whole_call {
+                *report.counts.entry(DataCategory::CallMetadata).or_default() += 1;
+                if call.audio.is_some() {
+                    *report.counts.entry(DataCategory::CallAudio).or_default() += 1;
+                }
+                if execute {
+                    if let Some(a) = &call.audio {
+                        self.audio.delete(scope, &a.key).await?;
+                    }
+                    self.calls.delete_call(scope, call.id).await?;
+                }
+                continue;
+            }
+            if let Some(a) = &call.audio
+                && let RetentionDecision::Delete =
+                    rules.decide(&item(DataCategory::CallAudio, call.started_at), now)
+            {
+                *report.counts.entry(DataCategory::CallAudio).or_default() += 1;
+                if execute {
+                    self.audio.delete(scope, &a.key).await?;
+                    let mut updated = call.clone();
+                    updated.audio = None;
+                    match self.calls.update_call(scope, &updated).await {
+                        Ok(()) | Err(Error::NotFound { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        report.complete = start + (report.examined as usize) >= ids.len();
+        if execute {
+            self.workspaces
+                .append_audit(&AuditRecord {
+                    seq: 0,
+                    workspace_id: ws.id,
+                    at: now,
+                    actor: None,
+                    action: "retention.sweep".into(),
+                    target: None,
+                    details: serde_json::to_value(&report.counts).unwrap_or_default(),
+                })
+                .await?;
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,271 @@
+//! Retention rules at the exact second, and the sweeper: dry run, batches
+//! with checkpoints, crash and resume, two sweepers at once, termination.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{Duration, TimeZone, Utc};
+use closeq_core::ports::{
+    AudioStore, ByteStream, CallStore, RetentionDecision, RetentionItem, RetentionPolicy,
+    WorkspaceStore,
+};
+use closeq_core::testing::{Stores, World};
+use closeq_core::{
+    Clock, DataCategory, ManualClock, RetentionPeriod, SubscriptionState, WorkspaceSettings,
+};
+use closeq_privacy::retention::{RetentionRules, Sweeper};
+use closeq_storage::{InMemoryStore, ObjectAudioStore, SigningKey, SubjectHasher, UrlSigner};
+
+fn t0() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 15, 10, 0, 0).unwrap()
+}
+
+#[test]
+fn audio_goes_at_the_deadline_and_not_a_second_earlier() {
+    let rules = RetentionRules::defaults(&WorkspaceSettings::default());
+    let item = RetentionItem {
+        workspace_id: closeq_core::WorkspaceId::new(),
+        category: DataCategory::CallAudio,
+        call_id: None,
+        created_at: t0(),
+        subscription: SubscriptionState::Active,
+    };
+    let deadline = Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap();
+    assert_eq!(rules.deadline(&item), Some(deadline));
+    assert_eq!(
+        rules.decide(&item, deadline - Duration::seconds(1)),
+        RetentionDecision::Keep {
+            until: Some(deadline)
+        }
+    );
+    assert_eq!(rules.decide(&item, deadline), RetentionDecision::Delete);
+    assert_eq!(
+        rules.decide(&item, deadline + Duration::seconds(1)),
+        RetentionDecision::Delete
+    );
+    // Transcripts stay while the subscription runs ...
+    let tr = RetentionItem {
+        category: DataCategory::Transcript,
+        ..item.clone()
+    };
+    assert_eq!(
+        rules.decide(&tr, deadline + Duration::days(3650)),
+        RetentionDecision::Keep { until: None }
+    );
+    // ... and go after it ends; billing stays for 10 years.
+    let end = Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap();
+    let tr = RetentionItem {
+        subscription: SubscriptionState::Terminated { at: end },
+        ..tr
+    };
+    assert_eq!(
+        rules.decide(&tr, end + Duration::days(1) - Duration::seconds(1)),
+        RetentionDecision::Keep {
+            until: Some(end + Duration::days(1))
+        }
+    );
+    assert_eq!(
+        rules.decide(&tr, end + Duration::days(1)),
+        RetentionDecision::Delete
+    );
+    let acc = RetentionItem {
+        category: DataCategory::Account,
+        ..tr.clone()
+    };
+    assert_eq!(rules.deadline(&acc), Some(end + Duration::days(90)));
+    let bill = RetentionItem {
+        category: DataCategory::Billing,
+        ..tr
+    };
+    assert_eq!(rules.deadline(&bill), Some(t0() + chrono::Months::new(120)));
+    assert!(
+        RetentionRules::defaults(&WorkspaceSettings::default())
+            .with_billing_years(4)
+            .is_err()
+    );
+    // Workspace-configured audio retention.
+    let s = WorkspaceSettings {
+        audio_retention: RetentionPeriod::Months(6),
+        ..Default::default()
+    };
+    assert_eq!(
+        RetentionRules::defaults(&s).deadline(&item),
+        Some(Utc.with_ymd_and_hms(2025, 7, 15, 10, 0, 0).unwrap())
+    );
+}
+
+struct Setup {
+    calls: Arc<InMemoryStore>,
+    audio: Arc<ObjectAudioStore>,
+    clock: Arc<ManualClock>,
+    world: World,
+}
+
+async fn setup() -> Setup {
+    let store = Arc::new(InMemoryStore::new(SubjectHasher::new([1; 32], "44")));
+    let stores = Stores {
+        calls: store.clone(),
+        workspaces: store.clone(),
+    };
+    let world = World::create(&stores).await;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let audio = Arc::new(ObjectAudioStore::in_memory(UrlSigner::new(
+        "https://x/a",
+        SigningKey::new("k", [2; 32]),
+        clock.clone(),
+    )));
+    // Six calls, one per month from January 2025, each with audio.
+    for m in 0..6i64 {
+        let mut c = world.call(&world.rep_a, Some(world.team_a), 0);
+        c.started_at = t0() + Duration::days(31 * m);
+        c.created_at = c.started_at;
+        let key = format!("calls/{}.wav", c.id);
+        let body: ByteStream = Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(
+            b"RIFFdata",
+        ))]));
+        c.audio = Some(
+            audio
+                .put(&world.owner, &key, "audio/wav", body)
+                .await
+                .unwrap(),
+        );
+        store.insert_call(&world.owner, &c).await.unwrap();
+    }
+    Setup {
+        calls: store,
+        audio,
+        clock,
+        world,
+    }
+}
+
+fn sweeper(s: &Setup) -> Sweeper {
+    Sweeper::new(
+        s.calls.clone(),
+        s.calls.clone(),
+        s.audio.clone(),
+        s.clock.clone(),
+    )
+}
+
+async fn audio_left(s: &Setup) -> usize {
+    let mut n = 0;
+    let page = s
+        .calls
+        .list_calls(
+            &s.world.owner,
+            &Default::default(),
+            &closeq_core::ports::PageRequest::first(100),
+        )
+        .await
+        .unwrap();
+    for c in page.items {
+        if let Some(a) = c.audio {
+            assert!(s.audio.exists(&s.world.owner, &a.key).await.unwrap());
+            n += 1;
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn plan_then_run_in_batches_with_a_crash_and_two_sweepers() {
+    let s = setup().await;
+    // 12 months after the third call: the first three recordings are due.
+    s.clock
+        .set(t0() + Duration::days(62) + chrono::Months::new(12) - Duration::days(0));
+    let plan = sweeper(&s).plan(&s.world.owner).await.unwrap();
+    assert_eq!(plan.counts.get(&DataCategory::CallAudio), Some(&3));
+    assert_eq!(audio_left(&s).await, 6, "a plan changes nothing");
+    // Batch of two, then a "crash": a new sweeper resumes at the checkpoint.
+    let first = sweeper(&s).run(&s.world.owner, None, 2).await.unwrap();
+    assert!(!first.complete);
+    assert_eq!(audio_left(&s).await, 4);
+    let rest = sweeper(&s)
+        .run(&s.world.owner, first.checkpoint, 100)
+        .await
+        .unwrap();
+    assert!(rest.complete);
+    assert_eq!(audio_left(&s).await, 3);
+    // Two sweepers at once, and a repeat: nothing more goes, nothing fails.
+    let (s1, s2) = (sweeper(&s), sweeper(&s));
+    let (a, b) = tokio::join!(
+        s1.run(&s.world.owner, None, 100),
+        s2.run(&s.world.owner, None, 100)
+    );
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(audio_left(&s).await, 3);
+    // The calls themselves stay while the subscription runs.
+    let page = s
+        .calls
+        .list_calls(
+            &s.world.owner,
+            &Default::default(),
+            &closeq_core::ports::PageRequest::first(100),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 6);
+    // Every run left an audit record with counts only.
+    let log = s.calls.list_audit(&s.world.owner, 0, 100).await.unwrap();
+    assert_eq!(
+        log.iter().filter(|r| r.action == "retention.sweep").count(),
+        4
+    );
+    assert_eq!(log[0].details["call_audio"], 2);
+}
+
+#[tokio::test]
+async fn one_second_before_the_deadline_nothing_goes() {
+    let s = setup().await;
+    s.clock
+        .set(t0() + chrono::Months::new(12) - Duration::seconds(1));
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert!(r.counts.is_empty());
+    assert_eq!(audio_left(&s).await, 6);
+    s.clock.advance(Duration::seconds(1));
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.counts.get(&DataCategory::CallAudio), Some(&1));
+}
+
+#[tokio::test]
+async fn after_termination_everything_goes() {
+    let s = setup().await;
+    let end = t0() + Duration::days(200);
+    let mut settings = s
+        .calls
+        .get_workspace(&s.world.owner)
+        .await
+        .unwrap()
+        .settings;
+    settings.subscription = SubscriptionState::Terminated { at: end };
+    s.calls
+        .update_settings(&s.world.owner, &settings)
+        .await
+        .unwrap();
+    s.clock.set(end + Duration::days(1) - Duration::seconds(1));
+    assert!(
+        sweeper(&s)
+            .run(&s.world.owner, None, 100)
+            .await
+            .unwrap()
+            .counts
+            .is_empty()
+    );
+    s.clock.set(end + Duration::days(1));
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.counts.get(&DataCategory::CallMetadata), Some(&6));
+    let page = s
+        .calls
+        .list_calls(
+            &s.world.owner,
+            &Default::default(),
+            &closeq_core::ports::PageRequest::first(100),
+        )
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    let _ = s.clock.now();
+}
