@@ -31,6 +31,12 @@ enum Command {
     /// Retention sweeps over the local installation.
     #[command(subcommand)]
     Retention(commands::retention::RetentionCommand),
+    /// Print the GDPR Art. 30 record of processing (Markdown, or JSON with --json).
+    ProcessingRecord {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Agreement statistics for two rating columns of a CSV file.
     Agreement(commands::agreement::AgreementArgs),
     /// Print the sub-processor list (Markdown, or JSON with --json).
@@ -51,6 +57,7 @@ fn main() -> ExitCode {
         Command::Subprocessors { json } => commands::subprocessors::run(json),
         Command::Agreement(args) => commands::agreement::run(args),
         Command::Retention(cmd) => commands::retention::run(cmd),
+        Command::ProcessingRecord { json } => commands::subprocessors::processing_record(json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -60,3 +60,20 @@ fn retention_plan_and_run_on_a_fresh_installation() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing is due"));
 }
+
+#[test]
+fn processing_record_on_a_fresh_installation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_closeq"))
+        .env("CLOSEQ_DATA_DIR", dir.path())
+        .args(["processing-record", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["categories"].as_array().unwrap().len(), 10);
+}

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod data_map;
 pub mod redaction;
 pub mod retention;
 pub mod secrets;

@@ -4,12 +4,9 @@
 use closeq_core::ports::SubProcessor;
 use closeq_privacy::subprocessors::Register;
 
-/// Prints the list.
-pub fn run(json: bool) -> anyhow::Result<()> {
+/// The register of the adapters configured in the environment.
+fn register() -> anyhow::Result<Register> {
     let mut adapters: Vec<Box<dyn SubProcessor>> = Vec::new();
-    // Adapters declare themselves; the defaults (local Whisper, heuristic
-    // scorer) run in-process and are no sub-processors. Configured cloud
-    // adapters are listed.
     if let Ok(lm) = closeq_analysis::llm::openai::OpenAiChat::from_env() {
         adapters.push(Box::new(lm));
     }
@@ -20,7 +17,42 @@ pub fn run(json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|a| a.as_ref() as &dyn SubProcessor)
         .collect();
-    let reg = Register::from_adapters(&refs)?;
+    Ok(Register::from_adapters(&refs)?)
+}
+
+/// Prints the Art. 30 record of processing of the local installation.
+pub fn processing_record(json: bool) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let settings = rt.block_on(async {
+        use closeq_core::ports::WorkspaceStore;
+        let state = super::local::LocalState::open().await?;
+        Ok::<_, anyhow::Error>(state.store.get_workspace(&state.scope).await?.settings)
+    })?;
+    let rules = closeq_privacy::retention::RetentionRules::defaults(&settings);
+    let reg = register()?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&closeq_privacy::data_map::record_of_processing(
+                &reg, &rules
+            ))?
+        );
+    } else {
+        print!(
+            "{}",
+            closeq_privacy::data_map::record_of_processing_markdown(&reg, &rules)
+        );
+    }
+    Ok(())
+}
+
+/// Prints the list.
+pub fn run(json: bool) -> anyhow::Result<()> {
+    // Adapters declare themselves; the defaults (local Whisper, heuristic
+    // scorer) run in-process and are no sub-processors.
+    let reg = register()?;
     if json {
         println!("{}", serde_json::to_string_pretty(&reg.to_json())?);
     } else {
