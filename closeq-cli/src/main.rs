@@ -28,6 +28,9 @@ enum Command {
     /// Work with rubrics (scoring frameworks).
     #[command(subcommand)]
     Rubric(commands::rubric::RubricCommand),
+    /// API keys for data ingestion.
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCommand),
     /// Retention sweeps over the local installation.
     #[command(subcommand)]
     Retention(commands::retention::RetentionCommand),
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Subprocessors { json } => commands::subprocessors::run(json),
         Command::Agreement(args) => commands::agreement::run(args),
         Command::Retention(cmd) => commands::retention::run(cmd),
+        Command::Keys(cmd) => commands::keys::run(cmd),
         Command::ProcessingRecord { json } => commands::subprocessors::processing_record(json),
     };
     match result {

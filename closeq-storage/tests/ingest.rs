@@ -172,3 +172,39 @@ async fn postgres_ingest() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn sqlite_overwrites_deleted_personal_data() {
+    use closeq_core::ports::CallStore;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("erase.db");
+    let s = Arc::new(
+        SqliteStore::open(&path, SubjectHasher::new([1; 32], "44"))
+            .await
+            .unwrap(),
+    );
+    let stores = Stores {
+        calls: s.clone(),
+        workspaces: s.clone(),
+    };
+    let w = World::create(&stores).await;
+    let mut c = w.call(&w.rep_a, None, 1);
+    c.rep_comments = Some("CANARY-7f3a9e-zeta".into());
+    s.insert_call(&w.owner, &c).await.unwrap();
+    s.delete_call(&w.owner, c.id).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let wal = std::fs::read(dir.path().join("erase.db-wal")).unwrap_or_default();
+    let needle = b"CANARY-7f3a9e-zeta";
+    assert!(
+        !bytes.windows(needle.len()).any(|w| w == needle),
+        "deleted text is still in the database file"
+    );
+    assert!(
+        !wal.windows(needle.len()).any(|w| w == needle),
+        "deleted text is still in the WAL"
+    );
+}

@@ -70,6 +70,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // Erased rows are overwritten with zeros, not left in free pages.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         Self::connect(opts, 8, hasher).await
     }
@@ -78,7 +80,8 @@ impl SqliteStore {
     pub async fn open_in_memory(hasher: SubjectHasher) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str("sqlite::memory:")
             .map_err(map_err)?
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("secure_delete", "ON");
         Self::connect(opts, 1, hasher).await
     }
 
