@@ -62,6 +62,10 @@ pub fn run() -> anyhow::Result<()> {
             state.db_path.display()
         );
         println!("(Speech-to-text is not built yet: the samples are transcripts.)\n");
+        let settings = {
+            use closeq_core::ports::WorkspaceStore;
+            state.store.get_workspace(&state.scope).await?.settings
+        };
         let mut columns = Vec::new();
         for (name, text, outcome, call_type) in SAMPLES {
             let rubric = builtin_rubric(call_type)?;
@@ -84,6 +88,13 @@ pub fn run() -> anyhow::Result<()> {
             call.call_type = Some((*call_type).to_owned());
             call.duration_ms = Some(t.duration_ms.max(1));
             call.status = CallStatus::Transcribed;
+            // The workspace's AI switch and consent rules apply to the demo too.
+            closeq_privacy::gates::check_analysis(
+                &settings,
+                call.id,
+                None,
+                closeq_privacy::gates::SubjectState::default(),
+            )?;
             let m = compute(&t, &MetricsConfig::default());
             let card = {
                 let compiled = scorer.compile(&rubric)?;
