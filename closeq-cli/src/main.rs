@@ -34,6 +34,9 @@ enum Command {
     /// Retention sweeps over the local installation.
     #[command(subcommand)]
     Retention(commands::retention::RetentionCommand),
+    /// Data-subject requests (access and portability export).
+    #[command(subcommand)]
+    Dsr(commands::dsr::DsrCommand),
     /// Print the GDPR Art. 30 record of processing (Markdown, or JSON with --json).
     ProcessingRecord {
         /// Print JSON.
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Agreement(args) => commands::agreement::run(args),
         Command::Retention(cmd) => commands::retention::run(cmd),
         Command::Keys(cmd) => commands::keys::run(cmd),
+        Command::Dsr(cmd) => commands::dsr::run(cmd),
         Command::ProcessingRecord { json } => commands::subprocessors::processing_record(json),
     };
     match result {

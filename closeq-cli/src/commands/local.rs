@@ -42,7 +42,7 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(home).join(".local/share/closeq")
 }
 
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes)?;
     #[cfg(unix)]
     {

@@ -3,6 +3,7 @@
 pub mod agreement;
 pub mod analyze;
 pub mod demo;
+pub mod dsr;
 pub mod keys;
 pub mod local;
 pub mod retention;

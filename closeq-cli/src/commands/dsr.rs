@@ -1,0 +1,93 @@
+//! `closeq dsr ...`: data-subject requests against the local installation.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use closeq_core::{EmailAddress, PhoneNumber, Subject, UserId};
+use closeq_privacy::export::export_subject;
+
+use super::local::{LocalState, write_private};
+
+/// Data-subject request commands.
+#[derive(Debug, Subcommand)]
+pub enum DsrCommand {
+    /// Access and portability (GDPR Art. 15 and 20): everything about one
+    /// subject as versioned JSON, or as JSON plus one CSV per entity with `--out`.
+    Export {
+        /// Who the request is about.
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// Write `export.json`, `calls.csv`, `utterances.csv` and
+        /// `scorecards.csv` (mode 0600) into this folder instead of printing JSON.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Exactly one way of naming the subject.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct SubjectArgs {
+    /// A client contact's e-mail address.
+    #[arg(long)]
+    email: Option<String>,
+    /// A client contact's phone number (normalized to E.164).
+    #[arg(long)]
+    phone: Option<String>,
+    /// A workspace user (rep) id.
+    #[arg(long)]
+    user: Option<String>,
+}
+
+impl SubjectArgs {
+    fn subject(&self) -> anyhow::Result<Subject> {
+        if let Some(e) = &self.email {
+            return Ok(Subject::Email(EmailAddress::parse(e)?));
+        }
+        if let Some(p) = &self.phone {
+            return Ok(Subject::Phone(PhoneNumber::parse(p)?));
+        }
+        if let Some(u) = &self.user {
+            let id: UserId = u.parse().context("--user is not a user id")?;
+            return Ok(Subject::User(id));
+        }
+        anyhow::bail!("name the subject with --email, --phone or --user")
+    }
+}
+
+/// Runs a data-subject request command.
+pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let state = LocalState::open().await?;
+        match cmd {
+            DsrCommand::Export { subject, out } => {
+                let subject = subject.subject()?;
+                let export = export_subject(state.store.as_ref(), &state.scope, &subject).await?;
+                let json = serde_json::to_string_pretty(&export.to_json())?;
+                match out {
+                    None => println!("{json}"),
+                    Some(dir) => {
+                        std::fs::create_dir_all(&dir)
+                            .with_context(|| format!("cannot create {}", dir.display()))?;
+                        write_private(&dir.join("export.json"), json.as_bytes())?;
+                        for (name, body) in export.to_csv() {
+                            write_private(&dir.join(name), body.as_bytes())?;
+                        }
+                        println!(
+                            "exported {} calls, {} utterances, {} scorecards to {}",
+                            export.calls.len(),
+                            export.utterances.len(),
+                            export.scorecards.len(),
+                            dir.display()
+                        );
+                    }
+                }
+                Ok(())
+            }
+        }
+    })
+}
