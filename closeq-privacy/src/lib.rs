@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod data_map;
+pub mod erasure;
 pub mod export;
 pub mod gates;
 pub mod redaction;
