@@ -103,3 +103,36 @@ fn unknown_client_exports_nothing_and_bad_input_is_named() {
     );
     assert!(!both.status.success(), "one subject at a time");
 }
+
+#[test]
+fn erase_needs_confirmation_then_anonymizes() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&closeq(dir.path(), &["demo"]));
+    let defaults: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("defaults.json")).unwrap()).unwrap();
+    let owner = defaults["owner_id"].as_str().unwrap();
+
+    let exported = closeq(dir.path(), &["dsr", "export", "--user", owner]);
+    let before: serde_json::Value = serde_json::from_str(&ok(&exported)).unwrap();
+    assert!(!before["utterances"].as_array().unwrap().is_empty());
+
+    let no = closeq(dir.path(), &["dsr", "erase", "--user", owner]);
+    assert!(!no.status.success());
+    assert!(String::from_utf8_lossy(&no.stderr).contains("--yes"));
+
+    let s = ok(&closeq(
+        dir.path(),
+        &["dsr", "erase", "--user", owner, "--yes"],
+    ));
+    assert!(s.contains("anonymized 3 calls"), "{s}");
+    let after: serde_json::Value = serde_json::from_str(&ok(&closeq(
+        dir.path(),
+        &["dsr", "export", "--user", owner],
+    )))
+    .unwrap();
+    assert_eq!(
+        after["utterances"].as_array().unwrap().len(),
+        0,
+        "transcripts are gone"
+    );
+}

@@ -1,10 +1,12 @@
-//! `closeq dsr ...`: data-subject requests against the local installation.
+//! `closeq dsr export|erase`: data-subject requests against the local installation.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use closeq_core::{EmailAddress, PhoneNumber, Subject, UserId};
+use closeq_core::{Clock, EmailAddress, PhoneNumber, Subject, SystemClock, UserId};
+use closeq_privacy::erasure::{Eraser, ErasureMode};
 use closeq_privacy::export::export_subject;
 
 use super::local::{LocalState, write_private};
@@ -22,6 +24,19 @@ pub enum DsrCommand {
         /// `scorecards.csv` (mode 0600) into this folder instead of printing JSON.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Erasure (GDPR Art. 17): delete the subject's audio, and anonymize
+    /// (default) or delete their calls. Asks for `--yes`.
+    Erase {
+        /// Who the request is about.
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// Delete the calls outright instead of anonymizing them.
+        #[arg(long)]
+        delete: bool,
+        /// Confirm: this cannot be undone.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -86,6 +101,32 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         );
                     }
                 }
+                Ok(())
+            }
+            DsrCommand::Erase {
+                subject,
+                delete,
+                yes,
+            } => {
+                let subject = subject.subject()?;
+                if !yes {
+                    anyhow::bail!("erasure cannot be undone; pass --yes to confirm");
+                }
+                let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+                let audio = Arc::new(state.audio_store(clock.clone())?);
+                let eraser = Eraser::new(state.store.clone(), state.store.clone(), audio, clock);
+                let mode = if delete {
+                    ErasureMode::Delete
+                } else {
+                    ErasureMode::Anonymize
+                };
+                let r = eraser.erase(&state.scope, &subject, mode).await?;
+                println!(
+                    "{} {} calls, deleted {} audio objects",
+                    if delete { "deleted" } else { "anonymized" },
+                    r.calls,
+                    r.audio_objects
+                );
                 Ok(())
             }
         }

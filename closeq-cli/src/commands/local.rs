@@ -108,3 +108,22 @@ impl LocalState {
         })
     }
 }
+
+impl LocalState {
+    /// The local audio folder (`<data dir>/audio`), with URLs signed by the
+    /// installation's key.
+    pub fn audio_store(
+        &self,
+        clock: std::sync::Arc<dyn Clock>,
+    ) -> anyhow::Result<closeq_storage::ObjectAudioStore> {
+        let signer = closeq_storage::UrlSigner::new(
+            "closeq-local://audio",
+            closeq_storage::SigningKey::new("local", self.url_key),
+            clock,
+        );
+        Ok(closeq_storage::ObjectAudioStore::local(
+            &data_dir().join("audio"),
+            signer,
+        )?)
+    }
+}

@@ -5,9 +5,8 @@ use std::sync::Arc;
 use clap::Subcommand;
 use closeq_core::{Clock, SystemClock};
 use closeq_privacy::retention::{SweepReport, Sweeper};
-use closeq_storage::{ObjectAudioStore, SigningKey, UrlSigner};
 
-use super::local::{LocalState, data_dir};
+use super::local::LocalState;
 
 /// Retention commands.
 #[derive(Debug, Subcommand)]
@@ -52,12 +51,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
     rt.block_on(async {
         let state = LocalState::open().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let signer = UrlSigner::new(
-            "closeq-local://audio",
-            SigningKey::new("local", state.url_key),
-            clock.clone(),
-        );
-        let audio = Arc::new(ObjectAudioStore::local(&data_dir().join("audio"), signer)?);
+        let audio = Arc::new(state.audio_store(clock.clone())?);
         let sweeper = Sweeper::new(state.store.clone(), state.store.clone(), audio, clock);
         match cmd {
             RetentionCommand::Plan { json } => {
