@@ -20,6 +20,7 @@ pub mod erasure;
 pub mod export;
 pub mod gates;
 pub mod redaction;
+pub mod request;
 pub mod retention;
 pub mod secrets;
 pub mod subprocessors;
