@@ -19,6 +19,7 @@ pub mod data_map;
 pub mod erasure;
 pub mod export;
 pub mod gates;
+pub mod rectification;
 pub mod redaction;
 pub mod request;
 pub mod retention;

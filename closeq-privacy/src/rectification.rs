@@ -1,0 +1,87 @@
+//! Rectification (GDPR Art. 16) of a client contact's details on every call
+//! they were on. The subject index is rebuilt by the store, so the subject
+//! is found under the corrected identifiers afterwards and no longer under
+//! the old ones.
+
+use closeq_core::ports::{CallStore, WorkspaceStore};
+use closeq_core::{AuditRecord, Clock, EmailAddress, Error, PhoneNumber, Result, Scope, Subject};
+
+/// The corrected fields; `None` leaves a field as it is.
+#[derive(Clone, Default)]
+pub struct ContactCorrection {
+    /// The corrected name.
+    pub name: Option<String>,
+    /// The corrected e-mail address.
+    pub email: Option<EmailAddress>,
+    /// The corrected phone number.
+    pub phone: Option<PhoneNumber>,
+}
+
+impl std::fmt::Debug for ContactCorrection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContactCorrection")
+            .field("name", &self.name.as_ref().map(|_| "<redacted>"))
+            .field("email", &self.email)
+            .field("phone", &self.phone)
+            .finish()
+    }
+}
+
+/// Applies `correction` to every call `subject` (a client contact) was on;
+/// returns how many calls changed. Leaves an audit record with the count.
+pub async fn rectify_contact(
+    calls: &dyn CallStore,
+    workspaces: &dyn WorkspaceStore,
+    clock: &dyn Clock,
+    scope: &Scope,
+    subject: &Subject,
+    correction: &ContactCorrection,
+) -> Result<u32> {
+    if matches!(subject, Subject::User(_)) {
+        return Err(Error::invalid(
+            "subject",
+            "a user's details are rectified in their member record, not on calls",
+        ));
+    }
+    if correction.name.is_none() && correction.email.is_none() && correction.phone.is_none() {
+        return Err(Error::invalid("correction", "nothing to correct"));
+    }
+    if correction
+        .name
+        .as_ref()
+        .is_some_and(|n| n.trim().is_empty())
+    {
+        return Err(Error::invalid("correction.name", "must not be empty"));
+    }
+    let mut changed = 0u32;
+    for id in calls.find_calls_by_subject(scope, subject).await? {
+        let mut call = match calls.get_call(scope, id).await {
+            Ok(c) => c,
+            Err(Error::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(n) = &correction.name {
+            call.client.name = Some(n.trim().to_owned().into());
+        }
+        if let Some(e) = &correction.email {
+            call.client.email = Some(e.clone());
+        }
+        if let Some(p) = &correction.phone {
+            call.client.phone = Some(p.clone());
+        }
+        calls.update_call(scope, &call).await?;
+        changed += 1;
+    }
+    workspaces
+        .append_audit(&AuditRecord {
+            seq: 0,
+            workspace_id: scope.workspace_id,
+            at: clock.now(),
+            actor: Some(scope.user_id),
+            action: "dsr.rectify".into(),
+            target: None,
+            details: serde_json::json!({ "calls": changed }),
+        })
+        .await?;
+    Ok(changed)
+}
