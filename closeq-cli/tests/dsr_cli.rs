@@ -136,3 +136,44 @@ fn erase_needs_confirmation_then_anonymizes() {
         "transcripts are gone"
     );
 }
+
+#[test]
+fn rectify_names_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = ok(&closeq(
+        dir.path(),
+        &[
+            "dsr",
+            "rectify",
+            "--email",
+            "old@example.com",
+            "--new-email",
+            "new@example.com",
+        ],
+    ));
+    assert!(s.contains("rectified 0 calls"), "{s}");
+    let bad = closeq(
+        dir.path(),
+        &[
+            "dsr",
+            "rectify",
+            "--email",
+            "old@example.com",
+            "--new-email",
+            "not an address",
+        ],
+    );
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--new-email"), "{err}");
+    assert!(
+        !err.contains("not an address"),
+        "input is not echoed: {err}"
+    );
+    let nothing = closeq(
+        dir.path(),
+        &["dsr", "rectify", "--email", "old@example.com"],
+    );
+    assert!(!nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("nothing to correct"));
+}

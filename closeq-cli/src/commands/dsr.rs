@@ -1,4 +1,4 @@
-//! `closeq dsr export|erase`: data-subject requests against the local installation.
+//! `closeq dsr export|erase|rectify`: data-subject requests against the local installation.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use closeq_core::{Clock, EmailAddress, PhoneNumber, Subject, SystemClock, UserId};
 use closeq_privacy::erasure::{Eraser, ErasureMode};
 use closeq_privacy::export::export_subject;
+use closeq_privacy::rectification::{ContactCorrection, rectify_contact};
 
 use super::local::{LocalState, write_private};
 
@@ -37,6 +38,22 @@ pub enum DsrCommand {
         /// Confirm: this cannot be undone.
         #[arg(long)]
         yes: bool,
+    },
+    /// Rectification (GDPR Art. 16) of a client contact's details on every
+    /// call they were on.
+    Rectify {
+        /// Who the request is about.
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// The corrected name.
+        #[arg(long)]
+        new_name: Option<String>,
+        /// The corrected e-mail address.
+        #[arg(long)]
+        new_email: Option<String>,
+        /// The corrected phone number.
+        #[arg(long)]
+        new_phone: Option<String>,
     },
 }
 
@@ -127,6 +144,36 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     r.calls,
                     r.audio_objects
                 );
+                Ok(())
+            }
+            DsrCommand::Rectify {
+                subject,
+                new_name,
+                new_email,
+                new_phone,
+            } => {
+                let subject = subject.subject()?;
+                let correction = ContactCorrection {
+                    name: new_name,
+                    email: new_email
+                        .map(|e| EmailAddress::parse(&e))
+                        .transpose()
+                        .context("--new-email")?,
+                    phone: new_phone
+                        .map(|p| PhoneNumber::parse(&p))
+                        .transpose()
+                        .context("--new-phone")?,
+                };
+                let n = rectify_contact(
+                    state.store.as_ref(),
+                    state.store.as_ref(),
+                    &SystemClock,
+                    &state.scope,
+                    &subject,
+                    &correction,
+                )
+                .await?;
+                println!("rectified {n} calls");
                 Ok(())
             }
         }
