@@ -1,7 +1,8 @@
 //! Small text routines shared by metrics and scoring.
 
-/// English words that open a question in unpunctuated text.
-const OPENERS: &[&str] = &[
+/// English words that open a question in unpunctuated text (the metrics
+/// lexicon packs the same list, plus the contraction `whats`).
+pub(crate) const OPENERS: [&str; 37] = [
     "what",
     "why",
     "how",

@@ -51,47 +51,19 @@ const EN_FILLER_PAIRS: [(Packed, Packed); 4] = [
     (pack("kind"), pack("of")),
     (pack("sort"), pack("of")),
 ];
-/// English words that open a question in unpunctuated text.
-const EN_OPENERS: [Packed; 38] = pack_all([
-    "what",
-    "why",
-    "how",
-    "when",
-    "where",
-    "who",
-    "whom",
-    "whose",
-    "which",
-    "do",
-    "does",
-    "did",
-    "is",
-    "are",
-    "was",
-    "were",
-    "can",
-    "could",
-    "would",
-    "will",
-    "should",
-    "shall",
-    "have",
-    "has",
-    "may",
-    "might",
-    "am",
-    "isn't",
-    "aren't",
-    "don't",
-    "doesn't",
-    "didn't",
-    "won't",
-    "can't",
-    "wouldn't",
-    "couldn't",
-    "shouldn't",
-    "whats",
-]);
+/// English words that open a question in unpunctuated text: the shared
+/// list in [`crate::text::OPENERS`], plus `whats`.
+const EN_OPENERS: [Packed; 38] = {
+    let base = pack_all(crate::text::OPENERS);
+    let mut out = [0; 38];
+    let mut i = 0;
+    while i < base.len() {
+        out[i] = base[i];
+        i += 1;
+    }
+    out[37] = pack("whats");
+    out
+};
 
 /// The word lists for one language.
 #[derive(Debug, Clone, Copy)]
