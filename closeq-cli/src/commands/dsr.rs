@@ -105,10 +105,9 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     Some(dir) => {
                         std::fs::create_dir_all(&dir)
                             .with_context(|| format!("cannot create {}", dir.display()))?;
-                        write_private(&dir.join("export.json"), json.as_bytes())?;
-                        for (name, body) in export.to_csv() {
-                            write_private(&dir.join(name), body.as_bytes())?;
-                        }
+                        let mut files = vec![("export.json", json)];
+                        files.extend(export.to_csv());
+                        write_all_or_nothing(&dir, &files)?;
                         println!(
                             "exported {} calls, {} utterances, {} scorecards to {}",
                             export.calls.len(),
@@ -178,4 +177,25 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
             }
         }
     })
+}
+
+/// Writes every file under a temporary name first and renames them into
+/// place only when all were written, so a failed export leaves no partial
+/// set of files behind.
+fn write_all_or_nothing(dir: &std::path::Path, files: &[(&str, String)]) -> anyhow::Result<()> {
+    let partial = |name: &str| dir.join(format!(".{name}.partial"));
+    let written = files
+        .iter()
+        .try_for_each(|(name, body)| write_private(&partial(name), body.as_bytes()));
+    if let Err(e) = written {
+        for (name, _) in files {
+            let _ = std::fs::remove_file(partial(name));
+        }
+        return Err(e);
+    }
+    for (name, _) in files {
+        std::fs::rename(partial(name), dir.join(name))
+            .with_context(|| format!("cannot write {name} in {}", dir.display()))?;
+    }
+    Ok(())
 }
