@@ -5,12 +5,10 @@
 
 #[cfg(feature = "llm-anthropic")]
 pub mod anthropic;
-mod http;
+use crate::http;
 #[cfg(feature = "llm-openai")]
 pub mod openai;
 mod pricing;
 
 pub use http::RetryPolicy;
-#[cfg(feature = "_http")]
-pub(crate) use http::build_client as openai_client;
 pub use pricing::Pricing;

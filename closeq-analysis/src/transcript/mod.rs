@@ -18,6 +18,7 @@ mod assemblyai;
 mod aws;
 mod closeq_json;
 mod deepgram;
+mod engine;
 mod error;
 mod format;
 mod labels;
@@ -33,6 +34,7 @@ mod text;
 mod time;
 mod vtt;
 
+pub use engine::{EngineOutput, EngineWord, from_engine};
 pub use error::{ImportError, Location};
 
 /// A serde error message without the offending value (which may be

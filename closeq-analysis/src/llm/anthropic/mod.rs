@@ -14,7 +14,7 @@ use closeq_core::{
     DataCategory, Error, Region, Result, Sensitive, SubProcessorInfo, TransferMechanism,
 };
 
-use super::http::{Outcome, classify_status, retry_after, transport, with_retries};
+use super::http::send_for_json;
 use super::{Pricing, RetryPolicy};
 
 const PROVIDER: &str = "anthropic";
@@ -57,7 +57,7 @@ impl AnthropicMessages {
             return Err(Error::invalid("model", "must not be empty"));
         }
         Ok(Self {
-            client: super::openai_client(&policy)?,
+            client: super::http::build_client(&policy)?,
             base_url,
             api_key: Sensitive::new(api_key.into()),
             model,
@@ -93,7 +93,7 @@ impl AnthropicMessages {
 
     /// Builder: retry policy.
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Result<Self> {
-        self.client = super::openai_client(&policy)?;
+        self.client = super::http::build_client(&policy)?;
         self.policy = policy;
         Ok(self)
     }
@@ -162,48 +162,13 @@ impl LanguageModel for AnthropicMessages {
         let body =
             serde_json::to_vec(&body).map_err(|_| Error::internal("cannot encode the request"))?;
         let url = format!("{}/v1/messages", self.base_url);
-        let resp: wire::Response = with_retries(&self.policy, || async {
-            let sent = self
-                .client
+        let resp: wire::Response = send_for_json(PROVIDER, &self.policy, "a message", || {
+            self.client
                 .post(&url)
                 .header("x-api-key", self.api_key.as_str())
                 .header("anthropic-version", API_VERSION)
                 .header("content-type", "application/json")
                 .body(body.clone())
-                .send()
-                .await;
-            let resp = match sent {
-                Ok(r) => r,
-                Err(e) => {
-                    return Outcome::Retry(
-                        transport(PROVIDER, &e, self.policy.request_timeout),
-                        None,
-                    );
-                }
-            };
-            let status = resp.status().as_u16();
-            if !(200..300).contains(&status) {
-                let after = retry_after(&resp);
-                let text = resp.text().await.unwrap_or_default();
-                return match classify_status(PROVIDER, status, &text, after) {
-                    Outcome::Retry(e, a) => Outcome::Retry(e, a),
-                    Outcome::Fail(e) => Outcome::Fail(e),
-                    Outcome::Done(()) => Outcome::Fail(Error::internal("unreachable")),
-                };
-            }
-            match resp.bytes().await {
-                Ok(b) => match serde_json::from_slice::<wire::Response>(&b) {
-                    Ok(r) => Outcome::Done(r),
-                    Err(_) => Outcome::Fail(Error::Provider {
-                        provider: PROVIDER.into(),
-                        status: Some(status),
-                        reason: "the response body is not a message".into(),
-                    }),
-                },
-                Err(e) => {
-                    Outcome::Retry(transport(PROVIDER, &e, self.policy.request_timeout), None)
-                }
-            }
         })
         .await?;
         let usage = resp.usage.map_or_else(TokenUsage::default, |u| TokenUsage {

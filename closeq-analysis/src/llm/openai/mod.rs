@@ -16,7 +16,7 @@ use closeq_core::{
     DataCategory, Error, Region, Result, Sensitive, SubProcessorInfo, TransferMechanism,
 };
 
-use super::http::{Outcome, build_client, classify_status, retry_after, transport, with_retries};
+use super::http::{build_client, send_for_json};
 use super::{Pricing, RetryPolicy};
 
 const PROVIDER: &str = "openai";
@@ -161,47 +161,15 @@ impl LanguageModel for OpenAiChat {
         let body =
             serde_json::to_vec(&body).map_err(|_| Error::internal("cannot encode the request"))?;
         let url = format!("{}/chat/completions", self.base_url);
-        let resp: wire::Response = with_retries(&self.policy, || async {
-            let sent = self
-                .client
-                .post(&url)
-                .bearer_auth(self.api_key.as_str())
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send()
-                .await;
-            let resp = match sent {
-                Ok(r) => r,
-                Err(e) => {
-                    let err = transport(PROVIDER, &e, self.policy.request_timeout);
-                    return Outcome::Retry(err, None);
-                }
-            };
-            let status = resp.status().as_u16();
-            if !(200..300).contains(&status) {
-                let after = retry_after(&resp);
-                let text = resp.text().await.unwrap_or_default();
-                return match classify_status(PROVIDER, status, &text, after) {
-                    Outcome::Retry(e, a) => Outcome::Retry(e, a),
-                    Outcome::Fail(e) => Outcome::Fail(e),
-                    Outcome::Done(()) => Outcome::Fail(Error::internal("unreachable")),
-                };
-            }
-            match resp.bytes().await {
-                Ok(b) => match serde_json::from_slice::<wire::Response>(&b) {
-                    Ok(r) => Outcome::Done(r),
-                    Err(_) => Outcome::Fail(Error::Provider {
-                        provider: PROVIDER.into(),
-                        status: Some(status),
-                        reason: "the response body is not a chat completion".into(),
-                    }),
-                },
-                Err(e) => {
-                    Outcome::Retry(transport(PROVIDER, &e, self.policy.request_timeout), None)
-                }
-            }
-        })
-        .await?;
+        let resp: wire::Response =
+            send_for_json(PROVIDER, &self.policy, "a chat completion", || {
+                self.client
+                    .post(&url)
+                    .bearer_auth(self.api_key.as_str())
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+            })
+            .await?;
         let usage = resp.usage.map_or_else(TokenUsage::default, |u| TokenUsage {
             input_tokens: u.prompt_tokens,
             output_tokens: u.completion_tokens,

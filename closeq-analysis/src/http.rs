@@ -1,4 +1,7 @@
-//! Retries for provider HTTP calls.
+//! Retries and error mapping for provider HTTP calls, shared by the LLM
+//! adapters here and the speech-to-text adapters in `closeq-stt`.
+//!
+//! The sending half needs the `http` feature.
 
 use std::time::Duration;
 
@@ -26,10 +29,10 @@ impl Default for RetryPolicy {
     }
 }
 
-#[cfg(feature = "_http")]
-pub(crate) use imp::*;
+#[cfg(feature = "http")]
+pub use imp::*;
 
-#[cfg(feature = "_http")]
+#[cfg(feature = "http")]
 mod imp {
     use std::borrow::Cow;
     use std::time::Duration;
@@ -40,7 +43,8 @@ mod imp {
     use super::RetryPolicy;
 
     impl RetryPolicy {
-        pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        /// The jittered delay before retry number `attempt` (0-based).
+        pub fn backoff(&self, attempt: u32) -> Duration {
             let exp = self.base_backoff.saturating_mul(1u32 << attempt.min(16));
             let capped = exp.min(self.max_backoff);
             let jitter = rand::thread_rng().gen_range(0.5..1.5);
@@ -49,7 +53,7 @@ mod imp {
     }
 
     /// `Retry-After` as seconds (or an HTTP date, which we treat as "soon").
-    pub(crate) fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    pub fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
         let v = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)?
@@ -62,18 +66,17 @@ mod imp {
     }
 
     /// What to do with a failed attempt.
-    pub(crate) enum Outcome<T> {
+    pub enum Outcome<T> {
+        /// It worked.
         Done(T),
+        /// Try again (after the given delay, when the provider named one).
         Retry(Error, Option<Duration>),
+        /// Give up with this error.
         Fail(Error),
     }
 
     /// Maps transport errors (never including the URL, which may carry keys).
-    pub(crate) fn transport(
-        provider: &'static str,
-        e: &reqwest::Error,
-        timeout: Duration,
-    ) -> Error {
+    pub fn transport(provider: &'static str, e: &reqwest::Error, timeout: Duration) -> Error {
         if e.is_timeout() {
             Error::Timeout {
                 operation: Cow::Owned(format!("{provider} request")),
@@ -94,7 +97,7 @@ mod imp {
 
     /// Classifies an HTTP error status. `body` is the provider's error
     /// body, used only to recognise exhausted quota; it is not logged.
-    pub(crate) fn classify_status(
+    pub fn classify_status(
         provider: &'static str,
         status: u16,
         body: &str,
@@ -141,8 +144,64 @@ mod imp {
         }
     }
 
+    /// Sends the request `build` makes, with retries, and returns a 2xx
+    /// response's status and body. Statuses are classified by
+    /// [`classify_status`]; nothing of the body or the URL goes into errors.
+    pub async fn send<B>(
+        provider: &'static str,
+        policy: &RetryPolicy,
+        build: B,
+    ) -> Result<(u16, Vec<u8>)>
+    where
+        B: Fn() -> reqwest::RequestBuilder,
+    {
+        with_retries(policy, || async {
+            let resp = match build().send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    return Outcome::Retry(transport(provider, &e, policy.request_timeout), None);
+                }
+            };
+            let status = resp.status().as_u16();
+            if !(200..300).contains(&status) {
+                let after = retry_after(&resp);
+                let text = resp.text().await.unwrap_or_default();
+                return match classify_status(provider, status, &text, after) {
+                    Outcome::Retry(e, a) => Outcome::Retry(e, a),
+                    Outcome::Fail(e) => Outcome::Fail(e),
+                    Outcome::Done(()) => Outcome::Fail(Error::internal("unreachable")),
+                };
+            }
+            match resp.bytes().await {
+                Ok(b) => Outcome::Done((status, b.to_vec())),
+                Err(e) => Outcome::Retry(transport(provider, &e, policy.request_timeout), None),
+            }
+        })
+        .await
+    }
+
+    /// [`send`], then parses the body as `T`; a body that does not parse
+    /// fails (not retried) with "the response body is not {what}".
+    pub async fn send_for_json<T, B>(
+        provider: &'static str,
+        policy: &RetryPolicy,
+        what: &'static str,
+        build: B,
+    ) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        B: Fn() -> reqwest::RequestBuilder,
+    {
+        let (status, body) = send(provider, policy, build).await?;
+        serde_json::from_slice::<T>(&body).map_err(|_| Error::Provider {
+            provider: provider.into(),
+            status: Some(status),
+            reason: format!("the response body is not {what}").into(),
+        })
+    }
+
     /// The HTTP client every adapter uses, with the policy's timeout.
-    pub(crate) fn build_client(policy: &RetryPolicy) -> Result<reqwest::Client> {
+    pub fn build_client(policy: &RetryPolicy) -> Result<reqwest::Client> {
         reqwest::Client::builder()
             .timeout(policy.request_timeout)
             .build()
@@ -151,7 +210,7 @@ mod imp {
 
     /// Sends with retries: `attempt` builds and sends one request and
     /// classifies its result.
-    pub(crate) async fn with_retries<T, F, Fut>(policy: &RetryPolicy, mut attempt: F) -> Result<T>
+    pub async fn with_retries<T, F, Fut>(policy: &RetryPolicy, mut attempt: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Outcome<T>>,

@@ -1,0 +1,25 @@
+//! Audio in: decoding (symphonia), resampling to 16 kHz (rubato), channel
+//! splitting and speech detection.
+//!
+//! Supported: WAV (PCM), MP3, FLAC, Ogg Vorbis and M4A/AAC. Opus has no
+//! decoder in symphonia or any pure-Rust crate on the registry that this
+//! workspace accepts, so Ogg/Opus is refused with
+//! [`AudioError::UnsupportedCodec`]; convert it first
+//! (`ffmpeg -i call.opus call.flac`). Limits: see [`DecodeLimits`].
+
+mod decode;
+mod error;
+mod limits;
+mod resample;
+mod vad;
+
+pub use decode::{AudioInfo, PcmAudio, decode, probe};
+pub use error::AudioError;
+pub use limits::DecodeLimits;
+pub use resample::{WHISPER_SAMPLE_RATE, resample};
+pub use vad::{SpeechRegion, VadOptions, speech_regions};
+
+/// Decodes `bytes` and resamples to 16 kHz: what every local engine needs.
+pub fn load_16k(bytes: &[u8], limits: &DecodeLimits) -> Result<PcmAudio, AudioError> {
+    resample(decode(bytes, limits)?, WHISPER_SAMPLE_RATE)
+}

@@ -1,0 +1,118 @@
+//! What every cloud adapter holds: a base URL, a key, a retrying client.
+
+use closeq_analysis::http::{RetryPolicy, build_client};
+use closeq_analysis::transcript::{Format, ImportOptions, import};
+use closeq_core::ports::AudioInput;
+use closeq_core::{ChannelLayout, Error, Result, Sensitive, Transcript};
+
+/// A provider's endpoint and credentials.
+#[derive(Clone)]
+pub(crate) struct Endpoint {
+    pub client: reqwest::Client,
+    pub base_url: String,
+    pub api_key: Sensitive<String>,
+    pub policy: RetryPolicy,
+}
+
+impl Endpoint {
+    pub(crate) fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Result<Self> {
+        let policy = RetryPolicy::default();
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::invalid("base_url", "must be an http(s) URL"));
+        }
+        let api_key = api_key.into();
+        if api_key.trim().is_empty() {
+            return Err(Error::invalid("api_key", "must not be empty"));
+        }
+        Ok(Self {
+            client: build_client(&policy)?,
+            base_url,
+            api_key: Sensitive::new(api_key),
+            policy,
+        })
+    }
+
+    pub(crate) fn set_policy(&mut self, policy: RetryPolicy) -> Result<()> {
+        self.client = build_client(&policy)?;
+        self.policy = policy;
+        Ok(())
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+/// Refuses empty or oversized audio before anything is sent.
+pub(crate) fn check_upload(audio: &AudioInput, max_bytes: Option<u64>) -> Result<()> {
+    if audio.data.is_empty() {
+        return Err(Error::invalid("audio", "the audio is empty"));
+    }
+    if let Some(max) = max_bytes
+        && audio.data.len() as u64 > max
+    {
+        return Err(Error::invalid(
+            "audio",
+            format!(
+                "the audio is {} bytes, over the provider's limit of {max} bytes; compress it or split the call",
+                audio.data.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The MIME type to send: the caller's, or one sniffed from the bytes.
+pub(crate) fn content_type(audio: &AudioInput) -> String {
+    if let Some(t) = &audio.content_type {
+        return t.clone();
+    }
+    let d = &audio.data[..audio.data.len().min(16)];
+    let t = if d.starts_with(b"RIFF") {
+        "audio/wav"
+    } else if d.starts_with(b"fLaC") {
+        "audio/flac"
+    } else if d.starts_with(b"OggS") {
+        "audio/ogg"
+    } else if d.starts_with(b"ID3") || d.first() == Some(&0xFF) {
+        "audio/mpeg"
+    } else if d.len() >= 8 && &d[4..8] == b"ftyp" {
+        "audio/mp4"
+    } else {
+        "application/octet-stream"
+    };
+    t.to_owned()
+}
+
+/// A file extension matching [`content_type`].
+pub(crate) fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
+        "audio/flac" => "flac",
+        "audio/ogg" => "ogg",
+        "audio/mpeg" | "audio/mp3" => "mp3",
+        "audio/mp4" | "audio/m4a" | "audio/x-m4a" => "m4a",
+        "audio/webm" => "webm",
+        _ => "bin",
+    }
+}
+
+/// Normalizes a provider payload with closeq-analysis's importer; the
+/// channel layout decides roles.
+pub(crate) fn normalize(
+    provider: &'static str,
+    body: &[u8],
+    format: Format,
+    layout: ChannelLayout,
+) -> Result<Transcript> {
+    let mut opts = ImportOptions::default();
+    if let ChannelLayout::Stereo { rep_channel } = layout {
+        opts = opts.with_rep_channel(rep_channel);
+    }
+    import(body, Some(format), &opts).map_err(|e| Error::Provider {
+        provider: provider.into(),
+        status: None,
+        reason: format!("the transcript cannot be read: {e}").into(),
+    })
+}

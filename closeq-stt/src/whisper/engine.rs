@@ -1,0 +1,348 @@
+//! The CTranslate2 Whisper model and the long-form decode loop.
+
+use std::path::Path;
+
+use closeq_core::{Error, Result};
+use ct2rs::sys::{self, Device, StorageView, WhisperOptions};
+
+use super::config::{ComputeType, WhisperConfig};
+use super::mel::{HOP, LogMel, MelExtractor, WINDOW_FRAMES};
+use super::segments::split_window;
+use super::vocab::Vocabulary;
+
+/// A decoded word, in samples of the decoded signal.
+#[derive(Clone, PartialEq)]
+pub(crate) struct DecodedWord {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+    pub probability: Option<f32>,
+}
+
+/// A decoded segment, in samples of the decoded signal.
+#[derive(Clone, PartialEq)]
+pub(crate) struct DecodedSegment {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+    pub words: Vec<DecodedWord>,
+}
+
+/// A loaded model.
+pub(crate) struct WhisperEngine {
+    model: sys::Whisper,
+    vocab: Vocabulary,
+    mel: MelExtractor,
+    options: WhisperOptions,
+    no_speech_threshold: f32,
+    alignment_heads_known: bool,
+}
+
+impl std::fmt::Debug for WhisperEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperEngine")
+            .field("vocab", &self.vocab)
+            .finish_non_exhaustive()
+    }
+}
+
+fn model_error(what: &str) -> Error {
+    Error::invalid("model_dir", what.to_owned())
+}
+
+impl WhisperEngine {
+    pub(crate) fn load(cfg: &WhisperConfig) -> Result<Self> {
+        let dir = &cfg.model_dir;
+        for f in ["model.bin", "config.json", "vocabulary.txt"] {
+            if !dir.join(f).is_file() {
+                return Err(model_error(&format!(
+                    "{} has no {f}; point it at a CTranslate2 Whisper model directory (see scripts/fetch-whisper-model)",
+                    dir.display()
+                )));
+            }
+        }
+        let vocab_text = std::fs::read_to_string(dir.join("vocabulary.txt"))
+            .map_err(|_| model_error("vocabulary.txt cannot be read"))?;
+        let vocab = Vocabulary::parse(&vocab_text)
+            .map_err(|t| model_error(&format!("vocabulary.txt lacks the token {t}")))?;
+        let alignment_heads_known = read_has_alignment_heads(dir);
+        let config = sys::Config {
+            device: Device::CPU,
+            compute_type: match cfg.compute_type {
+                ComputeType::Default => sys::ComputeType::DEFAULT,
+                ComputeType::Auto => sys::ComputeType::AUTO,
+                ComputeType::Float32 => sys::ComputeType::FLOAT32,
+                ComputeType::Int8 => sys::ComputeType::INT8,
+                ComputeType::Int8Float32 => sys::ComputeType::INT8_FLOAT32,
+                ComputeType::Int16 => sys::ComputeType::INT16,
+            },
+            num_threads_per_replica: cfg.threads,
+            ..sys::Config::default()
+        };
+        let model = sys::Whisper::new(dir, config).map_err(|_| {
+            model_error("model.bin cannot be loaded as a CTranslate2 Whisper model")
+        })?;
+        let mel = MelExtractor::new(model.n_mels());
+        let options = WhisperOptions {
+            beam_size: cfg.beam_size.max(1),
+            return_scores: true,
+            return_no_speech_prob: true,
+            ..WhisperOptions::default()
+        };
+        Ok(Self {
+            model,
+            vocab,
+            mel,
+            options,
+            no_speech_threshold: cfg.no_speech_threshold,
+            alignment_heads_known,
+        })
+    }
+
+    pub(crate) fn is_multilingual(&self) -> bool {
+        self.model.is_multilingual()
+    }
+
+    pub(crate) fn mel(&self) -> &MelExtractor {
+        &self.mel
+    }
+
+    /// The language token for a BCP-47 tag, if the model has one.
+    pub(crate) fn language_token(&self, tag: &str) -> Option<String> {
+        let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+        let t = format!("<|{primary}|>");
+        self.vocab.id(&t).map(|_| t)
+    }
+
+    /// Detects the language of the first window (multilingual models).
+    pub(crate) fn detect_language(&self, mel: &LogMel) -> Result<Option<String>> {
+        let mut window = mel.window(0);
+        let features = StorageView::new(&[1, mel.n_mels, WINDOW_FRAMES], &mut window, Device::CPU)
+            .map_err(|_| Error::internal("cannot build the feature tensor"))?;
+        let found = self
+            .model
+            .detect_language(&features)
+            .map_err(|_| Error::internal("language detection failed"))?;
+        // DetectionResult's fields are private in ct2rs 0.10; its Debug
+        // output names the token first.
+        Ok(found.first().and_then(|r| r.first()).and_then(|d| {
+            let dbg = format!("{d:?}");
+            let start = dbg.find("<|")?;
+            let end = dbg[start..].find("|>")? + start + 2;
+            Some(dbg[start..end].to_owned())
+        }))
+    }
+
+    /// Decodes 16 kHz `samples` window by window. `progress` gets the
+    /// fraction done.
+    pub(crate) fn decode(
+        &self,
+        samples: &[f32],
+        language_token: Option<&str>,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<Vec<DecodedSegment>> {
+        if samples.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mel = self.mel.compute(samples);
+        let mut prompt: Vec<String> = vec!["<|startoftranscript|>".into()];
+        if self.model.is_multilingual() {
+            let lang = match language_token {
+                Some(t) => Some(t.to_owned()),
+                None => self.detect_language(&mel)?,
+            };
+            prompt.push(lang.unwrap_or_else(|| "<|en|>".into()));
+            prompt.push("<|transcribe|>".into());
+        }
+        let prompt_ids: Vec<usize> = prompt.iter().filter_map(|t| self.vocab.id(t)).collect();
+        // As faster-whisper: the last frame is padding.
+        let content_total = mel.frames.saturating_sub(1).max(1);
+        let mut seek = 0;
+        let mut out = Vec::new();
+        while seek < content_total {
+            let content = (content_total - seek).min(WINDOW_FRAMES);
+            let mut window = mel.window(seek);
+            let features =
+                StorageView::new(&[1, mel.n_mels, WINDOW_FRAMES], &mut window, Device::CPU)
+                    .map_err(|_| Error::internal("cannot build the feature tensor"))?;
+            let encoded = self
+                .model
+                .encode(&features, false)
+                .map_err(|_| Error::internal("the Whisper encoder failed"))?;
+            let result = self
+                .model
+                .generate(&encoded, std::slice::from_ref(&prompt), &self.options)
+                .map_err(|_| Error::internal("Whisper decoding failed"))?;
+            let Some(r) = result.into_iter().next() else {
+                seek += content;
+                continue;
+            };
+            let ids = r.sequences_ids.into_iter().next().unwrap_or_default();
+            let n = ids.len().max(1) as f32;
+            let avg_logprob = r.scores.first().map_or(0.0, |s| s * n / (n + 1.0));
+            if r.no_speech_prob > self.no_speech_threshold && avg_logprob < -1.0 {
+                seek += content;
+                progress(seek as f32 / content_total as f32);
+                continue;
+            }
+            let split = split_window(&ids, self.vocab.timestamp_begin, self.vocab.eot, content);
+            let text_tokens: Vec<usize> = split
+                .segments
+                .iter()
+                .flat_map(|s| s.tokens.iter().copied())
+                .collect();
+            let word_frames = if text_tokens.is_empty() || !self.alignment_heads_known {
+                None
+            } else {
+                self.align(&encoded, &prompt_ids, &text_tokens, content)
+                    .ok()
+            };
+            let offset = seek * HOP;
+            let mut token_pos = 0;
+            for seg in &split.segments {
+                let start = offset + seg.start_frame * HOP;
+                let end = offset + seg.end_frame * HOP;
+                let words = self.words_of(
+                    &seg.tokens,
+                    token_pos,
+                    word_frames.as_deref(),
+                    (start, end),
+                    offset,
+                );
+                token_pos += seg.tokens.len();
+                let text = self.vocab.decode(&seg.tokens).trim().to_owned();
+                if text.is_empty() {
+                    continue;
+                }
+                out.push(DecodedSegment {
+                    text,
+                    start,
+                    end,
+                    words,
+                });
+            }
+            seek += split.advance;
+            progress((seek as f32 / content_total as f32).min(1.0));
+        }
+        Ok(out)
+    }
+
+    /// For each text token (and one past the end), the first encoder frame
+    /// (20 ms) the alignment path spends on it.
+    fn align(
+        &self,
+        encoded: &StorageView,
+        prompt_ids: &[usize],
+        text_tokens: &[usize],
+        content_frames: usize,
+    ) -> Result<Vec<usize>> {
+        let res = self
+            .model
+            .align(
+                encoded,
+                prompt_ids,
+                &[text_tokens.to_vec()],
+                &[content_frames],
+                7,
+            )
+            .map_err(|_| Error::internal("word alignment failed"))?;
+        let Some(a) = res.into_iter().next() else {
+            return Err(Error::internal("word alignment returned nothing"));
+        };
+        let n = text_tokens.len() + 1;
+        let mut first = vec![usize::MAX; n];
+        for step in &a.alignments {
+            if let (Ok(t), Ok(f)) = (usize::try_from(step.token_x), usize::try_from(step.frame_x))
+                && t < n
+            {
+                first[t] = first[t].min(f);
+            }
+        }
+        // Tokens the path skipped inherit the next known frame.
+        let last = content_frames / 2;
+        let mut next = last;
+        for v in first.iter_mut().rev() {
+            if *v == usize::MAX {
+                *v = next;
+            } else {
+                *v = (*v).min(last);
+                next = *v;
+            }
+        }
+        Ok(first)
+    }
+
+    /// Groups a segment's tokens into words at leading spaces and times
+    /// them from the alignment; without one, words share the segment's
+    /// span in proportion to their length.
+    fn words_of(
+        &self,
+        tokens: &[usize],
+        token_pos: usize,
+        frames: Option<&[usize]>,
+        (seg_start, seg_end): (usize, usize),
+        offset: usize,
+    ) -> Vec<DecodedWord> {
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        for (i, &t) in tokens.iter().enumerate() {
+            let text = self.vocab.decode(&[t]);
+            let punct = !text.is_empty() && text.chars().all(|c| c.is_ascii_punctuation());
+            if groups.is_empty() || (self.vocab.starts_word(t) && !punct) {
+                groups.push((i, i + 1));
+            } else if let Some(g) = groups.last_mut() {
+                g.1 = i + 1;
+            }
+        }
+        let total_chars: usize = groups
+            .iter()
+            .map(|(a, b)| {
+                self.vocab
+                    .decode(&tokens[*a..*b])
+                    .trim()
+                    .chars()
+                    .count()
+                    .max(1)
+            })
+            .sum();
+        let mut chars_before = 0;
+        let mut words = Vec::with_capacity(groups.len());
+        for (a, b) in groups {
+            let text = self.vocab.decode(&tokens[a..b]).trim().to_owned();
+            if text.is_empty() {
+                continue;
+            }
+            let len = text.chars().count().max(1);
+            let (start, end) = match frames {
+                Some(f) => {
+                    let s = offset + f[token_pos + a] * 2 * HOP;
+                    let e = offset + f[token_pos + b] * 2 * HOP;
+                    (s.clamp(seg_start, seg_end), e.clamp(seg_start, seg_end))
+                }
+                None => {
+                    let span = seg_end - seg_start;
+                    (
+                        seg_start + span * chars_before / total_chars,
+                        seg_start + span * (chars_before + len) / total_chars,
+                    )
+                }
+            };
+            chars_before += len;
+            words.push(DecodedWord {
+                text,
+                start,
+                end: end.max(start),
+                probability: None,
+            });
+        }
+        words
+    }
+}
+
+/// Whether `config.json` lists alignment heads (needed for word times).
+fn read_has_alignment_heads(dir: &Path) -> bool {
+    std::fs::read(dir.join("config.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("alignment_heads").map(|h| h.is_array()))
+        .unwrap_or(false)
+}

@@ -1,0 +1,256 @@
+//! [`WhisperLocalStt`]: Whisper in-process, the default speech-to-text.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use closeq_analysis::transcript::{EngineOutput, EngineWord, ImportOptions, from_engine};
+use closeq_core::ports::{
+    AudioInput, SpeechToText, SttCapabilities, SubProcessor, TranscribeOptions,
+};
+use closeq_core::{
+    ChannelLayout, Error, ProcessingInfo, ProviderInfo, Result, RoleDecision, SpeakerRole,
+    SubProcessorInfo, Transcript, TranscriptWarning,
+};
+
+use super::config::WhisperConfig;
+use super::engine::WhisperEngine;
+use super::pack::PackedSpeech;
+use crate::audio::{PcmAudio, WHISPER_SAMPLE_RATE, load_16k, speech_regions};
+
+/// Whisper running in this process on a CTranslate2 model: no network, no
+/// sub-processor.
+///
+/// Two-channel calls are transcribed channel by channel (speech regions
+/// only, found by [`speech_regions`]) and merged by time, so speakers and
+/// roles are exact; mono audio gives one speaker of unknown role and a
+/// `mono_audio` warning.
+#[derive(Clone)]
+pub struct WhisperLocalStt {
+    engine: Arc<WhisperEngine>,
+    config: WhisperConfig,
+    model_name: String,
+}
+
+impl std::fmt::Debug for WhisperLocalStt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperLocalStt")
+            .field("model", &self.model_name)
+            .field("compute_type", &self.config.compute_type)
+            .field("beam_size", &self.config.beam_size)
+            .field("threads", &self.config.threads)
+            .finish()
+    }
+}
+
+impl WhisperLocalStt {
+    /// Loads the model. Errors name what is missing from the directory.
+    pub fn new(config: WhisperConfig) -> Result<Self> {
+        let engine = WhisperEngine::load(&config)?;
+        let model_name = config
+            .model_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| n != "model")
+            .or_else(|| {
+                config
+                    .model_dir
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "whisper".into());
+        Ok(Self {
+            engine: Arc::new(engine),
+            config,
+            model_name,
+        })
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &WhisperConfig {
+        &self.config
+    }
+
+    /// Transcribes already-decoded 16 kHz audio (blocking; call from a
+    /// blocking thread).
+    pub fn transcribe_pcm(
+        &self,
+        pcm: &PcmAudio,
+        layout: ChannelLayout,
+        opts: &TranscribeOptions,
+    ) -> Result<Transcript> {
+        if pcm.sample_rate != WHISPER_SAMPLE_RATE {
+            return Err(Error::invalid("audio", "must be resampled to 16 kHz first"));
+        }
+        let started = Instant::now();
+        let duration_ms = pcm.duration_ms();
+        let mut warnings = Vec::new();
+        let (tracks, rep_channel): (Vec<(Option<u8>, Vec<f32>)>, Option<u8>) = match (
+            pcm.channels.len(),
+            layout,
+        ) {
+            (2, ChannelLayout::Stereo { rep_channel }) => (
+                pcm.channels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (Some(i as u8), c.clone()))
+                    .collect(),
+                Some(rep_channel),
+            ),
+            (n, layout) => {
+                if matches!(layout, ChannelLayout::Stereo { .. }) {
+                    warnings.push(TranscriptWarning::new(
+                            "expected_two_channels",
+                            "the call is marked two-channel but the audio has one channel; transcribed as mono",
+                        ));
+                }
+                let mono: Vec<f32> = if n == 2 {
+                    pcm.channels[0]
+                        .iter()
+                        .zip(&pcm.channels[1])
+                        .map(|(a, b)| (a + b) / 2.0)
+                        .collect()
+                } else {
+                    pcm.channels.first().cloned().unwrap_or_default()
+                };
+                warnings.push(TranscriptWarning::new(
+                        "mono_audio",
+                        "mono audio: one speaker of unknown role; record calls with one channel per side for exact speakers and roles",
+                    ));
+                (vec![(None, mono)], None)
+            }
+        };
+
+        let language_token = match &opts.language {
+            Some(tag) if self.engine.is_multilingual() => Some(
+                self.engine
+                    .language_token(tag)
+                    .ok_or_else(|| Error::invalid("language", "the model has no such language"))?,
+            ),
+            _ => None,
+        };
+
+        let gap = (WHISPER_SAMPLE_RATE as usize * self.config.region_gap_ms as usize) / 1000;
+        let packed: Vec<(Option<u8>, PackedSpeech)> = tracks
+            .iter()
+            .map(|(ch, samples)| {
+                let regions = speech_regions(samples, WHISPER_SAMPLE_RATE, &self.config.vad);
+                (*ch, PackedSpeech::new(samples, &regions, gap))
+            })
+            .collect();
+        let total: usize = packed
+            .iter()
+            .map(|(_, p)| p.samples.len())
+            .sum::<usize>()
+            .max(1);
+        let mut done = 0usize;
+        let mut words = Vec::new();
+        for (ch, p) in &packed {
+            let len = p.samples.len();
+            let mut report = |f: f32| {
+                if let Some(cb) = &opts.progress {
+                    cb(((done as f32 + f * len as f32) / total as f32).clamp(0.0, 1.0));
+                }
+            };
+            let segments =
+                self.engine
+                    .decode(&p.samples, language_token.as_deref(), &mut report)?;
+            done += len;
+            let ms = |s: usize| (p.to_original(s) as u64 * 1000) / u64::from(WHISPER_SAMPLE_RATE);
+            for seg in segments {
+                for w in seg.words {
+                    // Map both ends through the region the word starts in.
+                    let start = ms(w.start);
+                    let end = ms(w.end.max(w.start)).max(start);
+                    let end = if p.region_of(w.end) != p.region_of(w.start) {
+                        ms(w.start)
+                            + (w.end - w.start) as u64 * 1000 / u64::from(WHISPER_SAMPLE_RATE)
+                    } else {
+                        end
+                    };
+                    let mut word = EngineWord::new(w.text, start, end.min(duration_ms).max(start));
+                    word.channel = *ch;
+                    word.confidence = w.probability;
+                    words.push(word);
+                }
+            }
+        }
+        if let Some(cb) = &opts.progress {
+            cb(1.0);
+        }
+        let wall = started.elapsed();
+        let rtf = if wall.as_secs_f64() > 0.0 {
+            duration_ms as f64 / 1000.0 / wall.as_secs_f64()
+        } else {
+            0.0
+        };
+        let language = if self.engine.is_multilingual() {
+            opts.language.clone()
+        } else {
+            Some("en".to_owned())
+        };
+        let output = EngineOutput {
+            words,
+            language,
+            duration_ms,
+            provider: ProviderInfo {
+                name: "whisper-local".into(),
+                model: Some(self.model_name.clone()),
+                request_id: None,
+                processing: Some(ProcessingInfo {
+                    compute_type: Some(self.config.compute_type.as_str().into()),
+                    threads: Some(self.config.threads as u32),
+                    beam_size: Some(self.config.beam_size as u32),
+                    real_time_factor: Some(rtf),
+                    wall_ms: Some(wall.as_millis() as u64),
+                }),
+            },
+            warnings,
+        };
+        let mut import = ImportOptions::default();
+        if let Some(rc) = rep_channel {
+            import = import.with_rep_channel(rc);
+        }
+        let mut t = from_engine(output, &import).map_err(|e| Error::internal(e.to_string()))?;
+        if rep_channel.is_none() {
+            // Mono: the engine cannot tell who speaks; say so rather than guess.
+            for s in &mut t.speakers {
+                s.role = SpeakerRole::Unknown;
+                s.decided_by = RoleDecision::Undecided;
+            }
+        }
+        Ok(t)
+    }
+}
+
+impl SubProcessor for WhisperLocalStt {
+    fn sub_processor(&self) -> Option<SubProcessorInfo> {
+        None
+    }
+}
+
+#[async_trait]
+impl SpeechToText for WhisperLocalStt {
+    fn name(&self) -> &str {
+        "whisper-local"
+    }
+
+    fn capabilities(&self) -> SttCapabilities {
+        SttCapabilities::none()
+            .with_multichannel(true)
+            .with_word_timestamps(true)
+            .with_max_input_bytes(Some(self.config.limits.max_bytes))
+    }
+
+    async fn transcribe(&self, audio: AudioInput, opts: &TranscribeOptions) -> Result<Transcript> {
+        let this = self.clone();
+        let opts = opts.clone();
+        tokio::task::spawn_blocking(move || {
+            let pcm = load_16k(&audio.data, &this.config.limits)?;
+            this.transcribe_pcm(&pcm, audio.channels, &opts)
+        })
+        .await
+        .map_err(|_| Error::internal("the transcription task failed"))?
+    }
+}
