@@ -18,4 +18,8 @@
 pub mod audio;
 #[cfg(feature = "_http")]
 pub mod cloud;
+#[cfg(feature = "samples")]
+pub mod samples;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod whisper;

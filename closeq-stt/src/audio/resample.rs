@@ -41,26 +41,22 @@ pub fn resample(audio: PcmAudio, rate: u32) -> Result<PcmAudio, AudioError> {
     while pos + rs.input_frames_next() <= in_frames {
         let n = rs.input_frames_next();
         let block: Vec<&[f32]> = audio.channels.iter().map(|c| &c[pos..pos + n]).collect();
-        let res = rs.process(&block, None).map_err(|_| AudioError::Corrupt {
-            reason: "resampling failed".into(),
-        })?;
+        let res = rs.process(&block, None).map_err(resampling_failed)?;
         append(res, &mut out);
         pos += n;
     }
     // The tail, then zeros until the resampler's delay has been flushed.
-    let tail: Vec<&[f32]> = audio.channels.iter().map(|c| &c[pos..]).collect();
-    let res = rs
-        .process_partial(Some(&tail), None)
-        .map_err(|_| AudioError::Corrupt {
-            reason: "resampling failed".into(),
-        })?;
-    append(res, &mut out);
+    if pos < in_frames {
+        let tail: Vec<&[f32]> = audio.channels.iter().map(|c| &c[pos..]).collect();
+        let res = rs
+            .process_partial(Some(&tail), None)
+            .map_err(resampling_failed)?;
+        append(res, &mut out);
+    }
     while out[0].len() < want + delay {
         let res = rs
             .process_partial::<&[f32]>(None, None)
-            .map_err(|_| AudioError::Corrupt {
-                reason: "resampling failed".into(),
-            })?;
+            .map_err(resampling_failed)?;
         if res.first().is_none_or(Vec::is_empty) {
             break;
         }
@@ -74,4 +70,51 @@ pub fn resample(audio: PcmAudio, rate: u32) -> Result<PcmAudio, AudioError> {
         sample_rate: rate,
         channels: out,
     })
+}
+
+fn resampling_failed(e: rubato::ResampleError) -> AudioError {
+    AudioError::Corrupt {
+        reason: format!("resampling failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_length_is_exact_including_whole_chunks() {
+        for frames in [1usize, 1023, 1024, 2048, 44_100, 44_101] {
+            let pcm = PcmAudio {
+                sample_rate: 44_100,
+                channels: vec![vec![0.1; frames]; 2],
+            };
+            let out = resample(pcm, 16_000).unwrap_or_else(|e| panic!("{frames}: {e}"));
+            let want = (frames as u64 * 16_000).div_ceil(44_100) as usize;
+            assert_eq!(out.frames(), want, "{frames}");
+            assert_eq!(out.channels[1].len(), want);
+        }
+    }
+
+    #[test]
+    fn a_tone_keeps_its_timing() {
+        // A click at 0.5 s stays at 0.5 s (the resampler's delay is removed).
+        let mut x = vec![0.0f32; 48_000];
+        x[24_000] = 1.0;
+        let out = resample(
+            PcmAudio {
+                sample_rate: 48_000,
+                channels: vec![x],
+            },
+            16_000,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let peak = out.channels[0]
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        assert!(peak.abs_diff(8_000) <= 2, "peak at {peak}");
+    }
 }
