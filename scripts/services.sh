@@ -101,8 +101,33 @@ closeq_stop_services() {
   fi
 }
 
+# Build tools and the local Whisper model: cmake builds CTranslate2 and
+# oneDNN (installed with apt-get when missing and running as root); the
+# model is fetched into the cache by scripts/fetch-whisper-model.
+closeq_prepare_whisper() {
+  if ! command -v cmake >/dev/null; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+      echo "services: installing cmake" >&2
+      apt-get update -qq >/dev/null 2>&1 || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q cmake >/dev/null
+    else
+      echo "services: cmake is missing (needed to build CTranslate2)" >&2
+      return 1
+    fi
+  fi
+  if [[ -z "${CLOSEQ_WHISPER_MODEL:-}" ]]; then
+    CLOSEQ_WHISPER_MODEL="$(scripts/fetch-whisper-model)" || {
+      echo "services: could not fetch the Whisper model" >&2
+      [[ "${CI:-}" == "true" ]] && return 1
+      CLOSEQ_WHISPER_MODEL=""
+    }
+    export CLOSEQ_WHISPER_MODEL
+  fi
+}
+
 closeq_start_services() {
   trap closeq_stop_services EXIT
+  closeq_prepare_whisper
   closeq_start_postgres
   closeq_start_s3
 }

@@ -19,7 +19,7 @@ struct Cli {
 enum Command {
     /// Analyse the bundled sample calls end to end on the embedded defaults
     /// and print their scorecards.
-    Demo,
+    Demo(commands::demo::DemoArgs),
     /// Work with transcripts.
     #[command(subcommand)]
     Transcript(commands::transcript::TranscriptCommand),
@@ -56,7 +56,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo => commands::demo::run(),
+        Command::Demo(args) => commands::demo::run(args),
         Command::Transcript(cmd) => commands::transcript::run(cmd),
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Rubric(cmd) => commands::rubric::run(cmd),

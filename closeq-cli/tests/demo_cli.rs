@@ -4,12 +4,62 @@
 use std::process::Command;
 
 #[test]
-fn demo_scores_the_samples_and_stores_them() {
+fn demo_transcribes_scores_and_stores_the_sample_calls() {
+    // The real main job: audio, local Whisper, scorecards.
+    let Some(model) = closeq_core::testing::required_service_url("CLOSEQ_WHISPER_MODEL") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_closeq"))
+        .env("CLOSEQ_DATA_DIR", dir.path())
+        .env("CLOSEQ_WHISPER_MODEL", model)
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("local Whisper"), "{s}");
+    assert!(s.contains("word error rate"), "{s}");
+    for name in ["01_discovery_won", "02_discovery_lost", "03_demo_follow_up"] {
+        assert!(s.contains(name), "{s}");
+    }
+    assert!(s.contains("Stored 3 calls"), "{s}");
+    assert!(
+        s.contains("no concrete next step"),
+        "the lost call is flagged: {s}"
+    );
+    // The audio went to the local audio folder, one object per call.
+    let stored: usize = walk(&dir.path().join("audio"));
+    assert_eq!(stored, 3, "three audio objects stored");
+}
+
+fn walk(p: &std::path::Path) -> usize {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn demo_from_transcripts_scores_the_samples_and_stores_them() {
     let dir = tempfile::tempdir().unwrap();
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_closeq"))
             .env("CLOSEQ_DATA_DIR", dir.path())
-            .arg("demo")
+            .args(["demo", "--transcripts"])
             .output()
             .unwrap()
     };
@@ -43,7 +93,7 @@ fn retention_plan_and_run_on_a_fresh_installation() {
             .output()
             .unwrap()
     };
-    assert!(closeq(&["demo"]).status.success());
+    assert!(closeq(&["demo", "--transcripts"]).status.success());
     let out = closeq(&["retention", "plan", "--json"]);
     assert!(
         out.status.success(),
@@ -114,4 +164,53 @@ fn keys_create_list_revoke() {
         !db.windows(secret.len()).any(|w| w == secret)
             && !wal.windows(secret.len()).any(|w| w == secret)
     );
+}
+
+#[test]
+fn analyze_audio_transcribes_locally_and_stores_the_call() {
+    let Some(model) = closeq_core::testing::required_service_url("CLOSEQ_WHISPER_MODEL") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let audio = format!(
+        "{}/../closeq-stt/samples/03_demo_follow_up.ogg",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_closeq"))
+        .env("CLOSEQ_DATA_DIR", dir.path())
+        .env("CLOSEQ_WHISPER_MODEL", model)
+        .args(["analyze", &audio, "--rubric", "demo", "--rep-channel", "0"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("transcribed by whisper-local"), "{s}");
+    assert!(s.contains("score"), "{s}");
+    assert!(s.contains("AI suggestion"), "{s}");
+    assert!(s.contains("stored as call"), "{s}");
+}
+
+#[test]
+fn analyze_audio_without_a_model_says_how_to_get_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = format!(
+        "{}/../closeq-stt/samples/03_demo_follow_up.ogg",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_closeq"))
+        .env("CLOSEQ_DATA_DIR", dir.path())
+        .env_remove("CLOSEQ_WHISPER_MODEL")
+        .env("CLOSEQ_MODEL_CACHE", dir.path().join("no-models"))
+        .args(["analyze", &audio])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fetch-whisper-model"), "{err}");
+    // Nothing was stored.
+    assert!(!dir.path().join("audio").exists());
 }

@@ -3,8 +3,12 @@
 
 use std::process::Command;
 
+/// Each run gets its own data folder (analyze stores what it scores).
 fn closeq() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_closeq"))
+    let dir = tempfile::tempdir().unwrap().keep();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_closeq"));
+    c.env("CLOSEQ_DATA_DIR", dir);
+    c
 }
 
 fn fixture(name: &str) -> String {

@@ -60,6 +60,7 @@ mod subprocessor;
 pub mod testing;
 mod transcript;
 mod validate;
+mod wer;
 mod workspace;
 
 pub use access::{Action, Relation};
@@ -93,6 +94,7 @@ pub use transcript::{
     Language, ProcessingInfo, ProviderInfo, RoleDecision, Speaker, SpeakerId, SpeakerRole,
     Transcript, TranscriptWarning, Utterance, UtteranceId, Word,
 };
+pub use wer::word_error_rate;
 pub use workspace::{
     RetentionPeriod, SubscriptionState, TransferPolicy, Workspace, WorkspaceSettings,
 };

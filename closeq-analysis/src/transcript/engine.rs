@@ -77,6 +77,18 @@ pub struct EngineOutput {
     pub warnings: Vec<TranscriptWarning>,
 }
 
+impl EngineOutput {
+    /// Output for `duration_ms` of audio from `provider`; set the other
+    /// fields after.
+    pub fn new(duration_ms: u64, provider: ProviderInfo) -> Self {
+        Self {
+            duration_ms,
+            provider,
+            ..Self::default()
+        }
+    }
+}
+
 /// Builds a validated transcript from an engine's timed words: turns are
 /// built per speaker/channel with `opts.max_gap_ms`, channels interleave
 /// by time, and roles follow the rules of [`ImportOptions`] (the channel

@@ -1,4 +1,5 @@
-//! `closeq analyze TRANSCRIPT --rubric ID|FILE`.
+//! `closeq analyze AUDIO|TRANSCRIPT --rubric ID|FILE`: audio is transcribed
+//! (local Whisper by default), then metrics, scorecard, stored locally.
 
 use std::sync::Arc;
 
@@ -29,6 +30,8 @@ pub enum ScorerArg {
 pub struct AnalyzeArgs {
     #[command(flatten)]
     import: ImportArgs,
+    #[command(flatten)]
+    stt: super::audio::SttArgs,
     /// A built-in rubric id or a rubric file.
     #[arg(long, default_value = "discovery")]
     rubric: String,
@@ -50,40 +53,6 @@ fn llm() -> anyhow::Result<Arc<dyn LanguageModel>> {
         "openai" => Arc::new(closeq_analysis::llm::openai::OpenAiChat::from_env()?),
         other => anyhow::bail!("CLOSEQ_LLM_PROVIDER must be openai or anthropic, not `{other}`"),
     })
-}
-
-/// Scores a transcript and returns the scorecard.
-pub fn score_transcript(
-    t: &Transcript,
-    rubric: &closeq_core::Rubric,
-    scorer: ScorerArg,
-    call_type: Option<String>,
-) -> anyhow::Result<Scorecard> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let now = clock.now();
-    let mut call = Call::new(
-        WorkspaceId::new(),
-        UserId::new(),
-        now,
-        CallDirection::Outbound,
-        CallSource::Upload,
-        now,
-    );
-    call.call_type = call_type.or_else(|| rubric.call_types.first().cloned());
-    let m = compute(t, &MetricsConfig::default());
-    let input = ScoringInput {
-        call: &call,
-        transcript: t,
-        metrics: &m,
-    };
-    let scorer: Box<dyn Scorer> = match scorer {
-        ScorerArg::Heuristic => Box::new(HeuristicScorer::new(clock)),
-        ScorerArg::Llm => Box::new(LlmJudge::new(llm()?, clock)),
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    Ok(rt.block_on(scorer.score(&input, rubric))?)
 }
 
 fn ts(ms: u64) -> String {
@@ -171,15 +140,72 @@ pub fn print_scorecard(s: &Scorecard, rubric: &closeq_core::Rubric) {
     }
 }
 
-/// Runs `closeq analyze` on a transcript file.
+/// Runs `closeq analyze` on an audio or transcript file.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let rubric = super::rubric::resolve(&args.rubric)?;
-    let t = args.import.load()?;
-    let s = score_transcript(&t, &rubric, args.scorer, args.call_type).context("scoring failed")?;
+    let path = args.import.file.clone();
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let analysed = rt.block_on(async {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let state = super::local::LocalState::open().await?;
+        let (transcript, audio) = if super::audio::is_audio(&path, &bytes[..bytes.len().min(16)]) {
+            let stt = super::audio::engine(&args.stt)?;
+            // A cloud engine is a sub-processor: the workspace's transfer
+            // policy decides before any audio leaves.
+            let settings = {
+                use closeq_core::ports::WorkspaceStore;
+                state.store.get_workspace(&state.scope).await?.settings
+            };
+            closeq_privacy::subprocessors::Register::check(
+                &settings.transfer_policy,
+                stt.as_ref(),
+            )?;
+            let layout = super::audio::layout(&args.stt, args.import.rep_channel, &bytes);
+            let label = path
+                .file_name()
+                .map_or_else(|| "audio".into(), |n| n.to_string_lossy().into_owned());
+            let t = super::audio::transcribe(stt.as_ref(), bytes.clone(), layout, &label).await?;
+            (t, Some(bytes))
+        } else {
+            (args.import.load()?, None)
+        };
+        let scorer: Box<dyn Scorer> = match args.scorer {
+            ScorerArg::Heuristic => Box::new(HeuristicScorer::new(clock.clone())),
+            ScorerArg::Llm => Box::new(LlmJudge::new(llm()?, clock.clone())),
+        };
+        let input = super::pipeline::CallToAnalyse {
+            transcript,
+            audio,
+            rubric: &rubric,
+            call_type: args.call_type.clone(),
+            outcome: closeq_core::CallOutcome::Unknown,
+        };
+        super::pipeline::analyse_and_store(&state, clock, scorer.as_ref(), input)
+            .await
+            .context("analysis failed")
+    })?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
+        println!("{}", serde_json::to_string_pretty(&analysed.card)?);
     } else {
-        print_scorecard(&s, &rubric);
+        if let Some(p) = &analysed.transcript.provider
+            && let Some(info) = &p.processing
+        {
+            println!(
+                "transcribed by {} ({}; {} ; real-time factor {:.1})",
+                p.name,
+                p.model.as_deref().unwrap_or("-"),
+                info.compute_type.as_deref().unwrap_or("-"),
+                info.real_time_factor.unwrap_or(0.0)
+            );
+        }
+        for w in &analysed.transcript.warnings {
+            println!("note: {}", w.message);
+        }
+        print_scorecard(&analysed.card, &rubric);
+        println!("stored as call {}", analysed.call.id);
     }
     Ok(())
 }

@@ -1,18 +1,16 @@
 //! `closeq demo`: analyse the bundled sample calls end to end on the
-//! embedded defaults — import, metrics, heuristic scorecards, stored in the
-//! local SQLite database — and print the scorecards side by side.
+//! embedded defaults — audio, local Whisper, transcript, metrics, heuristic
+//! scorecards, stored in the local SQLite database and audio folder — and
+//! print the scorecards side by side.
 
 use std::sync::Arc;
 
 use anyhow::Context;
-use closeq_analysis::metrics::{MetricsConfig, compute};
 use closeq_analysis::rubric::builtin_rubric;
 use closeq_analysis::scoring::HeuristicScorer;
 use closeq_analysis::transcript::{Format, ImportOptions, import};
-use closeq_core::ports::{CallStore, ScoringInput};
-use closeq_core::{
-    Call, CallDirection, CallOutcome, CallSource, CallStatus, Clock, SystemClock, Verdict,
-};
+use closeq_core::{CallOutcome, ChannelLayout, Clock, SystemClock, Verdict};
+use closeq_stt::samples::SAMPLE_CALLS;
 
 use super::local::LocalState;
 
@@ -48,80 +46,95 @@ fn mark(v: Verdict) -> &'static str {
     }
 }
 
+/// `closeq demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Start from the sample transcripts instead of the audio (no
+    /// speech-to-text, no model needed).
+    #[arg(long)]
+    pub transcripts: bool,
+    #[command(flatten)]
+    pub stt: super::audio::SttArgs,
+}
+
 /// Runs the demo.
-pub fn run() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let state = LocalState::open().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let scorer = HeuristicScorer::new(clock.clone());
-        println!(
-            "CloseQ demo — embedded defaults: SQLite at {}, heuristic scorer, no network.",
-            state.db_path.display()
-        );
-        println!("(Speech-to-text is not built yet: the samples are transcripts.)\n");
-        let settings = {
-            use closeq_core::ports::WorkspaceStore;
-            state.store.get_workspace(&state.scope).await?.settings
+        let stt = if args.transcripts {
+            None
+        } else {
+            Some(super::audio::engine(&args.stt)?)
         };
+        println!(
+            "CloseQ demo — embedded defaults: SQLite at {}, {}, heuristic scorer, no network.",
+            state.db_path.display(),
+            if stt.is_some() {
+                "local Whisper"
+            } else {
+                "sample transcripts (no speech-to-text)"
+            }
+        );
+        println!("The sample calls are synthetic: espeak-ng voices reading scripted calls.\n");
         let mut columns = Vec::new();
-        for (name, text, outcome, call_type) in SAMPLES {
+        for (i, (name, text, outcome, call_type)) in SAMPLES.iter().enumerate() {
             let rubric = builtin_rubric(call_type)?;
-            let t = import(
-                text.as_bytes(),
-                Some(Format::Script),
-                &ImportOptions::default().with_rep_speaker("Rep"),
-            )
-            .with_context(|| format!("sample {name}"))?;
-            let now = clock.now();
-            let mut call = Call::new(
-                state.scope.workspace_id,
-                state.scope.user_id,
-                now,
-                CallDirection::Outbound,
-                CallSource::Upload,
-                now,
-            );
-            call.outcome = *outcome;
-            call.call_type = Some((*call_type).to_owned());
-            call.duration_ms = Some(t.duration_ms.max(1));
-            call.status = CallStatus::Transcribed;
-            // The workspace's AI switch and consent rules apply to the demo too.
-            closeq_privacy::gates::check_analysis(
-                &settings,
-                call.id,
-                None,
-                closeq_privacy::gates::SubjectState::default(),
-            )?;
-            let m = compute(&t, &MetricsConfig::default());
-            let card = {
-                let compiled = scorer.compile(&rubric)?;
-                scorer.score_compiled(
-                    &ScoringInput {
-                        call: &call,
-                        transcript: &t,
-                        metrics: &m,
-                    },
-                    &compiled,
-                )?
+            let (t, audio, wer) = match (&stt, SAMPLE_CALLS.get(i)) {
+                (Some(stt), Some(sample)) => {
+                    let layout = ChannelLayout::Stereo {
+                        rep_channel: sample.reference().rep_channel,
+                    };
+                    let t =
+                        super::audio::transcribe(stt.as_ref(), sample.audio.to_vec(), layout, name)
+                            .await?;
+                    let heard: Vec<&str> = t.utterances.iter().map(|u| u.text.as_str()).collect();
+                    let wer =
+                        closeq_core::word_error_rate(&sample.reference().text(), &heard.join(" "));
+                    (t, Some(sample.audio.to_vec()), Some(wer))
+                }
+                _ => {
+                    let t = import(
+                        text.as_bytes(),
+                        Some(Format::Script),
+                        &ImportOptions::default().with_rep_speaker("Rep"),
+                    )
+                    .with_context(|| format!("sample {name}"))?;
+                    (t, None, None)
+                }
             };
-            state.store.insert_call(&state.scope, &call).await?;
-            state
-                .store
-                .put_transcript(&state.scope, call.id, &t)
-                .await?;
-            state.store.insert_scorecard(&state.scope, &card).await?;
-            state
-                .store
-                .transition_call(&state.scope, call.id, CallStatus::Analyzing)
-                .await?;
-            state
-                .store
-                .transition_call(&state.scope, call.id, CallStatus::Analyzed)
-                .await?;
-            columns.push((name.to_string(), rubric, card, m, *outcome));
+            let rtf = t
+                .provider
+                .as_ref()
+                .and_then(|p| p.processing.as_ref())
+                .and_then(|p| p.real_time_factor);
+            let analysed = super::pipeline::analyse_and_store(
+                &state,
+                clock.clone(),
+                &scorer,
+                super::pipeline::CallToAnalyse {
+                    transcript: t,
+                    audio,
+                    rubric: &rubric,
+                    call_type: Some((*call_type).to_owned()),
+                    outcome: *outcome,
+                },
+            )
+            .await
+            .with_context(|| format!("sample {name}"))?;
+            columns.push((
+                name.to_string(),
+                rubric,
+                analysed.card,
+                analysed.metrics,
+                *outcome,
+                wer,
+                rtf,
+            ));
         }
         // Side by side.
         let w = 22;
@@ -149,6 +162,22 @@ pub fn run() -> anyhow::Result<()> {
                 .map(|c| format!("{:.1}", c.2.score.value()))
                 .collect(),
         );
+        if columns.iter().any(|c| c.5.is_some()) {
+            row(
+                "word error rate",
+                columns
+                    .iter()
+                    .map(|c| c.5.map_or("-".into(), |w| format!("{:.1}%", w * 100.0)))
+                    .collect(),
+            );
+            row(
+                "real-time factor",
+                columns
+                    .iter()
+                    .map(|c| c.6.map_or("-".into(), |r| format!("{r:.1}x")))
+                    .collect(),
+            );
+        }
         row(
             "review",
             columns.iter().map(|_| "AI suggestion".to_owned()).collect(),
@@ -175,7 +204,7 @@ pub fn run() -> anyhow::Result<()> {
                 .collect(),
         );
         println!();
-        for (name, rubric, card, _, _) in &columns {
+        for (name, rubric, card, ..) in &columns {
             println!("{name} — {} {:.1}/100", rubric.name, card.score.value());
             for r in &card.criteria {
                 let title = rubric

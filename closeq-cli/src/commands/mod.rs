@@ -2,10 +2,12 @@
 
 pub mod agreement;
 pub mod analyze;
+pub mod audio;
 pub mod demo;
 pub mod dsr;
 pub mod keys;
 pub mod local;
+pub mod pipeline;
 pub mod retention;
 pub mod rubric;
 pub mod subprocessors;

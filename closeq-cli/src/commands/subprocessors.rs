@@ -13,6 +13,15 @@ fn register() -> anyhow::Result<Register> {
     if let Ok(lm) = closeq_analysis::llm::anthropic::AnthropicMessages::from_env() {
         adapters.push(Box::new(lm));
     }
+    if let Ok(stt) = closeq_stt::cloud::OpenAiStt::from_env() {
+        adapters.push(Box::new(stt));
+    }
+    if let Ok(stt) = closeq_stt::cloud::DeepgramStt::from_env() {
+        adapters.push(Box::new(stt));
+    }
+    if let Ok(stt) = closeq_stt::cloud::AssemblyAiStt::from_env() {
+        adapters.push(Box::new(stt));
+    }
     let refs: Vec<&dyn SubProcessor> = adapters
         .iter()
         .map(|a| a.as_ref() as &dyn SubProcessor)

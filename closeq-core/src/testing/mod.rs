@@ -17,14 +17,14 @@ mod fake_stt;
 mod harness;
 mod service;
 pub mod stt;
-mod wer;
+
 pub mod workspace_store;
 mod world;
 
 pub use crate::clock::ManualClock;
+pub use crate::wer::word_error_rate;
 pub use fake_language_model::ScriptedLanguageModel;
 pub use fake_stt::ScriptedStt;
 pub use harness::Outcome;
 pub use service::required_service_url;
-pub use wer::word_error_rate;
 pub use world::{Stores, World, base_time};

@@ -103,10 +103,6 @@ impl WhisperEngine {
         self.model.is_multilingual()
     }
 
-    pub(crate) fn mel(&self) -> &MelExtractor {
-        &self.mel
-    }
-
     /// The language token for a BCP-47 tag, if the model has one.
     pub(crate) fn language_token(&self, tag: &str) -> Option<String> {
         let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();

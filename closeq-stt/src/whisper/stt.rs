@@ -190,11 +190,9 @@ impl WhisperLocalStt {
         } else {
             Some("en".to_owned())
         };
-        let output = EngineOutput {
-            words,
-            language,
+        let mut output = EngineOutput::new(
             duration_ms,
-            provider: ProviderInfo {
+            ProviderInfo {
                 name: "whisper-local".into(),
                 model: Some(self.model_name.clone()),
                 request_id: None,
@@ -206,8 +204,10 @@ impl WhisperLocalStt {
                     wall_ms: Some(wall.as_millis() as u64),
                 }),
             },
-            warnings,
-        };
+        );
+        output.words = words;
+        output.language = language;
+        output.warnings = warnings;
         let mut import = ImportOptions::default();
         if let Some(rc) = rep_channel {
             import = import.with_rep_channel(rc);

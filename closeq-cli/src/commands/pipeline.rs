@@ -1,0 +1,141 @@
+//! One analysed call, end to end on the local installation: privacy gates,
+//! metrics, scoring, and storage of audio, call, transcript and scorecard.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use closeq_analysis::metrics::{MetricsConfig, compute};
+use closeq_core::ports::{AudioStore, CallStore, Scorer, ScoringInput, WorkspaceStore};
+use closeq_core::{
+    Call, CallDirection, CallOutcome, CallSource, CallStatus, Clock, ConversationMetrics, Rubric,
+    Scorecard, Transcript,
+};
+
+use super::local::LocalState;
+
+/// What was analysed and stored.
+pub struct Analysed {
+    /// The stored call.
+    pub call: Call,
+    /// Its transcript.
+    pub transcript: Transcript,
+    /// Its metrics.
+    pub metrics: ConversationMetrics,
+    /// Its scorecard (an AI suggestion until a person reviews it).
+    pub card: Scorecard,
+}
+
+/// A call to analyse.
+pub struct CallToAnalyse<'a> {
+    /// The transcript.
+    pub transcript: Transcript,
+    /// The recording, when the call came as audio.
+    pub audio: Option<Vec<u8>>,
+    /// The rubric.
+    pub rubric: &'a Rubric,
+    /// The call type.
+    pub call_type: Option<String>,
+    /// The outcome, when known.
+    pub outcome: CallOutcome,
+}
+
+/// Runs the gates, scores, and stores everything; a failed database write
+/// removes the audio it stored, so nothing is left half-written.
+pub async fn analyse_and_store(
+    state: &LocalState,
+    clock: Arc<dyn Clock>,
+    scorer: &dyn Scorer,
+    input: CallToAnalyse<'_>,
+) -> anyhow::Result<Analysed> {
+    let settings = state.store.get_workspace(&state.scope).await?.settings;
+    let now = clock.now();
+    let mut call = Call::new(
+        state.scope.workspace_id,
+        state.scope.user_id,
+        now,
+        CallDirection::Outbound,
+        CallSource::Upload,
+        now,
+    );
+    call.outcome = input.outcome;
+    call.call_type = input
+        .call_type
+        .or_else(|| input.rubric.call_types.first().cloned());
+    call.duration_ms = Some(input.transcript.duration_ms.max(1));
+    call.status = CallStatus::Transcribed;
+    // The workspace's AI switch and consent rules apply here too.
+    closeq_privacy::gates::check_analysis(
+        &settings,
+        call.id,
+        None,
+        closeq_privacy::gates::SubjectState::default(),
+    )?;
+    let metrics = compute(&input.transcript, &MetricsConfig::default());
+    let card = scorer
+        .score(
+            &ScoringInput {
+                call: &call,
+                transcript: &input.transcript,
+                metrics: &metrics,
+            },
+            input.rubric,
+        )
+        .await?;
+
+    let audio_store = state.audio_store(clock.clone())?;
+    if let Some(bytes) = input.audio {
+        let (ext, mime) = audio_kind(&bytes);
+        let key = format!("calls/{}.{ext}", call.id);
+        let body: closeq_core::ports::ByteStream =
+            Box::pin(futures::stream::once(async move { Ok(Bytes::from(bytes)) }));
+        call.audio = Some(audio_store.put(&state.scope, &key, mime, body).await?);
+    }
+    let stored = store_rows(state, &call, &input.transcript, &card).await;
+    if let Err(e) = stored {
+        if let Some(a) = &call.audio {
+            let _ = audio_store.delete(&state.scope, &a.key).await;
+        }
+        return Err(e);
+    }
+    Ok(Analysed {
+        call,
+        transcript: input.transcript,
+        metrics,
+        card,
+    })
+}
+
+async fn store_rows(
+    state: &LocalState,
+    call: &Call,
+    t: &Transcript,
+    card: &Scorecard,
+) -> anyhow::Result<()> {
+    state.store.insert_call(&state.scope, call).await?;
+    state.store.put_transcript(&state.scope, call.id, t).await?;
+    state.store.insert_scorecard(&state.scope, card).await?;
+    state
+        .store
+        .transition_call(&state.scope, call.id, CallStatus::Analyzing)
+        .await?;
+    state
+        .store
+        .transition_call(&state.scope, call.id, CallStatus::Analyzed)
+        .await?;
+    Ok(())
+}
+
+/// File extension and MIME type from the first bytes.
+fn audio_kind(bytes: &[u8]) -> (&'static str, &'static str) {
+    if bytes.starts_with(b"RIFF") {
+        ("wav", "audio/wav")
+    } else if bytes.starts_with(b"fLaC") {
+        ("flac", "audio/flac")
+    } else if bytes.starts_with(b"OggS") {
+        ("ogg", "audio/ogg")
+    } else if bytes.len() >= 8 && &bytes[4..8] == b"ftyp" {
+        ("m4a", "audio/mp4")
+    } else {
+        ("mp3", "audio/mpeg")
+    }
+}
