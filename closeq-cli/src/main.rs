@@ -23,7 +23,8 @@ enum Command {
     /// Work with transcripts.
     #[command(subcommand)]
     Transcript(commands::transcript::TranscriptCommand),
-    /// Score a transcript against a rubric and print the scorecard.
+    /// Transcribe audio (local Whisper by default) or import a transcript,
+    /// score it against a rubric, store it, and print the scorecard.
     Analyze(commands::analyze::AnalyzeArgs),
     /// Work with rubrics (scoring frameworks).
     #[command(subcommand)]
@@ -53,7 +54,33 @@ enum Command {
     },
 }
 
+/// OpenMP (inside CTranslate2/oneDNN) reads its wait policy once, at start.
+/// Sleeping idle threads let local Whisper decode both channels of a call at
+/// once on all cores (see `WhisperConfig::parallel_channels`); spinning ones
+/// make that slower. When the variable is unset, the command runs itself
+/// again with it set (set it to anything to opt out).
+fn with_passive_openmp() -> Option<ExitCode> {
+    if std::env::var_os("OMP_WAIT_POLICY").is_some() {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let status = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env("OMP_WAIT_POLICY", "PASSIVE")
+        .status()
+        .ok()?;
+    Some(ExitCode::from(
+        status
+            .code()
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(1),
+    ))
+}
+
 fn main() -> ExitCode {
+    if let Some(code) = with_passive_openmp() {
+        return code;
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),

@@ -1,5 +1,6 @@
 //! Decoding every supported format, refusing the rest with typed errors,
 //! and never panicking on damaged input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use closeq_stt::audio::{
     AudioError, DecodeLimits, WHISPER_SAMPLE_RATE, decode, load_16k, probe, resample,

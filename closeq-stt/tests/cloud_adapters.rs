@@ -1,5 +1,6 @@
 //! The cloud adapters against local wiremock servers answering in each
 //! provider's documented format.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(all(
     feature = "stt-openai",
     feature = "stt-deepgram",

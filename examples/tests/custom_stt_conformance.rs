@@ -1,6 +1,7 @@
 //! The template adapter passes the speech-to-text conformance suite, with
 //! a local stand-in for the WebVTT server that answers with the sample
 //! call's reference turns.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use closeq_examples::custom_stt::VttServerStt;
 use closeq_stt::samples::SAMPLE_CALLS;

@@ -44,7 +44,8 @@ fn main() -> anyhow::Result<()> {
         WhisperConfig::new(&args[0])
             .with_threads(threads)
             .with_beam_size(beam)
-            .with_compute_type(compute),
+            .with_compute_type(compute)
+            .with_parallel_channels(!args.iter().any(|a| a == "--sequential")),
     )?;
     let load_s = load.elapsed().as_secs_f64();
 

@@ -5,13 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use closeq_analysis::metrics::{MetricsConfig, compute};
 use closeq_analysis::scoring::{HeuristicScorer, LlmJudge};
-use closeq_core::ports::{LanguageModel, Scorer, ScoringInput};
-use closeq_core::{
-    Call, CallDirection, CallSource, Clock, ReviewState, Scorecard, SystemClock, Transcript,
-    UserId, Verdict, WorkspaceId,
-};
+use closeq_core::ports::{LanguageModel, Scorer};
+use closeq_core::{Clock, ReviewState, Scorecard, SystemClock, Verdict};
 
 use super::transcript::ImportArgs;
 

@@ -52,9 +52,10 @@ impl std::str::FromStr for ComputeType {
             "int8_float32" => Self::Int8Float32,
             "int16" => Self::Int16,
             _ => {
-                return Err(format!(
+                return Err(
                     "unknown compute type; use one of default, auto, float32, int8, int8_float32, int16"
-                ));
+                        .to_owned(),
+                );
             }
         })
     }
@@ -71,8 +72,17 @@ pub struct WhisperConfig {
     pub compute_type: ComputeType,
     /// Beam size; 1 is greedy (default 1).
     pub beam_size: usize,
-    /// CPU threads for one decode; 0 lets CTranslate2 choose (default 0).
+    /// CPU threads in all (default 0: every core). With
+    /// `parallel_channels`, the two channels of a call are decoded at once
+    /// on two model replicas that share these threads.
     pub threads: usize,
+    /// Decode the two channels of a two-channel call concurrently on two
+    /// model replicas (default true): small Whisper models scale poorly
+    /// past one thread per decode, so two decodes at once finish sooner.
+    /// Set `OMP_WAIT_POLICY=PASSIVE` in the environment before the process
+    /// starts (the `closeq` CLI does) so the replicas can share all the
+    /// threads; otherwise each gets half.
+    pub parallel_channels: bool,
     /// Speech detection per channel.
     pub vad: VadOptions,
     /// Pause put between packed speech regions, ms (default 300).
@@ -93,6 +103,7 @@ impl WhisperConfig {
             compute_type: ComputeType::default(),
             beam_size: 1,
             threads: 0,
+            parallel_channels: true,
             vad: VadOptions::default(),
             region_gap_ms: 300,
             limits: DecodeLimits::default(),
@@ -126,6 +137,22 @@ impl WhisperConfig {
     pub fn with_threads(mut self, n: usize) -> Self {
         self.threads = n;
         self
+    }
+
+    /// Builder: concurrent channel decoding.
+    #[must_use]
+    pub fn with_parallel_channels(mut self, on: bool) -> Self {
+        self.parallel_channels = on;
+        self
+    }
+
+    /// The thread count in effect (`threads`, or the machine's cores).
+    pub fn effective_threads(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        }
     }
 
     /// Builder: speech detection.

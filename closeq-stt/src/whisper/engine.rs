@@ -33,6 +33,7 @@ pub(crate) struct WhisperEngine {
     model: sys::Whisper,
     vocab: Vocabulary,
     mel: MelExtractor,
+    replicas: usize,
     options: WhisperOptions,
     no_speech_threshold: f32,
     alignment_heads_known: bool,
@@ -66,6 +67,13 @@ impl WhisperEngine {
         let vocab = Vocabulary::parse(&vocab_text)
             .map_err(|t| model_error(&format!("vocabulary.txt lacks the token {t}")))?;
         let alignment_heads_known = read_has_alignment_heads(dir);
+        // Two replicas when channels are decoded concurrently (and there
+        // are threads for both).
+        let replicas = if cfg.parallel_channels && cfg.effective_threads() >= 2 {
+            2
+        } else {
+            1
+        };
         let config = sys::Config {
             device: Device::CPU,
             compute_type: match cfg.compute_type {
@@ -76,7 +84,8 @@ impl WhisperEngine {
                 ComputeType::Int8Float32 => sys::ComputeType::INT8_FLOAT32,
                 ComputeType::Int16 => sys::ComputeType::INT16,
             },
-            num_threads_per_replica: cfg.threads,
+            device_indices: vec![0; replicas],
+            num_threads_per_replica: threads_per_replica(cfg.effective_threads(), replicas),
             ..sys::Config::default()
         };
         let model = sys::Whisper::new(dir, config).map_err(|_| {
@@ -93,10 +102,16 @@ impl WhisperEngine {
             model,
             vocab,
             mel,
+            replicas,
             options,
             no_speech_threshold: cfg.no_speech_threshold,
             alignment_heads_known,
         })
+    }
+
+    /// How many decodes can run at once.
+    pub(crate) fn replicas(&self) -> usize {
+        self.replicas
     }
 
     pub(crate) fn is_multilingual(&self) -> bool {
@@ -331,6 +346,19 @@ impl WhisperEngine {
             });
         }
         words
+    }
+}
+
+/// Threads for each replica. With OpenMP told to sleep rather than spin
+/// (`OMP_WAIT_POLICY=PASSIVE`), replicas may share the cores: a decode
+/// running alone then uses all of them, and two at once cost little. With
+/// spinning threads that oversubscription is slow, so the cores are split.
+fn threads_per_replica(threads: usize, replicas: usize) -> usize {
+    let passive = std::env::var("OMP_WAIT_POLICY").is_ok_and(|v| v.eq_ignore_ascii_case("passive"));
+    if passive {
+        threads.max(1)
+    } else {
+        (threads / replicas.max(1)).max(1)
     }
 }
 

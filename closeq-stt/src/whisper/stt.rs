@@ -18,6 +18,9 @@ use super::engine::WhisperEngine;
 use super::pack::PackedSpeech;
 use crate::audio::{PcmAudio, WHISPER_SAMPLE_RATE, load_16k, speech_regions};
 
+/// One channel's samples, with its index (`None` for mono).
+type Track = (Option<u8>, Vec<f32>);
+
 /// Whisper running in this process on a CTranslate2 model: no network, no
 /// sub-processor.
 ///
@@ -86,10 +89,7 @@ impl WhisperLocalStt {
         let started = Instant::now();
         let duration_ms = pcm.duration_ms();
         let mut warnings = Vec::new();
-        let (tracks, rep_channel): (Vec<(Option<u8>, Vec<f32>)>, Option<u8>) = match (
-            pcm.channels.len(),
-            layout,
-        ) {
+        let (tracks, rep_channel): (Vec<Track>, Option<u8>) = match (pcm.channels.len(), layout) {
             (2, ChannelLayout::Stereo { rep_channel }) => (
                 pcm.channels
                     .iter()
@@ -132,42 +132,88 @@ impl WhisperLocalStt {
         };
 
         let gap = (WHISPER_SAMPLE_RATE as usize * self.config.region_gap_ms as usize) / 1000;
-        let packed: Vec<(Option<u8>, PackedSpeech)> = tracks
-            .iter()
-            .map(|(ch, samples)| {
-                let regions = speech_regions(samples, WHISPER_SAMPLE_RATE, &self.config.vad);
-                (*ch, PackedSpeech::new(samples, &regions, gap))
-            })
-            .collect();
+        // Each channel's speech, packed; the channels are independent
+        // decodes, run at once on two model replicas.
+        let mut packed: Vec<(Option<u8>, PackedSpeech)> = Vec::new();
+        for (ch, samples) in &tracks {
+            let regions = speech_regions(samples, WHISPER_SAMPLE_RATE, &self.config.vad);
+            packed.push((*ch, PackedSpeech::new(samples, &regions, gap)));
+        }
+        // Longest first, so the last task to start is a short one.
+        let mut order: Vec<usize> = (0..packed.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(packed[i].1.samples.len()));
         let total: usize = packed
             .iter()
             .map(|(_, p)| p.samples.len())
             .sum::<usize>()
             .max(1);
-        let mut done = 0usize;
-        let mut words = Vec::new();
-        for (ch, p) in &packed {
-            let len = p.samples.len();
-            let mut report = |f: f32| {
-                if let Some(cb) = &opts.progress {
-                    cb(((done as f32 + f * len as f32) / total as f32).clamp(0.0, 1.0));
+        // Progress across tasks decoded at once: each task's share updated
+        // under one lock, so reported values never go backwards.
+        let progress = std::sync::Mutex::new((vec![0.0f32; packed.len()], 0.0f32));
+        let report = |i: usize, f: f32| {
+            let Some(cb) = &opts.progress else { return };
+            if let Ok(mut g) = progress.lock() {
+                g.0[i] = f * packed[i].1.samples.len() as f32 / total as f32;
+                let sum: f32 = g.0.iter().sum::<f32>().clamp(0.0, 1.0);
+                if sum > g.1 {
+                    g.1 = sum;
+                    cb(sum);
                 }
-            };
-            let segments =
-                self.engine
-                    .decode(&p.samples, language_token.as_deref(), &mut report)?;
-            done += len;
+            }
+        };
+        let decode_one = |i: usize| {
+            let mut rep = |f: f32| report(i, f);
+            self.engine
+                .decode(&packed[i].1.samples, language_token.as_deref(), &mut rep)
+        };
+        type Decoded = Result<Vec<super::engine::DecodedSegment>>;
+        let workers = self.engine.replicas().min(packed.len()).max(1);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let slots: Vec<std::sync::Mutex<Option<Decoded>>> = (0..packed.len())
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
+        let work = || {
+            loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(&i) = order.get(k) else { break };
+                let r = decode_one(i);
+                if let Ok(mut slot) = slots[i].lock() {
+                    *slot = Some(r);
+                }
+            }
+        };
+        if workers > 1 {
+            std::thread::scope(|s| {
+                for _ in 0..workers {
+                    s.spawn(work);
+                }
+            });
+        } else {
+            work();
+        }
+        let decoded: Vec<Decoded> = slots
+            .into_iter()
+            .map(|m| {
+                m.into_inner()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| Err(Error::internal("a decoding thread failed")))
+            })
+            .collect();
+        let mut words = Vec::new();
+        for ((ch, p), segments) in packed.iter().zip(decoded) {
+            let segments = segments?;
             let ms = |s: usize| (p.to_original(s) as u64 * 1000) / u64::from(WHISPER_SAMPLE_RATE);
             for seg in segments {
                 for w in seg.words {
                     // Map both ends through the region the word starts in.
                     let start = ms(w.start);
-                    let end = ms(w.end.max(w.start)).max(start);
                     let end = if p.region_of(w.end) != p.region_of(w.start) {
-                        ms(w.start)
-                            + (w.end - w.start) as u64 * 1000 / u64::from(WHISPER_SAMPLE_RATE)
+                        start
+                            + (w.end.saturating_sub(w.start)) as u64 * 1000
+                                / u64::from(WHISPER_SAMPLE_RATE)
                     } else {
-                        end
+                        ms(w.end.max(w.start)).max(start)
                     };
                     let mut word = EngineWord::new(w.text, start, end.min(duration_ms).max(start));
                     word.channel = *ch;
@@ -198,7 +244,7 @@ impl WhisperLocalStt {
                 request_id: None,
                 processing: Some(ProcessingInfo {
                     compute_type: Some(self.config.compute_type.as_str().into()),
-                    threads: Some(self.config.threads as u32),
+                    threads: Some(self.config.effective_threads() as u32),
                     beam_size: Some(self.config.beam_size as u32),
                     real_time_factor: Some(rtf),
                     wall_ms: Some(wall.as_millis() as u64),
