@@ -123,6 +123,14 @@ closeq_prepare_whisper() {
     }
     export CLOSEQ_WHISPER_MODEL
   fi
+  if [[ -z "${CLOSEQ_WHISPER_MODEL_BASE:-}" ]]; then
+    CLOSEQ_WHISPER_MODEL_BASE="$(scripts/fetch-whisper-model base)" || {
+      echo "services: could not fetch the Whisper base model" >&2
+      [[ "${CI:-}" == "true" ]] && return 1
+      CLOSEQ_WHISPER_MODEL_BASE=""
+    }
+    export CLOSEQ_WHISPER_MODEL_BASE
+  fi
 }
 
 closeq_start_services() {

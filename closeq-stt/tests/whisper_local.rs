@@ -205,3 +205,48 @@ fn a_bad_model_directory_is_named() {
     );
     assert!(err.to_string().contains("model.bin"), "{err}");
 }
+
+/// Any faster-whisper model directory works: the multilingual Whisper base
+/// (`scripts/fetch-whisper-model base`, exported by scripts/test as
+/// `CLOSEQ_WHISPER_MODEL_BASE`) detects the language itself.
+#[tokio::test]
+async fn a_multilingual_model_detects_the_language_and_transcribes() {
+    let Some(dir) = required_service_url("CLOSEQ_WHISPER_MODEL_BASE") else {
+        return;
+    };
+    let stt = WhisperLocalStt::new(WhisperConfig::new(dir).with_threads(2)).unwrap();
+    let t = stt
+        .transcribe(stereo(2), &TranscribeOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        t.language.as_ref().map(|l| l.tag.as_str()),
+        Some("en"),
+        "detected"
+    );
+    let r = SAMPLE_CALLS[2].reference();
+    let got: Vec<u8> = t.utterances.iter().filter_map(|u| u.channel).collect();
+    let want: Vec<u8> = r.turns.iter().map(|x| x.channel).collect();
+    assert_eq!(got, want);
+    let heard: Vec<&str> = t.utterances.iter().map(|u| u.text.as_str()).collect();
+    let wer = word_error_rate(&r.text(), &heard.join(" "));
+    assert!(wer < 0.15, "word error rate {wer:.3}");
+    // A language the caller names is used as given.
+    let t = stt
+        .transcribe(
+            stereo(2),
+            &TranscribeOptions::default().with_language("en-GB"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(t.language.as_ref().map(|l| l.tag.as_str()), Some("en"));
+    let err = stt
+        .transcribe(
+            stereo(2),
+            &TranscribeOptions::default().with_language("xx-klingon"),
+        )
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+}

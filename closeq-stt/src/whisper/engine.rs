@@ -145,25 +145,29 @@ impl WhisperEngine {
     }
 
     /// Decodes 16 kHz `samples` window by window. `progress` gets the
-    /// fraction done.
+    /// fraction done. Returns the segments and, for multilingual models,
+    /// the language token used (given or detected).
     pub(crate) fn decode(
         &self,
         samples: &[f32],
         language_token: Option<&str>,
         progress: &mut dyn FnMut(f32),
-    ) -> Result<Vec<DecodedSegment>> {
+    ) -> Result<(Vec<DecodedSegment>, Option<String>)> {
         if samples.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         let mel = self.mel.compute(samples);
         let mut prompt: Vec<String> = vec!["<|startoftranscript|>".into()];
+        let mut language = None;
         if self.model.is_multilingual() {
             let lang = match language_token {
                 Some(t) => Some(t.to_owned()),
                 None => self.detect_language(&mel)?,
-            };
-            prompt.push(lang.unwrap_or_else(|| "<|en|>".into()));
+            }
+            .unwrap_or_else(|| "<|en|>".into());
+            prompt.push(lang.clone());
             prompt.push("<|transcribe|>".into());
+            language = Some(lang);
         }
         let prompt_ids: Vec<usize> = prompt.iter().filter_map(|t| self.vocab.id(t)).collect();
         // As faster-whisper: the last frame is padding.
@@ -235,7 +239,7 @@ impl WhisperEngine {
             seek += split.advance;
             progress((seek as f32 / content_total as f32).min(1.0));
         }
-        Ok(out)
+        Ok((out, language))
     }
 
     /// For each text token (and one past the end), the first encoder frame

@@ -166,7 +166,7 @@ impl WhisperLocalStt {
             self.engine
                 .decode(&packed[i].1.samples, language_token.as_deref(), &mut rep)
         };
-        type Decoded = Result<Vec<super::engine::DecodedSegment>>;
+        type Decoded = Result<(Vec<super::engine::DecodedSegment>, Option<String>)>;
         let workers = self.engine.replicas().min(packed.len()).max(1);
         let next = std::sync::atomic::AtomicUsize::new(0);
         let slots: Vec<std::sync::Mutex<Option<Decoded>>> = (0..packed.len())
@@ -201,8 +201,12 @@ impl WhisperLocalStt {
             })
             .collect();
         let mut words = Vec::new();
-        for ((ch, p), segments) in packed.iter().zip(decoded) {
-            let segments = segments?;
+        let mut detected: Option<String> = None;
+        for ((ch, p), result) in packed.iter().zip(decoded) {
+            let (segments, lang) = result?;
+            if detected.is_none() {
+                detected = lang;
+            }
             let ms = |s: usize| (p.to_original(s) as u64 * 1000) / u64::from(WHISPER_SAMPLE_RATE);
             for seg in segments {
                 for w in seg.words {
@@ -232,7 +236,11 @@ impl WhisperLocalStt {
             0.0
         };
         let language = if self.engine.is_multilingual() {
-            opts.language.clone()
+            // `<|de|>` → `de`: the language asked for, or detected on the
+            // first channel with speech.
+            detected
+                .map(|t| t.trim_start_matches("<|").trim_end_matches("|>").to_owned())
+                .or_else(|| opts.language.clone())
         } else {
             Some("en".to_owned())
         };
