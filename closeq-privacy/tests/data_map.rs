@@ -9,7 +9,39 @@ use closeq_privacy::data_map::{
 use closeq_privacy::retention::RetentionRules;
 use closeq_privacy::subprocessors::Register;
 use closeq_storage::{SqliteStore, SubjectHasher};
-use sqlx::Row;
+use sqlx::{Connection, Row};
+
+#[path = "../../closeq-storage/tests/support/mod.rs"]
+mod support;
+
+/// The PostgreSQL schema (tables of the migrated database, as its owner
+/// sees them) is labelled column by column too.
+#[tokio::test]
+async fn every_postgres_column_is_labelled() {
+    let Some(db) = support::db() else { return };
+    let mut c = sqlx::PgConnection::connect(&db.admin_url).await.unwrap();
+    let rows = sqlx::query(
+        "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.table_name NOT LIKE '\\_sqlx%' \
+         ORDER BY 1, 2",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    let tables: std::collections::BTreeSet<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert!(tables.len() >= 15, "{tables:?}");
+    let unlabelled: Vec<String> = rows
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+        .filter(|(t, col)| column_label(t, col).is_none())
+        .map(|(t, col)| format!("{t}.{col}"))
+        .collect();
+    assert!(
+        unlabelled.is_empty(),
+        "PostgreSQL columns without a data-map label: {unlabelled:?}"
+    );
+}
 
 #[tokio::test]
 async fn every_sqlite_column_is_labelled() {

@@ -1,6 +1,7 @@
 //! Erasure, checked the way an auditor would: after erasing a client, the
-//! bytes of the SQLite database file (and its WAL) and the audio folder are
-//! scanned for the client's identifiers, and none may be found.
+//! bytes of the SQLite database file (and its WAL) — or a `pg_dump` of the
+//! PostgreSQL database — and the audio folder are scanned for the client's
+//! identifiers, and none may be found.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
@@ -13,7 +14,19 @@ use closeq_core::testing::call_store::{sample_scorecard, sample_transcript};
 use closeq_core::testing::{Stores, World};
 use closeq_core::{Call, CoachingNote, ManualClock, Subject, Verdict};
 use closeq_privacy::erasure::{Eraser, ErasureMode, ErasureReport};
-use closeq_storage::{ObjectAudioStore, SigningKey, SqliteStore, SubjectHasher, UrlSigner};
+use closeq_storage::{
+    ObjectAudioStore, PostgresStore, SigningKey, SqliteStore, SubjectHasher, UrlSigner,
+};
+
+#[path = "../../closeq-storage/tests/support/mod.rs"]
+mod support;
+
+/// Where the rows live.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 /// Every file under `dir`, recursively, as bytes.
 fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -41,19 +54,79 @@ fn canaries(c: &Call) -> Vec<String> {
     ]
 }
 
-async fn run(mode: ErasureMode) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        SqliteStore::open(
-            dir.path().join("closeq.db"),
-            SubjectHasher::new([3; 32], "44"),
-        )
-        .await
-        .unwrap(),
+/// A plain-text dump of the PostgreSQL test database, taken as superuser
+/// (every row, RLS bypassed).
+fn pg_dump(admin_url: &str) -> Vec<u8> {
+    let candidates = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path().join("bin/pg_dump"))
+                .filter(|p| p.exists())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let bin = candidates
+        .last()
+        .cloned()
+        .unwrap_or_else(|| "pg_dump".into());
+    let out = std::process::Command::new(bin)
+        .args(["--data-only", "--no-owner", "-d", admin_url])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    out.stdout
+}
+
+/// The stores, the SQLite store when it is one, and PostgreSQL's admin URL
+/// when it is that.
+type Opened = (
+    Arc<dyn CallStore>,
+    Arc<dyn WorkspaceStore>,
+    Option<Arc<SqliteStore>>,
+    Option<String>,
+);
+
+async fn run(backend: Backend, mode: ErasureMode) {
+    let dir = tempfile::tempdir().unwrap();
+    let (calls, workspaces, sqlite, admin_url): Opened = match backend {
+        Backend::Sqlite => {
+            let s = Arc::new(
+                SqliteStore::open(
+                    dir.path().join("closeq.db"),
+                    SubjectHasher::new([3; 32], "44"),
+                )
+                .await
+                .unwrap(),
+            );
+            (s.clone(), s.clone(), Some(s), None)
+        }
+        Backend::Postgres => {
+            let Some(db) = support::db() else { return };
+            let s = Arc::new(
+                PostgresStore::connect(&db.runtime_url, SubjectHasher::new([3; 32], "44"))
+                    .await
+                    .unwrap(),
+            );
+            (s.clone(), s, None, Some(db.admin_url.clone()))
+        }
+    };
+    // Everything a scan must cover: the files under `dir` and, for
+    // PostgreSQL, a dump.
+    let scan = || async {
+        let mut files = all_bytes(dir.path());
+        if let Some(url) = &admin_url {
+            files.push(("pg_dump".into(), pg_dump(url)));
+        }
+        files
+    };
+    let store = calls.clone();
     let stores = Stores {
-        calls: store.clone(),
-        workspaces: store.clone(),
+        calls: calls.clone(),
+        workspaces: workspaces.clone(),
     };
     let w = World::create(&stores).await;
     let clock = Arc::new(ManualClock::new(
@@ -69,8 +142,14 @@ async fn run(mode: ErasureMode) {
 
     // The subject's call (audio carries the canary, as a voice recording
     // carries the voice) and someone else's call.
-    let mut subject_call = w.call(&w.rep_a, Some(w.team_a), 7);
-    let other = w.call(&w.rep_b, Some(w.team_b), 8);
+    // Distinct minutes per mode give distinct names and phone numbers, so
+    // tests sharing one PostgreSQL database never see each other's canaries.
+    let minute = match mode {
+        ErasureMode::Anonymize => 7,
+        _ => 17,
+    };
+    let mut subject_call = w.call(&w.rep_a, Some(w.team_a), minute);
+    let other = w.call(&w.rep_b, Some(w.team_b), minute + 1);
     let canary = canaries(&subject_call);
     for c in [&mut subject_call] {
         let body: ByteStream = Box::pin(futures::stream::iter(vec![Ok(Bytes::from(format!(
@@ -108,7 +187,7 @@ async fn run(mode: ErasureMode) {
         store.insert_scorecard(&w.owner, &card).await.unwrap();
     }
     // The canaries are really there before erasure (the scan can fail).
-    let before = all_bytes(dir.path());
+    let before = scan().await;
     assert!(
         canary
             .iter()
@@ -116,7 +195,12 @@ async fn run(mode: ErasureMode) {
         "every canary is stored before erasure"
     );
 
-    let eraser = Eraser::new(store.clone(), store.clone(), audio.clone(), clock.clone());
+    let eraser = Eraser::new(
+        calls.clone(),
+        workspaces.clone(),
+        audio.clone(),
+        clock.clone(),
+    );
     let subject = Subject::Email(subject_call.client.email.clone().unwrap());
     let report = eraser.erase(&w.owner, &subject, mode).await.unwrap();
     assert_eq!(
@@ -132,12 +216,15 @@ async fn run(mode: ErasureMode) {
         ErasureReport::default()
     );
 
-    // Flush the WAL into the main file, then scan every byte on disk.
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(store.pool())
-        .await
-        .unwrap();
-    for (path, bytes) in all_bytes(dir.path()) {
+    // Flush SQLite's WAL into the main file, then scan every byte on disk
+    // (and the dump).
+    if let Some(s) = &sqlite {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(s.pool())
+            .await
+            .unwrap();
+    }
+    for (path, bytes) in scan().await {
         for (i, c) in canary.iter().enumerate() {
             assert!(
                 !contains(&bytes, c.as_bytes()),
@@ -168,7 +255,7 @@ async fn run(mode: ErasureMode) {
         }
     }
     // An audit record, without the identifiers.
-    let audit = store.list_audit(&w.owner, 0, 100).await.unwrap();
+    let audit = workspaces.list_audit(&w.owner, 0, 100).await.unwrap();
     let rec = audit.iter().find(|a| a.action == "dsr.erase").unwrap();
     let text = serde_json::to_string(rec).unwrap();
     assert!(canary.iter().all(|c| !text.contains(c.as_str())));
@@ -176,10 +263,20 @@ async fn run(mode: ErasureMode) {
 
 #[tokio::test]
 async fn anonymizing_erasure_leaves_no_identifier_on_disk() {
-    run(ErasureMode::Anonymize).await;
+    run(Backend::Sqlite, ErasureMode::Anonymize).await;
 }
 
 #[tokio::test]
 async fn deleting_erasure_leaves_no_identifier_on_disk() {
-    run(ErasureMode::Delete).await;
+    run(Backend::Sqlite, ErasureMode::Delete).await;
+}
+
+#[tokio::test]
+async fn anonymizing_erasure_leaves_no_identifier_in_a_postgres_dump() {
+    run(Backend::Postgres, ErasureMode::Anonymize).await;
+}
+
+#[tokio::test]
+async fn deleting_erasure_leaves_no_identifier_in_a_postgres_dump() {
+    run(Backend::Postgres, ErasureMode::Delete).await;
 }
