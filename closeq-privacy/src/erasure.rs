@@ -2,15 +2,22 @@
 //! call they were on are deleted, and each call is either deleted outright
 //! or irreversibly anonymized (client contact, rep comments and transcript
 //! removed; scorecards keep verdicts and points but lose every quote and
-//! free text). One audit record without personal data is left behind.
+//! free text). Where the subject is *mentioned* in other calls'
+//! transcripts — their e-mail address, their phone number written or
+//! spoken as digit words, their name — the mention is replaced with
+//! `[ERASED]` (not a pseudonym: nothing linkable stays behind), and the
+//! word timings of a changed utterance are dropped. One audit record
+//! without personal data is left behind.
 //!
-//! Not covered yet: redacting the subject's identifiers where they are
-//! *mentioned* inside other subjects' calls (transcripts, notes, comments).
+//! Not covered yet: mentions inside other calls' coaching notes and rep
+//! comments (the stores have no update path for scorecard free text).
 
 use std::sync::Arc;
 
-use closeq_core::ports::{AudioStore, CallStore, WorkspaceStore};
-use closeq_core::{AuditRecord, Clock, Error, Result, Scope, Subject};
+use closeq_core::ports::{AudioStore, CallFilter, CallStore, PageRequest, WorkspaceStore};
+use closeq_core::{AuditRecord, Call, Clock, Error, Result, Scope, Subject};
+
+use crate::redaction::{Kind, Redactor, phone_digits};
 use serde::Serialize;
 
 /// What happens to the rows of the subject's calls.
@@ -31,6 +38,57 @@ pub struct ErasureReport {
     pub calls: u32,
     /// Audio objects deleted.
     pub audio_objects: u32,
+    /// Other calls whose transcripts mentioned the subject and were redacted.
+    pub mentions_redacted_in: u32,
+}
+
+/// The subject's identifiers, as found in text.
+struct Identifiers {
+    email: Option<String>,
+    phone: Option<String>,
+    names: Vec<String>,
+}
+
+impl Identifiers {
+    fn of(subject: &Subject, calls: &[Call]) -> Self {
+        let mut ids = Self {
+            email: None,
+            phone: None,
+            names: Vec::new(),
+        };
+        match subject {
+            Subject::Email(e) => ids.email = Some(e.as_str().to_lowercase()),
+            Subject::Phone(p) => ids.phone = Some(phone_digits(p.as_str())),
+            _ => {}
+        }
+        for c in calls {
+            if let Some(e) = &c.client.email {
+                ids.email.get_or_insert_with(|| e.as_str().to_lowercase());
+            }
+            if let Some(p) = &c.client.phone {
+                ids.phone.get_or_insert_with(|| phone_digits(p.as_str()));
+            }
+            if let Some(n) = &c.client.name
+                && !ids.names.iter().any(|x| x == n.as_str())
+            {
+                ids.names.push(n.as_str().to_owned());
+            }
+        }
+        ids
+    }
+
+    fn is_empty(&self) -> bool {
+        self.email.is_none() && self.phone.is_none() && self.names.is_empty()
+    }
+
+    /// Whether a phone number in text is the subject's: the same digits,
+    /// or the same last nine (a national form of an international number).
+    fn same_phone(&self, digits: &str) -> bool {
+        let Some(p) = &self.phone else { return false };
+        let tail = |s: &str| s.chars().rev().take(9).collect::<String>();
+        digits.len() >= 7
+            && (digits == p || (digits.len() >= 9 && p.len() >= 9 && tail(digits) == tail(p)))
+    }
 }
 
 /// Runs erasure requests against the stores.
@@ -75,12 +133,23 @@ impl Eraser {
     ) -> Result<ErasureReport> {
         let ids = self.calls.find_calls_by_subject(scope, subject).await?;
         let mut report = ErasureReport::default();
-        for id in ids {
-            let call = match self.calls.get_call(scope, id).await {
-                Ok(c) => c,
-                Err(Error::NotFound { .. }) => continue,
+        let mut subject_calls = Vec::new();
+        for id in &ids {
+            match self.calls.get_call(scope, *id).await {
+                Ok(c) => subject_calls.push(c),
+                Err(Error::NotFound { .. }) => {}
                 Err(e) => return Err(e),
-            };
+            }
+        }
+        // Mentions in other calls go first: while the subject's calls exist
+        // their contact details are known; a failure here leaves everything
+        // for a retry.
+        let identifiers = Identifiers::of(subject, &subject_calls);
+        if !identifiers.is_empty() {
+            report.mentions_redacted_in = self.redact_mentions(scope, &ids, &identifiers).await?;
+        }
+        for call in subject_calls {
+            let id = call.id;
             if let Some(a) = &call.audio {
                 match self.audio.delete(scope, &a.key).await {
                     Ok(()) | Err(Error::NotFound { .. }) => report.audio_objects += 1,
@@ -110,5 +179,82 @@ impl Eraser {
             })
             .await?;
         Ok(report)
+    }
+
+    /// Replaces the subject's identifiers in every other visible call's
+    /// transcript; returns how many transcripts changed.
+    async fn redact_mentions(
+        &self,
+        scope: &Scope,
+        skip: &[closeq_core::CallId],
+        ids: &Identifiers,
+    ) -> Result<u32> {
+        let names: Vec<&str> = ids.names.iter().map(String::as_str).collect();
+        // The key is irrelevant: findings are replaced, never pseudonymised.
+        let redactor = Redactor::new([0; 32], &names);
+        let redact = |text: &str| -> Option<String> {
+            let mut out = String::with_capacity(text.len());
+            let mut at = 0;
+            let mut changed = false;
+            for f in redactor.find(text) {
+                let span = &text[f.start..f.end];
+                let hit = match f.kind {
+                    Kind::Email => ids.email.as_deref() == Some(span.to_lowercase().as_str()),
+                    Kind::Phone => ids.same_phone(&phone_digits(span)),
+                    Kind::Name => true,
+                    _ => false,
+                };
+                if hit {
+                    out.push_str(&text[at..f.start]);
+                    out.push_str("[ERASED]");
+                    at = f.end;
+                    changed = true;
+                }
+            }
+            changed.then(|| {
+                out.push_str(&text[at..]);
+                out
+            })
+        };
+        let mut changed_calls = 0;
+        let mut page = PageRequest::first(500);
+        loop {
+            let listed = self
+                .calls
+                .list_calls(scope, &CallFilter::default(), &page)
+                .await?;
+            for call in &listed.items {
+                if skip.contains(&call.id) {
+                    continue;
+                }
+                let mut t = match self.calls.get_transcript(scope, call.id).await {
+                    Ok(t) => t,
+                    Err(Error::NotFound { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                let mut changed = false;
+                for u in &mut t.utterances {
+                    if let Some(text) = redact(u.text.as_str()) {
+                        u.text = text.into();
+                        u.words.clear();
+                        changed = true;
+                    }
+                }
+                if changed {
+                    self.calls.put_transcript(scope, call.id, &t).await?;
+                    changed_calls += 1;
+                }
+            }
+            match listed.next {
+                Some(cursor) => {
+                    page = PageRequest {
+                        limit: 500,
+                        after: Some(cursor),
+                    }
+                }
+                None => break,
+            }
+        }
+        Ok(changed_calls)
     }
 }

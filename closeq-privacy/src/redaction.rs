@@ -82,6 +82,37 @@ const DIGIT_WORDS: &[(&str, u8)] = &[
     ("nine", 9),
 ];
 
+/// The digits of a phone number as written (`+44 20 7946 0000`) or
+/// spoken (`oh two oh, seven nine four six, double oh ...`).
+pub fn phone_digits(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::new();
+    let mut repeat = 1;
+    for token in lower.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if token.is_empty() {
+            continue;
+        }
+        if token.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(token);
+            repeat = 1;
+            continue;
+        }
+        match token {
+            "double" => repeat = 2,
+            "triple" => repeat = 3,
+            w => {
+                if let Some((_, v)) = DIGIT_WORDS.iter().find(|(d, _)| *d == w) {
+                    for _ in 0..repeat {
+                        out.push(char::from(b'0' + v));
+                    }
+                }
+                repeat = 1;
+            }
+        }
+    }
+    out
+}
+
 fn luhn(digits: &[u8]) -> bool {
     let mut sum = 0u32;
     for (i, d) in digits.iter().rev().enumerate() {
@@ -459,6 +490,18 @@ impl Redactor {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn phone_digits_reads_written_and_spoken_numbers() {
+        assert_eq!(phone_digits("+44 20 7946 0000"), "442079460000");
+        assert_eq!(
+            phone_digits("oh two oh, seven nine four six, double oh one two"),
+            "02079460012"
+        );
+        assert_eq!(phone_digits("triple five, 0199"), "5550199");
+        assert_eq!(phone_digits("no digits here"), "");
+    }
+
     use super::*;
 
     #[test]

@@ -42,6 +42,12 @@ fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+fn spoken(d: i64) -> &'static str {
+    [
+        "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ][d as usize]
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -172,6 +178,18 @@ async fn run(backend: Backend, mode: ErasureMode) {
             c.client.phone.as_ref().unwrap().as_str()
         )
         .into();
+        if c.id == other.id {
+            // The other call mentions the subject: name, e-mail, and the
+            // phone number spoken in its national form.
+            t.utterances[0].text = format!(
+                "Ask {} at {} or ring oh two oh, seven nine four six, oh oh {} {}.",
+                subject_call.client.name.as_ref().unwrap().as_str(),
+                subject_call.client.email.as_ref().unwrap().as_str(),
+                spoken(minute / 10),
+                spoken(minute % 10)
+            )
+            .into();
+        }
         store.put_transcript(&w.owner, c.id, &t).await.unwrap();
         let mut card = sample_scorecard(c, 70.0, &[("budget", Verdict::Met)]);
         card.coaching_notes.push(CoachingNote {
@@ -207,7 +225,8 @@ async fn run(backend: Backend, mode: ErasureMode) {
         report,
         ErasureReport {
             calls: 1,
-            audio_objects: 1
+            audio_objects: 1,
+            mentions_redacted_in: 1,
         }
     );
     // Idempotent.
@@ -232,8 +251,15 @@ async fn run(backend: Backend, mode: ErasureMode) {
             );
         }
     }
-    // The other client's data is untouched.
+    // The other client's data is untouched; the mention of the subject in
+    // it is gone, spoken phone number included.
     let kept = store.get_transcript(&w.owner, other.id).await.unwrap();
+    let mention = kept.utterances[0].text.as_str();
+    assert!(
+        mention.starts_with("Ask [ERASED] at [ERASED] or ring [ERASED]"),
+        "{mention}"
+    );
+    assert!(!mention.contains("seven nine four six"), "{mention}");
     assert!(
         kept.utterances[1]
             .text

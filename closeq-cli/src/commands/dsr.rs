@@ -138,10 +138,11 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 };
                 let r = eraser.erase(&state.scope, &subject, mode).await?;
                 println!(
-                    "{} {} calls, deleted {} audio objects",
+                    "{} {} calls, deleted {} audio objects, redacted mentions in {} other calls",
                     if delete { "deleted" } else { "anonymized" },
                     r.calls,
-                    r.audio_objects
+                    r.audio_objects,
+                    r.mentions_redacted_in
                 );
                 Ok(())
             }
