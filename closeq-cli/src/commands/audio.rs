@@ -64,11 +64,7 @@ pub fn is_audio(path: &Path, head: &[u8]) -> bool {
     {
         return true;
     }
-    head.starts_with(b"RIFF")
-        || head.starts_with(b"fLaC")
-        || head.starts_with(b"OggS")
-        || head.starts_with(b"ID3")
-        || (head.len() >= 8 && &head[4..8] == b"ftyp")
+    closeq_stt::audio::AudioKind::sniff(head).is_some()
 }
 
 /// The model directory: the flag, the environment, or the cache.

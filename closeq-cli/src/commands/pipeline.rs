@@ -10,6 +10,7 @@ use closeq_core::{
     Call, CallDirection, CallOutcome, CallSource, CallStatus, Clock, ConversationMetrics, Rubric,
     Scorecard, Transcript,
 };
+use closeq_stt::audio::AudioKind;
 
 use super::local::LocalState;
 
@@ -84,7 +85,8 @@ pub async fn analyse_and_store(
 
     let audio_store = state.audio_store(clock.clone())?;
     if let Some(bytes) = input.audio {
-        let (ext, mime) = audio_kind(&bytes);
+        let kind = AudioKind::sniff(&bytes).unwrap_or(AudioKind::Mp3);
+        let (ext, mime) = (kind.extension(), kind.mime());
         let key = format!("calls/{}.{ext}", call.id);
         let body: closeq_core::ports::ByteStream =
             Box::pin(futures::stream::once(async move { Ok(Bytes::from(bytes)) }));
@@ -123,19 +125,4 @@ async fn store_rows(
         .transition_call(&state.scope, call.id, CallStatus::Analyzed)
         .await?;
     Ok(())
-}
-
-/// File extension and MIME type from the first bytes.
-fn audio_kind(bytes: &[u8]) -> (&'static str, &'static str) {
-    if bytes.starts_with(b"RIFF") {
-        ("wav", "audio/wav")
-    } else if bytes.starts_with(b"fLaC") {
-        ("flac", "audio/flac")
-    } else if bytes.starts_with(b"OggS") {
-        ("ogg", "audio/ogg")
-    } else if bytes.len() >= 8 && &bytes[4..8] == b"ftyp" {
-        ("m4a", "audio/mp4")
-    } else {
-        ("mp3", "audio/mpeg")
-    }
 }

@@ -11,12 +11,14 @@ mod decode;
 mod error;
 mod limits;
 mod resample;
+mod sniff;
 mod vad;
 
 pub use decode::{AudioInfo, PcmAudio, decode, probe};
 pub use error::AudioError;
 pub use limits::DecodeLimits;
 pub use resample::{WHISPER_SAMPLE_RATE, resample};
+pub use sniff::AudioKind;
 pub use vad::{SpeechRegion, VadOptions, speech_regions};
 
 /// Decodes `bytes` and resamples to 16 kHz: what every local engine needs.

@@ -3,7 +3,6 @@
 //! returned by [`AssemblyAiStt::submit`] and recorded in the transcript,
 //! so a caller that stopped waiting can [`AssemblyAiStt::wait`] again.
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -12,14 +11,11 @@ use closeq_analysis::transcript::Format;
 use closeq_core::ports::{
     AudioInput, SpeechToText, SttCapabilities, SubProcessor, TranscribeOptions,
 };
-use closeq_core::{
-    ChannelLayout, DataCategory, Error, Region, Result, SubProcessorInfo, Transcript,
-    TransferMechanism,
-};
+use closeq_core::{ChannelLayout, Error, Result, SubProcessorInfo, Transcript, TransferMechanism};
 use rand::Rng;
 use serde::Deserialize;
 
-use super::endpoint::{Endpoint, check_upload, normalize};
+use super::endpoint::{Endpoint, body, check_upload, normalize, stt_vendor};
 
 const PROVIDER: &str = "assemblyai";
 
@@ -104,31 +100,16 @@ impl AssemblyAiStt {
     /// `https://api.eu.assemblyai.com` to keep processing in the EU).
     pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Result<Self> {
         let endpoint = Endpoint::new(base_url, api_key)?;
-        let eu = endpoint.base_url.contains(".eu.");
+        let sub_processor = stt_vendor(
+            "AssemblyAI",
+            "AssemblyAI, Inc.",
+            &endpoint.base_url,
+            TransferMechanism::StandardContractualClauses,
+        );
         Ok(Self {
             endpoint,
             poll: PollPolicy::default(),
-            sub_processor: SubProcessorInfo {
-                vendor: "AssemblyAI".into(),
-                legal_entity: "AssemblyAI, Inc.".into(),
-                purpose: "speech-to-text transcription of call audio".into(),
-                data_categories: BTreeSet::from([
-                    DataCategory::CallAudio,
-                    DataCategory::Transcript,
-                ]),
-                region: if eu {
-                    Region::eu()
-                } else {
-                    Region::parse("US").unwrap_or_else(|_| Region::eu())
-                },
-                transfer_mechanism: if eu {
-                    TransferMechanism::WithinEea
-                } else {
-                    TransferMechanism::StandardContractualClauses
-                },
-                dpa_in_place: true,
-                trains_on_customer_data: false,
-            },
+            sub_processor,
         })
     }
 
@@ -171,6 +152,7 @@ impl AssemblyAiStt {
         check_upload(audio, Some(ASSEMBLYAI_MAX_BYTES))?;
         let key = self.endpoint.api_key.as_str();
         let upload_url = self.endpoint.url("/v2/upload");
+        let payload = body(audio);
         let upload: Upload =
             send_for_json(PROVIDER, &self.endpoint.policy, "an upload result", || {
                 self.endpoint
@@ -178,7 +160,7 @@ impl AssemblyAiStt {
                     .post(&upload_url)
                     .header("authorization", key)
                     .header("content-type", "application/octet-stream")
-                    .body(audio.data.to_vec())
+                    .body(payload.clone())
             })
             .await?;
         let mut req = serde_json::json!({ "audio_url": upload.upload_url });

@@ -2,20 +2,15 @@
 //! or one transcript per channel (two-channel calls), utterances and
 //! smart formatting.
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use closeq_analysis::http::{RetryPolicy, send};
 use closeq_analysis::transcript::Format;
 use closeq_core::ports::{
     AudioInput, SpeechToText, SttCapabilities, SubProcessor, TranscribeOptions,
 };
-use closeq_core::{
-    ChannelLayout, DataCategory, Error, Region, Result, SubProcessorInfo, Transcript,
-    TransferMechanism,
-};
+use closeq_core::{ChannelLayout, Error, Result, SubProcessorInfo, Transcript, TransferMechanism};
 
-use super::endpoint::{Endpoint, check_upload, content_type, normalize};
+use super::endpoint::{Endpoint, body, check_upload, content_type, normalize, stt_vendor};
 
 const PROVIDER: &str = "deepgram";
 
@@ -59,31 +54,16 @@ impl DeepgramStt {
             ));
         }
         let endpoint = Endpoint::new(base_url, api_key)?;
-        let eu = endpoint.base_url.contains(".eu.");
+        let sub_processor = stt_vendor(
+            "Deepgram",
+            "Deepgram, Inc.",
+            &endpoint.base_url,
+            TransferMechanism::StandardContractualClauses,
+        );
         Ok(Self {
             endpoint,
             model,
-            sub_processor: SubProcessorInfo {
-                vendor: "Deepgram".into(),
-                legal_entity: "Deepgram, Inc.".into(),
-                purpose: "speech-to-text transcription of call audio".into(),
-                data_categories: BTreeSet::from([
-                    DataCategory::CallAudio,
-                    DataCategory::Transcript,
-                ]),
-                region: if eu {
-                    Region::eu()
-                } else {
-                    Region::parse("US").unwrap_or_else(|_| Region::eu())
-                },
-                transfer_mechanism: if eu {
-                    TransferMechanism::WithinEea
-                } else {
-                    TransferMechanism::StandardContractualClauses
-                },
-                dpa_in_place: true,
-                trains_on_customer_data: false,
-            },
+            sub_processor,
         })
     }
 
@@ -151,6 +131,7 @@ impl SpeechToText for DeepgramStt {
             None => query.push(("detect_language", "true".into())),
         }
         let url = self.endpoint.url("/v1/listen");
+        let payload = body(&audio);
         let (_, body) = send(PROVIDER, &self.endpoint.policy, || {
             self.endpoint
                 .client
@@ -161,7 +142,7 @@ impl SpeechToText for DeepgramStt {
                     format!("Token {}", self.endpoint.api_key.as_str()),
                 )
                 .header("content-type", mime.as_str())
-                .body(audio.data.to_vec())
+                .body(payload.clone())
         })
         .await?;
         let mut t = normalize(PROVIDER, &body, Format::Deepgram, audio.channels)?;

@@ -1,9 +1,17 @@
 //! What every cloud adapter holds: a base URL, a key, a retrying client.
 
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
 use closeq_analysis::http::{RetryPolicy, build_client};
 use closeq_analysis::transcript::{Format, ImportOptions, import};
 use closeq_core::ports::AudioInput;
-use closeq_core::{ChannelLayout, Error, Result, Sensitive, Transcript};
+use closeq_core::{
+    ChannelLayout, DataCategory, Error, Region, Result, Sensitive, SubProcessorInfo, Transcript,
+    TransferMechanism,
+};
+
+use crate::audio::AudioKind;
 
 /// A provider's endpoint and credentials.
 #[derive(Clone)]
@@ -65,36 +73,51 @@ pub(crate) fn check_upload(audio: &AudioInput, max_bytes: Option<u64>) -> Result
 
 /// The MIME type to send: the caller's, or one sniffed from the bytes.
 pub(crate) fn content_type(audio: &AudioInput) -> String {
-    if let Some(t) = &audio.content_type {
-        return t.clone();
-    }
-    let d = &audio.data[..audio.data.len().min(16)];
-    let t = if d.starts_with(b"RIFF") {
-        "audio/wav"
-    } else if d.starts_with(b"fLaC") {
-        "audio/flac"
-    } else if d.starts_with(b"OggS") {
-        "audio/ogg"
-    } else if d.starts_with(b"ID3") || d.first() == Some(&0xFF) {
-        "audio/mpeg"
-    } else if d.len() >= 8 && &d[4..8] == b"ftyp" {
-        "audio/mp4"
-    } else {
-        "application/octet-stream"
-    };
-    t.to_owned()
+    audio.content_type.clone().unwrap_or_else(|| {
+        AudioKind::sniff(&audio.data)
+            .map_or("application/octet-stream", AudioKind::mime)
+            .to_owned()
+    })
 }
 
 /// A file extension matching [`content_type`].
 pub(crate) fn extension(content_type: &str) -> &'static str {
-    match content_type {
-        "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
-        "audio/flac" => "flac",
-        "audio/ogg" => "ogg",
-        "audio/mpeg" | "audio/mp3" => "mp3",
-        "audio/mp4" | "audio/m4a" | "audio/x-m4a" => "m4a",
-        "audio/webm" => "webm",
-        _ => "bin",
+    AudioKind::from_mime(content_type).map_or("bin", AudioKind::extension)
+}
+
+/// The request body: the caller's bytes, shared, not copied per attempt.
+pub(crate) fn body(audio: &AudioInput) -> Bytes {
+    Bytes::from_owner(audio.data.clone())
+}
+
+/// A speech-to-text vendor's declaration: call audio and transcripts, a
+/// DPA, no training on customer data. An EU endpoint (`.eu.` in the base
+/// URL) keeps processing in the EEA; otherwise the data goes to the US
+/// under `us_mechanism`.
+pub(crate) fn stt_vendor(
+    vendor: &str,
+    legal_entity: &str,
+    base_url: &str,
+    us_mechanism: TransferMechanism,
+) -> SubProcessorInfo {
+    let eu = base_url.contains(".eu.");
+    SubProcessorInfo {
+        vendor: vendor.into(),
+        legal_entity: legal_entity.into(),
+        purpose: "speech-to-text transcription of call audio".into(),
+        data_categories: BTreeSet::from([DataCategory::CallAudio, DataCategory::Transcript]),
+        region: if eu {
+            Region::eu()
+        } else {
+            Region::parse("US").unwrap_or_else(|_| Region::eu())
+        },
+        transfer_mechanism: if eu {
+            TransferMechanism::WithinEea
+        } else {
+            us_mechanism
+        },
+        dpa_in_place: true,
+        trains_on_customer_data: false,
     }
 }
 

@@ -3,20 +3,18 @@
 //! `diarized_json`) and local servers that speak the same API
 //! (faster-whisper-server, LocalAI, whisper.cpp's server).
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use closeq_analysis::http::{RetryPolicy, send};
 use closeq_analysis::transcript::Format;
 use closeq_core::ports::{
     AudioInput, SpeechToText, SttCapabilities, SubProcessor, TranscribeOptions,
 };
-use closeq_core::{
-    DataCategory, Error, Region, Result, SubProcessorInfo, Transcript, TransferMechanism,
-};
+use closeq_core::{Error, Result, SubProcessorInfo, Transcript, TransferMechanism};
 use reqwest::multipart::{Form, Part};
 
-use super::endpoint::{Endpoint, check_upload, content_type, extension, normalize};
+use super::endpoint::{
+    Endpoint, body, check_upload, content_type, extension, normalize, stt_vendor,
+};
 
 const PROVIDER: &str = "openai";
 
@@ -56,19 +54,12 @@ impl OpenAiStt {
             endpoint: Endpoint::new(base_url, api_key)?,
             model,
             max_bytes: Some(OPENAI_MAX_BYTES),
-            sub_processor: Some(SubProcessorInfo {
-                vendor: "OpenAI".into(),
-                legal_entity: "OpenAI Ireland Ltd".into(),
-                purpose: "speech-to-text transcription of call audio".into(),
-                data_categories: BTreeSet::from([
-                    DataCategory::CallAudio,
-                    DataCategory::Transcript,
-                ]),
-                region: Region::parse("US").unwrap_or_else(|_| Region::eu()),
-                transfer_mechanism: TransferMechanism::EuUsDataPrivacyFramework,
-                dpa_in_place: true,
-                trains_on_customer_data: false,
-            }),
+            sub_processor: Some(stt_vendor(
+                "OpenAI",
+                "OpenAI Ireland Ltd",
+                "https://api.openai.com",
+                TransferMechanism::EuUsDataPrivacyFramework,
+            )),
         })
     }
 
@@ -135,11 +126,13 @@ impl SpeechToText for OpenAiStt {
         let file_name = format!("audio.{}", extension(&mime));
         let diarize = self.diarizing_model();
         let url = self.endpoint.url("/audio/transcriptions");
+        let payload = body(&audio);
         let (_, body) = send(PROVIDER, &self.endpoint.policy, || {
-            let part = Part::bytes(audio.data.to_vec())
-                .file_name(file_name.clone())
-                .mime_str(&mime)
-                .unwrap_or_else(|_| Part::bytes(audio.data.to_vec()).file_name(file_name.clone()));
+            let part = || {
+                Part::stream_with_length(payload.clone(), payload.len() as u64)
+                    .file_name(file_name.clone())
+            };
+            let part = part().mime_str(&mime).unwrap_or_else(|_| part());
             let mut form = Form::new()
                 .part("file", part)
                 .text("model", self.model.clone());

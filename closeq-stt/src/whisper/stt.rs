@@ -1,5 +1,6 @@
 //! [`WhisperLocalStt`]: Whisper in-process, the default speech-to-text.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,7 +20,7 @@ use super::pack::PackedSpeech;
 use crate::audio::{PcmAudio, WHISPER_SAMPLE_RATE, load_16k, speech_regions};
 
 /// One channel's samples, with its index (`None` for mono).
-type Track = (Option<u8>, Vec<f32>);
+type Track<'a> = (Option<u8>, Cow<'a, [f32]>);
 
 /// Whisper running in this process on a CTranslate2 model: no network, no
 /// sub-processor.
@@ -89,12 +90,13 @@ impl WhisperLocalStt {
         let started = Instant::now();
         let duration_ms = pcm.duration_ms();
         let mut warnings = Vec::new();
-        let (tracks, rep_channel): (Vec<Track>, Option<u8>) = match (pcm.channels.len(), layout) {
+        let (tracks, rep_channel): (Vec<Track<'_>>, Option<u8>) = match (pcm.channels.len(), layout)
+        {
             (2, ChannelLayout::Stereo { rep_channel }) => (
                 pcm.channels
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| (Some(i as u8), c.clone()))
+                    .map(|(i, c)| (Some(i as u8), Cow::Borrowed(c.as_slice())))
                     .collect(),
                 Some(rep_channel),
             ),
@@ -105,14 +107,16 @@ impl WhisperLocalStt {
                             "the call is marked two-channel but the audio has one channel; transcribed as mono",
                         ));
                 }
-                let mono: Vec<f32> = if n == 2 {
-                    pcm.channels[0]
-                        .iter()
-                        .zip(&pcm.channels[1])
-                        .map(|(a, b)| (a + b) / 2.0)
-                        .collect()
+                let mono: Cow<'_, [f32]> = if n == 2 {
+                    Cow::Owned(
+                        pcm.channels[0]
+                            .iter()
+                            .zip(&pcm.channels[1])
+                            .map(|(a, b)| (a + b) / 2.0)
+                            .collect(),
+                    )
                 } else {
-                    pcm.channels.first().cloned().unwrap_or_default()
+                    Cow::Borrowed(pcm.channels.first().map_or(&[][..], Vec::as_slice))
                 };
                 warnings.push(TranscriptWarning::new(
                         "mono_audio",
