@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use closeq_analysis::metrics::{MetricsConfig, compute};
-use closeq_core::ports::{AudioStore, CallStore, Scorer, ScoringInput, WorkspaceStore};
+use closeq_core::ports::{AudioStore, Scorer, ScoringInput, WorkspaceStore};
 use closeq_core::{
     Call, CallDirection, CallOutcome, CallSource, CallStatus, Clock, ConversationMetrics, Rubric,
     Scorecard, Transcript,
@@ -40,8 +40,9 @@ pub struct CallToAnalyse<'a> {
     pub outcome: CallOutcome,
 }
 
-/// Runs the gates, scores, and stores everything; a failed database write
-/// removes the audio it stored, so nothing is left half-written.
+/// Runs the gates, scores, and stores everything: the rows in one
+/// transaction, and a failed database write removes the audio it stored,
+/// so nothing is left half-written.
 pub async fn analyse_and_store(
     state: &LocalState,
     clock: Arc<dyn Clock>,
@@ -107,22 +108,21 @@ pub async fn analyse_and_store(
     })
 }
 
+/// One transaction: the call, its transcript and its scorecard are all
+/// written or none is (`SqliteStore::ingest`).
 async fn store_rows(
     state: &LocalState,
     call: &Call,
     t: &Transcript,
     card: &Scorecard,
 ) -> anyhow::Result<()> {
-    state.store.insert_call(&state.scope, call).await?;
-    state.store.put_transcript(&state.scope, call.id, t).await?;
-    state.store.insert_scorecard(&state.scope, card).await?;
-    state
-        .store
-        .transition_call(&state.scope, call.id, CallStatus::Analyzing)
-        .await?;
-    state
-        .store
-        .transition_call(&state.scope, call.id, CallStatus::Analyzed)
-        .await?;
+    let mut call = call.clone();
+    call.status = CallStatus::Analyzed;
+    let bundle = closeq_storage::CallBundle {
+        call,
+        transcript: Some(t.clone()),
+        scorecard: Some(card.clone()),
+    };
+    state.store.ingest(&state.scope, &[bundle]).await?;
     Ok(())
 }
