@@ -177,3 +177,154 @@ fn rectify_names_bad_input() {
     assert!(!nothing.status.success());
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("nothing to correct"));
 }
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../closeq-analysis/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn analyze(dir: &Path, extra: &[&str]) -> Output {
+    let file = fixture("discovery_good.txt");
+    let mut args = vec![
+        "analyze",
+        file.as_str(),
+        "--rep-speaker",
+        "Rep",
+        "--rubric",
+        "bant",
+    ];
+    args.extend_from_slice(extra);
+    closeq(dir, &args)
+}
+
+#[test]
+fn restriction_and_objection_are_stored_listed_and_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&closeq(
+        d,
+        &["dsr", "restrict", "--phone", "+44 20 7946 0001"],
+    ));
+    // A call with that client (phone written another way) is refused
+    // before anything is transcribed or stored.
+    let refused = analyze(d, &["--client-phone", "020 7946 0001"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("GDPR Art. 18"), "{err}");
+    assert!(!err.contains("7946"), "no identifier in the error: {err}");
+    // Other clients are analysed.
+    ok(&analyze(d, &["--client-phone", "020 7946 0002"]));
+    // Lifted: analysed again.
+    ok(&closeq(
+        d,
+        &["dsr", "unrestrict", "--phone", "+442079460001"],
+    ));
+    ok(&analyze(d, &["--client-phone", "020 7946 0001"]));
+    // Objection: no further AI analysis.
+    ok(&closeq(d, &["dsr", "object", "--email", "jo@example.com"]));
+    let refused = analyze(d, &["--client-email", "Jo@Example.com"]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("GDPR Art. 21"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // Both are listed, completed, without the identifiers.
+    let list = ok(&closeq(d, &["dsr", "list"]));
+    assert!(
+        list.contains("restriction") && list.contains("objection"),
+        "{list}"
+    );
+    assert_eq!(list.matches("completed").count(), 2, "{list}");
+    assert!(
+        !list.contains("jo@example.com") && !list.contains("7946"),
+        "{list}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&closeq(d, &["dsr", "list", "--json"]))).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert_eq!(json[0]["kind"], "objection", "newest first");
+    assert!(ok(&closeq(d, &["dsr", "list", "--open"])).contains("no data-subject requests"));
+}
+
+#[test]
+fn export_erase_and_rectify_are_recorded_and_erasure_forgets_the_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&analyze(
+        d,
+        &[
+            "--client-email",
+            "pat@example.com",
+            "--client-name",
+            "Pat Quinn",
+        ],
+    ));
+    ok(&closeq(d, &["dsr", "export", "--email", "pat@example.com"]));
+    ok(&closeq(
+        d,
+        &["dsr", "erase", "--email", "pat@example.com", "--yes"],
+    ));
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&closeq(d, &["dsr", "list", "--json"]))).unwrap();
+    let kinds: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["erasure", "access"]);
+    assert!(
+        json[0]["subject"].is_null(),
+        "a completed erasure forgets the subject"
+    );
+    assert_eq!(json[0]["subject_kind"], "email");
+    assert_eq!(json[1]["state"]["state"], "completed");
+    // Extend and reject work on open requests only, by id.
+    let id = json[1]["id"].as_str().unwrap();
+    let late = closeq(d, &["dsr", "reject", id, "--reason", "late"]);
+    assert!(!late.status.success());
+    assert!(String::from_utf8_lossy(&late.stderr).contains("completed"));
+}
+
+#[test]
+fn consent_required_workspace_needs_consent_on_analyze() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // No workspace-settings command exists yet: flip the setting through
+    // the library, on the same database the CLI uses.
+    ok(&analyze(d, &[]));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use closeq_core::ports::WorkspaceStore;
+        let defaults: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("defaults.json")).unwrap()).unwrap();
+        let key: [u8; 32] = std::fs::read(d.join("subject-index.key"))
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let store = closeq_storage::SqliteStore::open(
+            d.join("closeq.db"),
+            closeq_storage::SubjectHasher::new(key, "44"),
+        )
+        .await
+        .unwrap();
+        let owner = closeq_core::Scope {
+            workspace_id: defaults["workspace_id"].as_str().unwrap().parse().unwrap(),
+            user_id: defaults["owner_id"].as_str().unwrap().parse().unwrap(),
+            role: closeq_core::Role::Owner,
+            team_ids: Default::default(),
+        };
+        let mut settings = store.get_workspace(&owner).await.unwrap().settings;
+        settings.consent_required = true;
+        store.update_settings(&owner, &settings).await.unwrap();
+    });
+    let refused = analyze(d, &[]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("recording consent"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    ok(&analyze(d, &["--consent", "ivr"]));
+}

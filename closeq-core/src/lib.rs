@@ -42,6 +42,7 @@ pub mod access;
 mod audit;
 mod call;
 mod clock;
+mod consent;
 mod contact;
 mod data_category;
 mod error;
@@ -55,6 +56,7 @@ mod scope;
 mod scorecard;
 mod sensitive;
 mod subject;
+mod subject_request;
 mod subprocessor;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -70,6 +72,7 @@ pub use call::{
     ClientContact, MAX_CALL_DURATION_MS, ProcessingStage,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use consent::{ConsentMethod, ConsentRecord};
 pub use contact::{EmailAddress, PhoneNumber};
 pub use data_category::{DataCategory, DataSubject};
 pub use error::{Error, Result};
@@ -88,7 +91,10 @@ pub use scorecard::{
     Verdict,
 };
 pub use sensitive::Sensitive;
-pub use subject::Subject;
+pub use subject::{Subject, SubjectFlags, SubjectKind};
+pub use subject_request::{
+    Extension, MAX_EXTENSION_DAYS, RequestKind, RequestState, SubjectRequest,
+};
 pub use subprocessor::{Region, SubProcessorInfo, TransferMechanism};
 pub use transcript::{
     Language, ProcessingInfo, ProviderInfo, RoleDecision, Speaker, SpeakerId, SpeakerRole,

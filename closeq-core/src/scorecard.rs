@@ -460,6 +460,57 @@ impl Scorecard {
             _ => Some(self.score),
         }
     }
+
+    /// Rewrites every free text of the scorecard — rationales, evidence
+    /// quotes, coaching notes, recommendations, issue texts, a review's
+    /// reason — with `f`, which returns the replacement or `None` to keep a
+    /// text. Returns whether anything changed. Verdicts, points, scores and
+    /// the review decision are untouched.
+    pub fn rewrite_text(&mut self, mut f: impl FnMut(&str) -> Option<String>) -> bool {
+        let mut changed = false;
+        let mut apply = |t: &mut Sensitive<String>| {
+            if let Some(new) = f(t.as_str()) {
+                *t = new.into();
+                changed = true;
+            }
+        };
+        for r in &mut self.criteria {
+            apply(&mut r.rationale);
+            for e in &mut r.evidence {
+                apply(&mut e.quote);
+            }
+        }
+        for n in &mut self.coaching_notes {
+            apply(&mut n.text);
+        }
+        for r in &mut self.recommendations {
+            apply(&mut r.text);
+        }
+        for i in &mut self.issues {
+            apply(&mut i.text);
+            for e in &mut i.evidence {
+                apply(&mut e.quote);
+            }
+        }
+        match &mut self.review {
+            ReviewState::Overridden { reason, .. } | ReviewState::Rejected { reason, .. } => {
+                apply(reason)
+            }
+            ReviewState::Suggested | ReviewState::Accepted { .. } => {}
+        }
+        changed
+    }
+
+    /// Whether `other` differs from `self` in free text only (see
+    /// [`rewrite_text`](Self::rewrite_text)).
+    pub fn same_except_text(&self, other: &Scorecard) -> bool {
+        let blank = |s: &Scorecard| {
+            let mut s = s.clone();
+            s.rewrite_text(|_| Some(String::new()));
+            s
+        };
+        blank(self) == blank(other)
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,73 @@ pub enum Subject {
     User(UserId),
 }
 
+/// How a subject is identified, without the identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// By e-mail address.
+    Email,
+    /// By phone number.
+    Phone,
+    /// By user id.
+    User,
+}
+
+impl SubjectKind {
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::User => "user",
+        }
+    }
+}
+
+/// A data subject's standing objections to processing, as stored per
+/// subject (by keyed hash, never the identifier).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SubjectFlags {
+    /// Processing is restricted (GDPR Art. 18): nothing but storage until lifted.
+    pub restricted: bool,
+    /// The subject objected (Art. 21): no further AI analysis.
+    pub objected: bool,
+}
+
+impl SubjectFlags {
+    /// Either flag set in `self` or `other` (a call is held back when any
+    /// of its subjects is).
+    pub fn union(self, other: Self) -> Self {
+        Self {
+            restricted: self.restricted || other.restricted,
+            objected: self.objected || other.objected,
+        }
+    }
+}
+
 impl Subject {
+    /// How it is identified.
+    pub fn kind(&self) -> SubjectKind {
+        match self {
+            Self::Email(_) => SubjectKind::Email,
+            Self::Phone(_) => SubjectKind::Phone,
+            Self::User(_) => SubjectKind::User,
+        }
+    }
+
+    /// The subjects a call holds: its rep, and the client by e-mail and by
+    /// phone where known.
+    pub fn of_call(call: &crate::call::Call) -> Vec<Subject> {
+        let mut subjects = vec![Subject::User(call.rep_id)];
+        if let Some(e) = &call.client.email {
+            subjects.push(Subject::Email(e.clone()));
+        }
+        if let Some(p) = &call.client.phone {
+            subjects.push(Subject::Phone(p.clone()));
+        }
+        subjects
+    }
+
     /// The normalized identifier that subject indexes key on:
     /// `email:<lower-case address>`, `phone:<E.164>` (national numbers take
     /// `default_country_code`), `user:<uuid>`. This string is personal data:

@@ -102,6 +102,17 @@ pub const COLUMNS: &[Label] = labels![
     "audit_records.seq" => TechnicalLogs / None,
     "audit_records.workspace_id" => TechnicalLogs / None,
     "audit_records.data" => TechnicalLogs / User,
+    "subject_requests.id" => ClientContact / None,
+    "subject_requests.workspace_id" => ClientContact / None,
+    "subject_requests.received_at" => ClientContact / None,
+    "subject_requests.data" => ClientContact / ClientContact,
+    "subject_flags.workspace_id" => ClientContact / None,
+    "subject_flags.subject_hash" => ClientContact / ClientContact,
+    "subject_flags.restricted" => ClientContact / ClientContact,
+    "subject_flags.objected" => ClientContact / ClientContact,
+    "call_consents.call_id" => CallMetadata / None,
+    "call_consents.workspace_id" => CallMetadata / None,
+    "call_consents.data" => CallMetadata / ClientContact,
 ];
 
 /// Fields of the stored documents that hold personal data.
@@ -125,6 +136,9 @@ pub const FIELDS: &[Label] = labels![
     "Member.display_name" => Account / User,
     "Member.email" => Account / User,
     "Invitation.email" => Account / User,
+    "Scorecard.review" => AiAnalysis / User,
+    "SubjectRequest.subject" => ClientContact / ClientContact,
+    "ConsentRecord.obtained_at" => CallMetadata / ClientContact,
 ];
 
 /// Stored objects outside the database.

@@ -182,7 +182,7 @@ impl Eraser {
     }
 
     /// Replaces the subject's identifiers in every other visible call's
-    /// transcript; returns how many transcripts changed.
+    /// transcript, comments and scorecards; returns how many calls changed.
     async fn redact_mentions(
         &self,
         scope: &Scope,
@@ -191,30 +191,9 @@ impl Eraser {
     ) -> Result<u32> {
         let names: Vec<&str> = ids.names.iter().map(String::as_str).collect();
         // The key is irrelevant: findings are replaced, never pseudonymised.
-        let redactor = Redactor::new([0; 32], &names);
-        let redact = |text: &str| -> Option<String> {
-            let mut out = String::with_capacity(text.len());
-            let mut at = 0;
-            let mut changed = false;
-            for f in redactor.find(text) {
-                let span = &text[f.start..f.end];
-                let hit = match f.kind {
-                    Kind::Email => ids.email.as_deref() == Some(span.to_lowercase().as_str()),
-                    Kind::Phone => ids.same_phone(&phone_digits(span)),
-                    Kind::Name => true,
-                    _ => false,
-                };
-                if hit {
-                    out.push_str(&text[at..f.start]);
-                    out.push_str("[ERASED]");
-                    at = f.end;
-                    changed = true;
-                }
-            }
-            changed.then(|| {
-                out.push_str(&text[at..]);
-                out
-            })
+        let mentions = Mentions {
+            redactor: Redactor::new([0; 32], &names),
+            ids,
         };
         let mut changed_calls = 0;
         let mut page = PageRequest::first(500);
@@ -223,25 +202,11 @@ impl Eraser {
                 .calls
                 .list_calls(scope, &CallFilter::default(), &page)
                 .await?;
-            for call in &listed.items {
+            for call in listed.items {
                 if skip.contains(&call.id) {
                     continue;
                 }
-                let mut t = match self.calls.get_transcript(scope, call.id).await {
-                    Ok(t) => t,
-                    Err(Error::NotFound { .. }) => continue,
-                    Err(e) => return Err(e),
-                };
-                let mut changed = false;
-                for u in &mut t.utterances {
-                    if let Some(text) = redact(u.text.as_str()) {
-                        u.text = text.into();
-                        u.words.clear();
-                        changed = true;
-                    }
-                }
-                if changed {
-                    self.calls.put_transcript(scope, call.id, &t).await?;
+                if self.redact_call(scope, call, &mentions).await? {
                     changed_calls += 1;
                 }
             }
@@ -256,5 +221,76 @@ impl Eraser {
             }
         }
         Ok(changed_calls)
+    }
+
+    /// Redacts one call's transcript, comments and scorecards; whether
+    /// anything changed.
+    async fn redact_call(&self, scope: &Scope, mut call: Call, m: &Mentions<'_>) -> Result<bool> {
+        let mut changed = false;
+        match self.calls.get_transcript(scope, call.id).await {
+            Ok(mut t) => {
+                let mut any = false;
+                for u in &mut t.utterances {
+                    if let Some(text) = m.redact(u.text.as_str()) {
+                        u.text = text.into();
+                        u.words.clear();
+                        any = true;
+                    }
+                }
+                if any {
+                    self.calls.put_transcript(scope, call.id, &t).await?;
+                    changed = true;
+                }
+            }
+            Err(Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(text) = call.rep_comments.as_deref().and_then(|c| m.redact(c)) {
+            call.rep_comments = Some(text.into());
+            self.calls.update_call(scope, &call).await?;
+            changed = true;
+        }
+        for mut card in self.calls.list_scorecards(scope, call.id).await? {
+            if card.rewrite_text(|t| m.redact(t)) {
+                self.calls.update_scorecard_text(scope, &card).await?;
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+}
+
+/// Finds the subject's identifiers in text.
+struct Mentions<'a> {
+    redactor: Redactor,
+    ids: &'a Identifiers,
+}
+
+impl Mentions<'_> {
+    /// `text` with each of the subject's identifiers replaced by
+    /// `[ERASED]`, or `None` when it holds none.
+    fn redact(&self, text: &str) -> Option<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let mut changed = false;
+        for f in self.redactor.find(text) {
+            let span = &text[f.start..f.end];
+            let hit = match f.kind {
+                Kind::Email => self.ids.email.as_deref() == Some(span.to_lowercase().as_str()),
+                Kind::Phone => self.ids.same_phone(&phone_digits(span)),
+                Kind::Name => true,
+                _ => false,
+            };
+            if hit && f.start >= at {
+                out.push_str(&text[at..f.start]);
+                out.push_str("[ERASED]");
+                at = f.end;
+                changed = true;
+            }
+        }
+        changed.then(|| {
+            out.push_str(&text[at..]);
+            out
+        })
     }
 }

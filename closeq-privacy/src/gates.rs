@@ -5,44 +5,15 @@
 //! (EU AI Act Art. 14 and 26). Every refusal is a `Compliance` error naming
 //! the rule.
 
-use chrono::{DateTime, Utc};
-use closeq_core::ports::SubProcessor;
-use closeq_core::{CallId, Error, Result, Scorecard, WorkspaceSettings};
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// How recording consent was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentMethod {
-    /// Said on the call and recorded.
-    Verbal,
-    /// An IVR announcement the client accepted.
-    Ivr,
-    /// In writing (e-mail, form).
-    Written,
-    /// Part of a signed contract.
-    Contract,
-}
+use closeq_core::ports::{
+    AudioStore, PrivacyStore, SignedMethod, SignedUrl, SubProcessor, WorkspaceStore,
+};
+use closeq_core::{Call, CallId, Error, Result, Scope, Scorecard, Subject, WorkspaceSettings};
 
-/// A call-recording consent record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsentRecord {
-    /// The call.
-    pub call_id: CallId,
-    /// How.
-    pub method: ConsentMethod,
-    /// When.
-    pub obtained_at: DateTime<Utc>,
-}
-
-/// The data subject's standing requests.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SubjectState {
-    /// Processing is restricted (Art. 18): nothing may be done but storage.
-    pub restricted: bool,
-    /// The subject objected (Art. 21): no further AI analysis.
-    pub objected: bool,
-}
+pub use closeq_core::{ConsentMethod, ConsentRecord, SubjectFlags};
 
 fn refuse(rule: &'static str, reason: &'static str) -> Error {
     Error::Compliance {
@@ -56,14 +27,9 @@ pub fn check_analysis(
     settings: &WorkspaceSettings,
     call: CallId,
     consent: Option<&ConsentRecord>,
-    subject: SubjectState,
+    subject: SubjectFlags,
 ) -> Result<()> {
-    if subject.restricted {
-        return Err(refuse(
-            "GDPR Art. 18",
-            "processing of this data subject's calls is restricted",
-        ));
-    }
+    check_processing(subject)?;
     if !settings.ai_analysis_enabled {
         return Err(refuse(
             "workspace AI switch",
@@ -80,6 +46,18 @@ pub fn check_analysis(
         return Err(refuse(
             "recording consent",
             "the workspace requires a consent record for this call and there is none",
+        ));
+    }
+    Ok(())
+}
+
+/// May a call be processed at all beyond storage (exports, signed URLs,
+/// analysis)? Not while one of its subjects has restricted processing.
+pub fn check_processing(subject: SubjectFlags) -> Result<()> {
+    if subject.restricted {
+        return Err(refuse(
+            "GDPR Art. 18",
+            "processing of this data subject's calls is restricted",
         ));
     }
     Ok(())
@@ -107,4 +85,100 @@ pub fn check_employment_export(cards: &[Scorecard]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The gates with the stored state looked up: the workspace's settings,
+/// the standing restriction and objection flags of every subject on a
+/// call (client e-mail, client phone, rep), and the call's consent record.
+/// Every step that processes a call asks here first.
+#[derive(Clone)]
+pub struct ProcessingGate {
+    workspaces: Arc<dyn WorkspaceStore>,
+    privacy: Arc<dyn PrivacyStore>,
+}
+
+impl std::fmt::Debug for ProcessingGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessingGate").finish_non_exhaustive()
+    }
+}
+
+impl ProcessingGate {
+    /// A gate over these stores.
+    pub fn new(workspaces: Arc<dyn WorkspaceStore>, privacy: Arc<dyn PrivacyStore>) -> Self {
+        Self {
+            workspaces,
+            privacy,
+        }
+    }
+
+    /// The union of the flags of the call's subjects.
+    pub async fn flags(&self, scope: &Scope, call: &Call) -> Result<SubjectFlags> {
+        self.privacy
+            .subject_flags(scope, &Subject::of_call(call))
+            .await
+    }
+
+    /// May `call` be transcribed and scored? `consent` is the record about
+    /// to be stored with a new call; for a stored call, `None` looks the
+    /// stored record up.
+    pub async fn check_analysis(
+        &self,
+        scope: &Scope,
+        call: &Call,
+        consent: Option<&ConsentRecord>,
+    ) -> Result<()> {
+        let settings = self.workspaces.get_workspace(scope).await?.settings;
+        let stored = match consent {
+            Some(_) => None,
+            None => match self.privacy.get_consent(scope, call.id).await {
+                Ok(c) => c,
+                Err(Error::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            },
+        };
+        let flags = self.flags(scope, call).await?;
+        check_analysis(&settings, call.id, consent.or(stored.as_ref()), flags)
+    }
+
+    /// May `call` be processed beyond storage (exported, its audio handed
+    /// out)?
+    pub async fn check_processing(&self, scope: &Scope, call: &Call) -> Result<()> {
+        check_processing(self.flags(scope, call).await?)
+    }
+
+    /// A signed URL for the call's audio, refused while one of its
+    /// subjects has restricted processing, and `NotFound` when the call has
+    /// no audio.
+    pub async fn signed_audio_url(
+        &self,
+        scope: &Scope,
+        audio: &dyn AudioStore,
+        call: &Call,
+        method: SignedMethod,
+        ttl: Duration,
+    ) -> Result<SignedUrl> {
+        self.check_processing(scope, call).await?;
+        let key = call
+            .audio
+            .as_ref()
+            .map(|a| a.key.clone())
+            .ok_or_else(|| Error::not_found("call audio", call.id))?;
+        audio.signed_url(scope, &key, method, ttl).await
+    }
+
+    /// May these scores be exported for employment decisions? Every one
+    /// must be human-reviewed, and no call's subject may have restricted
+    /// processing.
+    pub async fn check_score_export(
+        &self,
+        scope: &Scope,
+        scored: &[(Call, Scorecard)],
+    ) -> Result<()> {
+        for (call, _) in scored {
+            self.check_processing(scope, call).await?;
+        }
+        let cards: Vec<Scorecard> = scored.iter().map(|(_, s)| s.clone()).collect();
+        check_employment_export(&cards)
+    }
 }

@@ -1,226 +1,209 @@
-//! The data-subject request lifecycle (GDPR Art. 12(3)): received →
-//! in progress → completed or rejected, due one month after receipt
-//! (30 days by default, configurable), extendable by at most two further
-//! months in total, each extension recorded with its reason.
+//! Data-subject requests, stored: the lifecycle (received → in progress →
+//! completed or rejected, due one month after receipt, extensions with
+//! reasons; the types live in `closeq_core`) driven against a
+//! [`PrivacyStore`], and the standing requests — restriction (Art. 18) and
+//! objection (Art. 21) — recorded as subject flags that every
+//! [`ProcessingGate`](crate::gates::ProcessingGate) consults.
+//!
+//! Every step leaves an audit record naming the request and its kind,
+//! never the subject.
 
-use chrono::{DateTime, Duration, Utc};
-use closeq_core::{DataSubjectRequestId, Error, Result, Subject, WorkspaceId};
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-/// What the subject asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestKind {
-    /// Art. 15.
-    Access,
-    /// Art. 20.
-    Portability,
-    /// Art. 16.
-    Rectification,
-    /// Art. 17.
-    Erasure,
-    /// Art. 18.
-    Restriction,
-    /// Art. 21.
-    Objection,
+use closeq_core::ports::{PrivacyStore, WorkspaceStore};
+use closeq_core::{AuditRecord, Clock, DataSubjectRequestId, Result, Scope, Subject, SubjectFlags};
+
+pub use closeq_core::{Extension, MAX_EXTENSION_DAYS, RequestKind, RequestState, SubjectRequest};
+
+/// Stored data-subject requests of the scope's workspace.
+#[derive(Clone)]
+pub struct SubjectRequests {
+    privacy: Arc<dyn PrivacyStore>,
+    workspaces: Arc<dyn WorkspaceStore>,
+    clock: Arc<dyn Clock>,
+    answer_days: u32,
 }
 
-/// Where a request stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum RequestState {
-    /// Logged, nobody working on it yet.
-    Received,
-    /// Being handled.
-    InProgress,
-    /// Done.
-    Completed {
-        /// When.
-        at: DateTime<Utc>,
-    },
-    /// Refused (for example: identity not verified, manifestly unfounded).
-    Rejected {
-        /// When.
-        at: DateTime<Utc>,
-        /// Why, as told to the subject (no personal data).
-        reason: String,
-    },
-}
-
-impl RequestState {
-    fn name(&self) -> &'static str {
-        match self {
-            Self::Received => "received",
-            Self::InProgress => "in_progress",
-            Self::Completed { .. } => "completed",
-            Self::Rejected { .. } => "rejected",
-        }
+impl std::fmt::Debug for SubjectRequests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubjectRequests")
+            .field("answer_days", &self.answer_days)
+            .finish_non_exhaustive()
     }
 }
 
-/// One recorded extension of the deadline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Extension {
-    /// By how many days.
-    pub days: u32,
-    /// Why (Art. 12(3): complexity and number of requests).
-    pub reason: String,
-    /// When it was decided.
-    pub at: DateTime<Utc>,
-}
+impl SubjectRequests {
+    /// Requests over these stores, due 30 days after receipt.
+    pub fn new(
+        privacy: Arc<dyn PrivacyStore>,
+        workspaces: Arc<dyn WorkspaceStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            privacy,
+            workspaces,
+            clock,
+            answer_days: 30,
+        }
+    }
 
-/// The most an answer may be extended, in days (two further months).
-pub const MAX_EXTENSION_DAYS: u32 = 61;
+    /// Answers are due `days` after receipt (1 to 31).
+    pub fn with_answer_days(mut self, days: u32) -> Self {
+        self.answer_days = days;
+        self
+    }
 
-/// A data-subject request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubjectRequest {
-    /// Its id.
-    pub id: DataSubjectRequestId,
-    /// The workspace (the controller) it was made to.
-    pub workspace_id: WorkspaceId,
-    /// Who it is about.
-    pub subject: Subject,
-    /// What is asked.
-    pub kind: RequestKind,
-    /// When it was received.
-    pub received_at: DateTime<Utc>,
-    /// Days to answer before extensions.
-    pub answer_days: u32,
-    /// Extensions, oldest first.
-    pub extensions: Vec<Extension>,
-    /// Where it stands.
-    pub state: RequestState,
-}
+    async fn audit(&self, scope: &Scope, action: &str, request: &SubjectRequest) -> Result<()> {
+        self.workspaces
+            .append_audit(&AuditRecord {
+                seq: 0,
+                workspace_id: scope.workspace_id,
+                at: self.clock.now(),
+                actor: Some(scope.user_id),
+                action: action.into(),
+                target: Some(request.id.to_string()),
+                details: serde_json::json!({
+                    "kind": request.kind.name(),
+                    "state": request.state.name(),
+                }),
+            })
+            .await
+            .map(|_| ())
+    }
 
-impl SubjectRequest {
-    /// A request received at `at`, due `answer_days` later (30 by default;
-    /// 1 to 31 allowed, since the law's limit is one month).
-    pub fn received(
-        workspace_id: WorkspaceId,
+    /// Logs a request received now.
+    pub async fn receive(
+        &self,
+        scope: &Scope,
         subject: Subject,
         kind: RequestKind,
-        at: DateTime<Utc>,
-        answer_days: u32,
-    ) -> Result<Self> {
-        if !(1..=31).contains(&answer_days) {
-            return Err(Error::invalid(
-                "answer_days",
-                "must be 1 to 31 (GDPR Art. 12(3): one month)",
-            ));
-        }
-        Ok(Self {
-            id: DataSubjectRequestId::new(),
-            workspace_id,
+    ) -> Result<SubjectRequest> {
+        let request = SubjectRequest::received(
+            scope.workspace_id,
             subject,
             kind,
-            received_at: at,
-            answer_days,
-            extensions: Vec::new(),
-            state: RequestState::Received,
-        })
+            self.clock.now(),
+            self.answer_days,
+        )?;
+        self.privacy.insert_request(scope, &request).await?;
+        self.audit(scope, "dsr.received", &request).await?;
+        Ok(request)
     }
 
-    /// The current deadline, extensions included.
-    pub fn due_at(&self) -> DateTime<Utc> {
-        let days: i64 = i64::from(self.answer_days)
-            + self
-                .extensions
-                .iter()
-                .map(|e| i64::from(e.days))
-                .sum::<i64>();
-        self.received_at + Duration::days(days)
-    }
-
-    /// Whether the request is still open after its deadline.
-    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        self.is_open() && now > self.due_at()
-    }
-
-    /// Received or in progress.
-    pub fn is_open(&self) -> bool {
-        matches!(
-            self.state,
-            RequestState::Received | RequestState::InProgress
-        )
-    }
-
-    fn transition(&mut self, to: RequestState) -> Result<()> {
-        let ok = matches!(
-            (&self.state, &to),
-            (RequestState::Received, RequestState::InProgress)
-                | (
-                    RequestState::Received | RequestState::InProgress,
-                    RequestState::Completed { .. } | RequestState::Rejected { .. }
-                )
-        );
-        if !ok {
-            return Err(Error::InvalidTransition {
-                resource: "subject request",
-                from: self.state.name().into(),
-                to: to.name().into(),
-            });
-        }
-        self.state = to;
-        Ok(())
+    async fn change(
+        &self,
+        scope: &Scope,
+        id: DataSubjectRequestId,
+        action: &str,
+        f: impl FnOnce(&mut SubjectRequest) -> Result<()>,
+    ) -> Result<SubjectRequest> {
+        let mut request = self.privacy.get_request(scope, id).await?;
+        f(&mut request)?;
+        self.privacy.update_request(scope, &request).await?;
+        self.audit(scope, action, &request).await?;
+        Ok(request)
     }
 
     /// Someone starts working on it.
-    pub fn start(&mut self) -> Result<()> {
-        self.transition(RequestState::InProgress)
+    pub async fn start(&self, scope: &Scope, id: DataSubjectRequestId) -> Result<SubjectRequest> {
+        self.change(scope, id, "dsr.started", SubjectRequest::start)
+            .await
     }
 
-    /// Answered.
-    pub fn complete(&mut self, at: DateTime<Utc>) -> Result<()> {
-        self.transition(RequestState::Completed { at })
+    /// Answered now (a completed erasure request forgets its subject).
+    pub async fn complete(
+        &self,
+        scope: &Scope,
+        id: DataSubjectRequestId,
+    ) -> Result<SubjectRequest> {
+        let now = self.clock.now();
+        self.change(scope, id, "dsr.completed", |r| r.complete(now))
+            .await
     }
 
-    /// Refused, with the reason told to the subject.
-    pub fn reject(&mut self, at: DateTime<Utc>, reason: &str) -> Result<()> {
-        if reason.trim().is_empty() {
-            return Err(Error::invalid("reason", "a rejection needs a reason"));
-        }
-        self.transition(RequestState::Rejected {
-            at,
-            reason: reason.trim().to_owned(),
-        })
+    /// Refused now, with the reason told to the subject.
+    pub async fn reject(
+        &self,
+        scope: &Scope,
+        id: DataSubjectRequestId,
+        reason: &str,
+    ) -> Result<SubjectRequest> {
+        let now = self.clock.now();
+        self.change(scope, id, "dsr.rejected", |r| r.reject(now, reason))
+            .await
     }
 
-    /// Extends the deadline. Only open requests, only before the current
-    /// deadline has passed, with a reason, and at most
-    /// [`MAX_EXTENSION_DAYS`] in total.
-    pub fn extend(&mut self, days: u32, reason: &str, at: DateTime<Utc>) -> Result<()> {
-        if !self.is_open() {
-            return Err(Error::InvalidTransition {
-                resource: "subject request",
-                from: self.state.name().into(),
-                to: "extended".into(),
-            });
+    /// Extends the deadline by `days`, with a reason.
+    pub async fn extend(
+        &self,
+        scope: &Scope,
+        id: DataSubjectRequestId,
+        days: u32,
+        reason: &str,
+    ) -> Result<SubjectRequest> {
+        let now = self.clock.now();
+        self.change(scope, id, "dsr.extended", |r| r.extend(days, reason, now))
+            .await
+    }
+
+    /// The workspace's requests, newest first.
+    pub async fn list(&self, scope: &Scope, limit: u32) -> Result<Vec<SubjectRequest>> {
+        self.privacy.list_requests(scope, limit).await
+    }
+
+    /// Records and carries out a standing request: restriction sets the
+    /// subject's `restricted` flag, objection the `objected` one. The
+    /// request is logged, applied and completed; other flags are kept.
+    pub async fn apply_standing(
+        &self,
+        scope: &Scope,
+        subject: Subject,
+        kind: RequestKind,
+    ) -> Result<SubjectRequest> {
+        let mut flags = self
+            .privacy
+            .subject_flags(scope, std::slice::from_ref(&subject))
+            .await?;
+        match kind {
+            RequestKind::Restriction => flags.restricted = true,
+            RequestKind::Objection => flags.objected = true,
+            _ => {
+                return Err(closeq_core::Error::invalid(
+                    "kind",
+                    "only restriction and objection are standing requests",
+                ));
+            }
         }
-        if reason.trim().is_empty() {
-            return Err(Error::invalid("reason", "an extension needs a reason"));
-        }
-        if days == 0 {
-            return Err(Error::invalid("days", "must be at least 1"));
-        }
-        if at > self.due_at() {
-            return Err(Error::Compliance {
-                rule: "GDPR Art. 12(3)".into(),
-                reason: "the deadline has passed; it can no longer be extended".into(),
-            });
-        }
-        let used: u32 = self.extensions.iter().map(|e| e.days).sum();
-        if used.saturating_add(days) > MAX_EXTENSION_DAYS {
-            return Err(Error::Compliance {
-                rule: "GDPR Art. 12(3)".into(),
-                reason: "extensions may total at most two further months".into(),
-            });
-        }
-        self.extensions.push(Extension {
-            days,
-            reason: reason.trim().to_owned(),
-            at,
-        });
-        Ok(())
+        let request = self.receive(scope, subject.clone(), kind).await?;
+        self.start(scope, request.id).await?;
+        self.privacy
+            .set_subject_flags(scope, &subject, flags)
+            .await?;
+        self.complete(scope, request.id).await
+    }
+
+    /// Lifts a restriction (Art. 18(3): the subject must be told before).
+    /// Returns the flags now in force.
+    pub async fn lift_restriction(&self, scope: &Scope, subject: &Subject) -> Result<SubjectFlags> {
+        let mut flags = self
+            .privacy
+            .subject_flags(scope, std::slice::from_ref(subject))
+            .await?;
+        flags.restricted = false;
+        self.privacy
+            .set_subject_flags(scope, subject, flags)
+            .await?;
+        self.workspaces
+            .append_audit(&AuditRecord {
+                seq: 0,
+                workspace_id: scope.workspace_id,
+                at: self.clock.now(),
+                actor: Some(scope.user_id),
+                action: "dsr.restriction_lifted".into(),
+                target: None,
+                details: serde_json::json!({ "subject_kind": subject.kind().name() }),
+            })
+            .await?;
+        Ok(flags)
     }
 }

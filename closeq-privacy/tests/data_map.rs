@@ -98,6 +98,8 @@ fn the_manifest_names_real_places_only_once() {
         "Call.client.phone",
         "Call.rep_comments",
         "Call.audio",
+        "Scorecard.review",
+        "SubjectRequest.subject",
     ] {
         assert!(FIELDS.iter().any(|l| l.location == f), "{f} unlabelled");
     }

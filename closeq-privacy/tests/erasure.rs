@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use closeq_core::ports::{AudioStore, ByteStream, CallStore, WorkspaceStore};
+use closeq_core::ports::{AudioStore, ByteStream};
 use closeq_core::testing::call_store::{sample_scorecard, sample_transcript};
-use closeq_core::testing::{Stores, World};
+use closeq_core::testing::{Stores, World, base_time};
 use closeq_core::{Call, CoachingNote, ManualClock, Subject, Verdict};
 use closeq_privacy::erasure::{Eraser, ErasureMode, ErasureReport};
 use closeq_storage::{
@@ -89,16 +89,11 @@ fn pg_dump(admin_url: &str) -> Vec<u8> {
 
 /// The stores, the SQLite store when it is one, and PostgreSQL's admin URL
 /// when it is that.
-type Opened = (
-    Arc<dyn CallStore>,
-    Arc<dyn WorkspaceStore>,
-    Option<Arc<SqliteStore>>,
-    Option<String>,
-);
+type Opened = (Stores, Option<Arc<SqliteStore>>, Option<String>);
 
 async fn run(backend: Backend, mode: ErasureMode) {
     let dir = tempfile::tempdir().unwrap();
-    let (calls, workspaces, sqlite, admin_url): Opened = match backend {
+    let (stores, sqlite, admin_url): Opened = match backend {
         Backend::Sqlite => {
             let s = Arc::new(
                 SqliteStore::open(
@@ -108,7 +103,7 @@ async fn run(backend: Backend, mode: ErasureMode) {
                 .await
                 .unwrap(),
             );
-            (s.clone(), s.clone(), Some(s), None)
+            (Stores::of(s.clone()), Some(s), None)
         }
         Backend::Postgres => {
             let Some(db) = support::db() else { return };
@@ -117,7 +112,7 @@ async fn run(backend: Backend, mode: ErasureMode) {
                     .await
                     .unwrap(),
             );
-            (s.clone(), s, None, Some(db.admin_url.clone()))
+            (Stores::of(s), None, Some(db.admin_url.clone()))
         }
     };
     // Everything a scan must cover: the files under `dir` and, for
@@ -129,11 +124,8 @@ async fn run(backend: Backend, mode: ErasureMode) {
         }
         files
     };
+    let (calls, workspaces) = (stores.calls.clone(), stores.workspaces.clone());
     let store = calls.clone();
-    let stores = Stores {
-        calls: calls.clone(),
-        workspaces: workspaces.clone(),
-    };
     let w = World::create(&stores).await;
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
@@ -202,7 +194,42 @@ async fn run(backend: Backend, mode: ErasureMode) {
             source: None,
             at_ms: vec![],
         });
+        if c.id == other.id {
+            // The subject is named in the other call's coaching notes and
+            // rep comments too.
+            card.coaching_notes.push(CoachingNote {
+                text: format!(
+                    "{} referred them; mention {}",
+                    subject_call.client.name.as_ref().unwrap().as_str(),
+                    subject_call.client.phone.as_ref().unwrap().as_str()
+                )
+                .into(),
+                about: None,
+                source: None,
+                at_ms: vec![],
+            });
+            let mut commented = c.clone();
+            commented.rep_comments = Some(
+                format!(
+                    "Met via {}",
+                    subject_call.client.email.as_ref().unwrap().as_str()
+                )
+                .into(),
+            );
+            store.update_call(&w.owner, &commented).await.unwrap();
+        }
         store.insert_scorecard(&w.owner, &card).await.unwrap();
+        // A reviewer's reason names the subject on every card.
+        card.reject(
+            w.owner.user_id,
+            base_time(),
+            format!(
+                "wrong call: {} is not on it",
+                subject_call.client.name.as_ref().unwrap().as_str()
+            ),
+        )
+        .unwrap();
+        store.save_review(&w.owner, &card).await.unwrap();
     }
     // The canaries are really there before erasure (the scan can fail).
     let before = scan().await;
@@ -260,6 +287,29 @@ async fn run(backend: Backend, mode: ErasureMode) {
         "{mention}"
     );
     assert!(!mention.contains("seven nine four six"), "{mention}");
+    let comments = store
+        .get_call(&w.owner, other.id)
+        .await
+        .unwrap()
+        .rep_comments;
+    assert_eq!(
+        comments.as_deref().map(String::as_str),
+        Some("Met via [ERASED]")
+    );
+    let card = &store.list_scorecards(&w.owner, other.id).await.unwrap()[0];
+    assert_eq!(
+        card.coaching_notes[1].text.as_str(),
+        "[ERASED] referred them; mention [ERASED]"
+    );
+    // (Name parts of three letters or more match too — erasure prefers
+    // recall — so the other client's own note, whose made-up name shares
+    // "Client" with the subject's, is not checked here.)
+    match card.review() {
+        closeq_core::ReviewState::Rejected { reason, .. } => {
+            assert_eq!(reason.as_str(), "wrong call: [ERASED] is not on it")
+        }
+        r => panic!("{r:?}"),
+    }
     assert!(
         kept.utterances[1]
             .text

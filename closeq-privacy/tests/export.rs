@@ -13,10 +13,7 @@ use closeq_storage::{InMemoryStore, SubjectHasher};
 #[tokio::test]
 async fn client_and_rep_exports() {
     let s = Arc::new(InMemoryStore::new(SubjectHasher::new([1; 32], "44")));
-    let stores = Stores {
-        calls: s.clone(),
-        workspaces: s.clone(),
-    };
+    let stores = Stores::of(s.clone());
     let w = World::create(&stores).await;
     let c = w.call(&w.rep_a, Some(w.team_a), 5);
     let other = w.call(&w.rep_b, Some(w.team_b), 6);

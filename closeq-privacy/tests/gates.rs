@@ -21,14 +21,14 @@ fn rule(e: Error) -> String {
 fn analysis_gate() {
     let call = CallId::new();
     let s = WorkspaceSettings::default();
-    check_analysis(&s, call, None, SubjectState::default()).unwrap();
+    check_analysis(&s, call, None, SubjectFlags::default()).unwrap();
     assert_eq!(
         rule(
             check_analysis(
                 &s,
                 call,
                 None,
-                SubjectState {
+                SubjectFlags {
                     restricted: true,
                     objected: false
                 }
@@ -43,7 +43,7 @@ fn analysis_gate() {
                 &s,
                 call,
                 None,
-                SubjectState {
+                SubjectFlags {
                     restricted: false,
                     objected: true
                 }
@@ -57,7 +57,7 @@ fn analysis_gate() {
         ..Default::default()
     };
     assert_eq!(
-        rule(check_analysis(&off, call, None, SubjectState::default()).unwrap_err()),
+        rule(check_analysis(&off, call, None, SubjectFlags::default()).unwrap_err()),
         "workspace AI switch"
     );
     let consent = WorkspaceSettings {
@@ -65,7 +65,7 @@ fn analysis_gate() {
         ..Default::default()
     };
     assert_eq!(
-        rule(check_analysis(&consent, call, None, SubjectState::default()).unwrap_err()),
+        rule(check_analysis(&consent, call, None, SubjectFlags::default()).unwrap_err()),
         "recording consent"
     );
     let at = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
@@ -75,7 +75,7 @@ fn analysis_gate() {
         obtained_at: at,
     };
     assert!(
-        check_analysis(&consent, call, Some(&other), SubjectState::default()).is_err(),
+        check_analysis(&consent, call, Some(&other), SubjectFlags::default()).is_err(),
         "consent for another call does not count"
     );
     let ok = ConsentRecord {
@@ -83,7 +83,7 @@ fn analysis_gate() {
         method: ConsentMethod::Verbal,
         obtained_at: at,
     };
-    check_analysis(&consent, call, Some(&ok), SubjectState::default()).unwrap();
+    check_analysis(&consent, call, Some(&ok), SubjectFlags::default()).unwrap();
 }
 
 #[test]

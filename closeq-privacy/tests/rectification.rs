@@ -14,10 +14,7 @@ use closeq_storage::{InMemoryStore, SubjectHasher};
 #[tokio::test]
 async fn corrected_contact_is_reindexed() {
     let s = Arc::new(InMemoryStore::new(SubjectHasher::new([1; 32], "44")));
-    let stores = Stores {
-        calls: s.clone(),
-        workspaces: s.clone(),
-    };
+    let stores = Stores::of(s.clone());
     let w = World::create(&stores).await;
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
     let c = w.call(&w.rep_a, Some(w.team_a), 3);

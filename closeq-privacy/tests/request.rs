@@ -26,7 +26,7 @@ fn due_thirty_days_after_receipt_and_overdue_one_second_later() {
     assert!(matches!(
         SubjectRequest::received(
             r.workspace_id,
-            r.subject.clone(),
+            r.subject.clone().unwrap(),
             RequestKind::Access,
             r.received_at,
             45

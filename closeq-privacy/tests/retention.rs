@@ -104,10 +104,7 @@ struct Setup {
 
 async fn setup() -> Setup {
     let store = Arc::new(InMemoryStore::new(SubjectHasher::new([1; 32], "44")));
-    let stores = Stores {
-        calls: store.clone(),
-        workspaces: store.clone(),
-    };
+    let stores = Stores::of(store.clone());
     let world = World::create(&stores).await;
     let clock = Arc::new(ManualClock::new(t0()));
     let audio = Arc::new(ObjectAudioStore::in_memory(UrlSigner::new(

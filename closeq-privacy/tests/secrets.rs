@@ -13,10 +13,7 @@ use rand::SeedableRng;
 
 async fn setup() -> (ApiKeys, World, Arc<ManualClock>) {
     let s = Arc::new(InMemoryStore::new(SubjectHasher::new([1; 32], "44")));
-    let stores = Stores {
-        calls: s.clone(),
-        workspaces: s.clone(),
-    };
+    let stores = Stores::of(s.clone());
     let w = World::create(&stores).await;
     let clock = Arc::new(ManualClock::new(
         chrono::Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap(),

@@ -21,4 +21,28 @@ pub(crate) fn scorecard(s: &mut Scorecard) {
         i.evidence.clear();
         i.text = String::new().into();
     }
+    // What is left: a reviewer's reason.
+    s.rewrite_text(|t| (!t.is_empty()).then(String::new));
+}
+
+/// The review events of a scorecard say what its review state says: a
+/// scorecard is reviewed at most once, so every event of `card` carries
+/// `card`'s state (with its reason as redacted as the card's).
+pub(crate) fn review_record(card: &Scorecard) -> closeq_core::ports::ReviewRecord {
+    closeq_core::ports::ReviewRecord {
+        scorecard_id: card.id,
+        state: card.review().clone(),
+    }
+}
+
+/// Checks that `new` changes only the free text of `stored`.
+pub(crate) fn check_text_only(stored: &Scorecard, new: &Scorecard) -> closeq_core::Result<()> {
+    if stored.same_except_text(new) {
+        Ok(())
+    } else {
+        Err(closeq_core::Error::invalid(
+            "scorecard",
+            "only free text (notes, recommendations, issue texts, rationales, quotes, review reason) may change",
+        ))
+    }
 }

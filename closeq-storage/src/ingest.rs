@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use closeq_core::{Call, Error, Result, Scope, Scorecard, Transcript};
+use closeq_core::{Call, ConsentRecord, Error, Result, Scope, Scorecard, Transcript};
 
 use crate::rollup::{Sums, day};
 
@@ -17,6 +17,8 @@ pub struct CallBundle {
     pub transcript: Option<Transcript>,
     /// Its scorecard.
     pub scorecard: Option<Scorecard>,
+    /// Its recording-consent record.
+    pub consent: Option<ConsentRecord>,
 }
 
 /// Checks a bundle before anything is written.
@@ -30,6 +32,12 @@ pub(crate) fn check(scope: &Scope, b: &CallBundle) -> Result<()> {
     {
         return Err(Error::invalid(
             "scorecard.call_id",
+            "does not belong to the bundle's call",
+        ));
+    }
+    if b.consent.as_ref().is_some_and(|c| c.call_id != b.call.id) {
+        return Err(Error::invalid(
+            "consent.call_id",
             "does not belong to the bundle's call",
         ));
     }
@@ -120,6 +128,17 @@ impl crate::SqliteStore {
                 .bind(c.id.to_string())
                 .bind(c.workspace_id.to_string())
                 .bind(to_json(BACKEND, t)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            }
+            if let Some(consent) = &b.consent {
+                sqlx::query(
+                    "INSERT INTO call_consents (call_id, workspace_id, data) VALUES (?, ?, ?)",
+                )
+                .bind(c.id.to_string())
+                .bind(c.workspace_id.to_string())
+                .bind(to_json(BACKEND, consent)?)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
@@ -216,6 +235,17 @@ impl crate::PostgresStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(map_err)?;
+            }
+            if let Some(consent) = &b.consent {
+                sqlx::query(
+                    "INSERT INTO call_consents (call_id, workspace_id, data) VALUES ($1, $2, $3)",
+                )
+                .bind(c.id.as_uuid())
+                .bind(c.workspace_id.as_uuid())
+                .bind(to_json(BACKEND, consent)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
             }
             if let Some(s) = card {
                 sqlx::query("INSERT INTO scorecards (id, call_id, workspace_id, rep_id, team_id, seq, reviewed, data) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)")

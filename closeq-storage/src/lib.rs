@@ -25,6 +25,7 @@ mod memory;
 mod policy;
 #[cfg(feature = "store-postgres")]
 mod postgres;
+mod privacy;
 mod rollup;
 #[cfg(feature = "store-sqlite")]
 mod sqlite;

@@ -34,6 +34,7 @@ fn bundles(w: &World, n: usize) -> Vec<CallBundle> {
                 call: c,
                 transcript: Some(sample_transcript()),
                 scorecard: Some(card),
+                consent: None,
             }
         })
         .collect()
@@ -51,6 +52,7 @@ where
         call: w.call(&w.rep_b, Some(w.team_b), 1),
         transcript: None,
         scorecard: None,
+        consent: None,
     });
     assert!(matches!(
         ingest(w.manager.clone(), bad).await,
@@ -142,10 +144,7 @@ async fn sqlite_ingest() {
             .await
             .unwrap(),
     );
-    let stores = Stores {
-        calls: s.clone(),
-        workspaces: s.clone(),
-    };
+    let stores = Stores::of(s.clone());
     check(&stores, |scope, b| {
         let s = s.clone();
         async move { s.ingest(&scope, &b).await }
@@ -162,10 +161,7 @@ async fn postgres_ingest() {
             .await
             .unwrap(),
     );
-    let stores = Stores {
-        calls: s.clone(),
-        workspaces: s.clone(),
-    };
+    let stores = Stores::of(s.clone());
     check(&stores, |scope, b| {
         let s = s.clone();
         async move { s.ingest(&scope, &b).await }
@@ -183,10 +179,7 @@ async fn sqlite_overwrites_deleted_personal_data() {
             .await
             .unwrap(),
     );
-    let stores = Stores {
-        calls: s.clone(),
-        workspaces: s.clone(),
-    };
+    let stores = Stores::of(s.clone());
     let w = World::create(&stores).await;
     let mut c = w.call(&w.rep_a, None, 1);
     c.rep_comments = Some("CANARY-7f3a9e-zeta".into());

@@ -8,10 +8,7 @@ use closeq_storage::{InMemoryStore, SubjectHasher};
 
 fn stores() -> Arc<Stores> {
     let s = Arc::new(InMemoryStore::new(SubjectHasher::new([9; 32], "44")));
-    Arc::new(Stores {
-        calls: s.clone(),
-        workspaces: s,
-    })
+    Arc::new(Stores::of(s))
 }
 
 mod call_store {
@@ -22,4 +19,9 @@ mod call_store {
 mod workspace_store {
     use super::*;
     closeq_core::workspace_store_conformance!(make = stores());
+}
+
+mod privacy_store {
+    use super::*;
+    closeq_core::privacy_store_conformance!(make = stores());
 }

@@ -213,14 +213,7 @@ fn hasher() -> SubjectHasher {
 #[tokio::test]
 async fn memory_agrees_with_the_model() {
     let s = Arc::new(InMemoryStore::new(hasher()));
-    let (denied, cross) = run(
-        &Stores {
-            calls: s.clone(),
-            workspaces: s,
-        },
-        1,
-    )
-    .await;
+    let (denied, cross) = run(&Stores::of(s), 1).await;
     assert!(
         denied > 1000 && cross > 50,
         "the run must exercise refusals: {denied} / {cross}"
@@ -235,14 +228,7 @@ async fn sqlite_agrees_with_the_model() {
             .await
             .unwrap(),
     );
-    let (denied, cross) = run(
-        &Stores {
-            calls: s.clone(),
-            workspaces: s,
-        },
-        2,
-    )
-    .await;
+    let (denied, cross) = run(&Stores::of(s), 2).await;
     assert!(denied > 1000 && cross > 50, "{denied} / {cross}");
 }
 
@@ -255,13 +241,6 @@ async fn postgres_agrees_with_the_model() {
             .await
             .unwrap(),
     );
-    let (denied, cross) = run(
-        &Stores {
-            calls: s.clone(),
-            workspaces: s,
-        },
-        3,
-    )
-    .await;
+    let (denied, cross) = run(&Stores::of(s), 3).await;
     assert!(denied > 1000 && cross > 50, "{denied} / {cross}");
 }

@@ -17,10 +17,7 @@ async fn stores() -> Option<Arc<Stores>> {
             .await
             .unwrap(),
     );
-    Some(Arc::new(Stores {
-        calls: s.clone(),
-        workspaces: s,
-    }))
+    Some(Arc::new(Stores::of(s)))
 }
 
 mod call_store {
@@ -31,4 +28,9 @@ mod call_store {
 mod workspace_store {
     use super::*;
     closeq_core::workspace_store_conformance!(make_or_skip = stores().await);
+}
+
+mod privacy_store {
+    use super::*;
+    closeq_core::privacy_store_conformance!(make_or_skip = stores().await);
 }

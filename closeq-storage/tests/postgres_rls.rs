@@ -81,10 +81,7 @@ async fn world_with_call() -> Option<(Arc<Stores>, World, World, closeq_core::Ca
             .await
             .unwrap(),
     );
-    let stores = Arc::new(Stores {
-        calls: s.clone(),
-        workspaces: s,
-    });
+    let stores = Arc::new(Stores::of(s));
     let a = World::create(&stores).await;
     let b = World::create(&stores).await;
     let call = a.call(&a.rep_a, Some(a.team_a), 1);
@@ -213,10 +210,7 @@ async fn a_pool_of_one_never_leaks_a_scope_between_transactions() {
             .await
             .unwrap(),
     );
-    let stores = Stores {
-        calls: store.clone(),
-        workspaces: store.clone(),
-    };
+    let stores = Stores::of(store.clone());
     let a = World::create(&stores).await;
     let b = World::create(&stores).await;
     for i in 0..5 {

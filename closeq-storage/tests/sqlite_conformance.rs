@@ -16,10 +16,7 @@ async fn stores() -> Arc<Stores> {
             .await
             .unwrap(),
     );
-    Arc::new(Stores {
-        calls: s.clone(),
-        workspaces: s,
-    })
+    Arc::new(Stores::of(s))
 }
 
 mod call_store {
@@ -30,4 +27,9 @@ mod call_store {
 mod workspace_store {
     use super::*;
     closeq_core::workspace_store_conformance!(make = stores().await);
+}
+
+mod privacy_store {
+    use super::*;
+    closeq_core::privacy_store_conformance!(make = stores().await);
 }

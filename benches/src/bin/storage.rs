@@ -68,6 +68,7 @@ fn bundles(w: &World, n: usize, transcript: Option<&closeq_core::Transcript>) ->
                 call: c,
                 transcript: transcript.cloned(),
                 scorecard: Some(card),
+                consent: None,
             }
         })
         .collect()
@@ -155,10 +156,7 @@ async fn main() {
             .await
             .unwrap(),
     );
-    let stores = Stores {
-        calls: sqlite.clone(),
-        workspaces: sqlite.clone(),
-    };
+    let stores = Stores::of(sqlite.clone());
     let w = World::create(&stores).await;
     let mut t60 = synthetic::call(60, 7);
     for u in &mut t60.utterances {
@@ -186,10 +184,7 @@ async fn main() {
             .await
             .unwrap(),
     );
-    let stores = Stores {
-        calls: sqlite.clone(),
-        workspaces: sqlite.clone(),
-    };
+    let stores = Stores::of(sqlite.clone());
     let w = World::create(&stores).await;
     for chunk in bundles(&w, n, None).chunks(5_000) {
         sqlite.ingest(&w.owner, chunk).await.unwrap();
@@ -251,10 +246,7 @@ async fn main() {
             .await
             .unwrap(),
     );
-    let stores = Stores {
-        calls: pg.clone(),
-        workspaces: pg.clone(),
-    };
+    let stores = Stores::of(pg.clone());
     let w = World::create(&stores).await;
     let _ = pg.get_workspace(&w.owner).await.unwrap();
     let started = Instant::now();

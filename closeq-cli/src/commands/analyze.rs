@@ -7,7 +7,10 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use closeq_analysis::scoring::{HeuristicScorer, LlmJudge};
 use closeq_core::ports::{LanguageModel, Scorer};
-use closeq_core::{Clock, ReviewState, Scorecard, SystemClock, Verdict};
+use closeq_core::{
+    ClientContact, Clock, ConsentMethod, EmailAddress, PhoneNumber, ReviewState, Scorecard,
+    SystemClock, Verdict,
+};
 
 use super::transcript::ImportArgs;
 
@@ -40,6 +43,63 @@ pub struct AnalyzeArgs {
     /// Print the full scorecard as JSON.
     #[arg(long)]
     json: bool,
+    /// The client's name (stored with the call; found by data-subject requests).
+    #[arg(long)]
+    client_name: Option<String>,
+    /// The client's e-mail address.
+    #[arg(long)]
+    client_email: Option<String>,
+    /// The client's phone number.
+    #[arg(long)]
+    client_phone: Option<String>,
+    /// How recording consent was obtained; stored with the call (required
+    /// when the workspace requires consent).
+    #[arg(long, value_enum)]
+    consent: Option<ConsentArg>,
+}
+
+/// How consent was obtained.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ConsentArg {
+    /// Said on the call and recorded.
+    Verbal,
+    /// An IVR announcement the client accepted.
+    Ivr,
+    /// In writing.
+    Written,
+    /// Part of a signed contract.
+    Contract,
+}
+
+impl From<ConsentArg> for ConsentMethod {
+    fn from(c: ConsentArg) -> Self {
+        match c {
+            ConsentArg::Verbal => Self::Verbal,
+            ConsentArg::Ivr => Self::Ivr,
+            ConsentArg::Written => Self::Written,
+            ConsentArg::Contract => Self::Contract,
+        }
+    }
+}
+
+impl AnalyzeArgs {
+    fn client(&self) -> anyhow::Result<ClientContact> {
+        Ok(ClientContact {
+            name: self.client_name.clone().map(Into::into),
+            email: self
+                .client_email
+                .as_deref()
+                .map(EmailAddress::parse)
+                .transpose()
+                .context("--client-email")?,
+            phone: self
+                .client_phone
+                .as_deref()
+                .map(PhoneNumber::parse)
+                .transpose()
+                .context("--client-phone")?,
+        })
+    }
 }
 
 fn llm() -> anyhow::Result<Arc<dyn LanguageModel>> {
@@ -147,6 +207,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let analysed = rt.block_on(async {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let state = super::local::LocalState::open().await?;
+        let (call, consent) = super::pipeline::new_call(
+            &state,
+            clock.as_ref(),
+            args.client()?,
+            args.consent.map(Into::into),
+        );
+        // Consent, restriction and objection are checked before the audio
+        // is transcribed at all.
+        super::pipeline::check_gates(&state, &call, consent.as_ref()).await?;
         let (transcript, audio) = if super::audio::is_audio(&path, &bytes[..bytes.len().min(16)]) {
             let stt = super::audio::engine(&args.stt)?;
             // A cloud engine is a sub-processor: the workspace's transfer
@@ -173,6 +242,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             ScorerArg::Llm => Box::new(LlmJudge::new(llm()?, clock.clone())),
         };
         let input = super::pipeline::CallToAnalyse {
+            call,
+            consent,
             transcript,
             audio,
             rubric: &rubric,

@@ -117,6 +117,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
                 clock.clone(),
                 &scorer,
                 super::pipeline::CallToAnalyse {
+                    call: super::pipeline::new_call(
+                        &state,
+                        clock.as_ref(),
+                        closeq_core::ClientContact::default(),
+                        None,
+                    )
+                    .0,
+                    consent: None,
                     transcript: t,
                     audio,
                     rubric: &rubric,

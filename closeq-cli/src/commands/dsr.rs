@@ -1,20 +1,75 @@
-//! `closeq dsr export|erase|rectify`: data-subject requests against the local installation.
+//! `closeq dsr`: data-subject requests against the local installation.
+//! Every request is recorded (received → in progress → completed), so
+//! `closeq dsr list` shows what was asked, when it is due, and where it
+//! stands; restriction and objection stay in force until lifted.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use closeq_core::{Clock, EmailAddress, PhoneNumber, Subject, SystemClock, UserId};
+use closeq_core::{
+    Clock, DataSubjectRequestId, EmailAddress, PhoneNumber, RequestKind, RequestState, Subject,
+    SubjectRequest, SystemClock, UserId,
+};
 use closeq_privacy::erasure::{Eraser, ErasureMode};
 use closeq_privacy::export::export_subject;
 use closeq_privacy::rectification::{ContactCorrection, rectify_contact};
+use closeq_privacy::request::SubjectRequests;
 
 use super::local::{LocalState, write_private};
 
 /// Data-subject request commands.
 #[derive(Debug, Subcommand)]
 pub enum DsrCommand {
+    /// The workspace's requests, newest first: kind, how the subject was
+    /// identified (never the identifier), state, due date, overdue.
+    List {
+        /// Only requests still open.
+        #[arg(long)]
+        open: bool,
+        /// As JSON (the identifier of an open request included).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restriction (GDPR Art. 18): the subject's calls are kept but not
+    /// analysed, scored, exported or handed out by signed URL until lifted.
+    Restrict {
+        /// Who the request is about.
+        #[command(flatten)]
+        subject: SubjectArgs,
+    },
+    /// Lifts a restriction (tell the subject before, Art. 18(3)).
+    Unrestrict {
+        /// Who the request is about.
+        #[command(flatten)]
+        subject: SubjectArgs,
+    },
+    /// Objection (GDPR Art. 21): no further AI analysis of the subject's calls.
+    Object {
+        /// Who the request is about.
+        #[command(flatten)]
+        subject: SubjectArgs,
+    },
+    /// Extends an open request's deadline, with the reason (Art. 12(3)).
+    Extend {
+        /// The request id.
+        id: DataSubjectRequestId,
+        /// By how many days (at most 61 in total).
+        #[arg(long)]
+        days: u32,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Rejects an open request, with the reason told to the subject.
+    Reject {
+        /// The request id.
+        id: DataSubjectRequestId,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
     /// Access and portability (GDPR Art. 15 and 20): everything about one
     /// subject as versioned JSON, or as JSON plus one CSV per entity with `--out`.
     Export {
@@ -95,9 +150,71 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         let state = LocalState::open().await?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let requests = SubjectRequests::new(state.store.clone(), state.store.clone(), clock.clone());
+        let cmd_kind = match &cmd {
+            DsrCommand::Restrict { .. } => Some(RequestKind::Restriction),
+            _ => None,
+        };
         match cmd {
+            DsrCommand::List { open, json } => {
+                let mut all = requests.list(&state.scope, 1000).await?;
+                all.retain(|r| !open || r.is_open());
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&all)?);
+                } else {
+                    print_requests(&all, clock.now());
+                }
+                Ok(())
+            }
+            DsrCommand::Restrict { subject } | DsrCommand::Object { subject } => {
+                let kind = if matches!(cmd_kind, Some(RequestKind::Restriction)) {
+                    RequestKind::Restriction
+                } else {
+                    RequestKind::Objection
+                };
+                let r = requests
+                    .apply_standing(&state.scope, subject.subject()?, kind)
+                    .await?;
+                println!(
+                    "{} recorded as request {} and in force: {}",
+                    kind.name(),
+                    r.id,
+                    match kind {
+                        RequestKind::Restriction =>
+                            "the subject's calls are not analysed, scored, exported or handed out until `closeq dsr unrestrict`",
+                        _ => "no further AI analysis of the subject's calls",
+                    }
+                );
+                Ok(())
+            }
+            DsrCommand::Unrestrict { subject } => {
+                let flags = requests
+                    .lift_restriction(&state.scope, &subject.subject()?)
+                    .await?;
+                println!(
+                    "restriction lifted{}",
+                    if flags.objected {
+                        "; the objection to AI analysis stays in force"
+                    } else {
+                        ""
+                    }
+                );
+                Ok(())
+            }
+            DsrCommand::Extend { id, days, reason } => {
+                let r = requests.extend(&state.scope, id, days, &reason).await?;
+                println!("request {id} now due {}", r.due_at().format("%Y-%m-%d %H:%M UTC"));
+                Ok(())
+            }
+            DsrCommand::Reject { id, reason } => {
+                requests.reject(&state.scope, id, &reason).await?;
+                println!("request {id} rejected");
+                Ok(())
+            }
             DsrCommand::Export { subject, out } => {
                 let subject = subject.subject()?;
+                let request = begin(&requests, &state, &subject, RequestKind::Access).await?;
                 let export = export_subject(state.store.as_ref(), &state.scope, &subject).await?;
                 let json = serde_json::to_string_pretty(&export.to_json())?;
                 match out {
@@ -117,6 +234,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         );
                     }
                 }
+                requests.complete(&state.scope, request).await?;
                 Ok(())
             }
             DsrCommand::Erase {
@@ -128,7 +246,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 if !yes {
                     anyhow::bail!("erasure cannot be undone; pass --yes to confirm");
                 }
-                let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+                let request = begin(&requests, &state, &subject, RequestKind::Erasure).await?;
                 let audio = Arc::new(state.audio_store(clock.clone())?);
                 let eraser = Eraser::new(state.store.clone(), state.store.clone(), audio, clock);
                 let mode = if delete {
@@ -144,6 +262,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     r.audio_objects,
                     r.mentions_redacted_in
                 );
+                requests.complete(&state.scope, request).await?;
                 Ok(())
             }
             DsrCommand::Rectify {
@@ -153,6 +272,8 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 new_phone,
             } => {
                 let subject = subject.subject()?;
+                let request =
+                    begin(&requests, &state, &subject, RequestKind::Rectification).await?;
                 let correction = ContactCorrection {
                     name: new_name,
                     email: new_email
@@ -174,10 +295,54 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 )
                 .await?;
                 println!("rectified {n} calls");
+                requests.complete(&state.scope, request).await?;
                 Ok(())
             }
         }
     })
+}
+
+/// Records a request and starts it. When the work then fails, the request
+/// stays `in_progress` (shown by `closeq dsr list`) for a retry.
+async fn begin(
+    requests: &SubjectRequests,
+    state: &LocalState,
+    subject: &Subject,
+    kind: RequestKind,
+) -> anyhow::Result<DataSubjectRequestId> {
+    let r = requests
+        .receive(&state.scope, subject.clone(), kind)
+        .await?;
+    requests.start(&state.scope, r.id).await?;
+    Ok(r.id)
+}
+
+fn print_requests(all: &[SubjectRequest], now: chrono::DateTime<chrono::Utc>) {
+    if all.is_empty() {
+        println!("no data-subject requests");
+        return;
+    }
+    println!(
+        "{:<36}  {:<13}  {:<7}  {:<11}  {:<10}  {:<10}",
+        "id", "kind", "subject", "state", "received", "due"
+    );
+    for r in all {
+        let state = match &r.state {
+            RequestState::Completed { .. } => "completed",
+            RequestState::Rejected { .. } => "rejected",
+            s => s.name(),
+        };
+        println!(
+            "{:<36}  {:<13}  {:<7}  {:<11}  {:<10}  {:<10}{}",
+            r.id,
+            r.kind.name(),
+            r.subject_kind.name(),
+            state,
+            r.received_at.format("%Y-%m-%d"),
+            r.due_at().format("%Y-%m-%d"),
+            if r.is_overdue(now) { "  OVERDUE" } else { "" }
+        );
+    }
 }
 
 /// Writes every file under a temporary name first and renames them into

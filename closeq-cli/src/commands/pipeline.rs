@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use closeq_analysis::metrics::{MetricsConfig, compute};
-use closeq_core::ports::{AudioStore, Scorer, ScoringInput, WorkspaceStore};
+use closeq_core::ports::{AudioStore, Scorer, ScoringInput};
 use closeq_core::{
-    Call, CallDirection, CallOutcome, CallSource, CallStatus, Clock, ConversationMetrics, Rubric,
-    Scorecard, Transcript,
+    Call, CallDirection, CallOutcome, CallSource, CallStatus, ClientContact, Clock, ConsentMethod,
+    ConsentRecord, ConversationMetrics, Rubric, Scorecard, Transcript,
 };
+use closeq_privacy::gates::ProcessingGate;
 use closeq_stt::audio::AudioKind;
 
 use super::local::LocalState;
@@ -26,8 +27,52 @@ pub struct Analysed {
     pub card: Scorecard,
 }
 
+/// A new call of the local workspace's owner, started now, with the client
+/// contact given (or none), and its consent record when one was obtained.
+pub fn new_call(
+    state: &LocalState,
+    clock: &dyn Clock,
+    client: ClientContact,
+    consent: Option<ConsentMethod>,
+) -> (Call, Option<ConsentRecord>) {
+    let now = clock.now();
+    let mut call = Call::new(
+        state.scope.workspace_id,
+        state.scope.user_id,
+        now,
+        CallDirection::Outbound,
+        CallSource::Upload,
+        now,
+    );
+    call.client = client;
+    let consent = consent.map(|method| ConsentRecord {
+        call_id: call.id,
+        method,
+        obtained_at: now,
+    });
+    (call, consent)
+}
+
+/// The gates with the stored state: the AI switch, consent, and the
+/// restriction and objection flags of the call's subjects. Run before any
+/// transcription, and again before scoring.
+pub async fn check_gates(
+    state: &LocalState,
+    call: &Call,
+    consent: Option<&ConsentRecord>,
+) -> anyhow::Result<()> {
+    ProcessingGate::new(state.store.clone(), state.store.clone())
+        .check_analysis(&state.scope, call, consent)
+        .await?;
+    Ok(())
+}
+
 /// A call to analyse.
 pub struct CallToAnalyse<'a> {
+    /// The call (from [`new_call`]).
+    pub call: Call,
+    /// Its consent record, stored with it.
+    pub consent: Option<ConsentRecord>,
     /// The transcript.
     pub transcript: Transcript,
     /// The recording, when the call came as audio.
@@ -49,29 +94,15 @@ pub async fn analyse_and_store(
     scorer: &dyn Scorer,
     input: CallToAnalyse<'_>,
 ) -> anyhow::Result<Analysed> {
-    let settings = state.store.get_workspace(&state.scope).await?.settings;
-    let now = clock.now();
-    let mut call = Call::new(
-        state.scope.workspace_id,
-        state.scope.user_id,
-        now,
-        CallDirection::Outbound,
-        CallSource::Upload,
-        now,
-    );
+    let mut call = input.call;
     call.outcome = input.outcome;
     call.call_type = input
         .call_type
         .or_else(|| input.rubric.call_types.first().cloned());
     call.duration_ms = Some(input.transcript.duration_ms.max(1));
     call.status = CallStatus::Transcribed;
-    // The workspace's AI switch and consent rules apply here too.
-    closeq_privacy::gates::check_analysis(
-        &settings,
-        call.id,
-        None,
-        closeq_privacy::gates::SubjectState::default(),
-    )?;
+    // The workspace's AI switch, consent, restriction and objection.
+    check_gates(state, &call, input.consent.as_ref()).await?;
     let metrics = compute(&input.transcript, &MetricsConfig::default());
     let card = scorer
         .score(
@@ -93,7 +124,7 @@ pub async fn analyse_and_store(
             Box::pin(futures::stream::once(async move { Ok(Bytes::from(bytes)) }));
         call.audio = Some(audio_store.put(&state.scope, &key, mime, body).await?);
     }
-    let stored = store_rows(state, &call, &input.transcript, &card).await;
+    let stored = store_rows(state, &call, &input.transcript, &card, input.consent).await;
     if let Err(e) = stored {
         if let Some(a) = &call.audio {
             let _ = audio_store.delete(&state.scope, &a.key).await;
@@ -115,6 +146,7 @@ async fn store_rows(
     call: &Call,
     t: &Transcript,
     card: &Scorecard,
+    consent: Option<ConsentRecord>,
 ) -> anyhow::Result<()> {
     let mut call = call.clone();
     call.status = CallStatus::Analyzed;
@@ -122,6 +154,7 @@ async fn store_rows(
         call,
         transcript: Some(t.clone()),
         scorecard: Some(card.clone()),
+        consent,
     };
     state.store.ingest(&state.scope, &[bundle]).await?;
     Ok(())

@@ -187,6 +187,13 @@ pub trait CallStore: Debug + Send + Sync {
     /// `suggested` in the store, otherwise [`Error::Conflict`].
     async fn save_review(&self, scope: &Scope, scorecard: &Scorecard) -> Result<()>;
 
+    /// Replaces a scorecard's free text — coaching notes, recommendations,
+    /// issue texts, rationales, evidence quotes, a review's reason — and
+    /// nothing else: every other field must equal the stored scorecard's,
+    /// otherwise `InvalidInput` naming `scorecard`. For redaction (erasure
+    /// of a person mentioned in the text). Requires action `upload_call`.
+    async fn update_scorecard_text(&self, scope: &Scope, scorecard: &Scorecard) -> Result<()>;
+
     /// The review history of a scorecard, oldest first.
     async fn review_history(&self, scope: &Scope, id: ScorecardId) -> Result<Vec<ReviewRecord>>;
 

@@ -4,6 +4,7 @@ mod audio_store;
 mod call_store;
 mod job_queue;
 mod language_model;
+mod privacy_store;
 mod retention;
 mod scorer;
 mod speech_to_text;
@@ -20,6 +21,7 @@ pub use language_model::{
     Completion, CompletionRequest, FinishReason, LanguageModel, Message, MessageRole,
     ResponseSchema, TokenUsage,
 };
+pub use privacy_store::PrivacyStore;
 pub use retention::{RetentionDecision, RetentionItem, RetentionPolicy};
 pub use scorer::{Scorer, ScoringInput};
 pub use speech_to_text::{

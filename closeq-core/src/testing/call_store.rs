@@ -851,6 +851,83 @@ pub async fn anonymize(s: &Stores, _: &()) -> Outcome {
     Outcome::Passed
 }
 
+/// A scorecard's free text can be rewritten (redaction), review history
+/// included, and nothing else can change that way.
+pub async fn scorecard_text_updates(s: &Stores, _: &()) -> Outcome {
+    let w = World::create(s).await;
+    let c = w.call(&w.rep_a, Some(w.team_a), 4);
+    s.calls.insert_call(&w.rep_a, &c).await.expect("insert");
+    let mut sc = sample_scorecard(&c, 70.0, &[("budget", Verdict::Met)]);
+    sc.coaching_notes.push(crate::scorecard::CoachingNote {
+        text: "Ask Pat Doe about the budget".into(),
+        about: None,
+        source: None,
+        at_ms: vec![],
+    });
+    s.calls.insert_scorecard(&w.owner, &sc).await.expect("sc");
+    let mut reviewed = sc.clone();
+    reviewed
+        .reject(
+            w.manager.user_id,
+            base_time(),
+            "Pat Doe was not on this call",
+        )
+        .expect("reject");
+    s.calls
+        .save_review(&w.manager, &reviewed)
+        .await
+        .expect("review");
+    let mut stored = s.calls.get_scorecard(&w.owner, sc.id).await.expect("get");
+    assert!(stored.rewrite_text(|t| {
+        t.contains("Pat Doe")
+            .then(|| t.replace("Pat Doe", "[ERASED]"))
+    }));
+    s.calls
+        .update_scorecard_text(&w.owner, &stored)
+        .await
+        .expect("text update");
+    let back = s.calls.get_scorecard(&w.owner, sc.id).await.expect("get");
+    assert_eq!(back, stored);
+    assert_eq!(
+        back.coaching_notes[0].text.as_str(),
+        "Ask [ERASED] about the budget"
+    );
+    let history = s
+        .calls
+        .review_history(&w.owner, sc.id)
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        &history[0].state,
+        back.review(),
+        "the review event is redacted too"
+    );
+    // Anything but text is refused.
+    let mut bad = back.clone();
+    bad.score = Score::new(99.0).expect("score");
+    assert!(matches!(
+        s.calls.update_scorecard_text(&w.owner, &bad).await,
+        Err(Error::InvalidInput { .. })
+    ));
+    let mut bad = back.clone();
+    bad.criteria[0].verdict = Verdict::Missed;
+    assert!(matches!(
+        s.calls.update_scorecard_text(&w.owner, &bad).await,
+        Err(Error::InvalidInput { .. })
+    ));
+    // Invisible to another team's rep; missing is NotFound.
+    assert!(is_not_found(
+        s.calls.update_scorecard_text(&w.rep_b, &back).await
+    ));
+    let mut unknown = sample_scorecard(&c, 10.0, &[]);
+    unknown.rewrite_text(|_| Some("x".into()));
+    assert!(is_not_found(
+        s.calls.update_scorecard_text(&w.owner, &unknown).await
+    ));
+    Outcome::Passed
+}
+
 /// Runs every case of the call-store suite as its own test. `make` gives an
 /// `Arc<Stores>` (or anything that derefs to [`Stores`]).
 #[macro_export]
@@ -876,6 +953,7 @@ macro_rules! call_store_conformance {
                 aggregates,
                 subject_index,
                 anonymize,
+                scorecard_text_updates,
             ]
         );
     };
@@ -900,6 +978,7 @@ macro_rules! call_store_conformance {
                 aggregates,
                 subject_index,
                 anonymize,
+                scorecard_text_updates,
             ]
         );
     };

@@ -15,6 +15,7 @@ pub mod call_store;
 mod fake_language_model;
 mod fake_stt;
 mod harness;
+pub mod privacy_store;
 mod service;
 pub mod stt;
 

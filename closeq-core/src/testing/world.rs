@@ -8,7 +8,7 @@ use crate::call::{Call, CallDirection, CallSource, ClientContact};
 use crate::contact::{EmailAddress, PhoneNumber};
 use crate::id::{TeamId, UserId, WorkspaceId};
 use crate::member::{Member, Role, Team};
-use crate::ports::{CallStore, WorkspaceStore};
+use crate::ports::{CallStore, PrivacyStore, WorkspaceStore};
 use crate::scope::Scope;
 use crate::workspace::Workspace;
 
@@ -19,6 +19,19 @@ pub struct Stores {
     pub calls: Arc<dyn CallStore>,
     /// Workspaces, teams, members, keys.
     pub workspaces: Arc<dyn WorkspaceStore>,
+    /// Data-subject requests, subject flags, consent.
+    pub privacy: Arc<dyn PrivacyStore>,
+}
+
+impl Stores {
+    /// All three ports from one backend that implements them.
+    pub fn of<S: CallStore + WorkspaceStore + PrivacyStore + 'static>(store: Arc<S>) -> Self {
+        Self {
+            calls: store.clone(),
+            workspaces: store.clone(),
+            privacy: store,
+        }
+    }
 }
 
 /// A workspace with an owner, an admin, a manager of team A, a rep in

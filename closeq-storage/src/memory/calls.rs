@@ -12,7 +12,7 @@ use super::{InMemoryStore, State};
 use crate::{aggregate, anonymize, cursor, filter, policy};
 
 impl State {
-    fn call_for(&self, scope: &Scope, id: CallId, action: Action) -> Result<&Call> {
+    pub(super) fn call_for(&self, scope: &Scope, id: CallId, action: Action) -> Result<&Call> {
         let c = self
             .calls
             .get(&id)
@@ -111,6 +111,7 @@ impl CallStore for InMemoryStore {
                 s.unindex(&c);
                 s.calls.remove(&id);
                 s.transcripts.remove(&id);
+                s.consents.remove(&id);
                 for sid in s.card_order.remove(&id).unwrap_or_default() {
                     s.scorecards.remove(&sid);
                     s.reviews.retain(|r| r.scorecard_id != sid);
@@ -285,8 +286,33 @@ impl CallStore for InMemoryStore {
         for sid in s.card_order.get(&id).cloned().unwrap_or_default() {
             if let Some(card) = s.scorecards.get_mut(&sid) {
                 anonymize::scorecard(card);
+                let record = anonymize::review_record(card);
+                for r in s.reviews.iter_mut().filter(|r| r.scorecard_id == sid) {
+                    *r = record.clone();
+                }
             }
         }
+        Ok(())
+    }
+
+    async fn update_scorecard_text(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
+        let mut s = self.write();
+        let stored = s
+            .scorecards
+            .get(&card.id)
+            .ok_or_else(|| Error::not_found("scorecard", card.id))?
+            .clone();
+        s.call_for(scope, stored.call_id, Action::UploadCall)
+            .map_err(|e| match e {
+                Error::NotFound { .. } => Error::not_found("scorecard", card.id),
+                other => other,
+            })?;
+        anonymize::check_text_only(&stored, card)?;
+        let record = anonymize::review_record(card);
+        for r in s.reviews.iter_mut().filter(|r| r.scorecard_id == card.id) {
+            *r = record.clone();
+        }
+        s.scorecards.insert(card.id, card.clone());
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! same access rules as every backend, enforced in code.
 
 mod calls;
+mod privacy;
 mod workspaces;
 
 use std::collections::{BTreeSet, HashMap};
@@ -33,6 +34,9 @@ struct State {
     reviews: Vec<ReviewRecord>,
     subjects: HashMap<(WorkspaceId, [u8; 32]), BTreeSet<CallId>>,
     audit: Vec<closeq_core::AuditRecord>,
+    requests: HashMap<closeq_core::DataSubjectRequestId, closeq_core::SubjectRequest>,
+    subject_flags: HashMap<(WorkspaceId, [u8; 32]), closeq_core::SubjectFlags>,
+    consents: HashMap<CallId, closeq_core::ConsentRecord>,
 }
 
 /// Calls and workspaces in memory. Cheap to clone (shared state).

@@ -25,7 +25,7 @@ async fn load_call(conn: &mut PgConnection, id: CallId) -> Result<Call> {
     from_json(BACKEND, row.get::<&str, _>(0))
 }
 
-async fn call_for(
+pub(super) async fn call_for(
     conn: &mut PgConnection,
     scope: &Scope,
     id: CallId,
@@ -550,13 +550,48 @@ impl CallStore for PostgresStore {
         for r in rows {
             let mut card: Scorecard = from_json(BACKEND, r.get::<&str, _>(1))?;
             anonymize::scorecard(&mut card);
-            sqlx::query("UPDATE scorecards SET data = $1 WHERE id = $2")
-                .bind(to_json(BACKEND, &card)?)
-                .bind(r.get::<Uuid, _>(0))
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
+            write_card_text(&mut tx, &card).await?;
         }
         tx.commit().await.map_err(map_err)
     }
+
+    async fn update_scorecard_text(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
+        let mut tx = self.begin_scope(scope).await?;
+        let row = sqlx::query("SELECT data FROM scorecards WHERE id = $1")
+            .bind(card.id.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .ok_or_else(|| Error::not_found("scorecard", card.id))?;
+        let stored: Scorecard = from_json(BACKEND, row.get::<&str, _>(0))?;
+        if stored.workspace_id != scope.workspace_id {
+            return Err(Error::not_found("scorecard", card.id));
+        }
+        call_for(&mut tx, scope, stored.call_id, Action::UploadCall)
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { .. } => Error::not_found("scorecard", card.id),
+                other => other,
+            })?;
+        anonymize::check_text_only(&stored, card)?;
+        write_card_text(&mut tx, card).await?;
+        tx.commit().await.map_err(map_err)
+    }
+}
+
+/// Writes a scorecard whose free text changed, and its review events.
+async fn write_card_text(conn: &mut PgConnection, card: &Scorecard) -> Result<()> {
+    sqlx::query("UPDATE scorecards SET data = $1 WHERE id = $2")
+        .bind(to_json(BACKEND, card)?)
+        .bind(card.id.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    sqlx::query("UPDATE review_events SET data = $1 WHERE scorecard_id = $2")
+        .bind(to_json(BACKEND, &anonymize::review_record(card))?)
+        .bind(card.id.as_uuid())
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
 }

@@ -11,6 +11,7 @@
 //! carries a tenant over; with no scope set, queries return no rows.
 
 pub(crate) mod calls;
+mod privacy;
 pub(crate) mod rollup;
 mod workspaces;
 

@@ -2,6 +2,7 @@
 //! embedded and applied on open; the access policy enforced in the queries.
 
 pub(crate) mod calls;
+mod privacy;
 pub(crate) mod rollup;
 mod workspaces;
 

@@ -1,0 +1,273 @@
+//! Conformance suite for [`PrivacyStore`](crate::ports::PrivacyStore)
+//! implementations.
+
+use chrono::Duration;
+
+use crate::consent::{ConsentMethod, ConsentRecord};
+use crate::contact::{EmailAddress, PhoneNumber};
+use crate::error::Error;
+use crate::id::{CallId, DataSubjectRequestId};
+use crate::subject::{Subject, SubjectFlags, SubjectKind};
+use crate::subject_request::{RequestKind, SubjectRequest};
+use crate::testing::Outcome;
+use crate::testing::world::{Stores, World, base_time};
+
+fn email(w: &World, local: &str) -> Subject {
+    Subject::Email(
+        EmailAddress::parse(&format!(
+            "{local}@{}.example",
+            w.workspace.id.as_uuid().simple()
+        ))
+        .expect("email"),
+    )
+}
+
+/// Requests round-trip, list newest first, keep their lifecycle, forget an
+/// erased subject, and belong to owners and admins of one workspace.
+pub async fn requests(s: &Stores, _: &()) -> Outcome {
+    let w = World::create(s).await;
+    let p = &s.privacy;
+    let mut reqs = Vec::new();
+    for (i, kind) in [
+        RequestKind::Access,
+        RequestKind::Erasure,
+        RequestKind::Objection,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = SubjectRequest::received(
+            w.workspace.id,
+            email(&w, &format!("subject{i}")),
+            kind,
+            base_time() + Duration::hours(i as i64),
+            30,
+        )
+        .expect("request");
+        p.insert_request(&w.admin, &r).await.expect("insert");
+        reqs.push(r);
+    }
+    assert!(matches!(
+        p.insert_request(&w.admin, &reqs[0]).await,
+        Err(Error::AlreadyExists { .. })
+    ));
+    assert_eq!(
+        p.get_request(&w.owner, reqs[1].id).await.expect("get"),
+        reqs[1]
+    );
+    let listed = p.list_requests(&w.owner, 10).await.expect("list");
+    let ids: Vec<DataSubjectRequestId> = listed.iter().map(|r| r.id).collect();
+    assert_eq!(
+        ids,
+        vec![reqs[2].id, reqs[1].id, reqs[0].id],
+        "newest first"
+    );
+    assert_eq!(p.list_requests(&w.owner, 2).await.expect("list").len(), 2);
+    assert!(matches!(
+        p.list_requests(&w.owner, 0).await,
+        Err(Error::InvalidInput { .. })
+    ));
+    // The lifecycle is stored; a completed erasure keeps no identifier.
+    let mut erasure = reqs[1].clone();
+    erasure.start().expect("start");
+    erasure
+        .extend(10, "many calls to review", base_time() + Duration::days(2))
+        .expect("extend");
+    p.update_request(&w.admin, &erasure).await.expect("update");
+    erasure
+        .complete(base_time() + Duration::days(3))
+        .expect("complete");
+    p.update_request(&w.admin, &erasure).await.expect("update");
+    let back = p.get_request(&w.owner, erasure.id).await.expect("get");
+    assert_eq!(back, erasure);
+    assert!(back.subject.is_none() && back.subject_kind == SubjectKind::Email);
+    assert_eq!(back.extensions.len(), 1);
+    // Managers and reps may not see or write requests.
+    for scope in [&w.manager, &w.rep_a] {
+        assert!(matches!(
+            p.list_requests(scope, 10).await,
+            Err(Error::Forbidden { .. })
+        ));
+        assert!(matches!(
+            p.get_request(scope, reqs[0].id).await,
+            Err(Error::Forbidden { .. })
+        ));
+    }
+    // Another workspace sees nothing and cannot write into this one.
+    let other = World::create(s).await;
+    assert!(matches!(
+        p.get_request(&other.owner, reqs[0].id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(
+        p.list_requests(&other.owner, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert!(p.update_request(&other.owner, &reqs[0]).await.is_err());
+    let mut missing = reqs[0].clone();
+    missing.id = DataSubjectRequestId::new();
+    assert!(matches!(
+        p.update_request(&w.owner, &missing).await,
+        Err(Error::NotFound { .. })
+    ));
+    Outcome::Passed
+}
+
+/// Flags are set by owners and admins, read by every member for any of a
+/// call's subjects (phones matched in any written form), united, cleared,
+/// and scoped to the workspace.
+pub async fn subject_flags(s: &Stores, _: &()) -> Outcome {
+    let w = World::create(s).await;
+    let p = &s.privacy;
+    let call = w.call(&w.rep_a, Some(w.team_a), 1);
+    let subjects = Subject::of_call(&call);
+    assert_eq!(
+        p.subject_flags(&w.rep_a, &subjects).await.expect("flags"),
+        SubjectFlags::default()
+    );
+    let restricted = SubjectFlags {
+        restricted: true,
+        objected: false,
+    };
+    let phone = call.client.phone.clone().expect("phone");
+    let national = Subject::Phone(
+        PhoneNumber::parse(&format!("0{}", &phone.to_e164("44").expect("e164")[3..]))
+            .expect("national"),
+    );
+    p.set_subject_flags(&w.admin, &national, restricted)
+        .await
+        .expect("set");
+    assert_eq!(
+        p.subject_flags(&w.rep_a, &subjects).await.expect("flags"),
+        restricted,
+        "a national number restricts the E.164 one"
+    );
+    p.set_subject_flags(
+        &w.owner,
+        &Subject::User(w.rep_a.user_id),
+        SubjectFlags {
+            restricted: false,
+            objected: true,
+        },
+    )
+    .await
+    .expect("set");
+    assert_eq!(
+        p.subject_flags(&w.manager, &subjects).await.expect("flags"),
+        SubjectFlags {
+            restricted: true,
+            objected: true
+        }
+    );
+    // Other subjects and other workspaces are untouched.
+    assert_eq!(
+        p.subject_flags(&w.owner, &[email(&w, "someone-else")])
+            .await
+            .expect("flags"),
+        SubjectFlags::default()
+    );
+    let other = World::create(s).await;
+    assert_eq!(
+        p.subject_flags(&other.owner, &subjects)
+            .await
+            .expect("flags"),
+        SubjectFlags::default()
+    );
+    assert!(matches!(
+        p.set_subject_flags(&w.manager, &national, SubjectFlags::default())
+            .await,
+        Err(Error::Forbidden { .. })
+    ));
+    // Clearing lifts it.
+    p.set_subject_flags(&w.admin, &national, SubjectFlags::default())
+        .await
+        .expect("clear");
+    p.set_subject_flags(
+        &w.admin,
+        &Subject::User(w.rep_a.user_id),
+        SubjectFlags::default(),
+    )
+    .await
+    .expect("clear");
+    assert_eq!(
+        p.subject_flags(&w.rep_a, &subjects).await.expect("flags"),
+        SubjectFlags::default()
+    );
+    Outcome::Passed
+}
+
+/// Consent records follow their call: written by who may upload it, read
+/// by who sees it, gone with it.
+pub async fn consent(s: &Stores, _: &()) -> Outcome {
+    let w = World::create(s).await;
+    let p = &s.privacy;
+    let call = w.call(&w.rep_a, Some(w.team_a), 2);
+    s.calls.insert_call(&w.rep_a, &call).await.expect("insert");
+    assert_eq!(p.get_consent(&w.rep_a, call.id).await.expect("none"), None);
+    let mut record = ConsentRecord {
+        call_id: call.id,
+        method: ConsentMethod::Verbal,
+        obtained_at: base_time(),
+    };
+    p.put_consent(&w.rep_a, &record).await.expect("put");
+    assert_eq!(
+        p.get_consent(&w.manager, call.id).await.expect("get"),
+        Some(record.clone())
+    );
+    record.method = ConsentMethod::Written;
+    p.put_consent(&w.rep_a, &record).await.expect("replace");
+    assert_eq!(
+        p.get_consent(&w.owner, call.id).await.expect("get"),
+        Some(record.clone())
+    );
+    assert!(matches!(
+        p.get_consent(&w.rep_b, call.id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        p.put_consent(&w.rep_b, &record).await,
+        Err(Error::NotFound { .. })
+    ));
+    let missing = ConsentRecord {
+        call_id: CallId::new(),
+        ..record.clone()
+    };
+    assert!(matches!(
+        p.put_consent(&w.owner, &missing).await,
+        Err(Error::NotFound { .. })
+    ));
+    s.calls
+        .delete_call(&w.owner, call.id)
+        .await
+        .expect("delete");
+    s.calls.insert_call(&w.rep_a, &call).await.expect("again");
+    assert_eq!(
+        p.get_consent(&w.owner, call.id).await.expect("gone"),
+        None,
+        "a deleted call's consent goes with it"
+    );
+    Outcome::Passed
+}
+
+/// Runs every case of the privacy-store suite as its own test.
+#[macro_export]
+macro_rules! privacy_store_conformance {
+    (make = $make:expr $(,)?) => {
+        $crate::conformance_tests!(
+            suite = privacy_store,
+            make = $make,
+            fixture = (),
+            cases = [requests, subject_flags, consent]
+        );
+    };
+    (make_or_skip = $make:expr $(,)?) => {
+        $crate::conformance_tests!(
+            suite = privacy_store,
+            make_or_skip = $make,
+            fixture = (),
+            cases = [requests, subject_flags, consent]
+        );
+    };
+}
