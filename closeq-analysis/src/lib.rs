@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod agreement;
+pub mod bench;
 pub mod dataset;
 pub mod http;
 pub mod llm;

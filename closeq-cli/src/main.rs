@@ -46,6 +46,9 @@ enum Command {
     },
     /// Agreement statistics for two rating columns of a CSV file.
     Agreement(commands::agreement::AgreementArgs),
+    /// Benchmark scorers × rubrics against human labels (JSON, Markdown and
+    /// HTML reports; exit code 3 when a --gate fails).
+    Bench(commands::bench::BenchArgs),
     /// Print the sub-processor list (Markdown, or JSON with --json).
     Subprocessors {
         /// Print JSON.
@@ -89,6 +92,11 @@ fn main() -> ExitCode {
         Command::Rubric(cmd) => commands::rubric::run(cmd),
         Command::Subprocessors { json } => commands::subprocessors::run(json),
         Command::Agreement(args) => commands::agreement::run(args),
+        Command::Bench(args) => match commands::bench::run_bench(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(3),
+            Err(e) => Err(e),
+        },
         Command::Retention(cmd) => commands::retention::run(cmd),
         Command::Keys(cmd) => commands::keys::run(cmd),
         Command::Dsr(cmd) => commands::dsr::run(cmd),

@@ -3,6 +3,7 @@
 pub mod agreement;
 pub mod analyze;
 pub mod audio;
+pub mod bench;
 pub mod demo;
 pub mod dsr;
 pub mod keys;
