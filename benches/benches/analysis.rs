@@ -1,4 +1,5 @@
-//! Transcript import and conversation metrics.
+//! Transcript import, conversation metrics, and the rubric benchmark
+//! (run + report over the bundled synthetic dataset).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -38,5 +39,46 @@ fn import_deepgram(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, metrics, import_deepgram);
+/// `closeq bench` without the CLI: the heuristic scorer over the 36
+/// synthetic calls with their own rubrics (run), then every statistic with
+/// 1,000 bootstrap resamples and the three renderings (report).
+fn rubric_bench(c: &mut Criterion) {
+    use closeq_analysis::bench::{
+        BenchConfig, BenchReport, BenchScorer, HeuristicBench, ReportOptions, SYNTHETIC_DATASET,
+        render_html, render_markdown, run,
+    };
+    use std::sync::Arc;
+    let d = closeq_analysis::dataset::Dataset::parse(SYNTHETIC_DATASET).unwrap();
+    let rubrics: Vec<_> = ["spin", "bant", "meddpicc"]
+        .iter()
+        .map(|r| closeq_analysis::rubric::builtin_rubric(r).unwrap())
+        .collect();
+    let clock: Arc<dyn closeq_core::Clock> = Arc::new(closeq_core::SystemClock);
+    let scorers: Vec<Arc<dyn BenchScorer>> = vec![Arc::new(HeuristicBench::new(clock))];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let config = BenchConfig::default();
+    let here = std::path::Path::new(".");
+    let mut g = c.benchmark_group("rubric_bench");
+    g.sample_size(20);
+    g.bench_function("run_heuristic_36_calls", |b| {
+        b.iter(|| {
+            rt.block_on(run(&d, here, &rubrics, &scorers, &config, None))
+                .unwrap()
+        })
+    });
+    let ms = rt
+        .block_on(run(&d, here, &rubrics, &scorers, &config, None))
+        .unwrap();
+    g.bench_function("report_36_calls_1000_resamples", |b| {
+        b.iter(|| {
+            let r = BenchReport::build(black_box(&d), &rubrics, &ms, &ReportOptions::default());
+            (render_markdown(&r).len(), render_html(&r).len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, metrics, import_deepgram, rubric_bench);
 criterion_main!(benches);

@@ -220,10 +220,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             let stt = super::audio::engine(&args.stt)?;
             // A cloud engine is a sub-processor: the workspace's transfer
             // policy decides before any audio leaves.
-            let settings = {
-                use closeq_core::ports::WorkspaceStore;
-                state.store.get_workspace(&state.scope).await?.settings
-            };
+            let settings = { state.workspaces.get_workspace(&state.scope).await?.settings };
             closeq_privacy::subprocessors::Register::check(
                 &settings.transfer_policy,
                 stt.as_ref(),

@@ -73,7 +73,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         };
         println!(
             "CloseQ demo — embedded defaults: SQLite at {}, {}, heuristic scorer, no network.",
-            state.db_path.display(),
+            state.db_label,
             if stt.is_some() {
                 "local Whisper"
             } else {
@@ -238,7 +238,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!(
             "Stored {} calls with transcripts and scorecards in {}.",
             columns.len(),
-            state.db_path.display()
+            state.db_label
         );
         Ok(())
     })

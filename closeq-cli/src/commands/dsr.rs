@@ -151,7 +151,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
     rt.block_on(async {
         let state = LocalState::open().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let requests = SubjectRequests::new(state.store.clone(), state.store.clone(), clock.clone());
+        let requests = SubjectRequests::new(state.privacy.clone(), state.workspaces.clone(), clock.clone());
         let cmd_kind = match &cmd {
             DsrCommand::Restrict { .. } => Some(RequestKind::Restriction),
             _ => None,
@@ -215,7 +215,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
             DsrCommand::Export { subject, out } => {
                 let subject = subject.subject()?;
                 let request = begin(&requests, &state, &subject, RequestKind::Access).await?;
-                let export = export_subject(state.store.as_ref(), &state.scope, &subject).await?;
+                let export = export_subject(state.calls.as_ref(), &state.scope, &subject).await?;
                 let json = serde_json::to_string_pretty(&export.to_json())?;
                 match out {
                     None => println!("{json}"),
@@ -248,7 +248,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 }
                 let request = begin(&requests, &state, &subject, RequestKind::Erasure).await?;
                 let audio = Arc::new(state.audio_store(clock.clone())?);
-                let eraser = Eraser::new(state.store.clone(), state.store.clone(), audio, clock);
+                let eraser = Eraser::new(state.calls.clone(), state.workspaces.clone(), audio, clock);
                 let mode = if delete {
                     ErasureMode::Delete
                 } else {
@@ -286,8 +286,8 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         .context("--new-phone")?,
                 };
                 let n = rectify_contact(
-                    state.store.as_ref(),
-                    state.store.as_ref(),
+                    state.calls.as_ref(),
+                    state.workspaces.as_ref(),
                     &SystemClock,
                     &state.scope,
                     &subject,

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use clap::Subcommand;
-use closeq_core::ports::WorkspaceStore;
 use closeq_core::{ApiKeyId, SystemClock};
 use closeq_privacy::secrets::{ApiKeys, KeyEnvironment};
 
@@ -39,7 +38,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         let state = LocalState::open().await?;
-        let keys = ApiKeys::new(state.store.clone(), Arc::new(SystemClock));
+        let keys = ApiKeys::new(state.workspaces.clone(), Arc::new(SystemClock));
         match cmd {
             KeysCommand::Create { name, scopes, test } => {
                 let env = if test {
@@ -55,7 +54,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
                 );
             }
             KeysCommand::List => {
-                for k in state.store.list_api_keys(&state.scope).await? {
+                for k in state.workspaces.list_api_keys(&state.scope).await? {
                     println!(
                         "{}  {}…  {:<20} {}  {}",
                         k.id,

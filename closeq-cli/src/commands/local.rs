@@ -1,25 +1,43 @@
 //! The embedded defaults: a local data folder with the SQLite database, the
 //! subject-index key and a default workspace created on first use, so every
 //! command works on a fresh machine without set-up flags.
+//!
+//! `CLOSEQ_DATABASE_URL=postgres://...` puts the calls, workspaces and
+//! privacy records in PostgreSQL instead (connected as the RLS-bound
+//! runtime role; the database must be migrated with
+//! `closeq_storage::PostgresStore::migrate`). Keys and audio stay in the
+//! data folder.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use closeq_core::ports::WorkspaceStore;
+use closeq_core::ports::{CallStore, PrivacyStore, WorkspaceStore};
 use closeq_core::{Clock, Member, Role, Scope, SystemClock, UserId, Workspace};
-use closeq_storage::{SqliteStore, SubjectHasher};
+use closeq_storage::{CallBundle, PostgresStore, SqliteStore, SubjectHasher};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+/// The database behind the installation.
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PostgresStore>),
+}
+
 /// The local installation.
 pub struct LocalState {
-    /// The store.
-    pub store: Arc<SqliteStore>,
+    backend: Backend,
+    /// Calls, transcripts, scorecards.
+    pub calls: Arc<dyn CallStore>,
+    /// Workspaces, members, keys, audit.
+    pub workspaces: Arc<dyn WorkspaceStore>,
+    /// Data-subject requests, subject flags, consent.
+    pub privacy: Arc<dyn PrivacyStore>,
     /// The default workspace's owner scope.
     pub scope: Scope,
-    /// Where the database lives.
-    pub db_path: PathBuf,
+    /// Where the database lives (a path, or `PostgreSQL`).
+    pub db_label: String,
     /// The key signing local audio URLs.
     pub url_key: [u8; 32],
 }
@@ -74,8 +92,35 @@ impl LocalState {
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let key = load_or_create_key(&dir.join("subject-index.key"))?;
         let url_key = load_or_create_key(&dir.join("audio-url.key"))?;
-        let db_path = dir.join("closeq.db");
-        let store = Arc::new(SqliteStore::open(&db_path, SubjectHasher::new(key, "44")).await?);
+        let hasher = SubjectHasher::new(key, "44");
+        let (backend, db_label) = match std::env::var("CLOSEQ_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => (
+                Backend::Postgres(Arc::new(
+                    PostgresStore::connect(&url, hasher)
+                        .await
+                        .context("cannot connect to CLOSEQ_DATABASE_URL")?,
+                )),
+                "PostgreSQL (CLOSEQ_DATABASE_URL)".to_owned(),
+            ),
+            Ok(url) if !url.trim().is_empty() => {
+                anyhow::bail!("CLOSEQ_DATABASE_URL must be a postgres:// URL (unset it for SQLite)")
+            }
+            _ => {
+                let db_path = dir.join("closeq.db");
+                (
+                    Backend::Sqlite(Arc::new(SqliteStore::open(&db_path, hasher).await?)),
+                    db_path.display().to_string(),
+                )
+            }
+        };
+        let (calls, workspaces, privacy): (
+            Arc<dyn CallStore>,
+            Arc<dyn WorkspaceStore>,
+            Arc<dyn PrivacyStore>,
+        ) = match &backend {
+            Backend::Sqlite(s) => (s.clone(), s.clone(), s.clone()),
+            Backend::Postgres(s) => (s.clone(), s.clone(), s.clone()),
+        };
         let defaults_path = dir.join("defaults.json");
         let defaults: Defaults = match std::fs::read(&defaults_path) {
             Ok(b) => serde_json::from_slice(&b).context("defaults.json is damaged")?,
@@ -91,7 +136,7 @@ impl LocalState {
                     email: None,
                     joined_at: now,
                 };
-                store.create_workspace(&ws, &owner).await?;
+                workspaces.create_workspace(&ws, &owner).await?;
                 let d = Defaults {
                     workspace_id: ws.id,
                     owner_id: owner.user_id,
@@ -101,11 +146,24 @@ impl LocalState {
             }
         };
         Ok(Self {
-            store,
+            backend,
+            calls,
+            workspaces,
+            privacy,
             scope: Scope::new(defaults.workspace_id, defaults.owner_id, Role::Owner),
-            db_path,
+            db_label,
             url_key,
         })
+    }
+
+    /// Stores calls with their transcripts, scorecards and consent in one
+    /// transaction.
+    pub async fn ingest(&self, batch: &[CallBundle]) -> anyhow::Result<()> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.ingest(&self.scope, batch).await?,
+            Backend::Postgres(s) => s.ingest(&self.scope, batch).await?,
+        }
+        Ok(())
     }
 }
 

@@ -61,7 +61,7 @@ pub async fn check_gates(
     call: &Call,
     consent: Option<&ConsentRecord>,
 ) -> anyhow::Result<()> {
-    ProcessingGate::new(state.store.clone(), state.store.clone())
+    ProcessingGate::new(state.workspaces.clone(), state.privacy.clone())
         .check_analysis(&state.scope, call, consent)
         .await?;
     Ok(())
@@ -156,6 +156,6 @@ async fn store_rows(
         scorecard: Some(card.clone()),
         consent,
     };
-    state.store.ingest(&state.scope, &[bundle]).await?;
+    state.ingest(&[bundle]).await?;
     Ok(())
 }

@@ -52,7 +52,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
         let state = LocalState::open().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let audio = Arc::new(state.audio_store(clock.clone())?);
-        let sweeper = Sweeper::new(state.store.clone(), state.store.clone(), audio, clock);
+        let sweeper = Sweeper::new(state.calls.clone(), state.workspaces.clone(), audio, clock);
         match cmd {
             RetentionCommand::Plan { json } => {
                 print(&sweeper.plan(&state.scope).await?, json, "would remove")

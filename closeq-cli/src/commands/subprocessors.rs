@@ -35,9 +35,8 @@ pub fn processing_record(json: bool) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let settings = rt.block_on(async {
-        use closeq_core::ports::WorkspaceStore;
         let state = super::local::LocalState::open().await?;
-        Ok::<_, anyhow::Error>(state.store.get_workspace(&state.scope).await?.settings)
+        Ok::<_, anyhow::Error>(state.workspaces.get_workspace(&state.scope).await?.settings)
     })?;
     let rules = closeq_privacy::retention::RetentionRules::defaults(&settings);
     let reg = register()?;
