@@ -279,7 +279,23 @@ fn export_erase_and_rectify_are_recorded_and_erasure_forgets_the_subject() {
         json[0]["subject"].is_null(),
         "a completed erasure forgets the subject"
     );
+    assert!(
+        json[1]["subject"].is_null(),
+        "and so does the earlier access request"
+    );
     assert_eq!(json[0]["subject_kind"], "email");
+    // Canary scan: no file of the installation holds the address or the name.
+    for entry in walk(d) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for canary in [&b"pat@example.com"[..], b"Pat Quinn"] {
+            assert!(
+                !bytes.windows(canary.len()).any(|w| w == canary),
+                "{} still holds {}",
+                entry.display(),
+                String::from_utf8_lossy(canary)
+            );
+        }
+    }
     assert_eq!(json[1]["state"]["state"], "completed");
     // Extend and reject work on open requests only, by id.
     let id = json[1]["id"].as_str().unwrap();
@@ -327,4 +343,17 @@ fn consent_required_workspace_needs_consent_on_analyze() {
         String::from_utf8_lossy(&refused.stderr)
     );
     ok(&analyze(d, &["--consent", "ivr"]));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

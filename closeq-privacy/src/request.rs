@@ -182,6 +182,22 @@ impl SubjectRequests {
         self.complete(scope, request.id).await
     }
 
+    /// After an erasure: drops `subject` from every stored request about
+    /// them (same e-mail address, user, or phone number — the same last
+    /// nine digits), keeping the requests, with the kind of identifier, as
+    /// proof they were answered. Returns how many requests changed.
+    pub async fn forget_subject(&self, scope: &Scope, subject: &Subject) -> Result<u32> {
+        let mut changed = 0;
+        for mut r in self.privacy.list_requests(scope, 1000).await? {
+            if r.subject.as_ref().is_some_and(|s| same_subject(s, subject)) {
+                r.subject = None;
+                self.privacy.update_request(scope, &r).await?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
     /// Lifts a restriction (Art. 18(3): the subject must be told before).
     /// Returns the flags now in force.
     pub async fn lift_restriction(&self, scope: &Scope, subject: &Subject) -> Result<SubjectFlags> {
@@ -205,5 +221,21 @@ impl SubjectRequests {
             })
             .await?;
         Ok(flags)
+    }
+}
+
+/// Whether two identifiers name the same person.
+fn same_subject(a: &Subject, b: &Subject) -> bool {
+    match (a, b) {
+        (Subject::Email(x), Subject::Email(y)) => x.normalized() == y.normalized(),
+        (Subject::User(x), Subject::User(y)) => x == y,
+        (Subject::Phone(x), Subject::Phone(y)) => {
+            let tail = |p: &closeq_core::PhoneNumber| {
+                let d = crate::redaction::phone_digits(p.as_str());
+                d.chars().rev().take(9).collect::<String>()
+            };
+            tail(x).len() >= 7 && tail(x) == tail(y)
+        }
+        _ => false,
     }
 }

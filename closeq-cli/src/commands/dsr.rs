@@ -263,6 +263,10 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     r.mentions_redacted_in
                 );
                 requests.complete(&state.scope, request).await?;
+                // Earlier requests about the subject (an access request,
+                // say) keep only the kind of identifier from now on.
+                requests.forget_subject(&state.scope, &subject).await?;
+                state.flush_erased().await?;
                 Ok(())
             }
             DsrCommand::Rectify {

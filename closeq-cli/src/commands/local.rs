@@ -156,6 +156,16 @@ impl LocalState {
         })
     }
 
+    /// After an erasure: SQLite's write-ahead log is folded into the file
+    /// and truncated, so no old page with the erased data survives in it.
+    /// (PostgreSQL keeps old row versions until VACUUM.)
+    pub async fn flush_erased(&self) -> anyhow::Result<()> {
+        if let Backend::Sqlite(s) = &self.backend {
+            s.checkpoint().await?;
+        }
+        Ok(())
+    }
+
     /// Stores calls with their transcripts, scorecards and consent in one
     /// transaction.
     pub async fn ingest(&self, batch: &[CallBundle]) -> anyhow::Result<()> {

@@ -107,6 +107,25 @@ impl SqliteStore {
         &self.hasher
     }
 
+    /// Copies the write-ahead log into the database file and truncates it.
+    /// Run it after an erasure: until then the WAL still holds the old
+    /// pages, personal data included (`secure_delete` zeroes freed pages of
+    /// the main file only).
+    pub async fn checkpoint(&self) -> Result<()> {
+        let row: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        if row.0 != 0 {
+            return Err(Error::Storage {
+                backend: BACKEND,
+                reason: "the write-ahead log is busy; retry the checkpoint".into(),
+                retryable: true,
+            });
+        }
+        Ok(())
+    }
+
     /// The connection pool (for embedders' own queries and the privacy engine).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
