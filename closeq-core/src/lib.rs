@@ -51,6 +51,7 @@ mod invitation;
 mod member;
 mod metrics;
 pub mod ports;
+mod recording_sample;
 mod rubric;
 mod scope;
 mod scorecard;
@@ -83,6 +84,7 @@ pub use id::{
 pub use invitation::{Invitation, InvitationStatus};
 pub use member::{Member, Role, Team};
 pub use metrics::{ConversationMetrics, MetricKey, MinuteBucket, Patience, PerSide};
+pub use recording_sample::RecordingSample;
 pub use rubric::{Comparison, Criterion, Cue, EvidenceSide, JudgeGuide, Rubric, RubricKey};
 pub use scope::Scope;
 pub use scorecard::{

@@ -68,6 +68,9 @@ pub struct WorkspaceSettings {
     pub redact_before_remote_processing: bool,
     /// Subscription state; its end anchors several retention rules.
     pub subscription: SubscriptionState,
+    /// Partial retention: keep only this seeded share of recordings (every
+    /// call is still analysed). `None`: keep every recording.
+    pub recording_sample: Option<crate::recording_sample::RecordingSample>,
 }
 
 impl Default for WorkspaceSettings {
@@ -81,6 +84,7 @@ impl Default for WorkspaceSettings {
             consent_required: false,
             redact_before_remote_processing: false,
             subscription: SubscriptionState::Active,
+            recording_sample: None,
         }
     }
 }
@@ -91,6 +95,9 @@ impl WorkspaceSettings {
         self.audio_retention
             .validate()
             .map_err(|e| e.in_field("audio_retention"))?;
+        if let Some(r) = &self.recording_sample {
+            r.validate().map_err(|e| e.in_field("recording_sample"))?;
+        }
         self.transfer_policy
             .validate()
             .map_err(|e| e.in_field("transfer_policy"))

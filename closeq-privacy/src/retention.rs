@@ -1,7 +1,9 @@
 //! Retention: typed rules (data category → period from an anchor, and an
 //! action), the policy's defaults, and a sweeper that plans (dry run) and
 //! executes in batches with a checkpoint — idempotent, safe with two
-//! sweepers at once, resumable after a crash, never early.
+//! sweepers at once, resumable after a crash, never early. With partial
+//! retention ([`WorkspaceSettings::recording_sample`]) the sweep also
+//! removes the recordings of analysed calls outside the seeded share kept.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use closeq_core::ports::{
     AudioStore, CallStore, RetentionDecision, RetentionItem, RetentionPolicy, WorkspaceStore,
 };
 use closeq_core::{
-    AuditRecord, CallId, Clock, DataCategory, Error, Result, RetentionPeriod, Scope,
+    AuditRecord, CallId, CallStatus, Clock, DataCategory, Error, Result, RetentionPeriod, Scope,
     SubscriptionState, WorkspaceSettings,
 };
 use serde::{Deserialize, Serialize};
@@ -242,6 +244,18 @@ impl Sweeper {
         self.sweep(scope, checkpoint, batch, true).await
     }
 
+    /// Deletes a call's recording, then the call's reference to it.
+    async fn drop_audio(&self, scope: &Scope, mut call: closeq_core::Call) -> Result<()> {
+        if let Some(a) = call.audio.take() {
+            self.audio.delete(scope, &a.key).await?;
+            match self.calls.update_call(scope, &call).await {
+                Ok(()) | Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     async fn sweep(
         &self,
         scope: &Scope,
@@ -294,19 +308,24 @@ impl Sweeper {
                 }
                 continue;
             }
-            if let Some(a) = &call.audio
-                && let RetentionDecision::Delete =
-                    rules.decide(&item(DataCategory::CallAudio, call.started_at), now)
-            {
+            if call.audio.is_none() {
+                continue;
+            }
+            // Due by age, or (partial retention) an analysed call whose
+            // recording is not among the seeded share kept.
+            let due = matches!(
+                rules.decide(&item(DataCategory::CallAudio, call.started_at), now),
+                RetentionDecision::Delete
+            );
+            let sampled_out = call.status == CallStatus::Analyzed
+                && ws
+                    .settings
+                    .recording_sample
+                    .is_some_and(|sample| !sample.keeps(call.id));
+            if due || sampled_out {
                 *report.counts.entry(DataCategory::CallAudio).or_default() += 1;
                 if execute {
-                    self.audio.delete(scope, &a.key).await?;
-                    let mut updated = call.clone();
-                    updated.audio = None;
-                    match self.calls.update_call(scope, &updated).await {
-                        Ok(()) | Err(Error::NotFound { .. }) => {}
-                        Err(e) => return Err(e),
-                    }
+                    self.drop_audio(scope, call).await?;
                 }
             }
         }

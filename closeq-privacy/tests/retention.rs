@@ -266,3 +266,73 @@ async fn after_termination_everything_goes() {
     assert!(page.items.is_empty());
     let _ = s.clock.now();
 }
+
+#[tokio::test]
+async fn partial_retention_keeps_a_seeded_share_of_analysed_recordings() {
+    let s = setup().await;
+    let w = &s.world;
+    // 60 more calls, all recent (nothing is due by age), with audio.
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let mut c = w.call(&w.rep_a, Some(w.team_a), 1000 + i);
+        c.started_at = t0() + Duration::days(150);
+        c.created_at = c.started_at;
+        // Two in three are analysed; the rest are still waiting.
+        if i % 3 != 0 {
+            c.status = closeq_core::CallStatus::Analyzed;
+        }
+        let body: ByteStream = Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(
+            b"RIFFdata",
+        ))]));
+        c.audio = Some(
+            s.audio
+                .put(&w.owner, &format!("calls/{}.wav", c.id), "audio/wav", body)
+                .await
+                .unwrap(),
+        );
+        s.calls.insert_call(&w.owner, &c).await.unwrap();
+        ids.push((c.id, i % 3 != 0));
+    }
+    let sample = closeq_core::RecordingSample {
+        share: 0.25,
+        seed: 42,
+    };
+    let mut settings = s.calls.get_workspace(&w.owner).await.unwrap().settings;
+    settings.recording_sample = Some(sample);
+    s.calls.update_settings(&w.owner, &settings).await.unwrap();
+    s.clock.set(t0() + Duration::days(160));
+    let dropped = ids
+        .iter()
+        .filter(|(id, analysed)| *analysed && !sample.keeps(*id))
+        .count();
+    assert!(
+        (20..=40).contains(&dropped),
+        "{dropped} of 40 analysed dropped"
+    );
+    let plan = sweeper(&s).plan(&w.owner).await.unwrap();
+    assert_eq!(plan.counts[&DataCategory::CallAudio] as usize, dropped);
+    let before = audio_left(&s).await;
+    let run = sweeper(&s).run(&w.owner, None, 1000).await.unwrap();
+    assert!(run.complete);
+    assert_eq!(audio_left(&s).await, before - dropped);
+    // Exactly the sampled-out analysed calls lost their recording; calls
+    // not yet analysed keep theirs until they are.
+    for (id, analysed) in &ids {
+        let c = s.calls.get_call(&w.owner, *id).await.unwrap();
+        assert_eq!(c.audio.is_some(), !analysed || sample.keeps(*id), "{id}");
+    }
+    // Idempotent.
+    let again = sweeper(&s).run(&w.owner, None, 1000).await.unwrap();
+    assert!(again.counts.get(&DataCategory::CallAudio).is_none());
+    // A share outside 0–1 is refused by name.
+    settings.recording_sample = Some(closeq_core::RecordingSample {
+        share: 1.2,
+        seed: 1,
+    });
+    let err = s
+        .calls
+        .update_settings(&w.owner, &settings)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("recording_sample"), "{err}");
+}

@@ -116,7 +116,13 @@ pub async fn analyse_and_store(
         .await?;
 
     let audio_store = state.audio_store(clock.clone())?;
-    if let Some(bytes) = input.audio {
+    // Partial retention: the call is analysed either way; its recording is
+    // kept only when it falls in the workspace's seeded share.
+    let settings = state.workspaces.get_workspace(&state.scope).await?.settings;
+    let keep_audio = settings
+        .recording_sample
+        .is_none_or(|sample| sample.keeps(call.id));
+    if let Some(bytes) = input.audio.filter(|_| keep_audio) {
         let kind = AudioKind::sniff(&bytes).unwrap_or(AudioKind::Mp3);
         let (ext, mime) = (kind.extension(), kind.mime());
         let key = format!("calls/{}.{ext}", call.id);
