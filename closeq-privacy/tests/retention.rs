@@ -323,7 +323,7 @@ async fn partial_retention_keeps_a_seeded_share_of_analysed_recordings() {
     }
     // Idempotent.
     let again = sweeper(&s).run(&w.owner, None, 1000).await.unwrap();
-    assert!(again.counts.get(&DataCategory::CallAudio).is_none());
+    assert!(!again.counts.contains_key(&DataCategory::CallAudio));
     // A share outside 0–1 is refused by name.
     settings.recording_sample = Some(closeq_core::RecordingSample {
         share: 1.2,
