@@ -17,7 +17,7 @@ use std::sync::Arc;
 use closeq_core::ports::{AudioStore, CallFilter, CallStore, PageRequest, WorkspaceStore};
 use closeq_core::{AuditRecord, Call, Clock, Error, Result, Scope, Subject};
 
-use crate::redaction::{Kind, Redactor, phone_digits};
+use crate::redaction::{Kind, Redactor, phone_digits, same_phone_digits};
 use serde::Serialize;
 
 /// What happens to the rows of the subject's calls.
@@ -84,10 +84,9 @@ impl Identifiers {
     /// Whether a phone number in text is the subject's: the same digits,
     /// or the same last nine (a national form of an international number).
     fn same_phone(&self, digits: &str) -> bool {
-        let Some(p) = &self.phone else { return false };
-        let tail = |s: &str| s.chars().rev().take(9).collect::<String>();
-        digits.len() >= 7
-            && (digits == p || (digits.len() >= 9 && p.len() >= 9 && tail(digits) == tail(p)))
+        self.phone
+            .as_deref()
+            .is_some_and(|p| same_phone_digits(digits, p))
     }
 }
 

@@ -71,14 +71,18 @@ pub fn check_transfer(settings: &WorkspaceSettings, adapter: &dyn SubProcessor) 
 /// May these scores be exported for use in employment decisions? Only
 /// scorecards a human has reviewed (and not rejected) may.
 pub fn check_employment_export(cards: &[Scorecard]) -> Result<()> {
-    let unreviewed = cards.iter().filter(|c| !c.review().is_reviewed()).count();
+    reviewed_for_employment(cards.iter())
+}
+
+fn reviewed_for_employment<'a>(cards: impl Iterator<Item = &'a Scorecard> + Clone) -> Result<()> {
+    let unreviewed = cards.clone().filter(|c| !c.review().is_reviewed()).count();
     if unreviewed > 0 {
         return Err(Error::Compliance {
             rule: "EU AI Act Art. 14".into(),
             reason: format!("{unreviewed} scorecard(s) are unreviewed AI suggestions; a human must review them before they inform employment decisions").into(),
         });
     }
-    if cards.iter().any(|c| c.effective_score().is_none()) {
+    if cards.into_iter().any(|c| c.effective_score().is_none()) {
         return Err(refuse(
             "EU AI Act Art. 14",
             "a reviewer rejected one of the scorecards",
@@ -178,7 +182,6 @@ impl ProcessingGate {
         for (call, _) in scored {
             self.check_processing(scope, call).await?;
         }
-        let cards: Vec<Scorecard> = scored.iter().map(|(_, s)| s.clone()).collect();
-        check_employment_export(&cards)
+        reviewed_for_employment(scored.iter().map(|(_, s)| s))
     }
 }

@@ -82,6 +82,14 @@ const DIGIT_WORDS: &[(&str, u8)] = &[
     ("nine", 9),
 ];
 
+/// Whether two phone numbers, as digit strings ([`phone_digits`]), are
+/// the same number: the same digits, or the same last nine (a national
+/// form of an international number).
+pub fn same_phone_digits(a: &str, b: &str) -> bool {
+    let tail = |s: &str| s.chars().rev().take(9).collect::<String>();
+    a.len() >= 7 && (a == b || (a.len() >= 9 && b.len() >= 9 && tail(a) == tail(b)))
+}
+
 /// The digits of a phone number as written (`+44 20 7946 0000`) or
 /// spoken (`oh two oh, seven nine four six, double oh ...`).
 pub fn phone_digits(text: &str) -> String {

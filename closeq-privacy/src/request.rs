@@ -53,7 +53,14 @@ impl SubjectRequests {
         self
     }
 
-    async fn audit(&self, scope: &Scope, action: &str, request: &SubjectRequest) -> Result<()> {
+    /// Appends an audit record: an action, an opaque target, codes only.
+    async fn audit(
+        &self,
+        scope: &Scope,
+        action: &str,
+        target: Option<String>,
+        details: serde_json::Value,
+    ) -> Result<()> {
         self.workspaces
             .append_audit(&AuditRecord {
                 seq: 0,
@@ -61,14 +68,25 @@ impl SubjectRequests {
                 at: self.clock.now(),
                 actor: Some(scope.user_id),
                 action: action.into(),
-                target: Some(request.id.to_string()),
-                details: serde_json::json!({
-                    "kind": request.kind.name(),
-                    "state": request.state.name(),
-                }),
+                target,
+                details,
             })
             .await
             .map(|_| ())
+    }
+
+    async fn audit_request(
+        &self,
+        scope: &Scope,
+        action: &str,
+        request: &SubjectRequest,
+    ) -> Result<()> {
+        let details = serde_json::json!({
+            "kind": request.kind.name(),
+            "state": request.state.name(),
+        });
+        self.audit(scope, action, Some(request.id.to_string()), details)
+            .await
     }
 
     /// Logs a request received now.
@@ -86,7 +104,7 @@ impl SubjectRequests {
             self.answer_days,
         )?;
         self.privacy.insert_request(scope, &request).await?;
-        self.audit(scope, "dsr.received", &request).await?;
+        self.audit_request(scope, "dsr.received", &request).await?;
         Ok(request)
     }
 
@@ -100,7 +118,7 @@ impl SubjectRequests {
         let mut request = self.privacy.get_request(scope, id).await?;
         f(&mut request)?;
         self.privacy.update_request(scope, &request).await?;
-        self.audit(scope, action, &request).await?;
+        self.audit_request(scope, action, &request).await?;
         Ok(request)
     }
 
@@ -209,17 +227,13 @@ impl SubjectRequests {
         self.privacy
             .set_subject_flags(scope, subject, flags)
             .await?;
-        self.workspaces
-            .append_audit(&AuditRecord {
-                seq: 0,
-                workspace_id: scope.workspace_id,
-                at: self.clock.now(),
-                actor: Some(scope.user_id),
-                action: "dsr.restriction_lifted".into(),
-                target: None,
-                details: serde_json::json!({ "subject_kind": subject.kind().name() }),
-            })
-            .await?;
+        self.audit(
+            scope,
+            "dsr.restriction_lifted",
+            None,
+            serde_json::json!({ "subject_kind": subject.kind().name() }),
+        )
+        .await?;
         Ok(flags)
     }
 }
@@ -230,11 +244,8 @@ fn same_subject(a: &Subject, b: &Subject) -> bool {
         (Subject::Email(x), Subject::Email(y)) => x.normalized() == y.normalized(),
         (Subject::User(x), Subject::User(y)) => x == y,
         (Subject::Phone(x), Subject::Phone(y)) => {
-            let tail = |p: &closeq_core::PhoneNumber| {
-                let d = crate::redaction::phone_digits(p.as_str());
-                d.chars().rev().take(9).collect::<String>()
-            };
-            tail(x).len() >= 7 && tail(x) == tail(y)
+            use crate::redaction::{phone_digits, same_phone_digits};
+            same_phone_digits(&phone_digits(x.as_str()), &phone_digits(y.as_str()))
         }
         _ => false,
     }

@@ -43,13 +43,9 @@ impl SubjectHasher {
 
     /// Every index entry of a call: client e-mail, client phone, rep.
     pub fn entries(&self, call: &Call) -> Vec<[u8; 32]> {
-        let mut subjects = vec![Subject::User(call.rep_id)];
-        if let Some(e) = &call.client.email {
-            subjects.push(Subject::Email(e.clone()));
-        }
-        if let Some(p) = &call.client.phone {
-            subjects.push(Subject::Phone(p.clone()));
-        }
-        subjects.iter().filter_map(|s| self.hash(s).ok()).collect()
+        Subject::of_call(call)
+            .iter()
+            .filter_map(|s| self.hash(s).ok())
+            .collect()
     }
 }

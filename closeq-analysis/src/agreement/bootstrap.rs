@@ -62,11 +62,7 @@ pub fn interval(
         )));
     }
     vals.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        let pos = p * (vals.len() - 1) as f64;
-        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-        vals[lo] + (vals[hi] - vals[lo]) * (pos - lo as f64)
-    };
+    let q = |p: f64| quantile(&vals, p);
     let a = (1.0 - level) / 2.0;
     Ok(Interval {
         low: q(a),
@@ -74,4 +70,15 @@ pub fn interval(
         resamples: vals.len() as u32,
         dropped,
     })
+}
+
+/// The `p` quantile (0–1) of sorted values, linearly interpolated; 0 for
+/// no values.
+pub(crate) fn quantile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let pos = p * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }

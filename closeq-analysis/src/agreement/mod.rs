@@ -13,6 +13,7 @@ mod kappa;
 mod krippendorff;
 mod stat;
 
+pub(crate) use bootstrap::quantile;
 pub use bootstrap::{Interval, interval};
 pub use continuous::{bias, kendall_tau_b, mae, pearson, pearson_indexed, rmse, spearman, within};
 pub use icc::{icc2_1, icc3_1};

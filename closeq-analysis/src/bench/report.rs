@@ -10,7 +10,7 @@ use super::runner::{Measurement, labelled_for};
 use crate::agreement::{
     Interval, Level, Stat, Weights, bias, cohen_kappa, cohen_kappa_indexed, exact_agreement,
     fleiss_kappa, icc2_1, icc3_1, interval, kendall_tau_b, krippendorff_alpha, mae, pearson,
-    pearson_indexed, rmse, spearman, within,
+    pearson_indexed, quantile, rmse, spearman, within,
 };
 use crate::dataset::Dataset;
 use crate::llm::Pricing;
@@ -225,15 +225,6 @@ fn level(v: Verdict) -> Option<usize> {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let pos = p * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
 fn latency(ms: &[f64]) -> LatencyStats {
     let mut s = ms.to_vec();
     s.sort_by(f64::total_cmp);
@@ -243,8 +234,8 @@ fn latency(ms: &[f64]) -> LatencyStats {
         } else {
             s.iter().sum::<f64>() / s.len() as f64
         },
-        p50_ms: percentile(&s, 0.5),
-        p95_ms: percentile(&s, 0.95),
+        p50_ms: quantile(&s, 0.5),
+        p95_ms: quantile(&s, 0.95),
         max_ms: s.last().copied().unwrap_or(0.0),
     }
 }

@@ -212,11 +212,11 @@ pub async fn run(
     config: &BenchConfig,
     progress: Option<Progress>,
 ) -> Result<Vec<Measurement>> {
-    if config.repeats == 0 || config.concurrency == 0 {
-        return Err(Error::invalid(
-            "repeats",
-            "repeats and concurrency must be at least 1",
-        ));
+    if config.repeats == 0 {
+        return Err(Error::invalid("repeats", "must be at least 1"));
+    }
+    if config.concurrency == 0 {
+        return Err(Error::invalid("concurrency", "must be at least 1"));
     }
     let t0 = Utc
         .with_ymd_and_hms(2026, 1, 5, 9, 0, 0)

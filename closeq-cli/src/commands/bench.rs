@@ -102,19 +102,17 @@ fn scorer(
 
 fn write_reports(dir: &Path, report: &BenchReport) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, body) in [
-        (
-            "report.json",
-            serde_json::to_string_pretty(&report.to_json())?,
-        ),
-        ("report.md", render_markdown(report)),
-        ("report.html", render_html(report)),
-    ] {
-        let tmp = dir.join(format!(".{name}.partial"));
-        std::fs::write(&tmp, body).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, dir.join(name))?;
-    }
-    Ok(())
+    super::local::write_all_or_nothing(
+        dir,
+        &[
+            (
+                "report.json",
+                serde_json::to_string_pretty(&report.to_json())?,
+            ),
+            ("report.md", render_markdown(report)),
+            ("report.html", render_html(report)),
+        ],
+    )
 }
 
 /// Runs the benchmark; `Ok(false)` when a gate failed.
@@ -127,6 +125,9 @@ pub fn run_bench(args: BenchArgs) -> anyhow::Result<bool> {
                 .map_err(|e| anyhow::anyhow!("--gate {g}: {e}"))
         })
         .collect::<anyhow::Result<_>>()?;
+    if !(0.0..=100.0).contains(&args.threshold) {
+        anyhow::bail!("--threshold must be a score from 0 to 100");
+    }
     let (text, base) = match &args.dataset {
         Some(p) => (
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,

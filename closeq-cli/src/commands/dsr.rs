@@ -17,7 +17,7 @@ use closeq_privacy::export::export_subject;
 use closeq_privacy::rectification::{ContactCorrection, rectify_contact};
 use closeq_privacy::request::SubjectRequests;
 
-use super::local::{LocalState, write_private};
+use super::local::{LocalState, write_all_or_nothing};
 
 /// Data-subject request commands.
 #[derive(Debug, Subcommand)]
@@ -347,25 +347,4 @@ fn print_requests(all: &[SubjectRequest], now: chrono::DateTime<chrono::Utc>) {
             if r.is_overdue(now) { "  OVERDUE" } else { "" }
         );
     }
-}
-
-/// Writes every file under a temporary name first and renames them into
-/// place only when all were written, so a failed export leaves no partial
-/// set of files behind.
-fn write_all_or_nothing(dir: &std::path::Path, files: &[(&str, String)]) -> anyhow::Result<()> {
-    let partial = |name: &str| dir.join(format!(".{name}.partial"));
-    let written = files
-        .iter()
-        .try_for_each(|(name, body)| write_private(&partial(name), body.as_bytes()));
-    if let Err(e) = written {
-        for (name, _) in files {
-            let _ = std::fs::remove_file(partial(name));
-        }
-        return Err(e);
-    }
-    for (name, _) in files {
-        std::fs::rename(partial(name), dir.join(name))
-            .with_context(|| format!("cannot write {name} in {}", dir.display()))?;
-    }
-    Ok(())
 }
