@@ -6,7 +6,7 @@
 //! scripts/fetch-whisper-model). Without it the tests skip locally and fail
 //! under `CI=true`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#![cfg(all(feature = "stt-whisper-local", feature = "testing"))]
+#![cfg(all(feature = "_whisper", feature = "testing"))]
 
 use std::sync::{Arc, OnceLock};
 

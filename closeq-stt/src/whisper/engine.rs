@@ -29,8 +29,15 @@ pub(crate) struct DecodedSegment {
 }
 
 /// A loaded model.
+///
+/// One `sys::Whisper` per concurrent decode, each loaded from the model
+/// directory on its own: CTranslate2's own multi-replica loading on the CPU
+/// (`device_indices = [0, 0]`) copies the first replica with `copy_to`,
+/// and the prebuilt engine's oneMKL int8/float32 GEMM then crashes
+/// (SIGFPE/SIGSEGV, reproduced with the Python wheel as well). Separate
+/// loads cost one more copy of the weights (about 40 MB for tiny.en int8).
 pub(crate) struct WhisperEngine {
-    model: sys::Whisper,
+    models: Vec<sys::Whisper>,
     vocab: Vocabulary,
     mel: MelExtractor,
     replicas: usize,
@@ -84,14 +91,20 @@ impl WhisperEngine {
                 ComputeType::Int8Float32 => sys::ComputeType::INT8_FLOAT32,
                 ComputeType::Int16 => sys::ComputeType::INT16,
             },
-            device_indices: vec![0; replicas],
+            device_indices: vec![0],
             num_threads_per_replica: threads_per_replica(cfg.effective_threads(), replicas),
             ..sys::Config::default()
         };
-        let model = sys::Whisper::new(dir, config).map_err(|_| {
-            model_error("model.bin cannot be loaded as a CTranslate2 Whisper model")
-        })?;
-        let mel = MelExtractor::new(model.n_mels());
+        let mut models = Vec::with_capacity(replicas);
+        for _ in 0..replicas {
+            models.push(sys::Whisper::new(dir, config.clone()).map_err(|_| {
+                model_error("model.bin cannot be loaded as a CTranslate2 Whisper model")
+            })?);
+        }
+        let Some(first) = models.first() else {
+            return Err(Error::internal("no Whisper replica was loaded"));
+        };
+        let mel = MelExtractor::new(first.n_mels());
         let options = WhisperOptions {
             beam_size: cfg.beam_size.max(1),
             return_scores: true,
@@ -99,7 +112,7 @@ impl WhisperEngine {
             ..WhisperOptions::default()
         };
         Ok(Self {
-            model,
+            models,
             vocab,
             mel,
             replicas,
@@ -114,8 +127,14 @@ impl WhisperEngine {
         self.replicas
     }
 
+    /// The model for decode slot `slot` (`0..replicas()`).
+    fn model(&self, slot: usize) -> &sys::Whisper {
+        // `load` guarantees at least one model.
+        &self.models[slot % self.models.len()]
+    }
+
     pub(crate) fn is_multilingual(&self) -> bool {
-        self.model.is_multilingual()
+        self.model(0).is_multilingual()
     }
 
     /// The language token for a BCP-47 tag, if the model has one.
@@ -126,12 +145,12 @@ impl WhisperEngine {
     }
 
     /// Detects the language of the first window (multilingual models).
-    pub(crate) fn detect_language(&self, mel: &LogMel) -> Result<Option<String>> {
+    pub(crate) fn detect_language(&self, slot: usize, mel: &LogMel) -> Result<Option<String>> {
         let mut window = mel.window(0);
         let features = StorageView::new(&[1, mel.n_mels, WINDOW_FRAMES], &mut window, Device::CPU)
             .map_err(|_| Error::internal("cannot build the feature tensor"))?;
         let found = self
-            .model
+            .model(slot)
             .detect_language(&features)
             .map_err(|_| Error::internal("language detection failed"))?;
         // DetectionResult's fields are private in ct2rs 0.10; its Debug
@@ -144,11 +163,13 @@ impl WhisperEngine {
         }))
     }
 
-    /// Decodes 16 kHz `samples` window by window. `progress` gets the
-    /// fraction done. Returns the segments and, for multilingual models,
-    /// the language token used (given or detected).
+    /// Decodes 16 kHz `samples` window by window on the model of decode
+    /// slot `slot` (one slot per thread decoding at once). `progress` gets
+    /// the fraction done. Returns the segments and, for multilingual
+    /// models, the language token used (given or detected).
     pub(crate) fn decode(
         &self,
+        slot: usize,
         samples: &[f32],
         language_token: Option<&str>,
         progress: &mut dyn FnMut(f32),
@@ -159,10 +180,11 @@ impl WhisperEngine {
         let mel = self.mel.compute(samples);
         let mut prompt: Vec<String> = vec!["<|startoftranscript|>".into()];
         let mut language = None;
-        if self.model.is_multilingual() {
+        let model = self.model(slot);
+        if model.is_multilingual() {
             let lang = match language_token {
                 Some(t) => Some(t.to_owned()),
-                None => self.detect_language(&mel)?,
+                None => self.detect_language(slot, &mel)?,
             }
             .unwrap_or_else(|| "<|en|>".into());
             prompt.push(lang.clone());
@@ -180,12 +202,10 @@ impl WhisperEngine {
             let features =
                 StorageView::new(&[1, mel.n_mels, WINDOW_FRAMES], &mut window, Device::CPU)
                     .map_err(|_| Error::internal("cannot build the feature tensor"))?;
-            let encoded = self
-                .model
+            let encoded = model
                 .encode(&features, false)
                 .map_err(|_| Error::internal("the Whisper encoder failed"))?;
-            let result = self
-                .model
+            let result = model
                 .generate(&encoded, std::slice::from_ref(&prompt), &self.options)
                 .map_err(|_| Error::internal("Whisper decoding failed"))?;
             let Some(r) = result.into_iter().next() else {
@@ -209,7 +229,7 @@ impl WhisperEngine {
             let word_frames = if text_tokens.is_empty() || !self.alignment_heads_known {
                 None
             } else {
-                self.align(&encoded, &prompt_ids, &text_tokens, content)
+                self.align(model, &encoded, &prompt_ids, &text_tokens, content)
                     .ok()
             };
             let offset = seek * HOP;
@@ -246,13 +266,13 @@ impl WhisperEngine {
     /// (20 ms) the alignment path spends on it.
     fn align(
         &self,
+        model: &sys::Whisper,
         encoded: &StorageView,
         prompt_ids: &[usize],
         text_tokens: &[usize],
         content_frames: usize,
     ) -> Result<Vec<usize>> {
-        let res = self
-            .model
+        let res = model
             .align(
                 encoded,
                 prompt_ids,

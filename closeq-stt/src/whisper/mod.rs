@@ -7,12 +7,12 @@
 //! model); the model itself needs the feature.
 
 mod config;
-#[cfg(feature = "stt-whisper-local")]
+#[cfg(feature = "_whisper")]
 mod engine;
 mod mel;
 mod pack;
 mod segments;
-#[cfg(feature = "stt-whisper-local")]
+#[cfg(feature = "_whisper")]
 mod stt;
 mod vocab;
 
@@ -20,6 +20,6 @@ pub use config::{ComputeType, MODEL_ENV, WhisperConfig};
 pub use mel::{HOP, LogMel, MelExtractor, N_FFT, WINDOW_FRAMES};
 pub use pack::PackedSpeech;
 pub use segments::{WindowSegment, WindowSplit, split_window};
-#[cfg(feature = "stt-whisper-local")]
+#[cfg(feature = "_whisper")]
 pub use stt::WhisperLocalStt;
 pub use vocab::Vocabulary;

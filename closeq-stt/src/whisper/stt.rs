@@ -165,10 +165,14 @@ impl WhisperLocalStt {
                 }
             }
         };
-        let decode_one = |i: usize| {
+        let decode_one = |slot: usize, i: usize| {
             let mut rep = |f: f32| report(i, f);
-            self.engine
-                .decode(&packed[i].1.samples, language_token.as_deref(), &mut rep)
+            self.engine.decode(
+                slot,
+                &packed[i].1.samples,
+                language_token.as_deref(),
+                &mut rep,
+            )
         };
         type Decoded = Result<(Vec<super::engine::DecodedSegment>, Option<String>)>;
         let workers = self.engine.replicas().min(packed.len()).max(1);
@@ -176,11 +180,11 @@ impl WhisperLocalStt {
         let slots: Vec<std::sync::Mutex<Option<Decoded>>> = (0..packed.len())
             .map(|_| std::sync::Mutex::new(None))
             .collect();
-        let work = || {
+        let work = |slot: usize| {
             loop {
                 let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some(&i) = order.get(k) else { break };
-                let r = decode_one(i);
+                let r = decode_one(slot, i);
                 if let Ok(mut slot) = slots[i].lock() {
                     *slot = Some(r);
                 }
@@ -188,12 +192,13 @@ impl WhisperLocalStt {
         };
         if workers > 1 {
             std::thread::scope(|s| {
-                for _ in 0..workers {
-                    s.spawn(work);
+                for slot in 0..workers {
+                    let work = &work;
+                    s.spawn(move || work(slot));
                 }
             });
         } else {
-            work();
+            work(0);
         }
         let decoded: Vec<Decoded> = slots
             .into_iter()
