@@ -101,19 +101,13 @@ closeq_stop_services() {
   fi
 }
 
-# Build tools and the local Whisper model: cmake builds CTranslate2 and
-# oneDNN (installed with apt-get when missing and running as root); the
-# model is fetched into the cache by scripts/fetch-whisper-model.
+# The local Whisper engine and models: the prebuilt CTranslate2 library
+# (scripts/fetch-ctranslate2; closeq-stt's build script would fetch it too)
+# and the models (scripts/fetch-whisper-model), all cached outside the clone.
 closeq_prepare_whisper() {
-  if ! command -v cmake >/dev/null; then
-    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-      echo "services: installing cmake" >&2
-      apt-get update -qq >/dev/null 2>&1 || true
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q cmake >/dev/null
-    else
-      echo "services: cmake is missing (needed to build CTranslate2)" >&2
-      return 1
-    fi
+  if ! scripts/fetch-ctranslate2 >/dev/null; then
+    echo "services: could not fetch the prebuilt CTranslate2 engine" >&2
+    return 1
   fi
   if [[ -z "${CLOSEQ_WHISPER_MODEL:-}" ]]; then
     CLOSEQ_WHISPER_MODEL="$(scripts/fetch-whisper-model)" || {
