@@ -41,6 +41,9 @@ pub struct ReferenceTurn {
     pub end_ms: u64,
     /// What is said.
     pub text: String,
+    /// A backchannel ("Mm-hmm.") spoken over the other side's turn.
+    #[serde(default)]
+    pub backchannel: bool,
 }
 
 impl Reference {
@@ -52,6 +55,19 @@ impl Reference {
             .map(|t| t.text.as_str())
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    /// The order in which the sides hold the floor: the channels of the
+    /// turns that are not backchannels, with repeats merged.
+    pub fn floor_order(&self) -> Vec<u8> {
+        let mut order: Vec<u8> = self
+            .turns
+            .iter()
+            .filter(|t| !t.backchannel)
+            .map(|t| t.channel)
+            .collect();
+        order.dedup();
+        order
     }
 
     /// Everything said, in order.
@@ -79,7 +95,7 @@ impl SampleCall {
 
 /// The three sample calls: a won discovery call, a lost one (a rep
 /// monologue), and a demo follow-up.
-pub const SAMPLE_CALLS: [SampleCall; 3] = [
+pub const SAMPLE_CALLS: [SampleCall; 5] = [
     SampleCall {
         name: "01_discovery_won",
         audio: include_bytes!("../samples/01_discovery_won.ogg"),
@@ -94,6 +110,16 @@ pub const SAMPLE_CALLS: [SampleCall; 3] = [
         name: "03_demo_follow_up",
         audio: include_bytes!("../samples/03_demo_follow_up.ogg"),
         reference: include_str!("../samples/03_demo_follow_up.json"),
+    },
+    SampleCall {
+        name: "04_qualification_backchannels",
+        audio: include_bytes!("../samples/04_qualification_backchannels.ogg"),
+        reference: include_str!("../samples/04_qualification_backchannels.json"),
+    },
+    SampleCall {
+        name: "05_demo_fast_talker",
+        audio: include_bytes!("../samples/05_demo_fast_talker.ogg"),
+        reference: include_str!("../samples/05_demo_fast_talker.json"),
     },
 ];
 

@@ -3,8 +3,13 @@
 //! prints the table). Prints one JSON object.
 //!
 //! ```text
-//! stt_compare MODEL_DIR AUDIO REFERENCE_JSON [--threads N] [--compute-type T] [--beam-size N] [--repeats N]
+//! stt_compare MODEL_DIR AUDIO REFERENCE_JSON [--threads N] [--compute-type T] [--beam-size N] [--repeats N] [--sequential] [--pcm16]
 //! ```
+//!
+//! `--sequential` decodes the two channels one after the other on one
+//! model (as faster-whisper does); `--pcm16` rounds the decoded samples to
+//! 16 bits (as faster-whisper's decoder hands them out), so both engines
+//! see the same input.
 
 use std::time::Instant;
 
@@ -38,6 +43,7 @@ fn main() -> anyhow::Result<()> {
     let reference: Reference =
         serde_json::from_slice(&std::fs::read(&args[2]).context("reading the reference")?)?;
     let audio = std::fs::read(&args[1]).context("reading the audio")?;
+    let pcm16 = args.iter().any(|a| a == "--pcm16");
 
     let load = Instant::now();
     let stt = WhisperLocalStt::new(
@@ -53,7 +59,15 @@ fn main() -> anyhow::Result<()> {
     let mut last = None;
     for _ in 0..repeats.max(1) {
         let started = Instant::now();
-        let pcm = load_16k(&audio, &DecodeLimits::default())?;
+        let mut pcm = load_16k(&audio, &DecodeLimits::default())?;
+        if pcm16 {
+            // As faster-whisper's decoder hands them out: 16-bit samples.
+            for ch in &mut pcm.channels {
+                for x in ch.iter_mut() {
+                    *x = (*x * 32768.0).round().clamp(-32768.0, 32767.0) / 32768.0;
+                }
+            }
+        }
         let t = stt.transcribe_pcm(
             &pcm,
             ChannelLayout::Stereo {
@@ -76,13 +90,21 @@ fn main() -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let order = |chs: Vec<u8>| -> Vec<u8> {
-        let mut v: Vec<u8> = chs;
-        v.dedup();
-        v
+    // Floor order: backchannels (spoken over the other side) left out on
+    // both sides.
+    let is_backchannel = |u: &closeq_core::Utterance| {
+        reference.turns.iter().any(|x| {
+            x.backchannel && Some(x.channel) == u.channel && u.start_ms.abs_diff(x.start_ms) <= 700
+        })
     };
-    let got_order = order(t.utterances.iter().filter_map(|u| u.channel).collect());
-    let want_order = order(reference.turns.iter().map(|x| x.channel).collect());
+    let mut got_order: Vec<u8> = t
+        .utterances
+        .iter()
+        .filter(|u| !is_backchannel(u))
+        .filter_map(|u| u.channel)
+        .collect();
+    got_order.dedup();
+    let want_order = reference.floor_order();
     let out = serde_json::json!({
         "engine": "closeq",
         "audio_s": audio_s,
@@ -95,6 +117,9 @@ fn main() -> anyhow::Result<()> {
         "turns": got_order.len(),
         "reference_turns": want_order.len(),
         "hypothesis": { "rep": text_of(0), "client": text_of(1) },
+        "utterances": t.utterances.iter().map(|u| serde_json::json!({
+            "channel": u.channel, "start_ms": u.start_ms, "end_ms": u.end_ms, "text": u.text,
+        })).collect::<Vec<_>>(),
     });
     println!("{out}");
     Ok(())

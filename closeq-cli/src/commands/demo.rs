@@ -34,6 +34,18 @@ const SAMPLES: &[(&str, &str, CallOutcome, &str)] = &[
         CallOutcome::NextStepBooked,
         "demo",
     ),
+    (
+        "04_qualification_backchannels",
+        include_str!("../../samples/04_qualification_backchannels.txt"),
+        CallOutcome::NextStepBooked,
+        "discovery",
+    ),
+    (
+        "05_demo_fast_talker",
+        include_str!("../../samples/05_demo_fast_talker.txt"),
+        CallOutcome::NextStepBooked,
+        "demo",
+    ),
 ];
 
 fn mark(v: Verdict) -> &'static str {

@@ -1,5 +1,6 @@
 //! Audio in: decoding (symphonia), resampling to 16 kHz (rubato), channel
-//! splitting and speech detection.
+//! splitting and speech detection (Silero VAD v6 by default, an energy
+//! detector as the fallback; see [`SpeechDetection`]).
 //!
 //! Supported: WAV (PCM), MP3, FLAC, Ogg Vorbis and M4A/AAC. Opus has no
 //! decoder in symphonia or any pure-Rust crate on the registry that this
@@ -11,14 +12,18 @@ mod decode;
 mod error;
 mod limits;
 mod resample;
+pub mod silero;
 mod sniff;
+mod speech;
 mod vad;
 
 pub use decode::{AudioInfo, PcmAudio, decode, probe};
 pub use error::AudioError;
 pub use limits::DecodeLimits;
 pub use resample::{WHISPER_SAMPLE_RATE, resample};
+pub use silero::{SileroOptions, SileroVad};
 pub use sniff::AudioKind;
+pub use speech::SpeechDetection;
 pub use vad::{SpeechRegion, VadOptions, speech_regions};
 
 /// Decodes `bytes` and resamples to 16 kHz: what every local engine needs.

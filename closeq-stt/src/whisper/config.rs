@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::audio::{DecodeLimits, VadOptions};
+use crate::audio::{DecodeLimits, SpeechDetection, VadOptions};
 
 /// The environment variable naming the model directory.
 pub const MODEL_ENV: &str = "CLOSEQ_WHISPER_MODEL";
@@ -83,9 +83,12 @@ pub struct WhisperConfig {
     /// starts (the `closeq` CLI does) so the replicas can share all the
     /// threads; otherwise each gets half.
     pub parallel_channels: bool,
-    /// Speech detection per channel.
-    pub vad: VadOptions,
-    /// Pause put between packed speech regions, ms (default 300).
+    /// Speech detection per channel (default: Silero VAD v6).
+    pub speech: SpeechDetection,
+    /// Pause put between packed speech regions, ms: 0 with the learned
+    /// detector (its regions carry 400 ms of padding each side, and
+    /// faster-whisper packs them the same way), 300 with the energy
+    /// detector (set by [`with_vad`](Self::with_vad)).
     pub region_gap_ms: u32,
     /// Decoder limits.
     pub limits: DecodeLimits,
@@ -104,8 +107,8 @@ impl WhisperConfig {
             beam_size: 1,
             threads: 0,
             parallel_channels: true,
-            vad: VadOptions::default(),
-            region_gap_ms: 300,
+            speech: SpeechDetection::default(),
+            region_gap_ms: 0,
             limits: DecodeLimits::default(),
             no_speech_threshold: 0.6,
         }
@@ -157,8 +160,17 @@ impl WhisperConfig {
 
     /// Builder: speech detection.
     #[must_use]
+    pub fn with_speech_detection(mut self, speech: SpeechDetection) -> Self {
+        self.speech = speech;
+        self
+    }
+
+    /// Builder: the energy detector with these options instead of the
+    /// learned one.
+    #[must_use]
     pub fn with_vad(mut self, vad: VadOptions) -> Self {
-        self.vad = vad;
+        self.speech = SpeechDetection::Energy(vad);
+        self.region_gap_ms = 300;
         self
     }
 

@@ -8,6 +8,7 @@ use ct2rs::sys::{self, Device, StorageView, WhisperOptions};
 use super::config::{ComputeType, WhisperConfig};
 use super::mel::{HOP, LogMel, MelExtractor, WINDOW_FRAMES};
 use super::segments::split_window;
+use super::words::{SegmentSpan, align_words, time_window};
 use super::vocab::Vocabulary;
 
 /// A decoded word, in samples of the decoded signal.
@@ -196,6 +197,9 @@ impl WhisperEngine {
         let content_total = mel.frames.saturating_sub(1).max(1);
         let mut seek = 0;
         let mut out = Vec::new();
+        // The end of the last speech heard, seconds (faster-whisper's
+        // `last_speech_timestamp`).
+        let mut last_speech = 0.0f64;
         while seek < content_total {
             let content = (content_total - seek).min(WINDOW_FRAMES);
             let mut window = mel.window(seek);
@@ -215,7 +219,9 @@ impl WhisperEngine {
             let ids = r.sequences_ids.into_iter().next().unwrap_or_default();
             let n = ids.len().max(1) as f32;
             let avg_logprob = r.scores.first().map_or(0.0, |s| s * n / (n + 1.0));
-            if r.no_speech_prob > self.no_speech_threshold && avg_logprob < -1.0 {
+            // As faster-whisper: skip when no speech is likely and the text
+            // is not confident.
+            if r.no_speech_prob > self.no_speech_threshold && avg_logprob <= -1.0 {
                 seek += content;
                 progress(seek as f32 / content_total as f32);
                 continue;
@@ -226,25 +232,36 @@ impl WhisperEngine {
                 .iter()
                 .flat_map(|s| s.tokens.iter().copied())
                 .collect();
-            let word_frames = if text_tokens.is_empty() || !self.alignment_heads_known {
+            let alignment = if text_tokens.is_empty() || !self.alignment_heads_known {
                 None
             } else {
                 self.align(model, &encoded, &prompt_ids, &text_tokens, content)
                     .ok()
             };
             let offset = seek * HOP;
-            let mut token_pos = 0;
-            for seg in &split.segments {
+            let time_offset = seek as f64 / FRAMES_PER_SECOND;
+            let mut spans: Vec<SegmentSpan> = split
+                .segments
+                .iter()
+                .map(|seg| SegmentSpan {
+                    start: time_offset + seg.start_frame as f64 / FRAMES_PER_SECOND,
+                    end: time_offset + seg.end_frame as f64 / FRAMES_PER_SECOND,
+                    text_tokens: seg.tokens.len(),
+                })
+                .collect();
+            // Word times as faster-whisper computes them (see `words`);
+            // without alignment heads, words share their segment's span.
+            let timed = alignment.map(|(frames, probs)| {
+                let words = align_words(&self.vocab, &text_tokens, &frames, &probs);
+                time_window(words, &mut spans, time_offset, &mut last_speech)
+            });
+            for (i, seg) in split.segments.iter().enumerate() {
                 let start = offset + seg.start_frame * HOP;
                 let end = offset + seg.end_frame * HOP;
-                let words = self.words_of(
-                    &seg.tokens,
-                    token_pos,
-                    word_frames.as_deref(),
-                    (start, end),
-                    offset,
-                );
-                token_pos += seg.tokens.len();
+                let words = match &timed {
+                    Some(t) => t.get(i).map_or_else(Vec::new, |ws| joined_words(ws)),
+                    None => self.words_of(&seg.tokens, (start, end)),
+                };
                 let text = self.vocab.decode(&seg.tokens).trim().to_owned();
                 if text.is_empty() {
                     continue;
@@ -256,7 +273,19 @@ impl WhisperEngine {
                     words,
                 });
             }
-            seek += split.advance;
+            // As faster-whisper with word timestamps: unless the output ended
+            // on a single timestamp, the next window starts where the last
+            // word ended.
+            let last_word_end = timed
+                .as_ref()
+                .and_then(|t| t.iter().rev().flat_map(|ws| ws.iter().rev()).next())
+                .map(|w| w.end);
+            seek = match last_word_end {
+                Some(end) if !split.single_ending && end > time_offset => {
+                    ((end * FRAMES_PER_SECOND).round() as usize).max(seek + 1)
+                }
+                _ => seek + split.advance,
+            };
             progress((seek as f32 / content_total as f32).min(1.0));
         }
         Ok((out, language))
@@ -271,7 +300,7 @@ impl WhisperEngine {
         prompt_ids: &[usize],
         text_tokens: &[usize],
         content_frames: usize,
-    ) -> Result<Vec<usize>> {
+    ) -> Result<(Vec<usize>, Vec<f32>)> {
         let res = model
             .align(
                 encoded,
@@ -304,20 +333,13 @@ impl WhisperEngine {
                 next = *v;
             }
         }
-        Ok(first)
+        Ok((first, a.text_token_probs))
     }
 
-    /// Groups a segment's tokens into words at leading spaces and times
-    /// them from the alignment; without one, words share the segment's
-    /// span in proportion to their length.
-    fn words_of(
-        &self,
-        tokens: &[usize],
-        token_pos: usize,
-        frames: Option<&[usize]>,
-        (seg_start, seg_end): (usize, usize),
-        offset: usize,
-    ) -> Vec<DecodedWord> {
+    /// Without an alignment (a model without alignment heads): the
+    /// segment's tokens grouped into words at leading spaces, sharing the
+    /// segment's span in proportion to their length.
+    fn words_of(&self, tokens: &[usize], (seg_start, seg_end): (usize, usize)) -> Vec<DecodedWord> {
         let mut groups: Vec<(usize, usize)> = Vec::new();
         for (i, &t) in tokens.iter().enumerate() {
             let text = self.vocab.decode(&[t]);
@@ -328,39 +350,19 @@ impl WhisperEngine {
                 g.1 = i + 1;
             }
         }
-        let total_chars: usize = groups
+        let texts: Vec<String> = groups
             .iter()
-            .map(|(a, b)| {
-                self.vocab
-                    .decode(&tokens[*a..*b])
-                    .trim()
-                    .chars()
-                    .count()
-                    .max(1)
-            })
-            .sum();
+            .map(|&(a, b)| self.vocab.decode(&tokens[a..b]).trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let total_chars: usize = texts.iter().map(|t| t.chars().count().max(1)).sum();
+        let span = seg_end.saturating_sub(seg_start);
         let mut chars_before = 0;
-        let mut words = Vec::with_capacity(groups.len());
-        for (a, b) in groups {
-            let text = self.vocab.decode(&tokens[a..b]).trim().to_owned();
-            if text.is_empty() {
-                continue;
-            }
+        let mut words = Vec::with_capacity(texts.len());
+        for text in texts {
             let len = text.chars().count().max(1);
-            let (start, end) = match frames {
-                Some(f) => {
-                    let s = offset + f[token_pos + a] * 2 * HOP;
-                    let e = offset + f[token_pos + b] * 2 * HOP;
-                    (s.clamp(seg_start, seg_end), e.clamp(seg_start, seg_end))
-                }
-                None => {
-                    let span = seg_end - seg_start;
-                    (
-                        seg_start + span * chars_before / total_chars,
-                        seg_start + span * (chars_before + len) / total_chars,
-                    )
-                }
-            };
+            let start = seg_start + span * chars_before / total_chars.max(1);
+            let end = seg_start + span * (chars_before + len) / total_chars.max(1);
             chars_before += len;
             words.push(DecodedWord {
                 text,
@@ -371,6 +373,41 @@ impl WhisperEngine {
         }
         words
     }
+}
+
+/// Timed words as transcript words: a word that does not start with a
+/// space (`,000` after `40`) joins the one before it, so the text reads as
+/// decoded (`40,000`).
+fn joined_words(words: &[super::words::TimedWord]) -> Vec<DecodedWord> {
+    let mut out: Vec<DecodedWord> = Vec::with_capacity(words.len());
+    for w in words {
+        let text = w.text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let (start, end) = (seconds_to_samples(w.start), seconds_to_samples(w.end.max(w.start)));
+        match out.last_mut() {
+            Some(prev) if !w.text.starts_with(' ') => {
+                prev.text.push_str(text);
+                prev.end = prev.end.max(end);
+            }
+            _ => out.push(DecodedWord {
+                text: text.to_owned(),
+                start,
+                end,
+                probability: Some(w.probability),
+            }),
+        }
+    }
+    out
+}
+
+/// Mel frames per second (10 ms hop).
+const FRAMES_PER_SECOND: f64 = 100.0;
+
+/// Seconds of the decoded signal to a sample index at 16 kHz.
+fn seconds_to_samples(s: f64) -> usize {
+    (s.max(0.0) * 16_000.0).round() as usize
 }
 
 /// Threads for each replica. With OpenMP told to sleep rather than spin

@@ -15,6 +15,8 @@ mod segments;
 #[cfg(feature = "_whisper")]
 mod stt;
 mod vocab;
+#[cfg(feature = "_whisper")]
+mod words;
 
 pub use config::{ComputeType, MODEL_ENV, WhisperConfig};
 pub use mel::{HOP, LogMel, MelExtractor, N_FFT, WINDOW_FRAMES};

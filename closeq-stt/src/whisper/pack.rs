@@ -67,6 +67,18 @@ impl PackedSpeech {
         }
     }
 
+    /// The original position of packed position `p` measured from region
+    /// `region`: a pure offset, so a position just outside the region maps
+    /// just outside it in the original too (how faster-whisper restores
+    /// word times: both ends of a word through the region its middle is
+    /// in). Clamped at 0.
+    pub fn to_original_in(&self, region: usize, p: usize) -> usize {
+        match self.pieces.get(region) {
+            Some(&(ps, os, _)) => (os + p).saturating_sub(ps),
+            None => self.to_original(p),
+        }
+    }
+
     /// Which region packed position `p` falls in (pauses belong to the
     /// region before them).
     pub fn region_of(&self, p: usize) -> usize {

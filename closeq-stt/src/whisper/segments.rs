@@ -23,6 +23,9 @@ pub struct WindowSplit {
     pub segments: Vec<WindowSegment>,
     /// Frames to advance; at least 1 and at most `content_frames`.
     pub advance: usize,
+    /// The output ended on a single timestamp: nothing was cut off at the
+    /// window's end.
+    pub single_ending: bool,
 }
 
 /// Splits `ids` (a generated sequence) into segments at pairs of
@@ -93,6 +96,7 @@ pub fn split_window(
         return WindowSplit {
             segments,
             advance: advance.clamp(1, content),
+            single_ending,
         };
     }
     let tokens = text(&ids);
@@ -119,6 +123,7 @@ pub fn split_window(
     WindowSplit {
         segments,
         advance: content,
+        single_ending,
     }
 }
 

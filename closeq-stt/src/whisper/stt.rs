@@ -17,7 +17,7 @@ use closeq_core::{
 use super::config::WhisperConfig;
 use super::engine::WhisperEngine;
 use super::pack::PackedSpeech;
-use crate::audio::{PcmAudio, WHISPER_SAMPLE_RATE, load_16k, speech_regions};
+use crate::audio::{PcmAudio, SileroVad, SpeechDetection, WHISPER_SAMPLE_RATE, load_16k};
 
 /// One channel's samples, with its index (`None` for mono).
 type Track<'a> = (Option<u8>, Cow<'a, [f32]>);
@@ -26,12 +26,14 @@ type Track<'a> = (Option<u8>, Cow<'a, [f32]>);
 /// sub-processor.
 ///
 /// Two-channel calls are transcribed channel by channel (speech regions
-/// only, found by [`speech_regions`]) and merged by time, so speakers and
-/// roles are exact; mono audio gives one speaker of unknown role and a
-/// `mono_audio` warning.
+/// only, found by the configured [`SpeechDetection`], Silero VAD v6 by
+/// default) and merged by time, so speakers and roles are exact; mono
+/// audio gives one speaker of unknown role and a `mono_audio` warning.
 #[derive(Clone)]
 pub struct WhisperLocalStt {
     engine: Arc<WhisperEngine>,
+    /// The learned speech detector, when configured and loadable.
+    silero: Option<Arc<SileroVad>>,
     config: WhisperConfig,
     model_name: String,
 }
@@ -64,8 +66,15 @@ impl WhisperLocalStt {
                     .map(|n| n.to_string_lossy().into_owned())
             })
             .unwrap_or_else(|| "whisper".into());
+        // The bundled model is checked by the tests; should it ever fail to
+        // load, the energy detector stands in and transcripts say so.
+        let silero = match config.speech {
+            SpeechDetection::Silero(_) => SileroVad::bundled().ok().map(Arc::new),
+            SpeechDetection::Energy(_) => None,
+        };
         Ok(Self {
             engine: Arc::new(engine),
+            silero,
             config,
             model_name,
         })
@@ -138,11 +147,37 @@ impl WhisperLocalStt {
         let gap = (WHISPER_SAMPLE_RATE as usize * self.config.region_gap_ms as usize) / 1000;
         // Each channel's speech, packed; the channels are independent
         // decodes, run at once on two model replicas.
-        let mut packed: Vec<(Option<u8>, PackedSpeech)> = Vec::new();
-        for (ch, samples) in &tracks {
-            let regions = speech_regions(samples, WHISPER_SAMPLE_RATE, &self.config.vad);
-            packed.push((*ch, PackedSpeech::new(samples, &regions, gap)));
+        if matches!(self.config.speech, SpeechDetection::Silero(_)) && self.silero.is_none() {
+            warnings.push(TranscriptWarning::new(
+                "vad_fallback",
+                "the learned speech detector could not be loaded; speech was found by the energy detector",
+            ));
         }
+        // Speech detection runs per channel, the channels at once.
+        let detect = |samples: &[f32]| {
+            self.config
+                .speech
+                .regions(self.silero.as_deref(), samples, WHISPER_SAMPLE_RATE)
+        };
+        let regions: Vec<Vec<crate::audio::SpeechRegion>> = if tracks.len() > 1 {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = tracks
+                    .iter()
+                    .map(|(_, samples)| s.spawn(|| detect(samples)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        } else {
+            tracks.iter().map(|(_, samples)| detect(samples)).collect()
+        };
+        let packed: Vec<(Option<u8>, PackedSpeech)> = tracks
+            .iter()
+            .zip(&regions)
+            .map(|((ch, samples), r)| (*ch, PackedSpeech::new(samples, r, gap)))
+            .collect();
         // Longest first, so the last task to start is a short one.
         let mut order: Vec<usize> = (0..packed.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(packed[i].1.samples.len()));
@@ -216,18 +251,14 @@ impl WhisperLocalStt {
             if detected.is_none() {
                 detected = lang;
             }
-            let ms = |s: usize| (p.to_original(s) as u64 * 1000) / u64::from(WHISPER_SAMPLE_RATE);
+            let ms = |s: usize| (s as u64 * 1000) / u64::from(WHISPER_SAMPLE_RATE);
             for seg in segments {
                 for w in seg.words {
-                    // Map both ends through the region the word starts in.
-                    let start = ms(w.start);
-                    let end = if p.region_of(w.end) != p.region_of(w.start) {
-                        start
-                            + (w.end.saturating_sub(w.start)) as u64 * 1000
-                                / u64::from(WHISPER_SAMPLE_RATE)
-                    } else {
-                        ms(w.end.max(w.start)).max(start)
-                    };
+                    // Both ends through the region the word's middle is in,
+                    // as faster-whisper restores times after its VAD.
+                    let region = p.region_of(w.start + (w.end.saturating_sub(w.start)) / 2);
+                    let start = ms(p.to_original_in(region, w.start));
+                    let end = ms(p.to_original_in(region, w.end.max(w.start))).max(start);
                     let mut word = EngineWord::new(w.text, start, end.min(duration_ms).max(start));
                     word.channel = *ch;
                     word.confidence = w.probability;
