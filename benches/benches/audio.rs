@@ -1,11 +1,13 @@
 //! Audio in: decoding and resampling a 90-second two-channel call, speech
-//! detection, and Whisper's log-mel features (the CPU work around the
+//! detection (energy and Silero VAD v6), and Whisper's log-mel features (the CPU work around the
 //! model; the model itself is measured by `scripts/compare-whisper`).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
 
-use closeq_stt::audio::{DecodeLimits, VadOptions, decode, load_16k, resample, speech_regions};
+use closeq_stt::audio::{
+    DecodeLimits, SileroOptions, SileroVad, VadOptions, decode, load_16k, resample, speech_regions,
+};
 use closeq_stt::samples::SAMPLE_CALLS;
 use closeq_stt::whisper::MelExtractor;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -37,6 +39,12 @@ fn audio(c: &mut Criterion) {
     let vad = VadOptions::default();
     g.bench_function("vad_90s_channel", |b| {
         b.iter(|| speech_regions(black_box(&pcm16.channels[0]), 16_000, &vad))
+    });
+    // The learned detector (the default): Silero VAD v6 over the channel.
+    let silero = SileroVad::bundled().unwrap();
+    let opts = SileroOptions::default();
+    g.bench_function("silero_vad_90s_channel", |b| {
+        b.iter(|| silero.speech_regions(black_box(&pcm16.channels[0]), &opts))
     });
     let mel = MelExtractor::new(80);
     let thirty = &pcm16.channels[0][..16_000 * 30];
