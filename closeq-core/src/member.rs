@@ -122,6 +122,20 @@ pub struct Member {
 }
 
 impl Member {
+    /// A member with `role`, in no team, without name or e-mail; set the
+    /// other fields as needed.
+    pub fn new(workspace_id: WorkspaceId, user_id: UserId, role: Role, joined_at: DateTime<Utc>) -> Self {
+        Self {
+            workspace_id,
+            user_id,
+            role,
+            team_ids: BTreeSet::new(),
+            display_name: None,
+            email: None,
+            joined_at,
+        }
+    }
+
     /// Checks every field.
     pub fn validate(&self) -> Result<()> {
         if let Some(name) = &self.display_name {

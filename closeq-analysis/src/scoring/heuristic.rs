@@ -209,6 +209,11 @@ impl Scorer for HeuristicScorer {
         "heuristic"
     }
 
+    /// None: the heuristic scorer never leaves the process.
+    fn sub_processors(&self) -> Vec<closeq_core::SubProcessorInfo> {
+        Vec::new()
+    }
+
     async fn score(&self, input: &ScoringInput<'_>, rubric: &Rubric) -> Result<Scorecard> {
         let compiled = self.compile(rubric)?;
         self.score_compiled(input, &compiled)

@@ -302,6 +302,11 @@ impl Scorer for LlmJudge {
         "llm-judge"
     }
 
+    /// The language model's provider, when it runs outside the process.
+    fn sub_processors(&self) -> Vec<closeq_core::SubProcessorInfo> {
+        self.model.sub_processor().into_iter().collect()
+    }
+
     async fn score(&self, input: &ScoringInput<'_>, rubric: &Rubric) -> Result<Scorecard> {
         let t = input.transcript;
         let fingerprint = transcript_fingerprint(t);

@@ -119,6 +119,31 @@ pub struct AggregateRow {
     pub criterion_hit_rate: BTreeMap<String, f64>,
 }
 
+/// A new call with everything written with it, for [`CallStore::ingest`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallBundle {
+    /// The call.
+    pub call: Call,
+    /// Its transcript.
+    pub transcript: Option<Transcript>,
+    /// Its scorecards (AI suggestions: review state `suggested`).
+    pub scorecards: Vec<Scorecard>,
+    /// Its recording-consent record.
+    pub consent: Option<crate::ConsentRecord>,
+}
+
+impl CallBundle {
+    /// A bundle holding only `call`.
+    pub fn new(call: Call) -> Self {
+        Self {
+            call,
+            transcript: None,
+            scorecards: Vec::new(),
+            consent: None,
+        }
+    }
+}
+
 /// A recorded review event (the scorecard's review history).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewRecord {
@@ -223,6 +248,81 @@ pub trait CallStore: Debug + Send + Sync {
     /// scorecards' quotes, rationales and notes are removed (verdicts and
     /// scores stay), and the call leaves the subject index. Idempotent.
     async fn anonymize_call(&self, scope: &Scope, id: CallId) -> Result<()>;
+
+    /// Stores new calls with their transcripts, scorecards and consent.
+    ///
+    /// SQL stores write the whole batch in one transaction: all or
+    /// nothing. This provided default writes each call's parts one after
+    /// another (a failure can leave earlier parts written) and cannot store
+    /// consent: a bundle carrying consent gives [`Error::Unsupported`]
+    /// before anything is written; write consent through
+    /// [`PrivacyStore::put_consent`](crate::ports::PrivacyStore::put_consent)
+    /// instead. Override it for atomic writes.
+    async fn ingest(&self, scope: &Scope, batch: &[CallBundle]) -> Result<()> {
+        if batch.iter().any(|b| b.consent.is_some()) {
+            return Err(Error::Unsupported {
+                what: "consent records in CallStore::ingest (this store writes them through PrivacyStore::put_consent)".into(),
+            });
+        }
+        for b in batch {
+            self.insert_call(scope, &b.call).await?;
+            if let Some(t) = &b.transcript {
+                self.put_transcript(scope, b.call.id, t).await?;
+            }
+            for card in &b.scorecards {
+                self.insert_scorecard(scope, card).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One step of a call's processing: stores `transcript` (when given)
+    /// and `scorecards`, and moves the call through `steps`, each allowed
+    /// from the one before ([`CallStatus::can_become`]); returns the
+    /// updated call. SQL stores do it in one transaction, so the status
+    /// and what it promises are written together; this provided default
+    /// writes the transcript and scorecards first and the status last, so a
+    /// failure leaves the call in its previous status.
+    async fn advance_call(
+        &self,
+        scope: &Scope,
+        id: CallId,
+        steps: &[CallStatus],
+        transcript: Option<&Transcript>,
+        scorecards: &[Scorecard],
+    ) -> Result<Call> {
+        let mut call = self.get_call(scope, id).await?;
+        let mut at = call.status.clone();
+        for next in steps {
+            if !at.can_become(next) {
+                return Err(Error::InvalidTransition {
+                    resource: "call",
+                    from: at.name().into(),
+                    to: next.name().into(),
+                });
+            }
+            at = next.clone();
+        }
+        if let Some(t) = transcript {
+            self.put_transcript(scope, id, t).await?;
+        }
+        for card in scorecards {
+            self.insert_scorecard(scope, card).await?;
+        }
+        for next in steps {
+            call = self.transition_call(scope, id, next.clone()).await?;
+        }
+        Ok(call)
+    }
+
+    /// After an erasure: makes sure no copy of deleted data survives in
+    /// the store's own files (SQLite folds its write-ahead log into the
+    /// database and truncates it). The default does nothing: stores
+    /// without such copies need nothing, and PostgreSQL keeps old row
+    /// versions until VACUUM, which its owner runs.
+    async fn checkpoint_erasure(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 fn _object_safe(_: Arc<dyn CallStore>) {}

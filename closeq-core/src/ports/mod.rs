@@ -13,6 +13,7 @@ mod workspace_store;
 
 pub use audio_store::{AudioStore, ByteStream, SignedMethod, SignedUrl};
 pub use call_store::{
+    CallBundle,
     AggregateQuery, AggregateRow, CallFilter, CallStore, Cursor, GroupBy, Page, PageRequest,
     ReviewRecord,
 };

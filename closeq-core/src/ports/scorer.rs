@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::metrics::ConversationMetrics;
 use crate::rubric::Rubric;
 use crate::scorecard::Scorecard;
+use crate::subprocessor::SubProcessorInfo;
 use crate::transcript::Transcript;
 
 /// Everything a scorer looks at.
@@ -32,6 +33,14 @@ pub struct ScoringInput<'a> {
 pub trait Scorer: Debug + Send + Sync {
     /// A short name (`heuristic`, `llm-judge`).
     fn name(&self) -> &str;
+    /// Everyone this scorer sends call data to (the transcript, metadata):
+    /// one entry per remote model or service, empty when scoring never
+    /// leaves the process (the heuristic scorer, an in-process model). The
+    /// pipeline checks every entry against the workspace's transfer policy
+    /// before any data leaves, and redacts the transcript for remote
+    /// scorers when the workspace asks for it. There is deliberately no
+    /// default: a scorer must say where data goes.
+    fn sub_processors(&self) -> Vec<SubProcessorInfo>;
     /// Scores one call.
     async fn score(&self, input: &ScoringInput<'_>, rubric: &Rubric) -> Result<Scorecard>;
 }
