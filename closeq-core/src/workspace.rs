@@ -71,6 +71,9 @@ pub struct WorkspaceSettings {
     /// Partial retention: keep only this seeded share of recordings (every
     /// call is still analysed). `None`: keep every recording.
     pub recording_sample: Option<crate::recording_sample::RecordingSample>,
+    /// The country calling code (digits, `48`, `44`) that phone numbers
+    /// written without one belong to, for finding data subjects by phone.
+    pub phone_country_code: String,
 }
 
 impl Default for WorkspaceSettings {
@@ -85,6 +88,7 @@ impl Default for WorkspaceSettings {
             redact_before_remote_processing: false,
             subscription: SubscriptionState::Active,
             recording_sample: None,
+            phone_country_code: "44".to_owned(),
         }
     }
 }
@@ -97,6 +101,13 @@ impl WorkspaceSettings {
             .map_err(|e| e.in_field("audio_retention"))?;
         if let Some(r) = &self.recording_sample {
             r.validate().map_err(|e| e.in_field("recording_sample"))?;
+        }
+        let cc = &self.phone_country_code;
+        if cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()) || cc.starts_with('0') {
+            return Err(Error::invalid(
+                "phone_country_code",
+                "must be a country calling code of 1 to 3 digits, such as 48 or 44",
+            ));
         }
         self.transfer_policy
             .validate()

@@ -53,6 +53,8 @@
 
 mod analyzer;
 mod limits;
+#[cfg(feature = "store-sqlite")]
+pub mod local;
 mod progress;
 mod redact;
 mod request;
@@ -60,5 +62,7 @@ mod transfer;
 
 pub use analyzer::{Analyzer, AnalyzerBuilder};
 pub use limits::InputLimits;
+#[cfg(feature = "store-sqlite")]
+pub use local::LocalInstallation;
 pub use progress::{Progress, ProgressFn, Stage};
 pub use request::{AnalyzeRequest, Analysed, CallDetails, CallInput};

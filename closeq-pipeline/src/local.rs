@@ -1,0 +1,246 @@
+//! The embedded defaults: a local data folder with the SQLite database,
+//! the installation's keys and a default workspace created on first use,
+//! so CloseQ works on a fresh machine without set-up. `closeq` and
+//! embedders open it the same way.
+//!
+//! `CLOSEQ_DATABASE_URL=postgres://...` (feature `store-postgres`) puts
+//! calls, workspaces and privacy records in PostgreSQL instead, connected
+//! as the RLS-bound runtime role. Keys, `defaults.json` and audio stay in
+//! the data folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use closeq_core::ports::{AudioStore, CallStore, PrivacyStore, WorkspaceStore};
+use closeq_core::{Clock, Error, Member, Result, Role, Scope, SystemClock, UserId, Workspace, WorkspaceId};
+use closeq_storage::{ObjectAudioStore, SigningKey, SqliteStore, SubjectHasher, UrlSigner};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::analyzer::AnalyzerBuilder;
+use crate::Analyzer;
+
+/// The country calling code national phone numbers are read in when no
+/// workspace setting says otherwise (kept for installations made before
+/// the setting existed).
+pub const DEFAULT_PHONE_COUNTRY_CODE: &str = "44";
+
+#[derive(Serialize, Deserialize)]
+struct Defaults {
+    workspace_id: WorkspaceId,
+    owner_id: UserId,
+}
+
+/// The local installation.
+pub struct LocalInstallation {
+    calls: Arc<dyn CallStore>,
+    workspaces: Arc<dyn WorkspaceStore>,
+    privacy: Arc<dyn PrivacyStore>,
+    scope: Scope,
+    dir: PathBuf,
+    db_label: String,
+    url_key: [u8; 32],
+    redaction_key: [u8; 32],
+}
+
+impl std::fmt::Debug for LocalInstallation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalInstallation")
+            .field("dir", &self.dir)
+            .field("database", &self.db_label)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `$CLOSEQ_DATA_DIR`, else `$XDG_DATA_HOME/closeq`, else
+/// `~/.local/share/closeq`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CLOSEQ_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d).join("closeq");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+    PathBuf::from(home).join(".local/share/closeq")
+}
+
+fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::Unavailable {
+        service: "local data folder".into(),
+        reason: format!("cannot {what} {}: {}", path.display(), e.kind()).into(),
+    }
+}
+
+/// Writes `bytes` readable by the owner only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| io_error("write", path, &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| io_error("restrict", path, &e))?;
+    }
+    Ok(())
+}
+
+/// A 32-byte secret kept in a private file, created on first use.
+fn key_file(path: &Path) -> Result<[u8; 32]> {
+    match std::fs::read(path) {
+        Ok(k) => k.try_into().map_err(|_| {
+            Error::invalid(path.display().to_string(), "is not a 32-byte key file")
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut k = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut k);
+            write_private(path, &k)?;
+            Ok(k)
+        }
+        Err(e) => Err(io_error("read", path, &e)),
+    }
+}
+
+impl LocalInstallation {
+    /// Opens the installation in [`default_data_dir`], on the database
+    /// named by `CLOSEQ_DATABASE_URL` (SQLite in the folder when unset),
+    /// creating it on first use.
+    pub async fn open() -> Result<Self> {
+        let url = std::env::var("CLOSEQ_DATABASE_URL").ok().filter(|u| !u.trim().is_empty());
+        Self::open_at(&default_data_dir(), url.as_deref()).await
+    }
+
+    /// Opens (or creates) the installation in `dir`, on `database_url`
+    /// (`postgres://...`) or SQLite in `dir` when `None`.
+    pub async fn open_at(dir: &Path, database_url: Option<&str>) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, &e))?;
+        let subject_key = key_file(&dir.join("subject-index.key"))?;
+        let url_key = key_file(&dir.join("audio-url.key"))?;
+        let redaction_key = key_file(&dir.join("redaction.key"))?;
+        let (mut stores, mut db_label) = Self::stores(dir, database_url, subject_key, DEFAULT_PHONE_COUNTRY_CODE).await?;
+        let defaults_path = dir.join("defaults.json");
+        let defaults: Defaults = match std::fs::read(&defaults_path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|_| {
+                Error::invalid(defaults_path.display().to_string(), "is damaged (not the JSON CloseQ wrote)")
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let now = SystemClock.now();
+                let ws = Workspace::new("Default workspace", now)?;
+                let owner = Member::new(ws.id, UserId::new(), Role::Owner, now);
+                stores.1.create_workspace(&ws, &owner).await?;
+                let d = Defaults {
+                    workspace_id: ws.id,
+                    owner_id: owner.user_id,
+                };
+                let json = serde_json::to_vec_pretty(&d).map_err(|e| Error::internal(e.to_string()))?;
+                write_private(&defaults_path, &json)?;
+                d
+            }
+            Err(e) => return Err(io_error("read", &defaults_path, &e)),
+        };
+        let scope = Scope::new(defaults.workspace_id, defaults.owner_id, Role::Owner);
+        // The subject index reads phone numbers in the workspace's country.
+        let settings = stores.1.get_workspace(&scope).await?.settings;
+        if settings.phone_country_code != DEFAULT_PHONE_COUNTRY_CODE {
+            (stores, db_label) =
+                Self::stores(dir, database_url, subject_key, &settings.phone_country_code).await?;
+        }
+        let (calls, workspaces, privacy) = stores;
+        Ok(Self {
+            calls,
+            workspaces,
+            privacy,
+            scope,
+            dir: dir.to_owned(),
+            db_label,
+            url_key,
+            redaction_key,
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn stores(
+        dir: &Path,
+        database_url: Option<&str>,
+        subject_key: [u8; 32],
+        country: &str,
+    ) -> Result<((Arc<dyn CallStore>, Arc<dyn WorkspaceStore>, Arc<dyn PrivacyStore>), String)> {
+        let hasher = SubjectHasher::new(subject_key, country);
+        match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                #[cfg(feature = "store-postgres")]
+                {
+                    let s = Arc::new(closeq_storage::PostgresStore::connect(url, hasher).await?);
+                    Ok(((s.clone(), s.clone(), s), "PostgreSQL (CLOSEQ_DATABASE_URL)".to_owned()))
+                }
+                #[cfg(not(feature = "store-postgres"))]
+                Err(Error::Unsupported {
+                    what: "PostgreSQL (build closeq-pipeline with feature store-postgres)".into(),
+                })
+            }
+            Some(_) => Err(Error::invalid(
+                "CLOSEQ_DATABASE_URL",
+                "must be a postgres:// URL (unset it for SQLite in the data folder)",
+            )),
+            None => {
+                let path = dir.join("closeq.db");
+                let s = Arc::new(SqliteStore::open(&path, hasher).await?);
+                Ok(((s.clone(), s.clone(), s), path.display().to_string()))
+            }
+        }
+    }
+
+    /// The default workspace's owner.
+    pub fn owner_scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The data folder.
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the database is (a path, or `PostgreSQL ...`).
+    pub fn db_label(&self) -> &str {
+        &self.db_label
+    }
+
+    /// The call store.
+    pub fn calls(&self) -> &Arc<dyn CallStore> {
+        &self.calls
+    }
+
+    /// The workspace store.
+    pub fn workspaces(&self) -> &Arc<dyn WorkspaceStore> {
+        &self.workspaces
+    }
+
+    /// The privacy store.
+    pub fn privacy(&self) -> &Arc<dyn PrivacyStore> {
+        &self.privacy
+    }
+
+    /// The recordings folder (`<data dir>/audio`), with URLs signed by the
+    /// installation's key.
+    pub fn audio_store(&self, clock: Arc<dyn Clock>) -> Result<Arc<dyn AudioStore>> {
+        let signer = UrlSigner::new(
+            "closeq-local://audio",
+            SigningKey::new("local", self.url_key),
+            clock,
+        );
+        Ok(Arc::new(ObjectAudioStore::local(&self.dir.join("audio"), signer)?))
+    }
+
+    /// An analyzer builder wired to this installation: its stores, its
+    /// recordings folder, its redaction key and the system clock. Add a
+    /// scorer (and speech-to-text for recordings) and build.
+    pub fn analyzer(&self) -> Result<AnalyzerBuilder> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        Ok(Analyzer::builder()
+            .call_store(self.calls.clone())
+            .workspace_store(self.workspaces.clone())
+            .privacy_store(self.privacy.clone())
+            .audio_store(self.audio_store(clock.clone())?)
+            .redaction_key(self.redaction_key)
+            .clock(clock))
+    }
+}
