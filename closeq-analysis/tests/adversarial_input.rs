@@ -181,7 +181,12 @@ fn closeq_json_cannot_declare_a_duration_or_speaker_ids_that_exhaust_memory_down
         r#"{{"id":"018f0000-0000-7000-8000-000000000000","language":null,"duration_ms":{},"speakers":[],"utterances":[]}}"#,
         u64::MAX
     );
-    refused(&huge_duration, Format::CloseQ, path("duration_ms"), "48 hours");
+    refused(
+        &huge_duration,
+        Format::CloseQ,
+        path("duration_ms"),
+        "48 hours",
+    );
     let huge_id = r#"{"id":"018f0000-0000-7000-8000-000000000000","language":null,"duration_ms":1000,"speakers":[{"id":4294967295,"label":"A","role":"rep","decided_by":{"method":"undecided"}}],"utterances":[]}"#;
     let reason = refused(huge_id, Format::CloseQ, path("speakers[0].id"), "speaker");
     assert!(!reason.contains("4294967295"), "{reason}");

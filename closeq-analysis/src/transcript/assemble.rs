@@ -230,9 +230,12 @@ pub(crate) fn assemble(
     let mut channels: Vec<Option<u8>> = Vec::new();
     let mut utterances = Vec::with_capacity(turns.len());
     let mut max_end = 0;
+    let too_many = || ImportError::input(format, "more than 4,294,967,295 turns or speakers");
     for (i, t) in turns.into_iter().enumerate() {
+        let next_speaker = SpeakerId(u32::try_from(speakers.len()).map_err(|_| too_many())?);
+        let utterance_id = UtteranceId(u32::try_from(i).map_err(|_| too_many())?);
         let id = *speaker_ids.entry(t.key.clone()).or_insert_with(|| {
-            let id = SpeakerId(speakers.len() as u32);
+            let id = next_speaker;
             let label = SpeakerLabel::parse(&t.key.1);
             speakers.push(Speaker {
                 id,
@@ -255,7 +258,7 @@ pub(crate) fn assemble(
             words.clear();
         }
         utterances.push(Utterance {
-            id: UtteranceId(i as u32),
+            id: utterance_id,
             speaker: id,
             start_ms: t.start_ms,
             end_ms: t.end_ms,

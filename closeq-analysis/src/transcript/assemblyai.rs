@@ -56,22 +56,34 @@ struct AaiUtterance {
     words: Vec<AaiWord>,
 }
 
-fn channel(c: Option<&str>) -> Option<u8> {
-    // AssemblyAI numbers channels from 1 ("1", "2").
-    c.and_then(|c| c.trim().parse::<u8>().ok())
-        .map(|n| n.saturating_sub(1))
+/// A channel number as AssemblyAI writes it (`"1"`, `"2"`: numbered from
+/// 1), zero-based; anything else is an error at `path`.
+fn channel(c: Option<&str>, path: impl FnOnce() -> String) -> Result<Option<u8>, ImportError> {
+    let Some(c) = c else { return Ok(None) };
+    match c.trim().parse::<u16>() {
+        Ok(n @ 1..=256) => Ok(u8::try_from(n - 1).ok()),
+        _ => Err(ImportError::at_path(
+            F,
+            path(),
+            "must be a channel number from 1 to 256",
+        )),
+    }
 }
 
-fn word(w: AaiWord, hint: Option<&str>) -> RawWord {
-    RawWord {
-        channel: channel(w.channel.as_deref()),
+fn word(
+    w: AaiWord,
+    hint: Option<&str>,
+    path: impl FnOnce() -> String,
+) -> Result<RawWord, ImportError> {
+    Ok(RawWord {
+        channel: channel(w.channel.as_deref(), path)?,
         speaker: w.speaker.or_else(|| hint.map(str::to_owned)),
         text: w.text,
         start_ms: w.start.0,
         end_ms: w.end.0,
         confidence: w.confidence,
         punctuation: false,
-    }
+    })
 }
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<RawTranscript, ImportError> {
@@ -97,19 +109,32 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawTranscript, ImportError> {
     let utterances = t.utterances.unwrap_or_default();
     let units = if top_words.iter().any(|w| w.speaker.is_some()) || utterances.is_empty() {
         // Word-level speakers are authoritative.
-        Units::Words(top_words.into_iter().map(|w| word(w, None)).collect())
+        Units::Words(
+            top_words
+                .into_iter()
+                .enumerate()
+                .map(|(i, w)| word(w, None, || format!("words[{i}].channel")))
+                .collect::<Result<_, _>>()?,
+        )
     } else if utterances.iter().any(|u| !u.words.is_empty()) {
         // Words inside utterances: each word's own speaker wins over the
         // utterance's (they can differ).
         let mut words = Vec::new();
-        for u in utterances {
+        for (ui, u) in utterances.into_iter().enumerate() {
             let hint = u.speaker;
             let ch = u.channel;
-            for mut w in u.words {
-                if w.channel.is_none() {
+            for (wi, mut w) in u.words.into_iter().enumerate() {
+                let own = w.channel.is_some();
+                if !own {
                     w.channel.clone_from(&ch);
                 }
-                words.push(word(w, hint.as_deref()));
+                words.push(word(w, hint.as_deref(), || {
+                    if own {
+                        format!("utterances[{ui}].words[{wi}].channel")
+                    } else {
+                        format!("utterances[{ui}].channel")
+                    }
+                })?);
             }
         }
         Units::Words(words)
@@ -117,15 +142,20 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawTranscript, ImportError> {
         Units::Segments(
             utterances
                 .into_iter()
-                .map(|u| RawSegment {
-                    channel: channel(u.channel.as_deref()),
-                    text: u.text,
-                    start_ms: u.start.0,
-                    end_ms: u.end.0,
-                    speaker: u.speaker,
-                    words: Vec::new(),
+                .enumerate()
+                .map(|(i, u)| {
+                    Ok(RawSegment {
+                        channel: channel(u.channel.as_deref(), || {
+                            format!("utterances[{i}].channel")
+                        })?,
+                        text: u.text,
+                        start_ms: u.start.0,
+                        end_ms: u.end.0,
+                        speaker: u.speaker,
+                        words: Vec::new(),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, ImportError>>()?,
         )
     };
     let mut raw = RawTranscript::new(F, units);

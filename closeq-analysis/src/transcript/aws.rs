@@ -91,8 +91,12 @@ struct ChannelLabel {
     items: Vec<Item>,
 }
 
-fn channel_number(label: &str) -> Option<u8> {
-    label.strip_prefix("ch_").and_then(|n| n.parse().ok())
+/// `ch_0` .. `ch_255`; anything else is an error at `path`.
+fn channel_number(label: &str, path: impl FnOnce() -> String) -> Result<u8, ImportError> {
+    label
+        .strip_prefix("ch_")
+        .and_then(|n| n.parse::<u8>().ok())
+        .ok_or_else(|| ImportError::at_path(F, path(), "must be ch_0 to ch_255"))
 }
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<RawTranscript, ImportError> {
@@ -128,15 +132,24 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawTranscript, ImportError> {
         .filter(|cl| cl.channels.iter().any(|c| !c.items.is_empty()));
     match per_channel {
         Some(cl) => {
-            for c in cl.channels {
-                let ch = channel_number(&c.channel_label);
-                items.extend(c.items.into_iter().map(|i| (i, ch)));
+            for (ci, c) in cl.channels.into_iter().enumerate() {
+                let ch = channel_number(&c.channel_label, || {
+                    format!("results.channel_labels.channels[{ci}].channel_label")
+                })?;
+                items.extend(c.items.into_iter().map(|i| (i, Some(ch))));
             }
         }
-        None => items.extend(job.results.items.into_iter().map(|i| {
-            let ch = i.channel_label.as_deref().and_then(channel_number);
-            (i, ch)
-        })),
+        None => {
+            for (idx, i) in job.results.items.into_iter().enumerate() {
+                let ch = match i.channel_label.as_deref() {
+                    Some(l) => Some(channel_number(l, || {
+                        format!("results.items[{idx}].channel_label")
+                    })?),
+                    None => None,
+                };
+                items.push((i, ch));
+            }
+        }
     }
     let mut words = Vec::with_capacity(items.len());
     for (idx, (item, ch)) in items.into_iter().enumerate() {

@@ -107,7 +107,18 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawTranscript, ImportError> {
         if language.is_none() {
             language = alt.languages.and_then(|l| l.into_iter().next());
         }
-        let channel = multichannel.then_some(ci as u8);
+        let channel = if multichannel {
+            // Channel 256 must not wrap to channel 0 (often the rep's).
+            Some(u8::try_from(ci).map_err(|_| {
+                ImportError::at_path(
+                    F,
+                    format!("results.channels[{ci}]"),
+                    "more than 256 channels; CloseQ reads at most 256 channels",
+                )
+            })?)
+        } else {
+            None
+        };
         words.reserve(alt.words.len());
         for w in alt.words {
             words.push(RawWord {

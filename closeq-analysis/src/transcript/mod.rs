@@ -12,6 +12,16 @@
 //! channel map, then known rep label or name, then the `rep-signals`
 //! heuristic with a confidence; every speaker records how its role was
 //! decided.
+//!
+//! ## Untrusted input
+//! Imports never panic and never wrap a number. Every time — a clock stamp
+//! with any number of hour digits, a float, a numeric or ISO-8601 string —
+//! is read with checked arithmetic and must be at most 48 hours; channel
+//! numbers outside a format's range (more than 256 Deepgram channels,
+//! AssemblyAI channel `0`, `ch_999`), an unstamped script whose estimated
+//! timings pass 48 hours, and CloseQ JSON with a longer `duration_ms` or
+//! speaker ids outside `0..speakers` are [`ImportError::Malformed`] naming
+//! the line or JSON field. `tests/adversarial_input.rs` holds the attacks.
 
 mod assemble;
 mod assemblyai;

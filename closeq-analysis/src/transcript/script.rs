@@ -7,20 +7,30 @@ use closeq_core::TranscriptWarning;
 
 use super::assemble::{RawSegment, RawTranscript, Units};
 use super::text::split_speaker_prefix;
-use super::time::parse_clock;
+use super::time::{MAX_TIME_MS, TimeError, parse_clock};
 use super::{Format, ImportError};
 
 const F: Format = Format::Script;
 /// Estimated speaking time per word for unstamped scripts (150 wpm).
 const MS_PER_WORD: u64 = 400;
 
-fn stamp(line: &str) -> Option<(Option<u64>, &str)> {
+/// The line's `[hh:mm:ss]` stamp, if it has one, and the rest of the line.
+fn stamp(line: &str) -> Result<(Option<u64>, &str), TimeError> {
     let l = line.trim_start();
     if let Some(rest) = l.strip_prefix('[') {
-        let (inside, after) = rest.split_once(']')?;
-        return Some((Some(parse_clock(inside)?), after.trim_start()));
+        let (inside, after) = rest.split_once(']').ok_or(TimeError::Malformed)?;
+        return Ok((Some(parse_clock(inside)?), after.trim_start()));
     }
-    Some((None, l))
+    Ok((None, l))
+}
+
+/// `words` spoken from `at` at the estimated pace, or `None` past 48 hours.
+fn estimated_end(at: u64, words: usize) -> Option<u64> {
+    let words = u64::try_from(words.max(1)).ok()?;
+    words
+        .checked_mul(MS_PER_WORD)
+        .and_then(|d| d.checked_add(at))
+        .filter(|end| *end <= MAX_TIME_MS)
 }
 
 /// Whether `text` looks like a script: most non-blank lines start with
@@ -35,7 +45,13 @@ pub(crate) fn looks_like_script(text: &str) -> bool {
         .take(50)
     {
         total += 1;
-        if stamp(l).is_some_and(|(_, rest)| split_speaker_prefix(rest).is_some()) {
+        // A well-formed stamp past 48 hours still marks a script line, so
+        // the parser (not detection) reports it, with its line.
+        let hit = match stamp(l) {
+            Ok((_, rest)) => split_speaker_prefix(rest).is_some(),
+            Err(e) => e == TimeError::TooLate,
+        };
+        if hit {
             hits += 1;
         }
     }
@@ -56,8 +72,9 @@ pub(crate) fn parse(text: &str) -> Result<RawTranscript, ImportError> {
         if raw.trim().is_empty() {
             continue;
         }
-        let (at, rest) = stamp(raw)
-            .ok_or_else(|| ImportError::at_line(F, line_no, "malformed [hh:mm:ss] timestamp"))?;
+        let (at, rest) = stamp(raw).map_err(|e| {
+            ImportError::at_line(F, line_no, e.reason("the timestamp", "[hh:mm:ss]"))
+        })?;
         match split_speaker_prefix(rest) {
             Some((speaker, body)) => out.push(Line {
                 at,
@@ -94,8 +111,13 @@ pub(crate) fn parse(text: &str) -> Result<RawTranscript, ImportError> {
     if stamped == 0 {
         let mut at = 0;
         for l in out {
-            let words = l.text.split_whitespace().count() as u64;
-            let end = at + words.max(1) * MS_PER_WORD;
+            let end = estimated_end(at, l.text.split_whitespace().count()).ok_or_else(|| {
+                ImportError::at_line(
+                    F,
+                    l.line_no,
+                    "the script's estimated timings (150 words a minute) pass 48 hours, the longest time accepted",
+                )
+            })?;
             segments.push(RawSegment {
                 text: l.text,
                 start_ms: at,
@@ -121,8 +143,10 @@ pub(crate) fn parse(text: &str) -> Result<RawTranscript, ImportError> {
                     "timestamps go backwards",
                 ));
             }
-            let words = out[i].text.split_whitespace().count() as u64;
-            let estimated = start + words.max(1) * MS_PER_WORD;
+            // Past 48 hours the estimate stops at the limit (the stamp
+            // itself is at most 48 hours).
+            let estimated =
+                estimated_end(start, out[i].text.split_whitespace().count()).unwrap_or(MAX_TIME_MS);
             let end = match out.get(i + 1).and_then(|n| n.at) {
                 Some(next) => next.min(estimated).max(start),
                 None => estimated,

@@ -75,12 +75,20 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<RawTranscript, ImportError> {
                 "must hold at least one alternative",
             ));
         };
-        let channel = item
-            .channel
-            .as_deref()
-            .and_then(|c| c.strip_prefix("channel_"))
-            .and_then(|n| n.parse::<u8>().ok())
-            .map(|n| n.saturating_sub(1));
+        // `channel_1` .. `channel_256`, numbered from 1.
+        let channel = match item.channel.as_deref() {
+            None => None,
+            Some(c) => match c.strip_prefix("channel_").map(str::parse::<u16>) {
+                Some(Ok(n @ 1..=256)) => u8::try_from(n - 1).ok(),
+                _ => {
+                    return Err(ImportError::at_path(
+                        F,
+                        format!("results[{idx}].channel"),
+                        "must be channel_1 to channel_256",
+                    ));
+                }
+            },
+        };
         let attaches = item.attaches_to.as_deref().unwrap_or("none");
         if item.kind == "punctuation" && matches!(attaches, "previous" | "both") {
             words.push(RawWord {

@@ -23,15 +23,8 @@ pub(crate) fn parse(text: &str) -> Result<RawTranscript, ImportError> {
         let (t_idx, timing) = lines.next().ok_or_else(|| {
             ImportError::at_line(F, line_no + 1, "expected a cue timing line, found the end")
         })?;
-        let (start, end) = parse_timing(timing)
-            .ok_or_else(|| ImportError::at_line(F, t_idx + 1, "malformed cue timing"))?;
-        if end < start {
-            return Err(ImportError::at_line(
-                F,
-                t_idx + 1,
-                "cue ends before it starts",
-            ));
-        }
+        let (start, end) =
+            parse_timing(timing).map_err(|reason| ImportError::at_line(F, t_idx + 1, reason))?;
         let mut speaker: Option<String> = None;
         let mut body = String::new();
         while let Some((_, l)) = lines.peek() {

@@ -1,5 +1,7 @@
 //! Shared helpers for the text formats (WebVTT, SRT, scripts).
 
+use super::time::parse_clock;
+
 /// Removes markup tags (`<i>`, `<c.loud>`, `<00:00:01.000>`, `</v>`) and
 /// decodes the HTML entities subtitle files use.
 pub(crate) fn strip_tags(s: &str) -> String {
@@ -41,13 +43,19 @@ pub(crate) fn split_speaker_prefix(line: &str) -> Option<(&str, &str)> {
     ok.then(|| (name_t, rest.trim()))
 }
 
-/// Parses a cue timing line `START --> END [settings]`.
-pub(crate) fn parse_timing(line: &str) -> Option<(u64, u64)> {
-    let (a, b) = line.split_once("-->")?;
-    let start = super::time::parse_clock(a.trim())?;
-    let end_token = b.split_whitespace().next()?;
-    let end = super::time::parse_clock(end_token)?;
-    Some((start, end))
+/// Parses a cue timing line `START --> END [settings]`; the error is the
+/// reason, naming which time was wrong.
+pub(crate) fn parse_timing(line: &str) -> Result<(u64, u64), String> {
+    let malformed = || "malformed cue timing (expected START --> END)".to_owned();
+    let (a, b) = line.split_once("-->").ok_or_else(malformed)?;
+    let end_token = b.split_whitespace().next().ok_or_else(malformed)?;
+    let start =
+        parse_clock(a.trim()).map_err(|e| e.reason("the cue's start time", "hh:mm:ss.ttt"))?;
+    let end = parse_clock(end_token).map_err(|e| e.reason("the cue's end time", "hh:mm:ss.ttt"))?;
+    if end < start {
+        return Err("the cue ends before it starts".to_owned());
+    }
+    Ok((start, end))
 }
 
 #[cfg(test)]
@@ -69,7 +77,12 @@ mod tests {
         assert_eq!(split_speaker_prefix("Well, so: yes"), None);
         assert_eq!(
             parse_timing("00:01.000 --> 00:02.500 align:start"),
-            Some((1000, 2500))
+            Ok((1000, 2500))
         );
+        let late = parse_timing("00:01.000 --> 9999999999999:00:00.000").unwrap_err();
+        assert!(late.contains("end time is past 48 hours"), "{late}");
+        let bad = parse_timing("00:01.000 --> x").unwrap_err();
+        assert!(bad.contains("end time is not a valid"), "{bad}");
+        assert!(parse_timing("00:02.000 --> 00:01.000").is_err());
     }
 }

@@ -7,11 +7,33 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// The largest time accepted: 48 hours, in ms.
-const MAX_MS: f64 = 48.0 * 3600.0 * 1000.0;
+pub(crate) const MAX_TIME_MS: u64 = 48 * 3_600_000;
+const MAX_MS: f64 = MAX_TIME_MS as f64;
+
+/// Why a time written as text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeError {
+    /// Not a time of the expected shape.
+    Malformed,
+    /// Well formed, but past [`MAX_TIME_MS`] (however many digits it has).
+    TooLate,
+}
+
+impl TimeError {
+    /// The reason for an error message; `what` names the time (`the cue's
+    /// start time`).
+    pub(crate) fn reason(self, what: &str, shape: &str) -> String {
+        match self {
+            Self::Malformed => format!("{what} is not a valid {shape} time"),
+            Self::TooLate => format!("{what} is past 48 hours, the longest time accepted"),
+        }
+    }
+}
 
 /// Validates and rounds a millisecond value.
 pub(crate) fn ms_to_ms(ms: f64) -> Option<u64> {
     if ms.is_finite() && (-0.5..=MAX_MS).contains(&ms) {
+        // In range and finite, so the cast neither saturates nor wraps.
         Some(ms.round().max(0.0) as u64)
     } else {
         None
@@ -19,8 +41,8 @@ pub(crate) fn ms_to_ms(ms: f64) -> Option<u64> {
 }
 
 /// Parses an ISO-8601 duration (`PT1M2.5S`, `PT0.25S`, `P0DT1H`) to ms.
-pub(crate) fn parse_iso8601_duration(s: &str) -> Option<u64> {
-    let rest = s.strip_prefix('P')?;
+pub(crate) fn parse_iso8601_duration(s: &str) -> Result<u64, TimeError> {
+    let rest = s.strip_prefix('P').ok_or(TimeError::Malformed)?;
     let (date, time) = match rest.split_once('T') {
         Some((d, t)) => (d, Some(t)),
         None => (rest, None),
@@ -37,6 +59,8 @@ pub(crate) fn parse_iso8601_duration(s: &str) -> Option<u64> {
                 let pos = units[unit_idx..].iter().position(|(u, _)| *u == c)?;
                 unit_idx += pos + 1;
                 let v: f64 = num.parse().ok()?;
+                // f64 arithmetic: a huge value becomes infinity, which
+                // `ms_to_ms` refuses; nothing wraps.
                 total += v * units[unit_idx - 1].1;
                 num.clear();
                 any = true;
@@ -44,56 +68,77 @@ pub(crate) fn parse_iso8601_duration(s: &str) -> Option<u64> {
         }
         num.is_empty().then_some(())
     };
-    take(date, &[('D', 86_400_000.0)])?;
+    take(date, &[('D', 86_400_000.0)]).ok_or(TimeError::Malformed)?;
     if let Some(t) = time {
         if t.is_empty() {
-            return None;
+            return Err(TimeError::Malformed);
         }
-        take(t, &[('H', 3_600_000.0), ('M', 60_000.0), ('S', 1000.0)])?;
+        take(t, &[('H', 3_600_000.0), ('M', 60_000.0), ('S', 1000.0)])
+            .ok_or(TimeError::Malformed)?;
     }
     if !any {
-        return None;
+        return Err(TimeError::Malformed);
     }
-    ms_to_ms(total)
+    ms_to_ms(total).ok_or(TimeError::TooLate)
+}
+
+/// A run of ASCII digits as a number, or `TooLate` when it cannot be a
+/// time under 48 hours in any unit (more than 12 significant digits).
+fn digits_value(x: &str) -> Result<u64, TimeError> {
+    if x.is_empty() || !x.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(TimeError::Malformed);
+    }
+    let significant = x.trim_start_matches('0');
+    if significant.len() > 12 {
+        return Err(TimeError::TooLate);
+    }
+    Ok(significant.parse::<u64>().unwrap_or(0))
 }
 
 /// Parses a clock stamp `hh:mm:ss(.fff|,fff)` or `mm:ss(.fff)` to ms.
-pub(crate) fn parse_clock(s: &str) -> Option<u64> {
+/// Hours (or minutes, without hours) of any length are read with checked
+/// arithmetic: a time past 48 hours is [`TimeError::TooLate`].
+pub(crate) fn parse_clock(s: &str) -> Result<u64, TimeError> {
     let s = s.trim();
-    let parts: Vec<&str> = s.split(':').collect();
-    let (h, m, sec) = match parts.as_slice() {
-        [h, m, s] => (*h, *m, *s),
-        [m, s] => ("0", *m, *s),
-        _ => return None,
+    let mut parts = s.split(':');
+    let (h, m, sec) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(m), Some(s), None) => (Some(h), m, s),
+        (Some(m), Some(s), None, None) => (None, m, s),
+        _ => return Err(TimeError::Malformed),
     };
-    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-    if !digits(h) || !digits(m) {
-        return None;
-    }
     let (whole, frac) = match sec.split_once(['.', ',']) {
         Some((w, f)) => (w, f),
         None => (sec, ""),
     };
-    if !digits(whole) || (!frac.is_empty() && !digits(frac)) || frac.len() > 9 {
-        return None;
+    if (!frac.is_empty() && !frac.bytes().all(|b| b.is_ascii_digit())) || frac.len() > 9 {
+        return Err(TimeError::Malformed);
     }
-    let h: u64 = h.parse().ok()?;
-    let m: u64 = m.parse().ok()?;
-    let s: u64 = whole.parse().ok()?;
-    if m >= 60 && parts.len() == 3 || s >= 60 {
-        return None;
-    }
-    let frac_ms = if frac.is_empty() {
-        0
-    } else {
-        let mut f = frac.to_owned();
-        f.truncate(3);
-        while f.len() < 3 {
-            f.push('0');
+    // Shape first, so a malformed stamp is never reported as too late.
+    for field in [h.unwrap_or("0"), m, whole] {
+        if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(TimeError::Malformed);
         }
-        f.parse::<u64>().ok()?
-    };
-    Some(((h * 60 + m) * 60 + s) * 1000 + frac_ms)
+    }
+    let hours = h.map_or(Ok(0), digits_value)?;
+    let minutes = digits_value(m)?;
+    let seconds = digits_value(whole)?;
+    if (h.is_some() && minutes >= 60) || seconds >= 60 {
+        return Err(TimeError::Malformed);
+    }
+    let frac_ms = frac
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
+    let total = hours
+        .checked_mul(3_600_000)
+        .and_then(|x| x.checked_add(minutes.checked_mul(60_000)?))
+        .and_then(|x| x.checked_add(seconds * 1000 + frac_ms))
+        .ok_or(TimeError::TooLate)?;
+    if total > MAX_TIME_MS {
+        return Err(TimeError::TooLate);
+    }
+    Ok(total)
 }
 
 /// A time in seconds as a provider may write it: a number, a numeric string
@@ -129,11 +174,17 @@ impl Visitor<'_> for TimeVisitor {
         if let Ok(n) = t.parse::<f64>() {
             return self.visit_f64(n);
         }
-        parse_iso8601_duration(t)
-            .or_else(|| parse_clock(t))
-            .ok_or_else(|| {
+        let parsed = if t.starts_with('P') {
+            parse_iso8601_duration(t)
+        } else {
+            parse_clock(t)
+        };
+        parsed.map_err(|e| match e {
+            TimeError::TooLate => E::custom("time must be under 48 hours"),
+            TimeError::Malformed => {
                 E::custom("time string is neither a number, an ISO-8601 duration nor hh:mm:ss")
-            })
+            }
+        })
     }
 }
 
@@ -178,20 +229,46 @@ mod tests {
 
     #[test]
     fn iso_durations() {
-        assert_eq!(parse_iso8601_duration("PT0.25S"), Some(250));
-        assert_eq!(parse_iso8601_duration("PT1H"), Some(3_600_000));
-        assert_eq!(parse_iso8601_duration("P0DT1H0M1S"), Some(3_601_000));
-        assert_eq!(parse_iso8601_duration("PT1S2M"), None, "units out of order");
-        assert_eq!(parse_iso8601_duration("1S"), None);
+        assert_eq!(parse_iso8601_duration("PT0.25S"), Ok(250));
+        assert_eq!(parse_iso8601_duration("PT1H"), Ok(3_600_000));
+        assert_eq!(parse_iso8601_duration("P0DT1H0M1S"), Ok(3_601_000));
+        let bad = Err(TimeError::Malformed);
+        assert_eq!(parse_iso8601_duration("PT1S2M"), bad, "units out of order");
+        assert_eq!(parse_iso8601_duration("1S"), bad);
+        assert_eq!(parse_iso8601_duration("P3D"), Err(TimeError::TooLate));
+        assert_eq!(
+            parse_iso8601_duration(&format!("PT{}H", "9".repeat(400))),
+            Err(TimeError::TooLate)
+        );
     }
 
     #[test]
     fn clocks() {
-        assert_eq!(parse_clock("00:01:02.500"), Some(62_500));
-        assert_eq!(parse_clock("01:02,5"), Some(62_500));
-        assert_eq!(parse_clock("1:00:00"), Some(3_600_000));
-        assert_eq!(parse_clock("00:61:00"), None);
-        assert_eq!(parse_clock("aa:00"), None);
+        assert_eq!(parse_clock("00:01:02.500"), Ok(62_500));
+        assert_eq!(parse_clock("01:02,5"), Ok(62_500));
+        assert_eq!(parse_clock("1:00:00"), Ok(3_600_000));
+        assert_eq!(parse_clock("48:00:00"), Ok(MAX_TIME_MS));
+        assert_eq!(
+            parse_clock("0000000000000000000047:00:00"),
+            Ok(47 * 3_600_000)
+        );
+        assert_eq!(
+            parse_clock("2880:00"),
+            Ok(MAX_TIME_MS),
+            "minutes without hours"
+        );
+        let bad = Err(TimeError::Malformed);
+        assert_eq!(parse_clock("00:61:00"), bad);
+        assert_eq!(parse_clock("aa:00"), bad);
+        assert_eq!(parse_clock("99999999999999999999999:aa:00"), bad);
+        assert_eq!(parse_clock("1:2:3:4"), bad);
+        let late = Err(TimeError::TooLate);
+        assert_eq!(parse_clock("48:00:00.001"), late);
+        assert_eq!(parse_clock("2880:00.001"), late);
+        assert_eq!(parse_clock("9999999999999:00:00"), late);
+        assert_eq!(parse_clock("5124095576030:59:59.999"), late);
+        assert_eq!(parse_clock(&format!("{}:00:00", "9".repeat(300))), late);
+        assert_eq!(parse_clock("99999999999999999:00.000"), late);
     }
 }
 

@@ -75,15 +75,8 @@ pub(crate) fn parse(text: &str) -> Result<RawTranscript, ImportError> {
                 }
             }
         };
-        let (start, end) = parse_timing(timing)
-            .ok_or_else(|| ImportError::at_line(F, timing_no, "malformed cue timing"))?;
-        if end < start {
-            return Err(ImportError::at_line(
-                F,
-                timing_no,
-                "cue ends before it starts",
-            ));
-        }
+        let (start, end) =
+            parse_timing(timing).map_err(|reason| ImportError::at_line(F, timing_no, reason))?;
         any_cue = true;
         // Payload lines: each may open a new voice.
         let mut parts: Vec<(Option<String>, String)> = Vec::new();
@@ -113,17 +106,23 @@ pub(crate) fn parse(text: &str) -> Result<RawTranscript, ImportError> {
             }
             lines.next();
         }
-        // Several voices in one cue share its time in proportion to their text.
-        let total: usize = parts.iter().map(|p| p.1.chars().count().max(1)).sum();
+        // Several voices in one cue share its time in proportion to their
+        // text. Widened to u128: span × length cannot overflow, and each
+        // share is at most `span`, so `at` stays within [start, end].
+        let total: u128 = parts
+            .iter()
+            .map(|p| p.1.chars().count().max(1) as u128)
+            .sum();
         let mut at = start;
-        let span = end - start;
+        let span = u128::from(end.saturating_sub(start));
         let n = parts.len();
         for (k, (speaker, body)) in parts.into_iter().enumerate() {
-            let len = body.chars().count().max(1);
+            let len = body.chars().count().max(1) as u128;
             let seg_end = if k + 1 == n {
                 end
             } else {
-                at + span * len as u64 / total.max(1) as u64
+                let share = u64::try_from(span * len / total.max(1)).unwrap_or(u64::MAX);
+                at.saturating_add(share).min(end)
             };
             segments.push(RawSegment {
                 text: body,
