@@ -31,7 +31,9 @@ fn engine_dir() -> PathBuf {
     if let Some(dir) = env::var_os("CLOSEQ_CTRANSLATE2_DIR") {
         return PathBuf::from(dir);
     }
-    let home = env::var_os("HOME").unwrap_or_else(|| fail("HOME is not set; set CLOSEQ_CTRANSLATE2_DIR to the engine directory"));
+    let home = env::var_os("HOME").unwrap_or_else(|| {
+        fail("HOME is not set; set CLOSEQ_CTRANSLATE2_DIR to the engine directory")
+    });
     Path::new(&home).join(".cache/closeq/engines/ctranslate2-4.8.4")
 }
 
@@ -41,7 +43,9 @@ fn fetch(dir: &Path) {
     if !script.is_file() {
         return;
     }
-    let status = Command::new(&script).env("CLOSEQ_CTRANSLATE2_DIR", dir).status();
+    let status = Command::new(&script)
+        .env("CLOSEQ_CTRANSLATE2_DIR", dir)
+        .status();
     if !matches!(status, Ok(s) if s.success()) {
         fail(&format!(
             "fetching the prebuilt CTranslate2 engine failed ({}).\n  Run scripts/fetch-ctranslate2 by hand to see why, set CLOSEQ_CTRANSLATE2_DIR to a directory it made,\n  or build the engine from source with feature closeq-stt/stt-whisper-local-source (needs cmake; 25-35 min).",
@@ -56,11 +60,16 @@ fn mirror(dir: &Path, mirror: &Path) {
     if let Err(e) = std::fs::create_dir_all(mirror) {
         fail(&format!("cannot create {}: {e}", mirror.display()));
     }
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", dir.display())));
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", dir.display())));
     for entry in entries.flatten() {
         let target = entry.path();
         if let Err(e) = std::os::unix::fs::symlink(&target, mirror.join(entry.file_name())) {
-            fail(&format!("cannot link {} into {}: {e}", target.display(), mirror.display()));
+            fail(&format!(
+                "cannot link {} into {}: {e}",
+                target.display(),
+                mirror.display()
+            ));
         }
     }
 }

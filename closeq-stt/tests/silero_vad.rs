@@ -2,6 +2,7 @@
 //! same probabilities on identical input, and the same speech regions on
 //! every sample call. The reference comes from `scripts/silero_reference.py`.
 #![cfg(feature = "samples")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use closeq_stt::audio::{DecodeLimits, SileroOptions, SileroVad, load_16k};
 use closeq_stt::samples::SAMPLE_CALLS;
@@ -48,14 +49,22 @@ fn synthetic(n: usize) -> Vec<f32> {
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "frame counts differ");
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
 fn bundled_model_is_faster_whispers_file() {
     use sha2::Digest;
-    let got = hex::encode(sha2::Sha256::digest(closeq_stt::audio::silero::SILERO_V6_ONNX));
-    assert_eq!(got, "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2");
+    let got = hex::encode(sha2::Sha256::digest(
+        closeq_stt::audio::silero::SILERO_V6_ONNX,
+    ));
+    assert_eq!(
+        got,
+        "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
+    );
 }
 
 #[test]
@@ -76,7 +85,12 @@ fn same_speech_regions_as_faster_whisper_on_every_sample_call() {
         let want = &r.calls[call.name];
         let pcm = load_16k(call.audio, &DecodeLimits::default()).expect("decodes");
         for (ch, (samples, want)) in pcm.channels.iter().zip(want).enumerate() {
-            assert_eq!(samples.len(), want.len, "{} channel {ch}: length", call.name);
+            assert_eq!(
+                samples.len(),
+                want.len,
+                "{} channel {ch}: length",
+                call.name
+            );
             // faster-whisper's decoder hands out 16-bit samples.
             let samples: Vec<f32> = samples
                 .iter()
@@ -95,7 +109,13 @@ fn same_speech_regions_as_faster_whisper_on_every_sample_call() {
             // Vorbis decoders (symphonia here, ffmpeg there) still differ in
             // the last bit now and then; regions stay within one frame.
             assert!(d < 5e-3, "{} channel {ch}: max difference {d}", call.name);
-            assert_eq!(got.len(), want.regions.len(), "{} channel {ch}: {got:?} vs {:?}", call.name, want.regions);
+            assert_eq!(
+                got.len(),
+                want.regions.len(),
+                "{} channel {ch}: {got:?} vs {:?}",
+                call.name,
+                want.regions
+            );
             for (g, w) in got.iter().zip(&want.regions) {
                 assert!(
                     g[0].abs_diff(w[0]) <= 512 && g[1].abs_diff(w[1]) <= 512,
@@ -115,14 +135,24 @@ fn speed_on_a_90_second_channel() {
     let probs = vad.probabilities(&pcm.channels[1]);
     let s = started.elapsed().as_secs_f64();
     let audio_s = pcm.channels[1].len() as f64 / 16_000.0;
-    println!("{} frames ({audio_s:.1} s of audio) in {s:.3} s: {:.0}x real time", probs.len(), audio_s / s);
+    println!(
+        "{} frames ({audio_s:.1} s of audio) in {s:.3} s: {:.0}x real time",
+        probs.len(),
+        audio_s / s
+    );
 }
 
 #[test]
 fn silence_has_no_speech_and_hostile_models_are_refused() {
     let vad = SileroVad::bundled().expect("bundled model loads");
-    assert!(vad.speech_regions(&vec![0.0; 16_000 * 3], &SileroOptions::default()).is_empty());
-    assert!(vad.speech_regions(&[], &SileroOptions::default()).is_empty());
+    assert!(
+        vad.speech_regions(&vec![0.0; 16_000 * 3], &SileroOptions::default())
+            .is_empty()
+    );
+    assert!(
+        vad.speech_regions(&[], &SileroOptions::default())
+            .is_empty()
+    );
     assert!(SileroVad::from_onnx(b"not a model").is_err());
     assert!(SileroVad::from_onnx(&[]).is_err());
     let truncated = &closeq_stt::audio::silero::SILERO_V6_ONNX[..100_000];

@@ -118,7 +118,11 @@ async fn two_channel_calls_merge_in_the_right_turn_order_at_the_right_times() {
         }
         let mean = errors.iter().sum::<u64>() / errors.len().max(1) as u64;
         println!("{}: turn starts off by {mean} ms on average", call.name);
-        assert!(mean <= 300, "{}: turn starts off by {mean} ms on average", call.name);
+        assert!(
+            mean <= 300,
+            "{}: turn starts off by {mean} ms on average",
+            call.name
+        );
         for u in &t.utterances {
             let role = t.speaker(u.speaker).map(|s| s.role);
             let want_role = if u.channel == Some(0) {

@@ -24,6 +24,21 @@ pub enum AudioError {
         /// The limit.
         max_ms: u64,
     },
+    /// A sample rate above [`DecodeLimits::max_sample_rate`](super::DecodeLimits::max_sample_rate).
+    #[error("the audio's sample rate of {rate} Hz is over the limit of {max} Hz")]
+    SampleRateTooHigh {
+        /// The rate the file declares.
+        rate: u32,
+        /// The limit.
+        max: u32,
+    },
+    /// The decoded samples would pass
+    /// [`DecodeLimits::max_decoded_bytes`](super::DecodeLimits::max_decoded_bytes).
+    #[error("the decoded audio would need more than {max_bytes} bytes of memory, the limit")]
+    TooMuchAudio {
+        /// The limit.
+        max_bytes: u64,
+    },
     /// The container was recognised but its codec has no decoder here.
     #[error(
         "the audio codec {codec} is not supported (supported: WAV/PCM, MP3, FLAC, Ogg Vorbis, M4A/AAC)"

@@ -17,7 +17,7 @@ mod sniff;
 mod speech;
 mod vad;
 
-pub use decode::{AudioInfo, PcmAudio, decode, probe};
+pub use decode::{AudioInfo, PcmAudio, decode, decode_shared, probe, probe_shared};
 pub use error::AudioError;
 pub use limits::DecodeLimits;
 pub use resample::{WHISPER_SAMPLE_RATE, resample};
@@ -27,6 +27,15 @@ pub use speech::SpeechDetection;
 pub use vad::{SpeechRegion, VadOptions, speech_regions};
 
 /// Decodes `bytes` and resamples to 16 kHz: what every local engine needs.
+/// Copies `bytes` once; [`load_16k_shared`] does not.
 pub fn load_16k(bytes: &[u8], limits: &DecodeLimits) -> Result<PcmAudio, AudioError> {
     resample(decode(bytes, limits)?, WHISPER_SAMPLE_RATE)
+}
+
+/// [`load_16k`] on a shared buffer, without copying it.
+pub fn load_16k_shared(
+    bytes: std::sync::Arc<[u8]>,
+    limits: &DecodeLimits,
+) -> Result<PcmAudio, AudioError> {
+    resample(decode_shared(bytes, limits)?, WHISPER_SAMPLE_RATE)
 }

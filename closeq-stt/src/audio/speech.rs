@@ -33,7 +33,12 @@ impl SpeechDetection {
     /// The speech regions of one 16 kHz channel. `silero` is the loaded
     /// learned model; without it the energy detector (with default
     /// options) stands in.
-    pub fn regions(&self, silero: Option<&SileroVad>, samples: &[f32], rate: u32) -> Vec<SpeechRegion> {
+    pub fn regions(
+        &self,
+        silero: Option<&SileroVad>,
+        samples: &[f32],
+        rate: u32,
+    ) -> Vec<SpeechRegion> {
         match (self, silero) {
             (Self::Silero(o), Some(model)) => model.speech_regions(samples, o),
             (Self::Silero(_), None) => speech_regions(samples, rate, &VadOptions::default()),

@@ -8,8 +8,8 @@ use ct2rs::sys::{self, Device, StorageView, WhisperOptions};
 use super::config::{ComputeType, WhisperConfig};
 use super::mel::{HOP, LogMel, MelExtractor, WINDOW_FRAMES};
 use super::segments::split_window;
-use super::words::{SegmentSpan, align_words, time_window};
 use super::vocab::Vocabulary;
+use super::words::{SegmentSpan, align_words, time_window};
 
 /// A decoded word, in samples of the decoded signal.
 #[derive(Clone, PartialEq)]
@@ -385,7 +385,10 @@ fn joined_words(words: &[super::words::TimedWord]) -> Vec<DecodedWord> {
         if text.is_empty() {
             continue;
         }
-        let (start, end) = (seconds_to_samples(w.start), seconds_to_samples(w.end.max(w.start)));
+        let (start, end) = (
+            seconds_to_samples(w.start),
+            seconds_to_samples(w.end.max(w.start)),
+        );
         match out.last_mut() {
             Some(prev) if !w.text.starts_with(' ') => {
                 prev.text.push_str(text);

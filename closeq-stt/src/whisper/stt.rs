@@ -17,7 +17,7 @@ use closeq_core::{
 use super::config::WhisperConfig;
 use super::engine::WhisperEngine;
 use super::pack::PackedSpeech;
-use crate::audio::{PcmAudio, SileroVad, SpeechDetection, WHISPER_SAMPLE_RATE, load_16k};
+use crate::audio::{PcmAudio, SileroVad, SpeechDetection, WHISPER_SAMPLE_RATE, load_16k_shared};
 
 /// One channel's samples, with its index (`None` for mono).
 type Track<'a> = (Option<u8>, Cow<'a, [f32]>);
@@ -341,7 +341,7 @@ impl SpeechToText for WhisperLocalStt {
         let this = self.clone();
         let opts = opts.clone();
         tokio::task::spawn_blocking(move || {
-            let pcm = load_16k(&audio.data, &this.config.limits)?;
+            let pcm = load_16k_shared(audio.data.clone(), &this.config.limits)?;
             this.transcribe_pcm(&pcm, audio.channels, &opts)
         })
         .await

@@ -60,7 +60,9 @@ pub(crate) fn split_words(vocab: &Vocabulary, tokens: &[usize]) -> Vec<(String, 
         let decoded = vocab.decode(&current);
         let complete = match decoded.find('\u{fffd}') {
             None => true,
-            Some(i) => full[..].get(offset + i..).is_some_and(|s| s.starts_with('\u{fffd}')),
+            Some(i) => full[..]
+                .get(offset + i..)
+                .is_some_and(|s| s.starts_with('\u{fffd}')),
         };
         if complete {
             offset += decoded.len();
@@ -260,7 +262,12 @@ mod tests {
 
     #[test]
     fn punctuation_merges_and_keeps_the_word_times() {
-        let mut words = vec![w(" Hello", 0.0, 0.4), w(",", 0.4, 0.5), w(" (world", 0.5, 0.9), w(")", 0.9, 1.0)];
+        let mut words = vec![
+            w(" Hello", 0.0, 0.4),
+            w(",", 0.4, 0.5),
+            w(" (world", 0.5, 0.9),
+            w(")", 0.9, 1.0),
+        ];
         merge_punctuation(&mut words);
         assert_eq!(words[0].text, " Hello,");
         assert_eq!(words[0].end, 0.4);
@@ -271,7 +278,11 @@ mod tests {
 
     #[test]
     fn segment_end_is_preferred_over_an_overlong_last_word() {
-        let words = vec![w(" one", 0.0, 0.3), w(" two", 0.3, 0.6), w(" three", 0.6, 3.0)];
+        let words = vec![
+            w(" one", 0.0, 0.3),
+            w(" two", 0.3, 0.6),
+            w(" three", 0.6, 3.0),
+        ];
         let mut segs = [SegmentSpan {
             start: 10.0,
             end: 11.0,
@@ -287,7 +298,12 @@ mod tests {
 
     #[test]
     fn a_long_sentence_end_mark_is_cut_to_twice_the_median() {
-        let words = vec![w(" a", 0.0, 0.2), w(" b", 0.2, 0.4), w(".", 0.4, 2.4), w(" c", 2.4, 2.6)];
+        let words = vec![
+            w(" a", 0.0, 0.2),
+            w(" b", 0.2, 0.4),
+            w(".", 0.4, 2.4),
+            w(" c", 2.4, 2.6),
+        ];
         let mut segs = [SegmentSpan {
             start: 0.0,
             end: 3.0,
@@ -296,6 +312,9 @@ mod tests {
         let mut last = 0.0;
         let out = time_window(words, &mut segs, 0.0, &mut last);
         // "." merged into " b." keeps b's times; " c" follows.
-        assert_eq!(out[0].iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), [" a", " b.", " c"]);
+        assert_eq!(
+            out[0].iter().map(|w| w.text.as_str()).collect::<Vec<_>>(),
+            [" a", " b.", " c"]
+        );
     }
 }

@@ -60,7 +60,12 @@ impl SileroVad {
         let frames = samples.len() / FRAME + 1;
         let mut inputs = Vec::with_capacity(frames * (CONTEXT + FRAME));
         let frame = |i: usize| -> Vec<f32> {
-            let mut f: Vec<f32> = samples.iter().skip(i * FRAME).take(FRAME).copied().collect();
+            let mut f: Vec<f32> = samples
+                .iter()
+                .skip(i * FRAME)
+                .take(FRAME)
+                .copied()
+                .collect();
             f.resize(FRAME, 0.0);
             if i + 1 == frames {
                 f[FRAME - CONTEXT..].fill(0.0);

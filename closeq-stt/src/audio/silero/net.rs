@@ -140,7 +140,10 @@ impl Net {
                 let angle = 2.0 * std::f64::consts::PI * ((k * n) % N_FFT) as f64 / N_FFT as f64;
                 let re = (angle.cos() * f64::from(win)) as f32;
                 let im = (angle.sin() * f64::from(win)) as f32;
-                let (br, bi) = (basis.data[k * N_FFT + n], basis.data[(BINS + k) * N_FFT + n]);
+                let (br, bi) = (
+                    basis.data[k * N_FFT + n],
+                    basis.data[(BINS + k) * N_FFT + n],
+                );
                 if (br - re).abs() > 1e-5 || (bi.abs() - im.abs()).abs() > 1e-5 {
                     return Err("the STFT basis is not a periodic-Hann DFT");
                 }
@@ -158,7 +161,9 @@ impl Net {
             get(w, "onnx::LSTM_210")?,
             get(w, "onnx::LSTM_211")?,
         );
-        if lw.dims != [1, GATES, HIDDEN] || lr.dims != [1, GATES, HIDDEN] || lb.dims != [1, 2 * GATES]
+        if lw.dims != [1, GATES, HIDDEN]
+            || lr.dims != [1, GATES, HIDDEN]
+            || lb.dims != [1, 2 * GATES]
         {
             return Err("the LSTM weights are not 128 hidden units");
         }
@@ -171,8 +176,13 @@ impl Net {
             }
             t
         };
-        let bias: Vec<f32> = (0..GATES).map(|g| lb.data[g] + lb.data[GATES + g]).collect();
-        let (dw, db) = (get(w, "decoder.conv1d.weight")?, get(w, "decoder.conv1d.bias")?);
+        let bias: Vec<f32> = (0..GATES)
+            .map(|g| lb.data[g] + lb.data[GATES + g])
+            .collect();
+        let (dw, db) = (
+            get(w, "decoder.conv1d.weight")?,
+            get(w, "decoder.conv1d.bias")?,
+        );
         if dw.data.len() != HIDDEN || db.data.len() != 1 {
             return Err("the decoder is not a 128 -> 1 convolution");
         }
@@ -219,7 +229,8 @@ impl Net {
             for g in gates.chunks_exact_mut(GATES) {
                 for (j, &hj) in h.iter().enumerate() {
                     if hj != 0.0 {
-                        for (gv, &r) in g.iter_mut().zip(&self.lstm_rt[j * GATES..(j + 1) * GATES]) {
+                        for (gv, &r) in g.iter_mut().zip(&self.lstm_rt[j * GATES..(j + 1) * GATES])
+                        {
                             *gv += hj * r;
                         }
                     }
@@ -247,7 +258,10 @@ impl Net {
         s.mag.clear();
         s.mag.resize(frames * BINS * WINDOWS, 0.0);
         let mut buf = vec![Complex32::default(); N_FFT];
-        for (input, mag) in batch.chunks_exact(INPUT).zip(s.mag.chunks_exact_mut(BINS * WINDOWS)) {
+        for (input, mag) in batch
+            .chunks_exact(INPUT)
+            .zip(s.mag.chunks_exact_mut(BINS * WINDOWS))
+        {
             for w in 0..WINDOWS {
                 let start = (w + 1) * HOP;
                 for (n, b) in buf.iter_mut().enumerate() {

@@ -55,7 +55,10 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], ReadError> {
         let end = self.pos.checked_add(n).ok_or("length overflows")?;
-        let s = self.buf.get(self.pos..end).ok_or("field runs past the end")?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or("field runs past the end")?;
         self.pos = end;
         Ok(s)
     }
@@ -150,7 +153,7 @@ fn tensor(bytes: &[u8]) -> Result<Option<(String, Tensor)>, ReadError> {
 }
 
 fn le_floats(b: &[u8]) -> Result<Vec<f32>, ReadError> {
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return Err("float data is not a multiple of 4 bytes");
     }
     Ok(b.chunks_exact(4)
@@ -169,7 +172,11 @@ mod tests {
         for cut in (0..2048).chain((2048..model.len()).step_by(9973)) {
             let _ = float_initializers(&model[..cut]);
         }
-        for bad in [&[0xffu8; 12][..], &[0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f], &[0x0f]] {
+        for bad in [
+            &[0xffu8; 12][..],
+            &[0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f],
+            &[0x0f],
+        ] {
             assert!(float_initializers(bad).is_err());
         }
         assert!(float_initializers(&[]).is_ok_and(|m| m.is_empty()));

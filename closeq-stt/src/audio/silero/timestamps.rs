@@ -42,7 +42,12 @@ impl Default for SileroOptions {
 
 /// The speech regions of a signal of `len` samples at `rate` Hz whose
 /// 512-sample frames have probabilities `probs`.
-pub(crate) fn speech_regions(probs: &[f32], len: usize, rate: u32, o: &SileroOptions) -> Vec<SpeechRegion> {
+pub(crate) fn speech_regions(
+    probs: &[f32],
+    len: usize,
+    rate: u32,
+    o: &SileroOptions,
+) -> Vec<SpeechRegion> {
     let rate = rate as f64;
     let min_speech = rate * f64::from(o.min_speech_ms) / 1000.0;
     let pad = (rate * f64::from(o.speech_pad_ms) / 1000.0) as usize;
@@ -129,7 +134,10 @@ pub(crate) fn speech_regions(probs: &[f32], len: usize, rate: u32, o: &SileroOpt
     speeches
         .into_iter()
         .filter(|(s, e)| e > s)
-        .map(|(start, end)| SpeechRegion { start, end: end.min(len) })
+        .map(|(start, end)| SpeechRegion {
+            start,
+            end: end.min(len),
+        })
         .collect()
 }
 
@@ -138,7 +146,10 @@ mod tests {
     use super::*;
 
     fn probs(pattern: &[(f32, usize)]) -> Vec<f32> {
-        pattern.iter().flat_map(|&(p, n)| std::iter::repeat_n(p, n)).collect()
+        pattern
+            .iter()
+            .flat_map(|&(p, n)| std::iter::repeat_n(p, n))
+            .collect()
     }
 
     #[test]
@@ -156,7 +167,14 @@ mod tests {
     fn short_silences_are_bridged_and_hysteresis_holds() {
         // A 1 s dip below neg_threshold does not split (min_silence 2 s);
         // 0.4 sits between the thresholds and never ends speech.
-        let p = probs(&[(0.9, 40), (0.0, 31), (0.9, 40), (0.4, 100), (0.9, 10), (0.0, 100)]);
+        let p = probs(&[
+            (0.9, 40),
+            (0.0, 31),
+            (0.9, 40),
+            (0.4, 100),
+            (0.9, 10),
+            (0.0, 100),
+        ]);
         let r = speech_regions(&p, p.len() * FRAME, 16_000, &SileroOptions::default());
         assert_eq!(r.len(), 1);
     }
@@ -179,7 +197,13 @@ mod tests {
         assert!(speech_regions(&[], 0, 16_000, &SileroOptions::default()).is_empty());
         let p = vec![0.99; 50];
         let r = speech_regions(&p, 50 * FRAME - 100, 16_000, &SileroOptions::default());
-        assert_eq!(r, vec![SpeechRegion { start: 0, end: 50 * FRAME - 100 }]);
+        assert_eq!(
+            r,
+            vec![SpeechRegion {
+                start: 0,
+                end: 50 * FRAME - 100
+            }]
+        );
     }
 
     #[test]
