@@ -9,8 +9,13 @@
 //! ```
 //! use closeq_privacy::secrets::{check_format, generate, KeyEnvironment};
 //! let key = generate(KeyEnvironment::Test, &mut rand::rngs::OsRng);
-//! assert!(check_format(key.expose()).is_ok());
-//! assert!(check_format("cq_test_forged_000000").is_err());
+//! assert_eq!(check_format(key.expose())?, KeyEnvironment::Test);
+//! // The checksum catches a typo before any lookup...
+//! let mut typo = key.expose().to_owned();
+//! typo.replace_range(10..11, if &typo[10..11] == "x" { "y" } else { "x" });
+//! assert!(check_format(&typo).is_err());
+//! // ...but not a forgery: that is the stored hash's job (`ApiKeys::verify`).
+//! # Ok::<(), closeq_core::Error>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

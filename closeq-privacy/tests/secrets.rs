@@ -18,19 +18,18 @@ async fn setup() -> (ApiKeys, World, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(
         chrono::Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap(),
     ));
-    (ApiKeys::new(s, clock.clone()), w, clock)
+    (
+        ApiKeys::new(s, clock.clone(), KeyEnvironment::Live),
+        w,
+        clock,
+    )
 }
 
 #[tokio::test]
 async fn create_verify_scope_revoke() {
     let (keys, w, clock) = setup().await;
     let (key, record) = keys
-        .create(
-            &w.admin,
-            "dialer",
-            vec!["calls:write".into()],
-            KeyEnvironment::Live,
-        )
+        .create(&w.admin, "dialer", vec!["calls:write".into()])
         .await
         .unwrap();
     assert_eq!(record.secret_sha256, key_hash(key.expose()));
@@ -53,13 +52,7 @@ async fn create_verify_scope_revoke() {
     ));
     // Members cannot create keys.
     assert!(matches!(
-        keys.create(
-            &w.rep_a,
-            "x",
-            vec!["calls:write".into()],
-            KeyEnvironment::Live
-        )
-        .await,
+        keys.create(&w.rep_a, "x", vec!["calls:write".into()]).await,
         Err(Error::Forbidden { .. })
     ));
 }
@@ -74,35 +67,27 @@ impl NowForTest for Arc<ManualClock> {
     }
 }
 
-#[tokio::test]
-async fn a_million_random_keys_are_never_accepted() {
-    let (keys, w, _) = setup().await;
-    keys.create(
-        &w.admin,
-        "real",
-        vec!["calls:write".into()],
-        KeyEnvironment::Live,
-    )
-    .await
-    .unwrap();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
-    // Well-formed keys (valid prefix and checksum) that were never issued:
-    // each passes the format check and must be refused at the lookup.
-    for _ in 0..1_000_000 {
-        let k = generate(KeyEnvironment::Live, &mut rng);
-        assert!(check_format(k.expose()).is_ok());
-        assert!(matches!(
-            keys.verify(k.expose(), "calls:write").await,
-            Err(Error::Unauthenticated { .. })
-        ));
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(7), failure_persistence: None, ..ProptestConfig::default() })]
     #[test]
-    fn malformed_keys_are_rejected_without_panicking(s in "(cq_live_|cq_test_|ghp_)?[A-Za-z0-9_]{0,70}") {
-        // Random strings essentially never carry a valid CRC-32 checksum.
-        let _ = check_format(&s);
+    fn malformed_keys_are_rejected(s in "(cq_live_|cq_test_|ghp_)?[A-Za-z0-9_]{0,70}") {
+        // Random strings essentially never carry a valid CRC-32 checksum
+        // (and with this fixed seed none does).
+        prop_assert!(check_format(&s).is_err());
+    }
+
+    #[test]
+    fn well_formed_keys_with_a_wrong_checksum_are_rejected(
+        secret in "[A-Za-z0-9]{43}",
+        check in "[A-Za-z0-9]{6}",
+        live in any::<bool>(),
+    ) {
+        let env = if live { KeyEnvironment::Live } else { KeyEnvironment::Test };
+        // The shape of a generated key, with a random checksum: right about
+        // once in 62^6 (the fixed seed makes this deterministic).
+        let key = format!("{}{secret}_{check}", env.prefix());
+        let real = generate(env, &mut rand_chacha::ChaCha8Rng::seed_from_u64(1));
+        prop_assert_eq!(key.len(), real.expose().len());
+        prop_assert!(check_format(&key).is_err());
     }
 }

@@ -38,15 +38,15 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         let state = LocalState::open().await?;
-        let keys = ApiKeys::new(state.workspaces.clone(), Arc::new(SystemClock));
+        // Keys are issued for the environment they will be used in.
+        let env = match &cmd {
+            KeysCommand::Create { test: true, .. } => KeyEnvironment::Test,
+            _ => KeyEnvironment::Live,
+        };
+        let keys = ApiKeys::new(state.workspaces.clone(), Arc::new(SystemClock), env);
         match cmd {
-            KeysCommand::Create { name, scopes, test } => {
-                let env = if test {
-                    KeyEnvironment::Test
-                } else {
-                    KeyEnvironment::Live
-                };
-                let (key, rec) = keys.create(&state.scope, &name, scopes, env).await?;
+            KeysCommand::Create { name, scopes, .. } => {
+                let (key, rec) = keys.create(&state.scope, &name, scopes).await?;
                 println!("{}", key.expose());
                 eprintln!(
                     "created key {} ({}…); it is shown only now — store it safely",

@@ -1,11 +1,20 @@
 //! API keys for data ingestion.
 //!
 //! A key looks like `cq_live_<43 base62 chars>_<6 base62 chars>`: a
-//! recognizable prefix (so secret scanners can find leaked keys), a random
-//! secret of 32 bytes, and a CRC-32 checksum of everything before it (so a
-//! mistyped or forged key is rejected before any database lookup). Only the
-//! SHA-256 of the whole key is stored, with a short display prefix; the key
-//! itself is shown once, at creation.
+//! recognizable prefix naming its environment (so secret scanners can find
+//! leaked keys, and a test key is told from a live one), a random secret of
+//! 32 bytes, and a CRC-32 checksum of everything before it. The checksum
+//! catches typos before any database lookup; it does not stop forgeries —
+//! anyone can compute it for a made-up key. What rejects a forged or
+//! altered key is the lookup: only the SHA-256 of each issued key is
+//! stored (with a short display prefix), and a key is accepted only if its
+//! SHA-256 is found, compared in constant time. The key itself is shown
+//! once, at creation.
+//!
+//! An installation runs in one [`KeyEnvironment`]: [`ApiKeys`] issues keys
+//! of that environment only and refuses the other environment's keys
+//! before the lookup, so a `cq_test_` key never works on a live
+//! installation.
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,7 +30,8 @@ const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 const SECRET_CHARS: usize = 43; // 62^43 > 2^256
 const CHECK_CHARS: usize = 6; // 62^6 > 2^32
 
-/// Where a key may be used.
+/// Where a key may be used: the environment of the installation that
+/// issued it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyEnvironment {
     /// Production: `cq_live_`.
@@ -31,10 +41,19 @@ pub enum KeyEnvironment {
 }
 
 impl KeyEnvironment {
-    fn prefix(self) -> &'static str {
+    /// The prefix of its keys (`cq_live_`, `cq_test_`).
+    pub fn prefix(self) -> &'static str {
         match self {
             Self::Live => "cq_live_",
             Self::Test => "cq_test_",
+        }
+    }
+
+    /// `live` or `test`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Test => "test",
         }
     }
 }
@@ -92,7 +111,10 @@ pub fn generate(env: KeyEnvironment, rng: &mut (impl RngCore + CryptoRng)) -> Ap
     ApiKeySecret(format!("{body}_{check}"))
 }
 
-/// Checks a key's shape and checksum (no lookup). The error never echoes the key.
+/// Checks a key's shape and checksum (no lookup) and returns its
+/// environment. This catches typos only: a made-up key with a correct
+/// checksum passes, and is rejected by [`ApiKeys::verify`]'s lookup. The
+/// error never echoes the key.
 pub fn check_format(key: &str) -> Result<KeyEnvironment> {
     let bad = || Error::Unauthenticated {
         service: "api-key".into(),
@@ -119,27 +141,43 @@ pub fn check_format(key: &str) -> Result<KeyEnvironment> {
     Ok(env)
 }
 
-/// Creates, verifies and revokes API keys against a [`WorkspaceStore`].
+/// Creates, verifies and revokes API keys against a [`WorkspaceStore`],
+/// for an installation running in one [`KeyEnvironment`].
 #[derive(Debug, Clone)]
 pub struct ApiKeys {
     store: Arc<dyn WorkspaceStore>,
     clock: Arc<dyn Clock>,
+    environment: KeyEnvironment,
 }
 
 impl ApiKeys {
-    /// Keys kept in `store`.
-    pub fn new(store: Arc<dyn WorkspaceStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    /// Keys kept in `store`, for an installation running in `environment`:
+    /// it issues keys of that environment and refuses any other's.
+    pub fn new(
+        store: Arc<dyn WorkspaceStore>,
+        clock: Arc<dyn Clock>,
+        environment: KeyEnvironment,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            environment,
+        }
     }
 
-    /// Creates a key with `scopes` (`calls:write`, ...). Returns the key —
-    /// to be shown once — and the stored record.
+    /// The installation's environment.
+    pub fn environment(&self) -> KeyEnvironment {
+        self.environment
+    }
+
+    /// Creates a key of the installation's environment with `scopes`
+    /// (`calls:write`, ...). Returns the key — to be shown once — and the
+    /// stored record.
     pub async fn create(
         &self,
         scope: &Scope,
         name: &str,
         scopes: Vec<String>,
-        env: KeyEnvironment,
     ) -> Result<(ApiKeySecret, ApiKeyRecord)> {
         if name.trim().is_empty() || name.chars().count() > 100 {
             return Err(Error::invalid("name", "must be 1-100 characters"));
@@ -157,6 +195,7 @@ impl ApiKeys {
                 "need at least one scope like calls:write",
             ));
         }
+        let env = self.environment;
         let key = generate(env, &mut rand::rngs::OsRng);
         let record = ApiKeyRecord {
             id: ApiKeyId::new(),
@@ -178,11 +217,32 @@ impl ApiKeys {
         Ok((key, record))
     }
 
-    /// Authenticates `key` for `required_scope`: format and checksum first
-    /// (no lookup for a malformed key), then the stored hash, compared in
-    /// constant time, then revocation and scope; records the use.
+    /// Authenticates `key` for `required_scope`, in order: format and
+    /// checksum (no lookup for a mistyped key); the key's environment
+    /// against the installation's (no lookup for the other environment's
+    /// key); the stored SHA-256, compared in constant time (what rejects a
+    /// forged key); revocation; scope. Records the use.
+    ///
+    /// Errors: [`Error::Unauthenticated`] for a malformed, unknown or
+    /// revoked key; [`Error::Forbidden`] with action `use an API key` for a
+    /// key of the other environment (`cq_test_` on a live installation or
+    /// `cq_live_` on a test one), and for a key lacking `required_scope`.
     pub async fn verify(&self, key: &str, required_scope: &str) -> Result<ApiKeyRecord> {
-        check_format(key)?;
+        let env = check_format(key)?;
+        if env != self.environment {
+            return Err(Error::Forbidden {
+                action: "use an API key".into(),
+                reason: format!(
+                    "the key is a {} key ({}) and this installation is {}; use a {} key ({})",
+                    env.name(),
+                    env.prefix(),
+                    self.environment.name(),
+                    self.environment.name(),
+                    self.environment.prefix(),
+                )
+                .into(),
+            });
+        }
         let hash = key_hash(key);
         let denied = || Error::Unauthenticated {
             service: "api-key".into(),
