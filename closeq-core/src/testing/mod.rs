@@ -27,5 +27,5 @@ pub use crate::wer::word_error_rate;
 pub use fake_language_model::ScriptedLanguageModel;
 pub use fake_stt::ScriptedStt;
 pub use harness::Outcome;
-pub use service::required_service_url;
+pub use service::{required_service, required_service_url};
 pub use world::{Stores, World, base_time};
