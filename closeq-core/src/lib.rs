@@ -62,6 +62,7 @@ mod subprocessor;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transcript;
+pub mod transport;
 mod validate;
 mod wer;
 mod workspace;

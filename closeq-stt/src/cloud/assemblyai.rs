@@ -15,7 +15,7 @@ use closeq_core::{ChannelLayout, Error, Result, SubProcessorInfo, Transcript, Tr
 use rand::Rng;
 use serde::Deserialize;
 
-use super::endpoint::{Endpoint, body, check_upload, normalize, stt_vendor};
+use super::endpoint::{Endpoint, base_url_from_env, body, check_upload, normalize, stt_vendor};
 
 const PROVIDER: &str = "assemblyai";
 
@@ -118,8 +118,7 @@ impl AssemblyAiStt {
     pub fn from_env() -> Result<Self> {
         let key = std::env::var("CLOSEQ_ASSEMBLYAI_API_KEY")
             .map_err(|_| Error::invalid("CLOSEQ_ASSEMBLYAI_API_KEY", "is not set"))?;
-        let base = std::env::var("CLOSEQ_ASSEMBLYAI_BASE_URL")
-            .unwrap_or_else(|_| "https://api.assemblyai.com".into());
+        let base = base_url_from_env("CLOSEQ_ASSEMBLYAI_BASE_URL", "https://api.assemblyai.com")?;
         Self::new(base, key)
     }
 

@@ -10,7 +10,9 @@ use closeq_core::ports::{
 };
 use closeq_core::{ChannelLayout, Error, Result, SubProcessorInfo, Transcript, TransferMechanism};
 
-use super::endpoint::{Endpoint, body, check_upload, content_type, normalize, stt_vendor};
+use super::endpoint::{
+    Endpoint, base_url_from_env, body, check_upload, content_type, normalize, stt_vendor,
+};
 
 const PROVIDER: &str = "deepgram";
 
@@ -73,8 +75,7 @@ impl DeepgramStt {
     pub fn from_env() -> Result<Self> {
         let key = std::env::var("CLOSEQ_DEEPGRAM_API_KEY")
             .map_err(|_| Error::invalid("CLOSEQ_DEEPGRAM_API_KEY", "is not set"))?;
-        let base = std::env::var("CLOSEQ_DEEPGRAM_BASE_URL")
-            .unwrap_or_else(|_| "https://api.deepgram.com".into());
+        let base = base_url_from_env("CLOSEQ_DEEPGRAM_BASE_URL", "https://api.deepgram.com")?;
         let model = std::env::var("CLOSEQ_DEEPGRAM_MODEL").unwrap_or_else(|_| "nova-3".into());
         Self::new(base, key, model)
     }

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use closeq_analysis::http::{RetryPolicy, build_client};
 use closeq_analysis::transcript::{Format, ImportOptions, import};
 use closeq_core::ports::AudioInput;
+use closeq_core::transport::check_remote_base_url;
 use closeq_core::{
     ChannelLayout, DataCategory, Error, Region, Result, Sensitive, SubProcessorInfo, Transcript,
     TransferMechanism,
@@ -23,12 +24,12 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
+    /// An endpoint at `base_url`, which must be `https://` (or `http://`
+    /// to a loopback address: [`check_remote_base_url`]).
     pub(crate) fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Result<Self> {
         let policy = RetryPolicy::default();
-        let base_url = base_url.into().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(Error::invalid("base_url", "must be an http(s) URL"));
-        }
+        let base_url = base_url.into().trim().trim_end_matches('/').to_owned();
+        check_remote_base_url("base_url", &base_url)?;
         let api_key = api_key.into();
         if api_key.trim().is_empty() {
             return Err(Error::invalid("api_key", "must not be empty"));
@@ -50,6 +51,14 @@ impl Endpoint {
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
+}
+
+/// The base URL in environment variable `var`, or `default`; checked
+/// here so the error names the variable.
+pub(crate) fn base_url_from_env(var: &str, default: &str) -> Result<String> {
+    let url = std::env::var(var).unwrap_or_else(|_| default.to_owned());
+    check_remote_base_url(var, &url)?;
+    Ok(url)
 }
 
 /// Refuses empty or oversized audio before anything is sent.

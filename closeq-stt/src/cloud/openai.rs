@@ -13,7 +13,7 @@ use closeq_core::{Error, Result, SubProcessorInfo, Transcript, TransferMechanism
 use reqwest::multipart::{Form, Part};
 
 use super::endpoint::{
-    Endpoint, body, check_upload, content_type, extension, normalize, stt_vendor,
+    Endpoint, base_url_from_env, body, check_upload, content_type, extension, normalize, stt_vendor,
 };
 
 const PROVIDER: &str = "openai";
@@ -69,8 +69,7 @@ impl OpenAiStt {
     pub fn from_env() -> Result<Self> {
         let key = std::env::var("CLOSEQ_OPENAI_API_KEY")
             .map_err(|_| Error::invalid("CLOSEQ_OPENAI_API_KEY", "is not set"))?;
-        let base = std::env::var("CLOSEQ_OPENAI_BASE_URL")
-            .unwrap_or_else(|_| "https://api.openai.com/v1".into());
+        let base = base_url_from_env("CLOSEQ_OPENAI_BASE_URL", "https://api.openai.com/v1")?;
         let model = std::env::var("CLOSEQ_OPENAI_STT_MODEL").unwrap_or_else(|_| "whisper-1".into());
         Self::new(base, key, model)
     }
