@@ -301,9 +301,10 @@ async fn run(backend: Backend, mode: ErasureMode) {
         card.coaching_notes[1].text.as_str(),
         "[ERASED] referred them; mention [ERASED]"
     );
-    // (Name parts of three letters or more match too — erasure prefers
-    // recall — so the other client's own note, whose made-up name shares
-    // "Client" with the subject's, is not checked here.)
+    // (The other call names the subject in full, so single name parts
+    // count in it too; the other client's made-up name shares two words
+    // with the subject's, so its own note is not checked here. Strangers
+    // with the subject's first name: tests/adversarial_erasure.rs.)
     match card.review() {
         closeq_core::ReviewState::Rejected { reason, .. } => {
             assert_eq!(reason.as_str(), "wrong call: [ERASED] is not on it")

@@ -2,23 +2,33 @@
 //! call they were on are deleted, and each call is either deleted outright
 //! or irreversibly anonymized (client contact, rep comments and transcript
 //! removed; scorecards keep verdicts and points but lose every quote and
-//! free text). Where the subject is *mentioned* in other calls'
-//! transcripts — their e-mail address, their phone number written or
-//! spoken as digit words, their name — the mention is replaced with
-//! `[ERASED]` (not a pseudonym: nothing linkable stays behind), and the
-//! word timings of a changed utterance are dropped. One audit record
-//! without personal data is left behind.
+//! free text). Where the subject is *mentioned* in other calls — in the
+//! transcript (utterances, speaker names and labels), the rep comments and
+//! the scorecards' free text — the mention is replaced with `[ERASED]` (not
+//! a pseudonym: nothing linkable stays behind), and the word timings of a
+//! changed utterance are dropped. One audit record without personal data
+//! is left behind.
 //!
-//! Not covered yet: mentions inside other calls' coaching notes and rep
-//! comments (the stores have no update path for scorecard free text).
+//! Mentions are every e-mail address and phone number (written or spoken)
+//! of the subject's calls, and their full names, in any call; a call
+//! holding one of these is linked to the subject, and only there do single
+//! name parts count, and only where they are not part of another person's
+//! name. So "Anna" in a call about another Anna stays; see the `mentions`
+//! module and the precision measured in the crate README.
+//!
+//! A user (rep) subject's calls are deleted or anonymized, but no mentions
+//! are searched for: the identifiers on those calls are the clients', and
+//! the member's own record is not handled here yet.
 
 use std::sync::Arc;
 
 use closeq_core::ports::{AudioStore, CallFilter, CallStore, PageRequest, WorkspaceStore};
 use closeq_core::{AuditRecord, Call, Clock, Error, Result, Scope, Subject};
-
-use crate::redaction::{Kind, Redactor, phone_digits, same_phone_digits};
 use serde::Serialize;
+
+mod mentions;
+
+use mentions::{Identifiers, Mentions};
 
 /// What happens to the rows of the subject's calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,54 +50,6 @@ pub struct ErasureReport {
     pub audio_objects: u32,
     /// Other calls whose transcripts mentioned the subject and were redacted.
     pub mentions_redacted_in: u32,
-}
-
-/// The subject's identifiers, as found in text.
-struct Identifiers {
-    email: Option<String>,
-    phone: Option<String>,
-    names: Vec<String>,
-}
-
-impl Identifiers {
-    fn of(subject: &Subject, calls: &[Call]) -> Self {
-        let mut ids = Self {
-            email: None,
-            phone: None,
-            names: Vec::new(),
-        };
-        match subject {
-            Subject::Email(e) => ids.email = Some(e.as_str().to_lowercase()),
-            Subject::Phone(p) => ids.phone = Some(phone_digits(p.as_str())),
-            _ => {}
-        }
-        for c in calls {
-            if let Some(e) = &c.client.email {
-                ids.email.get_or_insert_with(|| e.as_str().to_lowercase());
-            }
-            if let Some(p) = &c.client.phone {
-                ids.phone.get_or_insert_with(|| phone_digits(p.as_str()));
-            }
-            if let Some(n) = &c.client.name
-                && !ids.names.iter().any(|x| x == n.as_str())
-            {
-                ids.names.push(n.as_str().to_owned());
-            }
-        }
-        ids
-    }
-
-    fn is_empty(&self) -> bool {
-        self.email.is_none() && self.phone.is_none() && self.names.is_empty()
-    }
-
-    /// Whether a phone number in text is the subject's: the same digits,
-    /// or the same last nine (a national form of an international number).
-    fn same_phone(&self, digits: &str) -> bool {
-        self.phone
-            .as_deref()
-            .is_some_and(|p| same_phone_digits(digits, p))
-    }
 }
 
 /// Runs erasure requests against the stores.
@@ -145,7 +107,8 @@ impl Eraser {
         // for a retry.
         let identifiers = Identifiers::of(subject, &subject_calls);
         if !identifiers.is_empty() {
-            report.mentions_redacted_in = self.redact_mentions(scope, &ids, &identifiers).await?;
+            let mentions = Mentions::new(identifiers);
+            report.mentions_redacted_in = self.redact_mentions(scope, &ids, &mentions).await?;
         }
         for call in subject_calls {
             let id = call.id;
@@ -186,14 +149,8 @@ impl Eraser {
         &self,
         scope: &Scope,
         skip: &[closeq_core::CallId],
-        ids: &Identifiers,
+        mentions: &Mentions,
     ) -> Result<u32> {
-        let names: Vec<&str> = ids.names.iter().map(String::as_str).collect();
-        // The key is irrelevant: findings are replaced, never pseudonymised.
-        let mentions = Mentions {
-            redactor: Redactor::new([0; 32], &names),
-            ids,
-        };
         let mut changed_calls = 0;
         let mut page = PageRequest::first(500);
         loop {
@@ -205,7 +162,7 @@ impl Eraser {
                 if skip.contains(&call.id) {
                     continue;
                 }
-                if self.redact_call(scope, call, &mentions).await? {
+                if self.redact_call(scope, call, mentions).await? {
                     changed_calls += 1;
                 }
             }
@@ -223,73 +180,73 @@ impl Eraser {
     }
 
     /// Redacts one call's transcript, comments and scorecards; whether
-    /// anything changed.
-    async fn redact_call(&self, scope: &Scope, mut call: Call, m: &Mentions<'_>) -> Result<bool> {
+    /// anything changed. The call is linked to the subject (name parts
+    /// count) when any of its texts holds a strong identifier.
+    async fn redact_call(&self, scope: &Scope, mut call: Call, m: &Mentions) -> Result<bool> {
+        let transcript = match self.calls.get_transcript(scope, call.id).await {
+            Ok(t) => Some(t),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let mut cards = self.calls.list_scorecards(scope, call.id).await?;
+        let mut linked = call.rep_comments.as_deref().is_some_and(|c| m.links(c));
+        if let Some(t) = &transcript {
+            linked = linked
+                || t.utterances.iter().any(|u| m.links(u.text.as_str()))
+                || t.speakers.iter().any(|s| {
+                    m.links(s.label.as_str()) || s.name.as_deref().is_some_and(|n| m.links(n))
+                });
+        }
+        for card in &cards {
+            if !linked {
+                // Read-only pass: the closure never returns a replacement.
+                card.clone().rewrite_text(|t| {
+                    linked = linked || m.links(t);
+                    None
+                });
+            }
+        }
+
         let mut changed = false;
-        match self.calls.get_transcript(scope, call.id).await {
-            Ok(mut t) => {
-                let mut any = false;
-                for u in &mut t.utterances {
-                    if let Some(text) = m.redact(u.text.as_str()) {
-                        u.text = text.into();
-                        u.words.clear();
-                        any = true;
-                    }
-                }
-                if any {
-                    self.calls.put_transcript(scope, call.id, &t).await?;
-                    changed = true;
+        if let Some(mut t) = transcript {
+            let mut any = false;
+            for u in &mut t.utterances {
+                if let Some(text) = m.redact(u.text.as_str(), linked) {
+                    u.text = text.into();
+                    u.words.clear();
+                    any = true;
                 }
             }
-            Err(Error::NotFound { .. }) => {}
-            Err(e) => return Err(e),
+            for s in &mut t.speakers {
+                if let Some(label) = m.redact(s.label.as_str(), linked) {
+                    s.label = label.into();
+                    any = true;
+                }
+                if let Some(name) = s.name.as_deref().and_then(|n| m.redact(n, linked)) {
+                    s.name = Some(name.into());
+                    any = true;
+                }
+            }
+            if any {
+                self.calls.put_transcript(scope, call.id, &t).await?;
+                changed = true;
+            }
         }
-        if let Some(text) = call.rep_comments.as_deref().and_then(|c| m.redact(c)) {
+        if let Some(text) = call
+            .rep_comments
+            .as_deref()
+            .and_then(|c| m.redact(c, linked))
+        {
             call.rep_comments = Some(text.into());
             self.calls.update_call(scope, &call).await?;
             changed = true;
         }
-        for mut card in self.calls.list_scorecards(scope, call.id).await? {
-            if card.rewrite_text(|t| m.redact(t)) {
-                self.calls.update_scorecard_text(scope, &card).await?;
+        for card in &mut cards {
+            if card.rewrite_text(|t| m.redact(t, linked)) {
+                self.calls.update_scorecard_text(scope, card).await?;
                 changed = true;
             }
         }
         Ok(changed)
-    }
-}
-
-/// Finds the subject's identifiers in text.
-struct Mentions<'a> {
-    redactor: Redactor,
-    ids: &'a Identifiers,
-}
-
-impl Mentions<'_> {
-    /// `text` with each of the subject's identifiers replaced by
-    /// `[ERASED]`, or `None` when it holds none.
-    fn redact(&self, text: &str) -> Option<String> {
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        let mut changed = false;
-        for f in self.redactor.find(text) {
-            let span = &text[f.start..f.end];
-            let hit = match f.kind {
-                Kind::Email => self.ids.email.as_deref() == Some(span.to_lowercase().as_str()),
-                Kind::Phone => self.ids.same_phone(&phone_digits(span)),
-                Kind::Name => true,
-                _ => false,
-            };
-            if hit && f.start >= at {
-                out.push_str(&text[at..f.start]);
-                out.push_str("[ERASED]");
-                at = f.end;
-                changed = true;
-            }
-        }
-        changed.then(|| {
-            out.push_str(&text[at..]);
-            out
-        })
     }
 }
