@@ -154,7 +154,6 @@ async fn scores_the_bundled_calls_offline_and_no_invented_citation_survives() {
                     call: &call,
                     transcript: &t,
                     metrics: &metrics,
-                    call_type: None,
                 },
                 &rubric,
             )
@@ -295,7 +294,6 @@ async fn truncated_and_empty_generations_are_reported_not_panics() {
                 call: &call,
                 transcript: &t,
                 metrics: &metrics,
-                call_type: None,
             },
             &rubric,
         )

@@ -61,6 +61,7 @@ impl fmt::Display for ModelSpec {
     }
 }
 
+#[allow(dead_code)] // used only when a provider feature is off
 fn not_built(feature: &str) -> Error {
     Error::Unsupported {
         what: format!("this build has no {feature} (cargo feature `{feature}`)").into(),

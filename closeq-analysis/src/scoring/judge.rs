@@ -138,13 +138,22 @@ emotions, mood or other affective state. Answer with the JSON object described b
 /// The answer's JSON Schema for `rubric`: [`JudgeAnswer`]'s, with each
 /// `criterion_id` restricted to the rubric's criterion ids (so a model
 /// constrained by the schema cannot answer for a criterion that does not
-/// exist, and strict structured output rejects one that does not).
+/// exist, and strict structured output rejects one that does not) and
+/// utterance ids to the range they are read into.
 pub fn answer_schema(rubric: &Rubric) -> serde_json::Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(JudgeAnswer)).unwrap_or_default();
     let ids: Vec<serde_json::Value> = rubric
         .all_criteria()
+        .into_iter()
         .map(|c| serde_json::Value::from(c.id.as_str()))
         .collect();
+    // A u32: a larger id cannot be read, so the schema must not allow one.
+    if let Some(o) = schema
+        .pointer_mut("/$defs/JudgeCitation/properties/utterance")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        o.insert("maximum".into(), serde_json::Value::from(u32::MAX));
+    }
     if let Some(id) = schema.pointer_mut("/$defs/JudgeCriterion/properties/criterion_id")
         && let Some(o) = id.as_object_mut()
         && !ids.is_empty()

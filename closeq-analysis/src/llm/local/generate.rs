@@ -6,12 +6,15 @@ use std::num::NonZeroU32;
 
 use closeq_core::ports::FinishReason;
 use closeq_core::{Error, Result};
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 
 use super::LocalModelConfig;
 
@@ -68,7 +71,9 @@ pub(crate) fn generate(
             ),
         ));
     }
-    let mut sampler = sampler(model, sampling)?;
+    let t0 = std::time::Instant::now();
+    let mut sampler = Sampler::new(model, sampling)?;
+    let t_grammar = t0.elapsed();
     if sampling.max_tokens == 0 {
         return Ok(Generated {
             text: String::new(),
@@ -106,15 +111,14 @@ pub(crate) fn generate(
         ctx.decode(&mut batch)
             .map_err(|_| failed("decoding the prompt failed"))?;
     }
+    let t_prompt = t0.elapsed();
     let vocab = model.vocab();
     let mut bytes = Vec::new();
     let mut pos = i32::try_from(tokens.len()).map_err(|_| failed("prompt too long"))?;
     let mut output_tokens = 0u64;
     let mut finish = FinishReason::Length;
     while output_tokens < u64::from(sampling.max_tokens) {
-        // Samples from the last output of the previous decode and accepts
-        // the token into the sampler chain (grammar state included).
-        let token = sampler.sample(&ctx, -1);
+        let token = sampler.next(&ctx)?;
         if vocab.is_eog(token) {
             finish = FinishReason::Stop;
             break;
@@ -131,6 +135,13 @@ pub(crate) fn generate(
         ctx.decode(&mut batch)
             .map_err(|_| failed("decoding a generated token failed"))?;
     }
+    eprintln!(
+        "DIAG grammar {t_grammar:?} prompt {} tok {:?}; gen {} tok {:?}",
+        tokens.len(),
+        t_prompt,
+        output_tokens,
+        t0.elapsed() - t_prompt
+    );
     Ok(Generated {
         text: String::from_utf8_lossy(&bytes).into_owned(),
         prompt_tokens,
@@ -139,21 +150,101 @@ pub(crate) fn generate(
     })
 }
 
-fn sampler(model: &LlamaModel, sampling: &Sampling<'_>) -> Result<LlamaSampler> {
-    let mut chain = Vec::with_capacity(3);
-    if let Some(g) = sampling.grammar {
-        chain.push(LlamaSampler::grammar(model, g, "root").map_err(|_| {
-            Error::invalid(
-                "response_schema",
-                "llama.cpp cannot use the grammar made from this schema",
+/// How many of the likeliest tokens are checked against the grammar before
+/// the whole vocabulary is (Gemma 3 has 262,144 tokens; checking them all
+/// costs far more than a forward pass of a small model).
+const GRAMMAR_SHORTLIST: usize = 64;
+
+/// Picks the next token. Greedy decoding with a grammar takes the likeliest
+/// token the grammar allows: first among a shortlist of the likeliest
+/// tokens, and only when none of them is allowed among all tokens — the
+/// same token as applying the grammar to the whole vocabulary, found
+/// without doing so at most steps (llama.cpp's own sampler does the same).
+enum Sampler {
+    Greedy { grammar: Option<LlamaSampler> },
+    Chain(LlamaSampler),
+}
+
+impl Sampler {
+    fn new(model: &LlamaModel, sampling: &Sampling<'_>) -> Result<Self> {
+        let grammar = sampling
+            .grammar
+            .map(|g| {
+                LlamaSampler::grammar(model, g, "root").map_err(|_| {
+                    Error::invalid(
+                        "response_schema",
+                        "llama.cpp cannot use the grammar made from this schema",
+                    )
+                })
+            })
+            .transpose()?;
+        if sampling.temperature > 0.0 && sampling.temperature.is_finite() {
+            let mut chain = Vec::with_capacity(3);
+            chain.extend(grammar);
+            chain.push(LlamaSampler::temp(sampling.temperature));
+            chain.push(LlamaSampler::dist(sampling.seed));
+            Ok(Self::Chain(LlamaSampler::chain_simple(chain)))
+        } else {
+            Ok(Self::Greedy { grammar })
+        }
+    }
+
+    /// The next token after the last decode; accepted into the grammar.
+    fn next(&mut self, ctx: &LlamaContext<'_>) -> Result<LlamaToken> {
+        let grammar = match self {
+            // Samples from the last output and accepts the token.
+            Self::Chain(chain) => return Ok(chain.sample(ctx, -1)),
+            Self::Greedy { grammar } => grammar,
+        };
+        let logits = ctx.get_logits_ith(-1);
+        let Some(grammar) = grammar else {
+            return best(logits.iter().copied().enumerate())
+                .ok_or_else(|| failed("the model produced no finite logit"));
+        };
+        let mut ranked: Vec<(usize, f32)> = logits
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, l)| l.is_finite())
+            .collect();
+        let cut = GRAMMAR_SHORTLIST.min(ranked.len());
+        if cut > 0 && cut < ranked.len() {
+            ranked.select_nth_unstable_by(cut - 1, |a, b| b.1.total_cmp(&a.1));
+        }
+        let allowed = |grammar: &mut LlamaSampler, cands: &[(usize, f32)]| {
+            let mut arr = LlamaTokenDataArray::new(
+                cands
+                    .iter()
+                    .filter_map(|(id, l)| {
+                        i32::try_from(*id)
+                            .ok()
+                            .map(|id| LlamaTokenData::new(LlamaToken(id), *l, 0.0))
+                    })
+                    .collect(),
+                false,
+            );
+            grammar.apply(&mut arr);
+            best(
+                arr.data
+                    .iter()
+                    .filter_map(|d| usize::try_from(d.id().0).ok().map(|id| (id, d.logit()))),
             )
-        })?);
+        };
+        let token = allowed(grammar, &ranked[..cut])
+            .or_else(|| allowed(grammar, &ranked[cut..]))
+            .ok_or_else(|| failed("the grammar allows no token"))?;
+        grammar
+            .try_accept(token)
+            .map_err(|_| failed("the grammar refused the token it allowed"))?;
+        Ok(token)
     }
-    if sampling.temperature > 0.0 && sampling.temperature.is_finite() {
-        chain.push(LlamaSampler::temp(sampling.temperature));
-        chain.push(LlamaSampler::dist(sampling.seed));
-    } else {
-        chain.push(LlamaSampler::greedy());
-    }
-    Ok(LlamaSampler::chain_simple(chain))
+}
+
+/// The token with the highest finite logit.
+fn best(cands: impl Iterator<Item = (usize, f32)>) -> Option<LlamaToken> {
+    cands
+        .filter(|(_, l)| l.is_finite())
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .and_then(|(id, _)| i32::try_from(id).ok())
+        .map(LlamaToken)
 }

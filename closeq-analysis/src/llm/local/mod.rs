@@ -178,8 +178,8 @@ impl LlamaCppModel {
     /// The exact prompt text a request becomes: the model's own chat
     /// template when the GGUF has one, else plain `role:` turns.
     pub fn render_prompt(&self, req: &CompletionRequest) -> Result<String> {
-        let turns =
-            std::iter::once(("system", req.system.as_str())).chain(req.messages.iter().map(|m| {
+        let turns: Vec<(&str, &str)> = std::iter::once(("system", req.system.as_str()))
+            .chain(req.messages.iter().map(|m| {
                 (
                     match m.role {
                         MessageRole::User => "user",
@@ -187,10 +187,14 @@ impl LlamaCppModel {
                     },
                     m.content.as_str(),
                 )
-            }));
+            }))
+            .collect();
         if let Some(t) = &self.template {
             let chat = turns
-                .map(|(role, content)| LlamaChatMessage::new(role.to_owned(), content.to_owned()))
+                .iter()
+                .map(|(role, content)| {
+                    LlamaChatMessage::new((*role).to_owned(), (*content).to_owned())
+                })
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(|_| Error::invalid("messages", "contains a NUL character"))?;
             if let Ok(p) = self.model.apply_chat_template(t, &chat, true) {
@@ -198,7 +202,7 @@ impl LlamaCppModel {
             }
         }
         let mut p = String::new();
-        for (role, content) in turns {
+        for (role, content) in &turns {
             p.push_str(role);
             p.push_str(": ");
             p.push_str(content);
