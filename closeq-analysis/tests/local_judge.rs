@@ -31,17 +31,26 @@ use closeq_core::{
     Verdict, WorkspaceId,
 };
 
-/// Bounded for a 2-core CI machine: short strings, few items, and an
-/// answer cap that the bounded schema always fits in.
+/// Bounded for a 2-core CI machine, where every answer token is a forward
+/// pass through Gemma's 262,144-token output layer: short strings, one item
+/// per list, and an answer cap the bounded schema always fits in.
 fn config() -> LocalModelConfig {
     LocalModelConfig {
         threads: 2,
         context_tokens: 4_096,
         batch_tokens: 512,
-        max_output_tokens: 1_024,
-        max_string_chars: 48,
-        max_array_items: 2,
+        max_output_tokens: 256,
+        max_string_chars: 24,
+        max_array_items: 1,
     }
+}
+
+/// A built-in rubric cut to its first criterion: the answer's length (and
+/// the test's time) grows with the criteria.
+fn rubric(id: &str) -> closeq_core::Rubric {
+    let mut r = builtin_rubric(id).unwrap();
+    r.criteria.truncate(1);
+    r
 }
 
 fn model() -> Option<Arc<LlamaCppModel>> {
@@ -97,6 +106,16 @@ fn sample(name: &str) -> Transcript {
     .unwrap()
 }
 
+/// Three utterances: the truncation cases need no long prompt.
+fn short_call() -> Transcript {
+    import(
+        b"Rep: Hi Sam, what made you look at new tools?\nClient: Reporting takes two days.\nRep: Can we meet Tuesday?\n",
+        None,
+        &ImportOptions::default().with_rep_speaker("Rep"),
+    )
+    .unwrap()
+}
+
 /// Lower case, letters and digits only, single spaces: quotes compare on
 /// words, not on punctuation or case.
 fn norm(s: &str) -> String {
@@ -144,7 +163,7 @@ async fn scores_the_bundled_calls_offline_and_no_invented_citation_survives() {
         ("03_demo_follow_up.txt", "demo"),
     ] {
         let t = sample(file);
-        let rubric = builtin_rubric(rubric_id).unwrap();
+        let rubric = rubric(rubric_id);
         let metrics = compute(&t, &MetricsConfig::default());
         let call = call();
         let before = lm.seen.lock().unwrap().len();
@@ -257,8 +276,8 @@ async fn scores_the_bundled_calls_offline_and_no_invented_citation_survives() {
 #[tokio::test]
 async fn truncated_and_empty_generations_are_reported_not_panics() {
     let Some(lm) = model() else { return };
-    let t = sample("02_discovery_lost.txt");
-    let rubric = builtin_rubric("discovery").unwrap();
+    let t = short_call();
+    let rubric = rubric("discovery");
     let mut req = build_request(&t, &rubric);
     for max in [0u32, 1, 7] {
         req.max_tokens = max;
@@ -331,4 +350,44 @@ fn missing_and_foreign_files_are_typed_errors() {
         assert!(!e.to_string().contains(dir.to_str().unwrap()), "{e}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The judge's prompt in the local model's own tokens (exact: its
+/// tokenizer), against the transcript's, for every bundled call × every
+/// built-in rubric: within the budget of 1.1 × transcript + 2,000.
+#[test]
+fn prompt_tokens_stay_within_budget_in_gemma_tokens() {
+    use closeq_analysis::scoring::render_transcript;
+    let Some(lm) = model() else { return };
+    let mut worst = (0.0f64, String::new());
+    for file in [
+        "01_discovery_won.txt",
+        "02_discovery_lost.txt",
+        "03_demo_follow_up.txt",
+    ] {
+        let t = sample(file);
+        let transcript = lm.count_tokens(&render_transcript(&t));
+        for rubric in closeq_analysis::rubric::builtin_rubrics().unwrap() {
+            let prompt = lm.count_tokens(&lm.render_prompt(&build_request(&t, &rubric)).unwrap());
+            let over = prompt as f64 - 1.1 * transcript as f64;
+            assert!(
+                over <= 2_000.0,
+                "{file} × {}: {prompt} vs {transcript}",
+                rubric.id
+            );
+            if over > worst.0 {
+                worst = (
+                    over,
+                    format!(
+                        "{file} × {}: {prompt} prompt vs {transcript} transcript tokens",
+                        rubric.id
+                    ),
+                );
+            }
+        }
+    }
+    eprintln!(
+        "largest overhead {:.0} tokens above 1.1 × transcript ({})",
+        worst.0, worst.1
+    );
 }

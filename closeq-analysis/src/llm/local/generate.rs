@@ -71,9 +71,7 @@ pub(crate) fn generate(
             ),
         ));
     }
-    let t0 = std::time::Instant::now();
     let mut sampler = Sampler::new(model, sampling)?;
-    let t_grammar = t0.elapsed();
     if sampling.max_tokens == 0 {
         return Ok(Generated {
             text: String::new(),
@@ -111,7 +109,6 @@ pub(crate) fn generate(
         ctx.decode(&mut batch)
             .map_err(|_| failed("decoding the prompt failed"))?;
     }
-    let t_prompt = t0.elapsed();
     let vocab = model.vocab();
     let mut bytes = Vec::new();
     let mut pos = i32::try_from(tokens.len()).map_err(|_| failed("prompt too long"))?;
@@ -135,13 +132,6 @@ pub(crate) fn generate(
         ctx.decode(&mut batch)
             .map_err(|_| failed("decoding a generated token failed"))?;
     }
-    eprintln!(
-        "DIAG grammar {t_grammar:?} prompt {} tok {:?}; gen {} tok {:?}",
-        tokens.len(),
-        t_prompt,
-        output_tokens,
-        t0.elapsed() - t_prompt
-    );
     Ok(Generated {
         text: String::from_utf8_lossy(&bytes).into_owned(),
         prompt_tokens,
