@@ -5,6 +5,20 @@
 #                             tests create their own owner and runtime roles.
 #   CLOSEQ_TEST_S3_ENDPOINT   an S3-compatible server (moto, from PyPI's
 #                             `moto[server]`, installed with pip when missing).
+#   CLOSEQ_JUDGE_MODEL        the local judge's test model, a GGUF file
+#                             (scripts/fetch-judge-model: Gemma 3 270M, a base
+#                             model that exercises the machinery, not the
+#                             judgement).
+#   CLOSEQ_TEST_LLAMA_CPP_PYTHON_URL
+#                             llama-cpp-python's OpenAI-compatible server on
+#                             loopback, serving CLOSEQ_JUDGE_MODEL. PyPI has no
+#                             wheel of llama-cpp-python for Linux, so it is
+#                             compiled once (cmake, ~15 CPU-minutes) into a
+#                             virtualenv cached outside the clone
+#                             (~/.cache/closeq/llama-cpp-python).
+#
+# The llm-local feature builds llama.cpp with cmake and bindgen: cmake and
+# libclang are installed with apt-get when missing (root only).
 #
 # PostgreSQL is installed with apt-get when missing (root only), and always
 # runs as a non-root user on a temporary directory that is removed on exit.
@@ -91,6 +105,10 @@ closeq_start_s3() {
 }
 
 closeq_stop_services() {
+  if [ -n "${CLOSEQ_LCP_PID:-}" ]; then
+    kill "$CLOSEQ_LCP_PID" >/dev/null 2>&1 || true
+    rm -f "${CLOSEQ_LCP_LOG:-}"
+  fi
   if [ -n "${CLOSEQ_S3_PID:-}" ]; then
     kill "$CLOSEQ_S3_PID" >/dev/null 2>&1 || true
     rm -f "${CLOSEQ_S3_LOG:-}"
@@ -127,9 +145,72 @@ closeq_prepare_whisper() {
   fi
 }
 
+# The in-process judge: build tools for llama.cpp (cmake, libclang for
+# bindgen) and the test model, cached outside the clone.
+closeq_prepare_judge() {
+  if { ! command -v cmake >/dev/null || ! ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1; } \
+      && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing cmake and libclang-dev with apt-get (llama.cpp build) ..." >&2
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake libclang-dev >/dev/null 2>&1 || true
+  fi
+  if ! command -v cmake >/dev/null; then
+    closeq_fail_or_warn "cmake is not installed (the llm-local feature builds llama.cpp with it)"
+  fi
+  if [[ -z "${CLOSEQ_JUDGE_MODEL:-}" ]]; then
+    CLOSEQ_JUDGE_MODEL="$(scripts/fetch-judge-model)" || {
+      CLOSEQ_JUDGE_MODEL=""
+      closeq_fail_or_warn "could not fetch the judge's test model"
+    }
+    export CLOSEQ_JUDGE_MODEL
+  fi
+}
+
+# llama-cpp-python's server (PyPI `llama-cpp-python[server]`, pinned),
+# compiled once into a cached virtualenv, started on loopback with the
+# judge's test model.
+CLOSEQ_LLAMA_CPP_PYTHON_VERSION=0.3.36
+closeq_start_llama_cpp_python() {
+  [ -n "${CLOSEQ_TEST_LLAMA_CPP_PYTHON_URL:-}" ] && return 0
+  if [ -z "${CLOSEQ_JUDGE_MODEL:-}" ]; then
+    closeq_fail_or_warn "llama-cpp-python's server needs CLOSEQ_JUDGE_MODEL"
+    return 0
+  fi
+  local venv="${CLOSEQ_LLAMA_CPP_PYTHON_VENV:-$HOME/.cache/closeq/llama-cpp-python}"
+  if ! "$venv/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$CLOSEQ_LLAMA_CPP_PYTHON_VERSION')" >/dev/null 2>&1; then
+    echo "building llama-cpp-python[server] $CLOSEQ_LLAMA_CPP_PYTHON_VERSION from source into $venv (once; about 15 CPU-minutes) ..." >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv" >/dev/null 2>&1 &&
+      CMAKE_ARGS="-DLLAVA_BUILD=OFF" "$venv/bin/pip" install -q --no-cache-dir \
+        "llama-cpp-python[server]==$CLOSEQ_LLAMA_CPP_PYTHON_VERSION" >&2 || {
+      rm -rf "$venv"
+      closeq_fail_or_warn "llama-cpp-python[server] could not be installed"
+      return 0
+    }
+  fi
+  local port=$((20000 + RANDOM % 20000))
+  CLOSEQ_LCP_LOG=$(mktemp /tmp/closeq-llama-cpp-python.XXXXXX)
+  "$venv/bin/python" -m llama_cpp.server --model "$CLOSEQ_JUDGE_MODEL" --model_alias gemma-3-270m \
+    --host 127.0.0.1 --port "$port" --n_ctx 4096 --n_threads 2 >"$CLOSEQ_LCP_LOG" 2>&1 &
+  CLOSEQ_LCP_PID=$!
+  for _ in $(seq 1 300); do
+    if curl -fsS "http://127.0.0.1:$port/v1/models" >/dev/null 2>&1; then
+      export CLOSEQ_TEST_LLAMA_CPP_PYTHON_URL="http://127.0.0.1:$port/v1"
+      echo "llama-cpp-python $CLOSEQ_LLAMA_CPP_PYTHON_VERSION server on port $port" >&2
+      return 0
+    fi
+    kill -0 "$CLOSEQ_LCP_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -n 20 "$CLOSEQ_LCP_LOG" >&2
+  closeq_fail_or_warn "llama-cpp-python's server did not start"
+}
+
 closeq_start_services() {
   trap closeq_stop_services EXIT
   closeq_prepare_whisper
+  closeq_prepare_judge
   closeq_start_postgres
   closeq_start_s3
+  closeq_start_llama_cpp_python
 }

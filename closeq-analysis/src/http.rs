@@ -155,6 +155,26 @@ mod imp {
     where
         B: Fn() -> reqwest::RequestBuilder,
     {
+        send_classified(provider, policy, build, |status, body, after| {
+            classify_status(provider, status, body, after)
+        })
+        .await
+    }
+
+    /// [`send`] with the adapter's own classifier for error statuses, for
+    /// providers whose error bodies say more than the status (a 400 naming
+    /// an unsupported parameter, a 500 that is really a validation error).
+    /// The classifier sees the body; it must not copy it into errors.
+    pub async fn send_classified<B, C>(
+        provider: &'static str,
+        policy: &RetryPolicy,
+        build: B,
+        classify: C,
+    ) -> Result<(u16, Vec<u8>)>
+    where
+        B: Fn() -> reqwest::RequestBuilder,
+        C: Fn(u16, &str, Option<Duration>) -> Outcome<()>,
+    {
         with_retries(policy, || async {
             let resp = match build().send().await {
                 Ok(r) => r,
@@ -166,7 +186,7 @@ mod imp {
             if !(200..300).contains(&status) {
                 let after = retry_after(&resp);
                 let text = resp.text().await.unwrap_or_default();
-                return match classify_status(provider, status, &text, after) {
+                return match classify(status, &text, after) {
                     Outcome::Retry(e, a) => Outcome::Retry(e, a),
                     Outcome::Fail(e) => Outcome::Fail(e),
                     Outcome::Done(()) => Outcome::Fail(Error::internal("unreachable")),
@@ -193,7 +213,18 @@ mod imp {
         B: Fn() -> reqwest::RequestBuilder,
     {
         let (status, body) = send(provider, policy, build).await?;
-        serde_json::from_slice::<T>(&body).map_err(|_| Error::Provider {
+        parse_json(provider, what, status, &body)
+    }
+
+    /// Parses a 2xx body as `T`, or fails with "the response body is not
+    /// {what}" (not retried; nothing of the body in the error).
+    pub fn parse_json<T: serde::de::DeserializeOwned>(
+        provider: &'static str,
+        what: &'static str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<T> {
+        serde_json::from_slice::<T>(body).map_err(|_| Error::Provider {
             provider: provider.into(),
             status: Some(status),
             reason: format!("the response body is not {what}").into(),

@@ -25,7 +25,7 @@ use super::verify::verify;
 use crate::rubric::rubric_hash;
 
 /// The prompt's version, recorded on scorecards and part of the cache key.
-pub const PROMPT_VERSION: &str = "judge-v1";
+pub const PROMPT_VERSION: &str = "judge-v2";
 
 /// A verdict the judge may give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -135,9 +135,37 @@ and cite the transcript: every citation names an utterance id and copies words e
 A verdict of met or partial without an exact quote will be discarded. Judge only what was said; never infer anyone's \
 emotions, mood or other affective state. Answer with the JSON object described by the schema.";
 
+/// The answer's JSON Schema for `rubric`: [`JudgeAnswer`]'s, with each
+/// `criterion_id` restricted to the rubric's criterion ids (so a model
+/// constrained by the schema cannot answer for a criterion that does not
+/// exist, and strict structured output rejects one that does not) and
+/// utterance ids to the range they are read into.
+pub fn answer_schema(rubric: &Rubric) -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(JudgeAnswer)).unwrap_or_default();
+    let ids: Vec<serde_json::Value> = rubric
+        .all_criteria()
+        .into_iter()
+        .map(|c| serde_json::Value::from(c.id.as_str()))
+        .collect();
+    // A u32: a larger id cannot be read, so the schema must not allow one.
+    if let Some(o) = schema
+        .pointer_mut("/$defs/JudgeCitation/properties/utterance")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        o.insert("maximum".into(), serde_json::Value::from(u32::MAX));
+    }
+    if let Some(id) = schema.pointer_mut("/$defs/JudgeCriterion/properties/criterion_id")
+        && let Some(o) = id.as_object_mut()
+        && !ids.is_empty()
+    {
+        o.insert("enum".into(), serde_json::Value::Array(ids));
+    }
+    schema
+}
+
 /// Builds the request for one call and rubric.
 pub fn build_request(t: &Transcript, rubric: &Rubric) -> CompletionRequest {
-    let schema = serde_json::to_value(schemars::schema_for!(JudgeAnswer)).unwrap_or_default();
+    let schema = answer_schema(rubric);
     let user = format!(
         "Rubric: {} ({})\nCriteria:\n{}\nTranscript, one utterance per line: a letter for the side (R rep, C client, O other, U unknown), the utterance id, the words. Cite the utterance id as a number.\n{}",
         rubric.name,

@@ -14,5 +14,5 @@ pub use facts::transcript_fingerprint;
 pub use heuristic::HeuristicScorer;
 pub use judge::{
     JudgeAnswer, JudgeCitation, JudgeCriterion, JudgeVerdict, LlmJudge, PROMPT_VERSION,
-    build_request, render_transcript,
+    answer_schema, build_request, render_transcript,
 };

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use closeq_analysis::llm::ModelSpec;
 use closeq_analysis::scoring::{HeuristicScorer, LlmJudge};
 use closeq_core::ports::{LanguageModel, Scorer};
 use closeq_core::{
@@ -13,16 +14,6 @@ use closeq_core::{
 };
 
 use super::transcript::ImportArgs;
-
-/// Which scorer.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ScorerArg {
-    /// Deterministic, offline.
-    Heuristic,
-    /// An LLM judge (OpenAI-compatible via CLOSEQ_OPENAI_*, or Anthropic via
-    /// CLOSEQ_ANTHROPIC_* when CLOSEQ_LLM_PROVIDER=anthropic).
-    Llm,
-}
 
 /// `closeq analyze`.
 #[derive(Debug, Args)]
@@ -34,9 +25,13 @@ pub struct AnalyzeArgs {
     /// A built-in rubric id or a rubric file.
     #[arg(long, default_value = "discovery")]
     rubric: String,
-    /// The scorer.
-    #[arg(long, value_enum, default_value = "heuristic")]
-    scorer: ScorerArg,
+    /// The scorer: `heuristic` (deterministic, offline), `llm` (OpenAI-
+    /// compatible via CLOSEQ_OPENAI_*, or Anthropic via CLOSEQ_ANTHROPIC_*
+    /// when CLOSEQ_LLM_PROVIDER=anthropic), `llm:openai:MODEL`,
+    /// `llm:anthropic:MODEL`, or `llm:local:PATH.gguf` (in process, no
+    /// network; settings from CLOSEQ_LLM_LOCAL_*).
+    #[arg(long, default_value = "heuristic")]
+    scorer: String,
     /// The call type (`discovery`, `demo`, ...).
     #[arg(long)]
     call_type: Option<String>,
@@ -108,6 +103,23 @@ fn llm() -> anyhow::Result<Arc<dyn LanguageModel>> {
         "anthropic" => Arc::new(closeq_analysis::llm::anthropic::AnthropicMessages::from_env()?),
         "openai" => Arc::new(closeq_analysis::llm::openai::OpenAiChat::from_env()?),
         other => anyhow::bail!("CLOSEQ_LLM_PROVIDER must be openai or anthropic, not `{other}`"),
+    })
+}
+
+/// The scorer a `--scorer` value names.
+fn scorer(spec: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Scorer>> {
+    Ok(match spec {
+        "heuristic" => Box::new(HeuristicScorer::new(clock)),
+        "llm" => Box::new(LlmJudge::new(llm()?, clock)),
+        _ => match spec.strip_prefix("llm:") {
+            Some(model) => {
+                let model: ModelSpec = model.parse().with_context(|| format!("--scorer {spec}"))?;
+                Box::new(LlmJudge::new(model.build_from_env()?, clock))
+            }
+            None => anyhow::bail!(
+                "--scorer {spec}: use heuristic, llm, llm:openai:MODEL, llm:anthropic:MODEL or llm:local:PATH.gguf"
+            ),
+        },
     })
 }
 
@@ -201,6 +213,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let rubric = super::rubric::resolve(&args.rubric)?;
     let path = args.import.file.clone();
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Built before the runtime: a local model is loaded from disk here.
+    let scorer = scorer(&args.scorer, Arc::new(SystemClock))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -233,10 +247,6 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             (t, Some(bytes))
         } else {
             (args.import.load()?, None)
-        };
-        let scorer: Box<dyn Scorer> = match args.scorer {
-            ScorerArg::Heuristic => Box::new(HeuristicScorer::new(clock.clone())),
-            ScorerArg::Llm => Box::new(LlmJudge::new(llm()?, clock.clone())),
         };
         let input = super::pipeline::CallToAnalyse {
             call,

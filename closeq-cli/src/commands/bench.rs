@@ -13,9 +13,7 @@ use closeq_analysis::bench::{
     SYNTHETIC_DATASET, render_html, render_markdown, run,
 };
 use closeq_analysis::dataset::Dataset;
-use closeq_analysis::llm::Pricing;
-use closeq_analysis::llm::anthropic::AnthropicMessages;
-use closeq_analysis::llm::openai::OpenAiChat;
+use closeq_analysis::llm::{ModelSpec, Pricing};
 use closeq_core::ports::LanguageModel;
 use closeq_core::{Clock, SystemClock};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -31,8 +29,9 @@ pub struct BenchArgs {
     rubrics: Vec<String>,
     /// Scorers: `heuristic`, `llm:openai:MODEL`, `llm:anthropic:MODEL`
     /// (keys from CLOSEQ_OPENAI_API_KEY / CLOSEQ_ANTHROPIC_API_KEY, base
-    /// URLs from CLOSEQ_OPENAI_BASE_URL / CLOSEQ_ANTHROPIC_BASE_URL); repeat
-    /// the flag. Default: heuristic.
+    /// URLs from CLOSEQ_OPENAI_BASE_URL / CLOSEQ_ANTHROPIC_BASE_URL), or
+    /// `llm:local:PATH.gguf` (in process, no network; CLOSEQ_LLM_LOCAL_*);
+    /// repeat the flag. Default: heuristic.
     #[arg(long = "scorer")]
     scorers: Vec<String>,
     /// Runs per call (2 or more: test–retest; repeats never share a cache).
@@ -73,24 +72,13 @@ fn scorer(
     if spec == "heuristic" {
         return Ok(Arc::new(HeuristicBench::new(clock)));
     }
-    let parts: Vec<&str> = spec.splitn(3, ':').collect();
-    let model: Arc<dyn LanguageModel> = match parts.as_slice() {
-        ["llm", "openai", model] if !model.is_empty() => {
-            let key = std::env::var("CLOSEQ_OPENAI_API_KEY")
-                .context("CLOSEQ_OPENAI_API_KEY is not set")?;
-            let base = std::env::var("CLOSEQ_OPENAI_BASE_URL")
-                .unwrap_or_else(|_| "https://api.openai.com/v1".into());
-            Arc::new(OpenAiChat::new(base, key, *model)?)
-        }
-        ["llm", "anthropic", model] if !model.is_empty() => {
-            let key = std::env::var("CLOSEQ_ANTHROPIC_API_KEY")
-                .context("CLOSEQ_ANTHROPIC_API_KEY is not set")?;
-            let base = std::env::var("CLOSEQ_ANTHROPIC_BASE_URL")
-                .unwrap_or_else(|_| "https://api.anthropic.com".into());
-            Arc::new(AnthropicMessages::new(base, key, *model)?)
-        }
-        _ => anyhow::bail!(
-            "--scorer `{spec}`: use heuristic, llm:openai:MODEL or llm:anthropic:MODEL"
+    let model: Arc<dyn LanguageModel> = match spec.strip_prefix("llm:") {
+        Some(model) => model
+            .parse::<ModelSpec>()
+            .with_context(|| format!("--scorer {spec}"))?
+            .build_from_env()?,
+        None => anyhow::bail!(
+            "--scorer `{spec}`: use heuristic, llm:openai:MODEL, llm:anthropic:MODEL or llm:local:PATH.gguf"
         ),
     };
     let mut b = LlmBench::new(spec, model, clock);

@@ -82,12 +82,17 @@ impl AnthropicMessages {
     /// From `CLOSEQ_ANTHROPIC_API_KEY`, `CLOSEQ_ANTHROPIC_BASE_URL` (default
     /// `https://api.anthropic.com`) and `CLOSEQ_ANTHROPIC_MODEL`.
     pub fn from_env() -> Result<Self> {
+        let model = std::env::var("CLOSEQ_ANTHROPIC_MODEL")
+            .map_err(|_| Error::invalid("CLOSEQ_ANTHROPIC_MODEL", "is not set"))?;
+        Self::from_env_with_model(&model)
+    }
+
+    /// [`from_env`](Self::from_env) for a model named by the caller.
+    pub fn from_env_with_model(model: &str) -> Result<Self> {
         let key = std::env::var("CLOSEQ_ANTHROPIC_API_KEY")
             .map_err(|_| Error::invalid("CLOSEQ_ANTHROPIC_API_KEY", "is not set"))?;
         let base = std::env::var("CLOSEQ_ANTHROPIC_BASE_URL")
             .unwrap_or_else(|_| "https://api.anthropic.com".into());
-        let model = std::env::var("CLOSEQ_ANTHROPIC_MODEL")
-            .map_err(|_| Error::invalid("CLOSEQ_ANTHROPIC_MODEL", "is not set"))?;
         Self::new(base, key, model)
     }
 

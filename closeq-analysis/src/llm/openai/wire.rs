@@ -6,12 +6,23 @@ use serde::{Deserialize, Serialize};
 pub(crate) struct Request<'a> {
     pub model: &'a str,
     pub messages: Vec<Msg<'a>>,
-    pub temperature: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
-    pub max_tokens: u32,
+    /// The legacy limit, which local servers (llama.cpp, llama-cpp-python,
+    /// Ollama) read; OpenAI's reasoning models refuse it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// OpenAI's current limit (reasoning tokens included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_format: Option<ResponseFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<[Tool<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice<'a>>,
 }
 
 #[derive(Serialize)]
@@ -20,11 +31,14 @@ pub(crate) struct Msg<'a> {
     pub content: &'a str,
 }
 
+/// `response_format`: `{"type": "json_schema", "json_schema": {...}}` or
+/// `{"type": "json_object", "schema": {...}}` (the `schema` member is
+/// llama-cpp-python's and vLLM's extension; OpenAI takes no schema here).
 #[derive(Serialize)]
-pub(crate) struct ResponseFormat<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub json_schema: JsonSchema<'a>,
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum ResponseFormat<'a> {
+    JsonSchema { json_schema: JsonSchema<'a> },
+    JsonObject { schema: &'a serde_json::Value },
 }
 
 #[derive(Serialize)]
@@ -32,6 +46,33 @@ pub(crate) struct JsonSchema<'a> {
     pub name: &'a str,
     pub schema: &'a serde_json::Value,
     pub strict: bool,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Tool<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: Function<'a>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Function<'a> {
+    pub name: &'a str,
+    pub description: &'static str,
+    pub parameters: &'a serde_json::Value,
+    pub strict: bool,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ToolChoice<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: ToolChoiceFunction<'a>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ToolChoiceFunction<'a> {
+    pub name: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +99,22 @@ pub(crate) struct AssistantMessage {
     pub content: Option<String>,
     #[serde(default)]
     pub refusal: Option<String>,
+    #[serde(default)]
+    pub tool_calls: Option<Vec<ToolCall>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ToolCall {
+    #[serde(default)]
+    pub function: Option<ToolCallFunction>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ToolCallFunction {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub arguments: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -66,4 +123,23 @@ pub(crate) struct Usage {
     pub prompt_tokens: u64,
     #[serde(default)]
     pub completion_tokens: u64,
+}
+
+/// OpenAI's documented error body: `{"error": {"message", "type", "param",
+/// "code"}}`. llama-cpp-python uses the same envelope.
+#[derive(Deserialize)]
+pub(crate) struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ErrorDetail {
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub param: Option<serde_json::Value>,
+    #[serde(default)]
+    pub code: Option<serde_json::Value>,
 }
