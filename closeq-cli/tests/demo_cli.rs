@@ -27,7 +27,7 @@ fn demo_transcribes_scores_and_stores_the_sample_calls() {
     for name in ["01_discovery_won", "02_discovery_lost", "03_demo_follow_up"] {
         assert!(s.contains(name), "{s}");
     }
-    assert!(s.contains("Stored 3 calls"), "{s}");
+    assert!(s.contains("Stored 5 calls"), "{s}");
     assert!(
         s.contains("no concrete next step"),
         "the lost call is flagged: {s}"
@@ -73,7 +73,7 @@ fn demo_from_transcripts_scores_the_samples_and_stores_them() {
     for name in ["01_discovery_won", "02_discovery_lost", "03_demo_follow_up"] {
         assert!(s.contains(name), "{s}");
     }
-    assert!(s.contains("Stored 3 calls"), "{s}");
+    assert!(s.contains("Stored 5 calls"), "{s}");
     assert!(
         s.contains("no concrete next step"),
         "the lost call is flagged: {s}"

@@ -56,7 +56,7 @@ fn export_a_rep_after_the_demo() {
             out_dir.to_str().unwrap(),
         ],
     ));
-    assert!(s.contains("exported 3 calls"), "{s}");
+    assert!(s.contains("exported 5 calls"), "{s}");
     for f in [
         "export.json",
         "calls.csv",
@@ -73,7 +73,7 @@ fn export_a_rep_after_the_demo() {
         }
     }
     let calls_csv = std::fs::read_to_string(out_dir.join("calls.csv")).unwrap();
-    assert_eq!(calls_csv.lines().count(), 4, "header + 3 calls");
+    assert_eq!(calls_csv.lines().count(), 6, "header + 5 calls");
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn erase_needs_confirmation_then_anonymizes() {
         dir.path(),
         &["dsr", "erase", "--user", owner, "--yes"],
     ));
-    assert!(s.contains("anonymized 3 calls"), "{s}");
+    assert!(s.contains("anonymized 5 calls"), "{s}");
     let after: serde_json::Value = serde_json::from_str(&ok(&closeq(
         dir.path(),
         &["dsr", "export", "--user", owner],

@@ -124,7 +124,12 @@ pub struct Member {
 impl Member {
     /// A member with `role`, in no team, without name or e-mail; set the
     /// other fields as needed.
-    pub fn new(workspace_id: WorkspaceId, user_id: UserId, role: Role, joined_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        workspace_id: WorkspaceId,
+        user_id: UserId,
+        role: Role,
+        joined_at: DateTime<Utc>,
+    ) -> Self {
         Self {
             workspace_id,
             user_id,

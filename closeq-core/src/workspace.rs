@@ -103,7 +103,11 @@ impl WorkspaceSettings {
             r.validate().map_err(|e| e.in_field("recording_sample"))?;
         }
         let cc = &self.phone_country_code;
-        if cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()) || cc.starts_with('0') {
+        if cc.is_empty()
+            || cc.len() > 3
+            || !cc.bytes().all(|b| b.is_ascii_digit())
+            || cc.starts_with('0')
+        {
             return Err(Error::invalid(
                 "phone_country_code",
                 "must be a country calling code of 1 to 3 digits, such as 48 or 44",

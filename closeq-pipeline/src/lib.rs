@@ -65,4 +65,4 @@ pub use limits::InputLimits;
 #[cfg(feature = "store-sqlite")]
 pub use local::LocalInstallation;
 pub use progress::{Progress, ProgressFn, Stage};
-pub use request::{AnalyzeRequest, Analysed, CallDetails, CallInput};
+pub use request::{Analysed, AnalyzeRequest, CallDetails, CallInput};

@@ -44,11 +44,14 @@ impl InputLimits {
             ));
         }
         for (i, r) in rubrics.iter().enumerate() {
-            r.validate().map_err(|e| e.in_field(&format!("rubrics[{i}]")))?;
+            r.validate()
+                .map_err(|e| e.in_field(&format!("rubrics[{i}]")))?;
         }
         let max_ms = self.max_duration_ms.min(MAX_CALL_DURATION_MS);
         match input {
-            CallInput::Transcript(t) => self.check_transcript(t, max_ms).map(|()| Some(t.duration_ms)),
+            CallInput::Transcript(t) => self
+                .check_transcript(t, max_ms)
+                .map(|()| Some(t.duration_ms)),
             CallInput::Audio { bytes, layout } => {
                 layout.validate().map_err(|e| e.in_field("layout"))?;
                 if bytes.is_empty() {
@@ -83,7 +86,10 @@ impl InputLimits {
         if t.duration_ms > max_ms {
             return Err(Error::invalid(
                 "transcript",
-                format!("lasts {} ms; at most {max_ms} ms are accepted", t.duration_ms),
+                format!(
+                    "lasts {} ms; at most {max_ms} ms are accepted",
+                    t.duration_ms
+                ),
             ));
         }
         Ok(())
@@ -99,7 +105,8 @@ fn check_audio_header(bytes: &[u8], max_ms: u64) -> Result<Option<u64>> {
             "is not a recognised recording (WAV, MP3, FLAC, Ogg Vorbis or M4A)",
         ));
     }
-    let info = probe(bytes, &DecodeLimits::default()).map_err(|e| Error::invalid("audio", e.to_string()))?;
+    let info = probe(bytes, &DecodeLimits::default())
+        .map_err(|e| Error::invalid("audio", e.to_string()))?;
     if let Some(ms) = info.duration_ms
         && ms > max_ms
     {

@@ -12,13 +12,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use closeq_core::ports::{AudioStore, CallStore, PrivacyStore, WorkspaceStore};
-use closeq_core::{Clock, Error, Member, Result, Role, Scope, SystemClock, UserId, Workspace, WorkspaceId};
+use closeq_core::{
+    Clock, Error, Member, Result, Role, Scope, SystemClock, UserId, Workspace, WorkspaceId,
+};
 use closeq_storage::{ObjectAudioStore, SigningKey, SqliteStore, SubjectHasher, UrlSigner};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::analyzer::AnalyzerBuilder;
 use crate::Analyzer;
+use crate::analyzer::AnalyzerBuilder;
 
 /// The country calling code national phone numbers are read in when no
 /// workspace setting says otherwise (kept for installations made before
@@ -87,9 +89,9 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 /// A 32-byte secret kept in a private file, created on first use.
 fn key_file(path: &Path) -> Result<[u8; 32]> {
     match std::fs::read(path) {
-        Ok(k) => k.try_into().map_err(|_| {
-            Error::invalid(path.display().to_string(), "is not a 32-byte key file")
-        }),
+        Ok(k) => k
+            .try_into()
+            .map_err(|_| Error::invalid(path.display().to_string(), "is not a 32-byte key file")),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut k = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut k);
@@ -105,7 +107,9 @@ impl LocalInstallation {
     /// named by `CLOSEQ_DATABASE_URL` (SQLite in the folder when unset),
     /// creating it on first use.
     pub async fn open() -> Result<Self> {
-        let url = std::env::var("CLOSEQ_DATABASE_URL").ok().filter(|u| !u.trim().is_empty());
+        let url = std::env::var("CLOSEQ_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty());
         Self::open_at(&default_data_dir(), url.as_deref()).await
     }
 
@@ -116,11 +120,15 @@ impl LocalInstallation {
         let subject_key = key_file(&dir.join("subject-index.key"))?;
         let url_key = key_file(&dir.join("audio-url.key"))?;
         let redaction_key = key_file(&dir.join("redaction.key"))?;
-        let (mut stores, mut db_label) = Self::stores(dir, database_url, subject_key, DEFAULT_PHONE_COUNTRY_CODE).await?;
+        let (mut stores, mut db_label) =
+            Self::stores(dir, database_url, subject_key, DEFAULT_PHONE_COUNTRY_CODE).await?;
         let defaults_path = dir.join("defaults.json");
         let defaults: Defaults = match std::fs::read(&defaults_path) {
             Ok(b) => serde_json::from_slice(&b).map_err(|_| {
-                Error::invalid(defaults_path.display().to_string(), "is damaged (not the JSON CloseQ wrote)")
+                Error::invalid(
+                    defaults_path.display().to_string(),
+                    "is damaged (not the JSON CloseQ wrote)",
+                )
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let now = SystemClock.now();
@@ -131,7 +139,8 @@ impl LocalInstallation {
                     workspace_id: ws.id,
                     owner_id: owner.user_id,
                 };
-                let json = serde_json::to_vec_pretty(&d).map_err(|e| Error::internal(e.to_string()))?;
+                let json =
+                    serde_json::to_vec_pretty(&d).map_err(|e| Error::internal(e.to_string()))?;
                 write_private(&defaults_path, &json)?;
                 d
             }
@@ -163,14 +172,24 @@ impl LocalInstallation {
         database_url: Option<&str>,
         subject_key: [u8; 32],
         country: &str,
-    ) -> Result<((Arc<dyn CallStore>, Arc<dyn WorkspaceStore>, Arc<dyn PrivacyStore>), String)> {
+    ) -> Result<(
+        (
+            Arc<dyn CallStore>,
+            Arc<dyn WorkspaceStore>,
+            Arc<dyn PrivacyStore>,
+        ),
+        String,
+    )> {
         let hasher = SubjectHasher::new(subject_key, country);
         match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 #[cfg(feature = "store-postgres")]
                 {
                     let s = Arc::new(closeq_storage::PostgresStore::connect(url, hasher).await?);
-                    Ok(((s.clone(), s.clone(), s), "PostgreSQL (CLOSEQ_DATABASE_URL)".to_owned()))
+                    Ok((
+                        (s.clone(), s.clone(), s),
+                        "PostgreSQL (CLOSEQ_DATABASE_URL)".to_owned(),
+                    ))
                 }
                 #[cfg(not(feature = "store-postgres"))]
                 Err(Error::Unsupported {
@@ -227,7 +246,10 @@ impl LocalInstallation {
             SigningKey::new("local", self.url_key),
             clock,
         );
-        Ok(Arc::new(ObjectAudioStore::local(&self.dir.join("audio"), signer)?))
+        Ok(Arc::new(ObjectAudioStore::local(
+            &self.dir.join("audio"),
+            signer,
+        )?))
     }
 
     /// An analyzer builder wired to this installation: its stores, its

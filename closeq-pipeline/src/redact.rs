@@ -93,12 +93,16 @@ impl Redaction {
                 ) else {
                     continue;
                 };
-                let pieces = self.pieces.get(&e.utterance_id).map_or(&[][..], Vec::as_slice);
+                let pieces = self
+                    .pieces
+                    .get(&e.utterance_id)
+                    .map_or(&[][..], Vec::as_slice);
                 let rs = byte_at(&ru.text, e.char_start as usize);
                 let re = byte_at(&ru.text, e.char_end as usize);
                 let os = map_back(pieces, rs, false).min(ou.text.len());
                 let oe = map_back(pieces, re, true).clamp(os, ou.text.len());
-                let (Some(quote), true) = (ou.text.get(os..oe), ou.text.is_char_boundary(os)) else {
+                let (Some(quote), true) = (ou.text.get(os..oe), ou.text.is_char_boundary(os))
+                else {
                     continue;
                 };
                 e.char_start = char_index(&ou.text, os) as u32;
@@ -141,7 +145,11 @@ fn map_back(pieces: &[Piece], p: usize, is_end: bool) -> usize {
             break;
         }
         if p < piece.redacted.end || (is_end && p == piece.redacted.end) {
-            return if is_end { piece.original.end } else { piece.original.start };
+            return if is_end {
+                piece.original.end
+            } else {
+                piece.original.start
+            };
         }
         delta += piece.original.len() as isize - piece.redacted.len() as isize;
     }

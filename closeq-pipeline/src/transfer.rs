@@ -44,8 +44,13 @@ pub(crate) fn check(settings: &WorkspaceSettings, role: Role, sp: &SubProcessorI
     result.map_err(|e| match e {
         Error::Compliance { rule, reason } => Error::Compliance {
             rule,
-            reason: format!("{} ({} would receive the call for {})", reason, sp.vendor, role.as_str())
-                .into(),
+            reason: format!(
+                "{} ({} would receive the call for {})",
+                reason,
+                sp.vendor,
+                role.as_str()
+            )
+            .into(),
         },
         other => other,
     })
@@ -92,8 +97,18 @@ mod tests {
         };
         let sp = vendor("US", TransferMechanism::StandardContractualClauses);
         let e = check_all(&settings, None, &[sp]).unwrap_err().to_string();
-        assert!(e.contains("transfer-policy") && e.contains("Example LLM") && e.contains("scoring"), "{e}");
-        assert!(check_all(&settings, Some(&vendor("DE", TransferMechanism::WithinEea)), &[]).is_ok());
+        assert!(
+            e.contains("transfer-policy") && e.contains("Example LLM") && e.contains("scoring"),
+            "{e}"
+        );
+        assert!(
+            check_all(
+                &settings,
+                Some(&vendor("DE", TransferMechanism::WithinEea)),
+                &[]
+            )
+            .is_ok()
+        );
     }
 
     #[test]

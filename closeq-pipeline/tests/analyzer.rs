@@ -36,7 +36,10 @@ async fn a_transcript_is_analysed_and_stored(b: Backend) {
         .unwrap();
     let scope = &ctx.world.rep_a;
     let done = analyzer
-        .analyze(scope, AnalyzeRequest::transcript(sample_transcript(), discovery()))
+        .analyze(
+            scope,
+            AnalyzeRequest::transcript(sample_transcript(), discovery()),
+        )
         .await
         .unwrap();
     assert_eq!(done.call.status, CallStatus::Analyzed);
@@ -45,14 +48,31 @@ async fn a_transcript_is_analysed_and_stored(b: Backend) {
     assert_eq!(done.scorecards[0].review(), &ReviewState::Suggested);
     let stored = ctx.calls().get_call(scope, done.call.id).await.unwrap();
     assert_eq!(stored.status, CallStatus::Analyzed);
-    assert_eq!(ctx.calls().get_transcript(scope, done.call.id).await.unwrap(), done.transcript);
-    let cards = ctx.calls().list_scorecards(scope, done.call.id).await.unwrap();
+    assert_eq!(
+        ctx.calls()
+            .get_transcript(scope, done.call.id)
+            .await
+            .unwrap(),
+        done.transcript
+    );
+    let cards = ctx
+        .calls()
+        .list_scorecards(scope, done.call.id)
+        .await
+        .unwrap();
     assert_eq!(cards, done.scorecards);
     assert!(!done.audio_kept);
     let stages = stages.lock().unwrap().clone();
     assert_eq!(
         stages,
-        [Stage::Validated, Stage::GatesPassed, Stage::TransfersAllowed, Stage::CallStored, Stage::Scored, Stage::Stored]
+        [
+            Stage::Validated,
+            Stage::GatesPassed,
+            Stage::TransfersAllowed,
+            Stage::CallStored,
+            Stage::Scored,
+            Stage::Stored
+        ]
     );
 }
 
@@ -61,13 +81,22 @@ fn stt_for_sample(i: usize) -> Arc<ScriptedStt> {
 }
 
 fn recording(i: usize) -> AnalyzeRequest {
-    AnalyzeRequest::audio(SAMPLE_CALLS[i].audio, ChannelLayout::Stereo { rep_channel: 0 }, discovery())
+    AnalyzeRequest::audio(
+        SAMPLE_CALLS[i].audio,
+        ChannelLayout::Stereo { rep_channel: 0 },
+        discovery(),
+    )
 }
 
 async fn a_recording_is_stored_transcribed_and_analysed(b: Backend) {
     let ctx = Ctx::new(b).await;
     let stt = stt_for_sample(2);
-    let analyzer = ctx.builder().speech_to_text(stt.clone()).scorer(ctx.heuristic()).build().unwrap();
+    let analyzer = ctx
+        .builder()
+        .speech_to_text(stt.clone())
+        .scorer(ctx.heuristic())
+        .build()
+        .unwrap();
     let scope = &ctx.world.rep_a;
     let done = analyzer.analyze(scope, recording(2)).await.unwrap();
     assert_eq!(stt.calls(), 1);
@@ -88,21 +117,29 @@ async fn a_retry_never_stores_a_second_scorecard_per_rubric_version(b: Backend) 
     let analyzer = ctx.builder().scorer(ctx.heuristic()).build().unwrap();
     let scope = &ctx.world.rep_a;
     let first = analyzer
-        .analyze(scope, AnalyzeRequest::transcript(sample_transcript(), discovery()))
+        .analyze(
+            scope,
+            AnalyzeRequest::transcript(sample_transcript(), discovery()),
+        )
         .await
         .unwrap();
     for _ in 0..2 {
         let again = analyzer
             .analyze(
                 scope,
-                AnalyzeRequest::transcript(sample_transcript(), discovery()).with_call_id(first.call.id),
+                AnalyzeRequest::transcript(sample_transcript(), discovery())
+                    .with_call_id(first.call.id),
             )
             .await
             .unwrap();
         assert_eq!(again.call.id, first.call.id);
         assert_eq!(again.scorecards, first.scorecards);
     }
-    let cards = ctx.calls().list_scorecards(scope, first.call.id).await.unwrap();
+    let cards = ctx
+        .calls()
+        .list_scorecards(scope, first.call.id)
+        .await
+        .unwrap();
     assert_eq!(cards.len(), 1);
     let all = ctx
         .calls()
@@ -117,15 +154,31 @@ async fn rescoring_keeps_earlier_cards(b: Backend) {
     let analyzer = ctx.builder().scorer(ctx.heuristic()).build().unwrap();
     let scope = &ctx.world.rep_a;
     let first = analyzer
-        .analyze(scope, AnalyzeRequest::transcript(sample_transcript(), discovery()))
+        .analyze(
+            scope,
+            AnalyzeRequest::transcript(sample_transcript(), discovery()),
+        )
         .await
         .unwrap();
-    let v2 = analyzer.rescore(scope, first.call.id, &discovery_v2()).await.unwrap();
+    let v2 = analyzer
+        .rescore(scope, first.call.id, &discovery_v2())
+        .await
+        .unwrap();
     assert_eq!(v2.scorecards.len(), 2);
     assert_eq!(v2.call.status, CallStatus::Analyzed);
-    let again = analyzer.rescore(scope, first.call.id, &discovery_v2()).await.unwrap();
+    let again = analyzer
+        .rescore(scope, first.call.id, &discovery_v2())
+        .await
+        .unwrap();
     assert_eq!(again.scorecards.len(), 2);
-    assert_eq!(ctx.calls().list_scorecards(scope, first.call.id).await.unwrap().len(), 2);
+    assert_eq!(
+        ctx.calls()
+            .list_scorecards(scope, first.call.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 async fn a_failing_speech_to_text_leaves_a_failed_call_and_a_retry_finishes_it(b: Backend) {
@@ -135,7 +188,12 @@ async fn a_failing_speech_to_text_leaves_a_failed_call_and_a_retry_finishes_it(b
         service: "scripted".into(),
         reason: "down for the test".into(),
     });
-    let analyzer = ctx.builder().speech_to_text(stt.clone()).scorer(ctx.heuristic()).build().unwrap();
+    let analyzer = ctx
+        .builder()
+        .speech_to_text(stt.clone())
+        .scorer(ctx.heuristic())
+        .build()
+        .unwrap();
     let scope = &ctx.world.rep_a;
     let e = analyzer.analyze(scope, recording(2)).await.unwrap_err();
     assert!(matches!(e, Error::Unavailable { .. }), "{e}");
@@ -147,7 +205,11 @@ async fn a_failing_speech_to_text_leaves_a_failed_call_and_a_retry_finishes_it(b
     assert_eq!(calls.items.len(), 1);
     let failed = &calls.items[0];
     match &failed.status {
-        CallStatus::Failed { stage, retryable, reason } => {
+        CallStatus::Failed {
+            stage,
+            retryable,
+            reason,
+        } => {
             assert_eq!(*stage, ProcessingStage::Transcription);
             assert!(*retryable);
             assert!(reason.starts_with("speech-to-text failed"), "{reason}");
@@ -165,7 +227,14 @@ async fn a_failing_speech_to_text_leaves_a_failed_call_and_a_retry_finishes_it(b
         .unwrap();
     assert_eq!(done.call.status, CallStatus::Analyzed);
     assert_eq!(stt.calls(), 2, "the retry transcribed the stored recording");
-    assert_eq!(ctx.calls().list_scorecards(scope, failed.id).await.unwrap().len(), 1);
+    assert_eq!(
+        ctx.calls()
+            .list_scorecards(scope, failed.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// A scorer that always fails.
@@ -195,10 +264,17 @@ impl closeq_core::ports::Scorer for BrokenScorer {
 
 async fn a_failing_scorer_leaves_failed_analysis_with_the_transcript(b: Backend) {
     let ctx = Ctx::new(b).await;
-    let broken = ctx.builder().scorer(Arc::new(BrokenScorer)).build().unwrap();
+    let broken = ctx
+        .builder()
+        .scorer(Arc::new(BrokenScorer))
+        .build()
+        .unwrap();
     let scope = &ctx.world.rep_a;
     let e = broken
-        .analyze(scope, AnalyzeRequest::transcript(sample_transcript(), discovery()))
+        .analyze(
+            scope,
+            AnalyzeRequest::transcript(sample_transcript(), discovery()),
+        )
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Provider { .. }));
@@ -209,12 +285,25 @@ async fn a_failing_scorer_leaves_failed_analysis_with_the_transcript(b: Backend)
         .unwrap();
     let call = &calls.items[0];
     assert!(
-        matches!(&call.status, CallStatus::Failed { stage: ProcessingStage::Analysis, retryable: true, .. }),
+        matches!(
+            &call.status,
+            CallStatus::Failed {
+                stage: ProcessingStage::Analysis,
+                retryable: true,
+                ..
+            }
+        ),
         "{:?}",
         call.status
     );
     assert!(ctx.calls().get_transcript(scope, call.id).await.is_ok());
-    assert!(ctx.calls().list_scorecards(scope, call.id).await.unwrap().is_empty());
+    assert!(
+        ctx.calls()
+            .list_scorecards(scope, call.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A working scorer finishes it from the stored transcript.
     let fixed = ctx.builder().scorer(ctx.heuristic()).build().unwrap();
     let done = fixed
@@ -231,29 +320,52 @@ async fn a_failing_scorer_leaves_failed_analysis_with_the_transcript(b: Backend)
 async fn bad_input_is_refused_before_anything_is_stored(b: Backend) {
     let ctx = Ctx::new(b).await;
     let stt = stt_for_sample(2);
-    let analyzer = ctx.builder().speech_to_text(stt.clone()).scorer(ctx.heuristic()).build().unwrap();
+    let analyzer = ctx
+        .builder()
+        .speech_to_text(stt.clone())
+        .scorer(ctx.heuristic())
+        .build()
+        .unwrap();
     let scope = &ctx.world.rep_a;
     let cases: Vec<(AnalyzeRequest, &str)> = vec![
-        (AnalyzeRequest::audio(&b"not audio at all"[..], ChannelLayout::Mono, discovery()), "audio"),
-        (AnalyzeRequest::audio(&b""[..], ChannelLayout::Mono, discovery()), "audio"),
         (
-            AnalyzeRequest::audio(SAMPLE_CALLS[2].audio, ChannelLayout::Stereo { rep_channel: 5 }, discovery()),
+            AnalyzeRequest::audio(&b"not audio at all"[..], ChannelLayout::Mono, discovery()),
+            "audio",
+        ),
+        (
+            AnalyzeRequest::audio(&b""[..], ChannelLayout::Mono, discovery()),
+            "audio",
+        ),
+        (
+            AnalyzeRequest::audio(
+                SAMPLE_CALLS[2].audio,
+                ChannelLayout::Stereo { rep_channel: 5 },
+                discovery(),
+            ),
             "layout",
         ),
-        ({
-            let mut r = AnalyzeRequest::transcript(sample_transcript(), discovery());
-            r.rubrics.clear();
-            r
-        }, "rubrics"),
-        ({
-            let mut t = sample_transcript();
-            t.utterances.clear();
-            AnalyzeRequest::transcript(t, discovery())
-        }, "transcript"),
+        (
+            {
+                let mut r = AnalyzeRequest::transcript(sample_transcript(), discovery());
+                r.rubrics.clear();
+                r
+            },
+            "rubrics",
+        ),
+        (
+            {
+                let mut t = sample_transcript();
+                t.utterances.clear();
+                AnalyzeRequest::transcript(t, discovery())
+            },
+            "transcript",
+        ),
     ];
     for (req, field) in cases {
         match analyzer.analyze(scope, req).await {
-            Err(Error::InvalidInput { field: f, .. }) => assert!(f.starts_with(field), "{f} vs {field}"),
+            Err(Error::InvalidInput { field: f, .. }) => {
+                assert!(f.starts_with(field), "{f} vs {field}")
+            }
             other => panic!("{field}: {other:?}"),
         }
     }

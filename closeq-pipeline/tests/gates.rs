@@ -11,8 +11,8 @@ use closeq_analysis::llm::openai::OpenAiChat;
 use closeq_analysis::scoring::LlmJudge;
 use closeq_core::ports::{CallFilter, PageRequest, SpeechToText};
 use closeq_core::{
-    ChannelLayout, ClientContact, Clock, EmailAddress, Error, Subject, SubjectFlags, TransferPolicy,
-    WorkspaceSettings,
+    ChannelLayout, ClientContact, Clock, EmailAddress, Error, Subject, SubjectFlags,
+    TransferPolicy, WorkspaceSettings,
 };
 use closeq_pipeline::{AnalyzeRequest, Analyzer};
 use closeq_stt::cloud::DeepgramStt;
@@ -39,7 +39,12 @@ impl Servers {
     }
 }
 
-fn analyzer(ctx: &Ctx, s: &Servers, stt_info: Option<closeq_core::SubProcessorInfo>, llm_info: Option<closeq_core::SubProcessorInfo>) -> Analyzer {
+fn analyzer(
+    ctx: &Ctx,
+    s: &Servers,
+    stt_info: Option<closeq_core::SubProcessorInfo>,
+    llm_info: Option<closeq_core::SubProcessorInfo>,
+) -> Analyzer {
     let mut deepgram = DeepgramStt::new(s.stt.uri(), "dg-test-key", "nova-3").unwrap();
     if let Some(i) = stt_info {
         deepgram = deepgram.with_sub_processor(i);
@@ -77,9 +82,19 @@ fn requests() -> Vec<AnalyzeRequest> {
 }
 
 async fn set(ctx: &Ctx, f: impl FnOnce(&mut WorkspaceSettings)) {
-    let mut settings = ctx.stores.workspaces.get_workspace(&ctx.world.owner).await.unwrap().settings;
+    let mut settings = ctx
+        .stores
+        .workspaces
+        .get_workspace(&ctx.world.owner)
+        .await
+        .unwrap()
+        .settings;
     f(&mut settings);
-    ctx.stores.workspaces.update_settings(&ctx.world.owner, &settings).await.unwrap();
+    ctx.stores
+        .workspaces
+        .update_settings(&ctx.world.owner, &settings)
+        .await
+        .unwrap();
 }
 
 /// Every request is refused by `rule`, nothing reaches a provider, and
@@ -100,7 +115,11 @@ async fn refused(ctx: &Ctx, s: &Servers, a: &Analyzer, rule: &str, names: &[&str
     assert_eq!(ctx.audio_files(), 0);
     let calls = ctx
         .calls()
-        .list_calls(&ctx.world.owner, &CallFilter::default(), &PageRequest::first(10))
+        .list_calls(
+            &ctx.world.owner,
+            &CallFilter::default(),
+            &PageRequest::first(10),
+        )
         .await
         .unwrap();
     assert!(calls.items.is_empty());
@@ -137,7 +156,11 @@ async fn a_restricted_client_refuses(b: Backend) {
         restricted: true,
         objected: false,
     };
-    ctx.stores.privacy.set_subject_flags(&ctx.world.owner, &subject, flags).await.unwrap();
+    ctx.stores
+        .privacy
+        .set_subject_flags(&ctx.world.owner, &subject, flags)
+        .await
+        .unwrap();
     let a = analyzer(&ctx, &s, None, None);
     refused(&ctx, &s, &a, "GDPR Art. 18", &[]).await;
 }
@@ -149,7 +172,11 @@ async fn an_objecting_rep_refuses(b: Backend) {
         restricted: false,
         objected: true,
     };
-    ctx.stores.privacy.set_subject_flags(&ctx.world.owner, &subject, flags).await.unwrap();
+    ctx.stores
+        .privacy
+        .set_subject_flags(&ctx.world.owner, &subject, flags)
+        .await
+        .unwrap();
     let a = analyzer(&ctx, &s, None, None);
     refused(&ctx, &s, &a, "GDPR Art. 21", &[]).await;
 }
@@ -164,11 +191,25 @@ async fn eea_only_refuses_us_speech_to_text_and_llm(b: Backend) {
         ChannelLayout::Stereo { rep_channel: 0 },
         discovery(),
     ));
-    let e = a.analyze(&ctx.world.rep_a, audio).await.unwrap_err().to_string();
-    assert!(e.contains("transfer-policy") && e.contains("Deepgram") && e.contains("speech-to-text"), "{e}");
+    let e = a
+        .analyze(&ctx.world.rep_a, audio)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("transfer-policy") && e.contains("Deepgram") && e.contains("speech-to-text"),
+        "{e}"
+    );
     let text = with_client(AnalyzeRequest::transcript(sample_transcript(), discovery()));
-    let e = a.analyze(&ctx.world.rep_a, text).await.unwrap_err().to_string();
-    assert!(e.contains("transfer-policy") && e.contains("OpenAI") && e.contains("scoring"), "{e}");
+    let e = a
+        .analyze(&ctx.world.rep_a, text)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("transfer-policy") && e.contains("OpenAI") && e.contains("scoring"),
+        "{e}"
+    );
     refused(&ctx, &s, &a, "transfer-policy", &[]).await;
 }
 
@@ -187,12 +228,31 @@ fn vendor(dpa: bool, trains: bool) -> closeq_core::SubProcessorInfo {
 
 async fn a_sub_processor_without_dpa_refuses(b: Backend) {
     let (ctx, s) = (Ctx::new(b).await, Servers::start().await);
-    let a = analyzer(&ctx, &s, Some(vendor(false, false)), Some(vendor(false, false)));
-    refused(&ctx, &s, &a, "transfer-policy", &["Stand-in Vendor", "data-processing agreement"]).await;
+    let a = analyzer(
+        &ctx,
+        &s,
+        Some(vendor(false, false)),
+        Some(vendor(false, false)),
+    );
+    refused(
+        &ctx,
+        &s,
+        &a,
+        "transfer-policy",
+        &["Stand-in Vendor", "data-processing agreement"],
+    )
+    .await;
 }
 
 async fn a_sub_processor_training_on_data_refuses(b: Backend) {
     let (ctx, s) = (Ctx::new(b).await, Servers::start().await);
     let a = analyzer(&ctx, &s, Some(vendor(true, true)), Some(vendor(true, true)));
-    refused(&ctx, &s, &a, "transfer-policy", &["Stand-in Vendor", "trains on customer data"]).await;
+    refused(
+        &ctx,
+        &s,
+        &a,
+        "transfer-policy",
+        &["Stand-in Vendor", "trains on customer data"],
+    )
+    .await;
 }

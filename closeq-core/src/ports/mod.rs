@@ -13,9 +13,8 @@ mod workspace_store;
 
 pub use audio_store::{AudioStore, ByteStream, SignedMethod, SignedUrl};
 pub use call_store::{
-    CallBundle,
-    AggregateQuery, AggregateRow, CallFilter, CallStore, Cursor, GroupBy, Page, PageRequest,
-    ReviewRecord,
+    AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Cursor, GroupBy, Page,
+    PageRequest, ReviewRecord,
 };
 pub use job_queue::{JobKind, JobQueue, JobSpec, LeasedJob};
 pub use language_model::{

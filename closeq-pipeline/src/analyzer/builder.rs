@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use closeq_analysis::metrics::MetricsConfig;
-use closeq_core::ports::{AudioStore, CallStore, PrivacyStore, Scorer, SpeechToText, WorkspaceStore};
+use closeq_core::ports::{
+    AudioStore, CallStore, PrivacyStore, Scorer, SpeechToText, WorkspaceStore,
+};
 use closeq_core::{Clock, Error, Result, SystemClock};
 use rand::RngCore;
 
@@ -136,7 +138,8 @@ impl AnalyzerBuilder {
 
     /// The analyzer; `InvalidInput` names what is missing.
     pub fn build(self) -> Result<Analyzer> {
-        let missing = |what: &'static str| Error::invalid(what, "is required: set it on the builder");
+        let missing =
+            |what: &'static str| Error::invalid(what, "is required: set it on the builder");
         if self.scorers.is_empty() {
             return Err(Error::invalid("scorer", "add at least one scorer"));
         }

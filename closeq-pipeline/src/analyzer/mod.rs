@@ -8,7 +8,9 @@ mod stages;
 use std::sync::Arc;
 
 use closeq_analysis::metrics::MetricsConfig;
-use closeq_core::ports::{AudioStore, CallStore, PrivacyStore, Scorer, SpeechToText, WorkspaceStore};
+use closeq_core::ports::{
+    AudioStore, CallStore, PrivacyStore, Scorer, SpeechToText, WorkspaceStore,
+};
 use closeq_core::{
     CallId, CallStatus, Clock, ConsentRecord, Error, Result, Rubric, Scope, SubProcessorInfo,
 };
@@ -17,7 +19,7 @@ pub use builder::AnalyzerBuilder;
 
 use crate::limits::InputLimits;
 use crate::progress::{Progress, ProgressFn, Stage};
-use crate::request::{AnalyzeRequest, Analysed};
+use crate::request::{Analysed, AnalyzeRequest};
 
 /// The analysis pipeline. Compliance is built in: every call goes through
 /// the same checks in the same order, and there is no way around them.
@@ -64,7 +66,14 @@ pub struct Analyzer {
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Analyzer")
-            .field("scorers", &self.scorers.iter().map(|s| s.name().to_owned()).collect::<Vec<_>>())
+            .field(
+                "scorers",
+                &self
+                    .scorers
+                    .iter()
+                    .map(|s| s.name().to_owned())
+                    .collect::<Vec<_>>(),
+            )
             .field("stt", &self.stt.as_ref().map(|s| s.name().to_owned()))
             .field("audio_store", &self.audio.is_some())
             .finish_non_exhaustive()
@@ -90,7 +99,14 @@ impl Analyzer {
                         obtained_at: self.clock.now(),
                     });
                     return self
-                        .resume(scope, &settings, existing, consent, Some(req.input), &req.rubrics)
+                        .resume(
+                            scope,
+                            &settings,
+                            existing,
+                            consent,
+                            Some(req.input),
+                            &req.rubrics,
+                        )
                         .await;
                 }
                 Err(Error::NotFound { .. }) => {}
@@ -108,13 +124,23 @@ impl Analyzer {
         rubric.validate().map_err(|e| e.in_field("rubric"))?;
         let settings = self.workspaces.get_workspace(scope).await?.settings;
         let existing = self.calls.get_call(scope, call).await?;
-        self.resume(scope, &settings, existing, None, None, std::slice::from_ref(rubric))
-            .await
+        self.resume(
+            scope,
+            &settings,
+            existing,
+            None,
+            None,
+            std::slice::from_ref(rubric),
+        )
+        .await
     }
 
     /// Everyone the scorers send data to.
     fn scorer_recipients(&self) -> Vec<SubProcessorInfo> {
-        self.scorers.iter().flat_map(|s| s.sub_processors()).collect()
+        self.scorers
+            .iter()
+            .flat_map(|s| s.sub_processors())
+            .collect()
     }
 
     fn report(&self, call: CallId, stage: Stage, fraction: f32) {

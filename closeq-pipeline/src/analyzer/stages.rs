@@ -16,7 +16,7 @@ use closeq_privacy::redaction::Redactor;
 use super::{Analyzer, failed_in, failure_reason};
 use crate::progress::Stage;
 use crate::redact::Redaction;
-use crate::request::{AnalyzeRequest, Analysed, CallInput};
+use crate::request::{Analysed, AnalyzeRequest, CallInput};
 use crate::transfer;
 
 impl Analyzer {
@@ -61,11 +61,17 @@ impl Analyzer {
                     return Err(e);
                 }
                 self.report(call.id, Stage::CallStored, 1.0);
-                let t = self.transcribe_and_store(scope, &mut call, bytes, layout).await?;
+                let t = self
+                    .transcribe_and_store(scope, &mut call, bytes, layout)
+                    .await?;
                 (t, call.audio.is_some())
             }
             CallInput::Transcript(t) => {
-                for next in [CallStatus::Transcribing, CallStatus::Transcribed, CallStatus::Analyzing] {
+                for next in [
+                    CallStatus::Transcribing,
+                    CallStatus::Transcribed,
+                    CallStatus::Analyzing,
+                ] {
                     call.transition(next)?;
                 }
                 self.first_write(scope, &call, Some(&t), consent).await?;
@@ -73,8 +79,16 @@ impl Analyzer {
                 (*t, false)
             }
         };
-        self.score_and_store(scope, settings, call, transcript, &req.rubrics, Vec::new(), audio_kept)
-            .await
+        self.score_and_store(
+            scope,
+            settings,
+            call,
+            transcript,
+            &req.rubrics,
+            Vec::new(),
+            audio_kept,
+        )
+        .await
     }
 
     /// A call stored before: carried on from where it stands.
@@ -93,7 +107,11 @@ impl Analyzer {
         }
         let needs_stt = matches!(call.status, CallStatus::Uploaded | CallStatus::Transcribing)
             || failed_in(&call.status, ProcessingStage::Transcription);
-        let stt_recipient = if needs_stt { self.stt()?.sub_processor() } else { None };
+        let stt_recipient = if needs_stt {
+            self.stt()?.sub_processor()
+        } else {
+            None
+        };
         transfer::check_all(settings, stt_recipient.as_ref(), &self.scorer_recipients())?;
         let existing = self.calls.list_scorecards(scope, call.id).await?;
         let transcript = if needs_stt {
@@ -108,7 +126,8 @@ impl Analyzer {
                     .await?;
             }
             let layout = call.channels;
-            self.transcribe_and_store(scope, &mut call, bytes, layout).await?
+            self.transcribe_and_store(scope, &mut call, bytes, layout)
+                .await?
         } else {
             let t = self.calls.get_transcript(scope, call.id).await?;
             let steps: &[CallStatus] = match call.status {
@@ -139,7 +158,10 @@ impl Analyzer {
                 });
             }
             if !steps.is_empty() {
-                call = self.calls.advance_call(scope, call.id, steps, None, &[]).await?;
+                call = self
+                    .calls
+                    .advance_call(scope, call.id, steps, None, &[])
+                    .await?;
             }
             t
         };
@@ -170,10 +192,11 @@ impl Analyzer {
         call.team_id = d.team_id;
         call.client = d.client.clone();
         call.outcome = d.outcome;
-        call.call_type = d
-            .call_type
-            .clone()
-            .or_else(|| req.rubrics.first().and_then(|r| r.call_types.first().cloned()));
+        call.call_type = d.call_type.clone().or_else(|| {
+            req.rubrics
+                .first()
+                .and_then(|r| r.call_types.first().cloned())
+        });
         call.duration_ms = declared_ms.map(|ms| ms.max(1));
         call.validate()?;
         Ok(call)
@@ -265,7 +288,11 @@ impl Analyzer {
             scorecards: Vec::new(),
             consent: consent.clone(),
         };
-        match self.calls.ingest(scope, std::slice::from_ref(&bundle)).await {
+        match self
+            .calls
+            .ingest(scope, std::slice::from_ref(&bundle))
+            .await
+        {
             Err(Error::Unsupported { .. }) if consent.is_some() => {
                 // A store that cannot write consent with the call: the call
                 // first, then its consent through the privacy store.
@@ -273,7 +300,9 @@ impl Analyzer {
                     consent: None,
                     ..bundle
                 };
-                self.calls.ingest(scope, std::slice::from_ref(&without)).await?;
+                self.calls
+                    .ingest(scope, std::slice::from_ref(&without))
+                    .await?;
                 match consent {
                     Some(c) => self.privacy.put_consent(scope, &c).await,
                     None => Ok(()),
@@ -311,7 +340,11 @@ impl Analyzer {
         };
         let transcript = match stt.transcribe(input, &opts).await {
             Ok(t) => t,
-            Err(e) => return Err(self.fail(scope, call, ProcessingStage::Transcription, e).await),
+            Err(e) => {
+                return Err(self
+                    .fail(scope, call, ProcessingStage::Transcription, e)
+                    .await);
+            }
         };
         let steps = [CallStatus::Transcribed, CallStatus::Analyzing];
         match self
@@ -320,7 +353,11 @@ impl Analyzer {
             .await
         {
             Ok(stored) => *call = stored,
-            Err(e) => return Err(self.fail(scope, call, ProcessingStage::Transcription, e).await),
+            Err(e) => {
+                return Err(self
+                    .fail(scope, call, ProcessingStage::Transcription, e)
+                    .await);
+            }
         }
         self.report(id, Stage::Transcribed, 1.0);
         Ok(transcript)
@@ -346,7 +383,9 @@ impl Analyzer {
 
     /// Whether `rubric` still lacks a card from some scorer.
     fn missing_cards(&self, rubric: &Rubric, existing: &[Scorecard]) -> bool {
-        self.scorers.iter().any(|s| !has_card(existing, rubric, s.name()))
+        self.scorers
+            .iter()
+            .any(|s| !has_card(existing, rubric, s.name()))
     }
 
     /// Metrics, every missing (rubric, scorer) card, and the final write.
@@ -363,7 +402,15 @@ impl Analyzer {
     ) -> Result<Analysed> {
         let metrics = compute(&transcript, &self.metrics);
         let new_cards = match self
-            .score(scope, settings, &call, &transcript, &metrics, rubrics, &existing)
+            .score(
+                scope,
+                settings,
+                &call,
+                &transcript,
+                &metrics,
+                rubrics,
+                &existing,
+            )
             .await
         {
             Ok(c) => c,
@@ -442,7 +489,12 @@ impl Analyzer {
 
     /// The redacted copy for remote scorers, and the call without its
     /// client contact and rep comments.
-    async fn redaction(&self, scope: &Scope, call: &Call, t: &Transcript) -> Result<(Redaction, Call)> {
+    async fn redaction(
+        &self,
+        scope: &Scope,
+        call: &Call,
+        t: &Transcript,
+    ) -> Result<(Redaction, Call)> {
         let mut names: Vec<String> = Vec::new();
         if let Some(n) = &call.client.name {
             names.push(n.as_str().to_owned());
@@ -473,9 +525,8 @@ fn has_card(existing: &[Scorecard], rubric: &Rubric, scorer: &str) -> bool {
 /// File extension and MIME type of a recording.
 #[cfg(feature = "audio")]
 fn audio_kind(bytes: &[u8]) -> (&'static str, &'static str) {
-    closeq_stt::audio::AudioKind::sniff(bytes).map_or(("bin", "audio/octet-stream"), |k| {
-        (k.extension(), k.mime())
-    })
+    closeq_stt::audio::AudioKind::sniff(bytes)
+        .map_or(("bin", "audio/octet-stream"), |k| (k.extension(), k.mime()))
 }
 
 #[cfg(not(feature = "audio"))]

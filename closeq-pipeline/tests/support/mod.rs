@@ -11,7 +11,9 @@ use closeq_core::ports::{AudioStore, CallStore};
 use closeq_core::testing::{Stores, World, base_time};
 use closeq_core::{Clock, ManualClock, Rubric, Transcript};
 use closeq_pipeline::{Analyzer, AnalyzerBuilder};
-use closeq_storage::{InMemoryStore, ObjectAudioStore, SigningKey, SqliteStore, SubjectHasher, UrlSigner};
+use closeq_storage::{
+    InMemoryStore, ObjectAudioStore, SigningKey, SqliteStore, SubjectHasher, UrlSigner,
+};
 
 /// The backends every end-to-end case runs on.
 #[derive(Debug, Clone, Copy)]
@@ -39,13 +41,19 @@ impl Ctx {
         let stores = match b {
             Backend::Memory => Stores::of(Arc::new(InMemoryStore::new(hasher()))),
             Backend::Sqlite => Stores::of(Arc::new(
-                SqliteStore::open(db_dir.path().join("t.db"), hasher()).await.unwrap(),
+                SqliteStore::open(db_dir.path().join("t.db"), hasher())
+                    .await
+                    .unwrap(),
             )),
         };
         let world = World::create(&stores).await;
         let clock = Arc::new(ManualClock::new(base_time()));
         let audio_dir = tempfile::tempdir().unwrap();
-        let signer = UrlSigner::new("http://127.0.0.1/audio", SigningKey::new("k", [3; 32]), clock.clone());
+        let signer = UrlSigner::new(
+            "http://127.0.0.1/audio",
+            SigningKey::new("k", [3; 32]),
+            clock.clone(),
+        );
         let audio = Arc::new(ObjectAudioStore::local(audio_dir.path(), signer).unwrap());
         Ctx {
             stores,
@@ -85,7 +93,13 @@ impl Ctx {
 fn walk(p: &std::path::Path) -> usize {
     std::fs::read_dir(p).map_or(0, |d| {
         d.flatten()
-            .map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 })
+            .map(|e| {
+                if e.path().is_dir() {
+                    walk(&e.path())
+                } else {
+                    1
+                }
+            })
             .sum()
     })
 }
@@ -93,7 +107,12 @@ fn walk(p: &std::path::Path) -> usize {
 pub const SAMPLE: &str = include_str!("../../../closeq-cli/samples/01_discovery_won.txt");
 
 pub fn transcript(text: &str) -> Transcript {
-    import(text.as_bytes(), Some(Format::Script), &ImportOptions::default().with_rep_speaker("Rep")).unwrap()
+    import(
+        text.as_bytes(),
+        Some(Format::Script),
+        &ImportOptions::default().with_rep_speaker("Rep"),
+    )
+    .unwrap()
 }
 
 pub fn sample_transcript() -> Transcript {
