@@ -49,6 +49,9 @@ enum Command {
     /// Benchmark scorers × rubrics against human labels (JSON, Markdown and
     /// HTML reports; exit code 3 when a --gate fails).
     Bench(commands::bench::BenchArgs),
+    /// Show or change the workspace settings the compliance gates read.
+    #[command(subcommand)]
+    Workspace(commands::workspace::WorkspaceCommand),
     /// Print the sub-processor list (Markdown, or JSON with --json).
     Subprocessors {
         /// Print JSON.
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Rubric(cmd) => commands::rubric::run(cmd),
         Command::Subprocessors { json } => commands::subprocessors::run(json),
+        Command::Workspace(cmd) => commands::workspace::run(cmd),
         Command::Agreement(args) => commands::agreement::run(args),
         Command::Bench(args) => match commands::bench::run_bench(args) {
             Ok(true) => Ok(()),

@@ -58,6 +58,7 @@ pub mod local;
 mod progress;
 mod redact;
 mod request;
+pub mod settings;
 mod transfer;
 
 pub use analyzer::{Analyzer, AnalyzerBuilder};

@@ -14,6 +14,7 @@ use closeq_core::{
 };
 
 use super::transcript::ImportArgs;
+use closeq_pipeline::AnalyzeRequest;
 
 /// `closeq analyze`.
 #[derive(Debug, Args)]
@@ -107,14 +108,14 @@ fn llm() -> anyhow::Result<Arc<dyn LanguageModel>> {
 }
 
 /// The scorer a `--scorer` value names.
-fn scorer(spec: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Box<dyn Scorer>> {
+pub fn scorer(spec: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Scorer>> {
     Ok(match spec {
-        "heuristic" => Box::new(HeuristicScorer::new(clock)),
-        "llm" => Box::new(LlmJudge::new(llm()?, clock)),
+        "heuristic" => Arc::new(HeuristicScorer::new(clock)),
+        "llm" => Arc::new(LlmJudge::new(llm()?, clock)),
         _ => match spec.strip_prefix("llm:") {
             Some(model) => {
                 let model: ModelSpec = model.parse().with_context(|| format!("--scorer {spec}"))?;
-                Box::new(LlmJudge::new(model.build_from_env()?, clock))
+                Arc::new(LlmJudge::new(model.build_from_env()?, clock))
             }
             None => anyhow::bail!(
                 "--scorer {spec}: use heuristic, llm, llm:openai:MODEL, llm:anthropic:MODEL or llm:local:PATH.gguf"
@@ -218,51 +219,39 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let is_audio = super::audio::is_audio(&path, &bytes[..bytes.len().min(16)]);
     let analysed = rt.block_on(async {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let state = super::local::LocalState::open().await?;
-        let (call, consent) = super::pipeline::new_call(
-            &state,
-            clock.as_ref(),
-            args.client()?,
-            args.consent.map(Into::into),
-        );
-        // Consent, restriction and objection are checked before the audio
-        // is transcribed at all.
-        super::pipeline::check_gates(&state, &call, consent.as_ref()).await?;
-        let (transcript, audio) = if super::audio::is_audio(&path, &bytes[..bytes.len().min(16)]) {
-            let stt = super::audio::engine(&args.stt)?;
-            // A cloud engine is a sub-processor: the workspace's transfer
-            // policy decides before any audio leaves.
-            let settings = { state.workspaces.get_workspace(&state.scope).await?.settings };
-            closeq_privacy::subprocessors::Register::check(
-                &settings.transfer_policy,
-                stt.as_ref(),
-            )?;
+        let state = closeq_pipeline::LocalInstallation::open().await?;
+        let label = path
+            .file_name()
+            .map_or_else(|| "audio".into(), |n| n.to_string_lossy().into_owned());
+        let bar = super::audio::progress_bar(&label);
+        let mut builder = state
+            .analyzer()?
+            .scorer(scorer)
+            .on_progress(super::audio::on_progress(bar.clone()));
+        let mut req = if is_audio {
+            builder = builder.speech_to_text(super::audio::engine(&args.stt)?);
             let layout = super::audio::layout(&args.stt, args.import.rep_channel, &bytes);
-            let label = path
-                .file_name()
-                .map_or_else(|| "audio".into(), |n| n.to_string_lossy().into_owned());
-            let t = super::audio::transcribe(stt.as_ref(), bytes.clone(), layout, &label).await?;
-            (t, Some(bytes))
+            AnalyzeRequest::audio(bytes, layout, rubric.clone())
         } else {
-            (args.import.load()?, None)
-        };
-        let input = super::pipeline::CallToAnalyse {
-            call,
-            consent,
-            transcript,
-            audio,
-            rubric: &rubric,
-            call_type: args.call_type.clone(),
-            outcome: closeq_core::CallOutcome::Unknown,
-        };
-        super::pipeline::analyse_and_store(&state, clock, scorer.as_ref(), input)
-            .await
-            .context("analysis failed")
+            AnalyzeRequest::transcript(args.import.load()?, rubric.clone())
+        }
+        .with_client(args.client()?);
+        req.call.call_type = args.call_type.clone();
+        if let Some(c) = args.consent {
+            req = req.with_consent(c.into());
+        }
+        let done = builder.build()?.analyze(state.owner_scope(), req).await;
+        bar.finish_and_clear();
+        done.context("analysis failed")
     })?;
+    let card = analysed
+        .scorecards
+        .first()
+        .context("the analysis stored no scorecard")?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&analysed.card)?);
+        println!("{}", serde_json::to_string_pretty(card)?);
     } else {
         if let Some(p) = &analysed.transcript.provider
             && let Some(info) = &p.processing
@@ -278,7 +267,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         for w in &analysed.transcript.warnings {
             println!("note: {}", w.message);
         }
-        print_scorecard(&analysed.card, &rubric);
+        print_scorecard(card, &rubric);
         println!("stored as call {}", analysed.call.id);
     }
     Ok(())

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
-use closeq_core::ports::{AudioInput, SpeechToText, TranscribeOptions};
-use closeq_core::{ChannelLayout, Transcript};
+use closeq_core::ChannelLayout;
+use closeq_core::ports::SpeechToText;
+use closeq_pipeline::{Progress, Stage};
 use closeq_stt::whisper::{ComputeType, MODEL_ENV, WhisperConfig, WhisperLocalStt};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -128,13 +128,8 @@ pub fn layout(args: &SttArgs, rep_channel: Option<u8>, bytes: &[u8]) -> ChannelL
     }
 }
 
-/// Transcribes `bytes` with a progress bar labelled `label`.
-pub async fn transcribe(
-    stt: &dyn SpeechToText,
-    bytes: Vec<u8>,
-    layout: ChannelLayout,
-    label: &str,
-) -> anyhow::Result<Transcript> {
+/// A progress bar for one call's speech-to-text, labelled `label`.
+pub fn progress_bar(label: &str) -> ProgressBar {
     let bar = ProgressBar::new(1000);
     bar.set_style(
         ProgressStyle::with_template("{prefix:<20} [{bar:30}] {percent:>3}% {elapsed}")
@@ -142,18 +137,14 @@ pub async fn transcribe(
             .progress_chars("=> "),
     );
     bar.set_prefix(label.to_owned());
-    let b = bar.clone();
-    let opts = TranscribeOptions::default()
-        .with_progress(Arc::new(move |f: f32| b.set_position((f * 1000.0) as u64)));
-    let input = AudioInput {
-        data: bytes.into(),
-        content_type: None,
-        channels: layout,
-    };
-    let t = stt
-        .transcribe(input, &opts)
-        .await
-        .with_context(|| format!("transcribing {label} with {}", stt.name()))?;
-    bar.finish_and_clear();
-    Ok(t)
+    bar
+}
+
+/// Moves `bar` with the analyzer's speech-to-text progress.
+pub fn on_progress(bar: ProgressBar) -> impl Fn(Progress) + Send + Sync + 'static {
+    move |p: Progress| {
+        if p.stage == Stage::Transcribing {
+            bar.set_position((p.fraction * 1000.0) as u64);
+        }
+    }
 }

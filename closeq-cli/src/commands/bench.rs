@@ -90,7 +90,7 @@ fn scorer(
 
 fn write_reports(dir: &Path, report: &BenchReport) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    super::local::write_all_or_nothing(
+    super::files::write_all_or_nothing(
         dir,
         &[
             (

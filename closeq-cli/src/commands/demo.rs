@@ -10,9 +10,10 @@ use closeq_analysis::rubric::builtin_rubric;
 use closeq_analysis::scoring::HeuristicScorer;
 use closeq_analysis::transcript::{Format, ImportOptions, import};
 use closeq_core::{CallOutcome, ChannelLayout, Clock, SystemClock, Verdict};
+use closeq_pipeline::AnalyzeRequest;
 use closeq_stt::samples::SAMPLE_CALLS;
 
-use super::local::LocalState;
+use closeq_pipeline::LocalInstallation;
 
 /// The bundled sample calls: (file name, transcript, outcome, call type).
 const SAMPLES: &[(&str, &str, CallOutcome, &str)] = &[
@@ -75,9 +76,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let state = LocalState::open().await?;
+        let state = LocalInstallation::open().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let scorer = HeuristicScorer::new(clock.clone());
         let stt = if args.transcripts {
             None
         } else {
@@ -85,7 +85,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         };
         println!(
             "CloseQ demo — embedded defaults: SQLite at {}, {}, heuristic scorer, no network.",
-            state.db_label,
+            state.db_label(),
             if stt.is_some() {
                 "local Whisper"
             } else {
@@ -96,18 +96,19 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         let mut columns = Vec::new();
         for (i, (name, text, outcome, call_type)) in SAMPLES.iter().enumerate() {
             let rubric = builtin_rubric(call_type)?;
-            let (t, audio, wer) = match (&stt, SAMPLE_CALLS.get(i)) {
-                (Some(stt), Some(sample)) => {
+            let bar = super::audio::progress_bar(name);
+            let mut builder = state
+                .analyzer()?
+                .scorer(Arc::new(HeuristicScorer::new(clock.clone())))
+                .on_progress(super::audio::on_progress(bar.clone()));
+            let sample = SAMPLE_CALLS.get(i).filter(|_| stt.is_some());
+            let mut req = match (sample, &stt) {
+                (Some(sample), Some(stt)) => {
+                    builder = builder.speech_to_text(stt.clone());
                     let layout = ChannelLayout::Stereo {
                         rep_channel: sample.reference().rep_channel,
                     };
-                    let t =
-                        super::audio::transcribe(stt.as_ref(), sample.audio.to_vec(), layout, name)
-                            .await?;
-                    let heard: Vec<&str> = t.utterances.iter().map(|u| u.text.as_str()).collect();
-                    let wer =
-                        closeq_core::word_error_rate(&sample.reference().text(), &heard.join(" "));
-                    (t, Some(sample.audio.to_vec()), Some(wer))
+                    AnalyzeRequest::audio(sample.audio, layout, rubric.clone())
                 }
                 _ => {
                     let t = import(
@@ -116,40 +117,43 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
                         &ImportOptions::default().with_rep_speaker("Rep"),
                     )
                     .with_context(|| format!("sample {name}"))?;
-                    (t, None, None)
+                    AnalyzeRequest::transcript(t, rubric.clone())
                 }
             };
-            let rtf = t
+            req.call.outcome = *outcome;
+            req.call.call_type = Some((*call_type).to_owned());
+            let analysed = builder
+                .build()?
+                .analyze(state.owner_scope(), req)
+                .await
+                .with_context(|| format!("sample {name}"));
+            bar.finish_and_clear();
+            let analysed = analysed?;
+            // How well speech-to-text heard the scripted call.
+            let wer = sample.map(|sample| {
+                let heard: Vec<&str> = analysed
+                    .transcript
+                    .utterances
+                    .iter()
+                    .map(|u| u.text.as_str())
+                    .collect();
+                closeq_core::word_error_rate(&sample.reference().text(), &heard.join(" "))
+            });
+            let rtf = analysed
+                .transcript
                 .provider
                 .as_ref()
                 .and_then(|p| p.processing.as_ref())
                 .and_then(|p| p.real_time_factor);
-            let analysed = super::pipeline::analyse_and_store(
-                &state,
-                clock.clone(),
-                &scorer,
-                super::pipeline::CallToAnalyse {
-                    call: super::pipeline::new_call(
-                        &state,
-                        clock.as_ref(),
-                        closeq_core::ClientContact::default(),
-                        None,
-                    )
-                    .0,
-                    consent: None,
-                    transcript: t,
-                    audio,
-                    rubric: &rubric,
-                    call_type: Some((*call_type).to_owned()),
-                    outcome: *outcome,
-                },
-            )
-            .await
-            .with_context(|| format!("sample {name}"))?;
+            let card = analysed
+                .scorecards
+                .into_iter()
+                .next()
+                .with_context(|| format!("sample {name}: no scorecard"))?;
             columns.push((
                 name.to_string(),
                 rubric,
-                analysed.card,
+                card,
                 analysed.metrics,
                 *outcome,
                 wer,
@@ -157,7 +161,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             ));
         }
         // Side by side.
-        let w = 22;
+        let w = columns
+            .iter()
+            .map(|c| c.0.len() + 2)
+            .max()
+            .unwrap_or(0)
+            .max(22);
         print!("{:<28}", "");
         for (name, ..) in &columns {
             print!("{name:<w$}");
@@ -250,7 +259,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!(
             "Stored {} calls with transcripts and scorecards in {}.",
             columns.len(),
-            state.db_label
+            state.db_label()
         );
         Ok(())
     })

@@ -17,7 +17,8 @@ use closeq_privacy::export::export_subject;
 use closeq_privacy::rectification::{ContactCorrection, rectify_contact};
 use closeq_privacy::request::SubjectRequests;
 
-use super::local::{LocalState, write_all_or_nothing};
+use super::files::write_all_or_nothing;
+use closeq_pipeline::LocalInstallation;
 
 /// Data-subject request commands.
 #[derive(Debug, Subcommand)]
@@ -149,16 +150,16 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let state = LocalState::open().await?;
+        let state = LocalInstallation::open().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let requests = SubjectRequests::new(state.privacy.clone(), state.workspaces.clone(), clock.clone());
+        let requests = SubjectRequests::new(state.privacy().clone(), state.workspaces().clone(), clock.clone());
         let cmd_kind = match &cmd {
             DsrCommand::Restrict { .. } => Some(RequestKind::Restriction),
             _ => None,
         };
         match cmd {
             DsrCommand::List { open, json } => {
-                let mut all = requests.list(&state.scope, 1000).await?;
+                let mut all = requests.list(state.owner_scope(), 1000).await?;
                 all.retain(|r| !open || r.is_open());
                 if json {
                     println!("{}", serde_json::to_string_pretty(&all)?);
@@ -174,7 +175,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     RequestKind::Objection
                 };
                 let r = requests
-                    .apply_standing(&state.scope, subject.subject()?, kind)
+                    .apply_standing(state.owner_scope(), subject.subject()?, kind)
                     .await?;
                 println!(
                     "{} recorded as request {} and in force: {}",
@@ -190,7 +191,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
             }
             DsrCommand::Unrestrict { subject } => {
                 let flags = requests
-                    .lift_restriction(&state.scope, &subject.subject()?)
+                    .lift_restriction(state.owner_scope(), &subject.subject()?)
                     .await?;
                 println!(
                     "restriction lifted{}",
@@ -203,19 +204,19 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 Ok(())
             }
             DsrCommand::Extend { id, days, reason } => {
-                let r = requests.extend(&state.scope, id, days, &reason).await?;
+                let r = requests.extend(state.owner_scope(), id, days, &reason).await?;
                 println!("request {id} now due {}", r.due_at().format("%Y-%m-%d %H:%M UTC"));
                 Ok(())
             }
             DsrCommand::Reject { id, reason } => {
-                requests.reject(&state.scope, id, &reason).await?;
+                requests.reject(state.owner_scope(), id, &reason).await?;
                 println!("request {id} rejected");
                 Ok(())
             }
             DsrCommand::Export { subject, out } => {
                 let subject = subject.subject()?;
                 let request = begin(&requests, &state, &subject, RequestKind::Access).await?;
-                let export = export_subject(state.calls.as_ref(), &state.scope, &subject).await?;
+                let export = export_subject(state.calls().as_ref(), state.owner_scope(), &subject).await?;
                 let json = serde_json::to_string_pretty(&export.to_json())?;
                 match out {
                     None => println!("{json}"),
@@ -234,7 +235,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         );
                     }
                 }
-                requests.complete(&state.scope, request).await?;
+                requests.complete(state.owner_scope(), request).await?;
                 Ok(())
             }
             DsrCommand::Erase {
@@ -247,14 +248,14 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     anyhow::bail!("erasure cannot be undone; pass --yes to confirm");
                 }
                 let request = begin(&requests, &state, &subject, RequestKind::Erasure).await?;
-                let audio = Arc::new(state.audio_store(clock.clone())?);
-                let eraser = Eraser::new(state.calls.clone(), state.workspaces.clone(), audio, clock);
+                let audio = state.audio_store(clock.clone())?;
+                let eraser = Eraser::new(state.calls().clone(), state.workspaces().clone(), audio, clock);
                 let mode = if delete {
                     ErasureMode::Delete
                 } else {
                     ErasureMode::Anonymize
                 };
-                let r = eraser.erase(&state.scope, &subject, mode).await?;
+                let r = eraser.erase(state.owner_scope(), &subject, mode).await?;
                 println!(
                     "{} {} calls, deleted {} audio objects, redacted mentions in {} other calls",
                     if delete { "deleted" } else { "anonymized" },
@@ -262,11 +263,11 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     r.audio_objects,
                     r.mentions_redacted_in
                 );
-                requests.complete(&state.scope, request).await?;
+                requests.complete(state.owner_scope(), request).await?;
                 // Earlier requests about the subject (an access request,
                 // say) keep only the kind of identifier from now on.
-                requests.forget_subject(&state.scope, &subject).await?;
-                state.flush_erased().await?;
+                requests.forget_subject(state.owner_scope(), &subject).await?;
+                state.calls().checkpoint_erasure().await?;
                 Ok(())
             }
             DsrCommand::Rectify {
@@ -290,16 +291,16 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         .context("--new-phone")?,
                 };
                 let n = rectify_contact(
-                    state.calls.as_ref(),
-                    state.workspaces.as_ref(),
+                    state.calls().as_ref(),
+                    state.workspaces().as_ref(),
                     &SystemClock,
-                    &state.scope,
+                    state.owner_scope(),
                     &subject,
                     &correction,
                 )
                 .await?;
                 println!("rectified {n} calls");
-                requests.complete(&state.scope, request).await?;
+                requests.complete(state.owner_scope(), request).await?;
                 Ok(())
             }
         }
@@ -310,14 +311,14 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
 /// stays `in_progress` (shown by `closeq dsr list`) for a retry.
 async fn begin(
     requests: &SubjectRequests,
-    state: &LocalState,
+    state: &LocalInstallation,
     subject: &Subject,
     kind: RequestKind,
 ) -> anyhow::Result<DataSubjectRequestId> {
     let r = requests
-        .receive(&state.scope, subject.clone(), kind)
+        .receive(state.owner_scope(), subject.clone(), kind)
         .await?;
-    requests.start(&state.scope, r.id).await?;
+    requests.start(state.owner_scope(), r.id).await?;
     Ok(r.id)
 }
 

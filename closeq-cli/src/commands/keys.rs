@@ -6,7 +6,7 @@ use clap::Subcommand;
 use closeq_core::{ApiKeyId, SystemClock};
 use closeq_privacy::secrets::{ApiKeys, KeyEnvironment};
 
-use super::local::LocalState;
+use closeq_pipeline::LocalInstallation;
 
 /// API-key commands.
 #[derive(Debug, Subcommand)]
@@ -37,16 +37,16 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let state = LocalState::open().await?;
+        let state = LocalInstallation::open().await?;
         // Keys are issued for the environment they will be used in.
         let env = match &cmd {
             KeysCommand::Create { test: true, .. } => KeyEnvironment::Test,
             _ => KeyEnvironment::Live,
         };
-        let keys = ApiKeys::new(state.workspaces.clone(), Arc::new(SystemClock), env);
+        let keys = ApiKeys::new(state.workspaces().clone(), Arc::new(SystemClock), env);
         match cmd {
             KeysCommand::Create { name, scopes, .. } => {
-                let (key, rec) = keys.create(&state.scope, &name, scopes).await?;
+                let (key, rec) = keys.create(state.owner_scope(), &name, scopes).await?;
                 println!("{}", key.expose());
                 eprintln!(
                     "created key {} ({}…); it is shown only now — store it safely",
@@ -54,7 +54,11 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
                 );
             }
             KeysCommand::List => {
-                for k in state.workspaces.list_api_keys(&state.scope).await? {
+                for k in state
+                    .workspaces()
+                    .list_api_keys(state.owner_scope())
+                    .await?
+                {
                     println!(
                         "{}  {}…  {:<20} {}  {}",
                         k.id,
@@ -68,7 +72,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
             }
             KeysCommand::Revoke { id } => {
                 let id: ApiKeyId = id.parse()?;
-                keys.revoke(&state.scope, id).await?;
+                keys.revoke(state.owner_scope(), id).await?;
                 println!("revoked {id}");
             }
         }

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use closeq_core::{Clock, SystemClock};
 use closeq_privacy::retention::{SweepReport, Sweeper};
 
-use super::local::LocalState;
+use closeq_pipeline::LocalInstallation;
 
 /// Retention commands.
 #[derive(Debug, Subcommand)]
@@ -49,19 +49,28 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let state = LocalState::open().await?;
+        let state = LocalInstallation::open().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let audio = Arc::new(state.audio_store(clock.clone())?);
-        let sweeper = Sweeper::new(state.calls.clone(), state.workspaces.clone(), audio, clock);
+        let audio = state.audio_store(clock.clone())?;
+        let sweeper = Sweeper::new(
+            state.calls().clone(),
+            state.workspaces().clone(),
+            audio,
+            clock,
+        );
         match cmd {
-            RetentionCommand::Plan { json } => {
-                print(&sweeper.plan(&state.scope).await?, json, "would remove")
-            }
+            RetentionCommand::Plan { json } => print(
+                &sweeper.plan(state.owner_scope()).await?,
+                json,
+                "would remove",
+            ),
             RetentionCommand::Run { batch, json } => {
                 let mut total = SweepReport::default();
                 let mut checkpoint = None;
                 loop {
-                    let r = sweeper.run(&state.scope, checkpoint, batch.max(1)).await?;
+                    let r = sweeper
+                        .run(state.owner_scope(), checkpoint, batch.max(1))
+                        .await?;
                     total.examined += r.examined;
                     for (c, n) in r.counts {
                         *total.counts.entry(c).or_default() += n;

@@ -35,8 +35,14 @@ pub fn processing_record(json: bool) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let settings = rt.block_on(async {
-        let state = super::local::LocalState::open().await?;
-        Ok::<_, anyhow::Error>(state.workspaces.get_workspace(&state.scope).await?.settings)
+        let state = closeq_pipeline::LocalInstallation::open().await?;
+        Ok::<_, anyhow::Error>(
+            state
+                .workspaces()
+                .get_workspace(state.owner_scope())
+                .await?
+                .settings,
+        )
     })?;
     let rules = closeq_privacy::retention::RetentionRules::defaults(&settings);
     let reg = register()?;
