@@ -57,6 +57,7 @@ mod limits;
 pub mod local;
 mod progress;
 mod redact;
+mod render;
 mod request;
 pub mod settings;
 mod transfer;
@@ -66,4 +67,5 @@ pub use limits::InputLimits;
 #[cfg(feature = "store-sqlite")]
 pub use local::LocalInstallation;
 pub use progress::{Progress, ProgressFn, Stage};
+pub use render::{render_scorecard, review_line};
 pub use request::{Analysed, AnalyzeRequest, CallDetails, CallInput};

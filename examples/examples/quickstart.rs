@@ -1,42 +1,35 @@
-//! The smallest useful program: a workspace, a call, its lifecycle, and who
-//! may see it.
+//! A transcript file in, a stored and printed scorecard out, on the
+//! embedded defaults (SQLite and a data folder, created on first use;
+//! `CLOSEQ_DATA_DIR` chooses where). The Analyzer runs the compliance gates,
+//! transfer checks, metrics and the heuristic scorer, and stores the call,
+//! its transcript and the scorecard (an AI suggestion until a person
+//! reviews it).
 //!
-//! Run: `cargo run -p closeq-examples --example quickstart`
+//! Run: `cargo run -p closeq-examples --example quickstart [TRANSCRIPT] [RUBRIC]`
+//! (default: the bundled sample call and the `discovery` rubric).
 
-use chrono::{TimeZone, Utc};
-use closeq_core::{
-    Action, Call, CallDirection, CallSource, CallStatus, Clock, ManualClock, Role, Scope, UserId,
-    Workspace, access,
-};
+use std::sync::Arc;
 
-fn main() -> anyhow::Result<()> {
-    let start = Utc
-        .with_ymd_and_hms(2026, 3, 2, 9, 30, 0)
-        .single()
-        .ok_or_else(|| anyhow::anyhow!("bad start time"))?;
-    let clock = ManualClock::new(start);
-    let workspace = Workspace::new("Acme Sales", clock.now())?;
-    let rep = UserId::new();
-    let mut call = Call::new(
-        workspace.id,
-        rep,
-        clock.now(),
-        CallDirection::Outbound,
-        CallSource::Upload,
-        clock.now(),
-    );
-    for next in [CallStatus::Transcribing, CallStatus::Transcribed] {
-        call.transition(next)?;
-    }
-    println!("call {} is {}", call.id, call.status.name());
+use closeq_analysis::rubric::builtin_rubric;
+use closeq_analysis::scoring::HeuristicScorer;
+use closeq_analysis::transcript::{ImportOptions, import};
+use closeq_core::SystemClock;
+use closeq_pipeline::{AnalyzeRequest, LocalInstallation, render_scorecard};
 
-    for role in Role::ALL {
-        let viewer = Scope::new(workspace.id, UserId::new(), role);
-        let relation = viewer.relation_to_call(call.workspace_id, call.rep_id, call.team_id);
-        println!(
-            "{role:>8} (not the rep): may view = {}",
-            access::permits(role, Action::ViewCall, relation)
-        );
-    }
+const SAMPLE: &str = "closeq-cli/samples/01_discovery_won.txt";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().unwrap_or(SAMPLE.into());
+    let rubric = builtin_rubric(&args.next().unwrap_or("discovery".into()))?;
+    let transcript = import(&std::fs::read(&path)?, None, &ImportOptions::default())?;
+    let local = LocalInstallation::open().await?;
+    let scorer = Arc::new(HeuristicScorer::new(Arc::new(SystemClock)));
+    let analyzer = local.analyzer()?.scorer(scorer).build()?;
+    let request = AnalyzeRequest::transcript(transcript, rubric.clone());
+    let done = analyzer.analyze(local.owner_scope(), request).await?;
+    print!("{}", render_scorecard(&done.scorecards[0], &rubric));
+    println!("stored as call {} in {}", done.call.id, local.db_label());
     Ok(())
 }

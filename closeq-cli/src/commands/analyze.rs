@@ -8,10 +8,7 @@ use clap::{Args, ValueEnum};
 use closeq_analysis::llm::ModelSpec;
 use closeq_analysis::scoring::{HeuristicScorer, LlmJudge};
 use closeq_core::ports::{LanguageModel, Scorer};
-use closeq_core::{
-    ClientContact, Clock, ConsentMethod, EmailAddress, PhoneNumber, ReviewState, Scorecard,
-    SystemClock, Verdict,
-};
+use closeq_core::{ClientContact, Clock, ConsentMethod, EmailAddress, PhoneNumber, SystemClock};
 
 use super::transcript::ImportArgs;
 use closeq_pipeline::AnalyzeRequest;
@@ -124,91 +121,6 @@ pub fn scorer(spec: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Score
     })
 }
 
-fn ts(ms: u64) -> String {
-    format!("{:02}:{:02}", ms / 60_000, (ms / 1000) % 60)
-}
-
-fn verdict(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Met => "MET",
-        Verdict::Partial => "PARTIAL",
-        Verdict::Missed => "MISSED",
-        Verdict::NotApplicable => "N/A",
-        Verdict::InsufficientEvidence => "INSUFFICIENT",
-    }
-}
-
-/// The review line every output carries (EU AI Act Art. 14).
-pub fn review_line(s: &Scorecard) -> String {
-    match s.review() {
-        ReviewState::Suggested => "AI suggestion — not yet reviewed by a human".into(),
-        ReviewState::Accepted { at, .. } => format!("reviewed: accepted on {}", at.date_naive()),
-        ReviewState::Overridden { at, .. } => {
-            format!("reviewed: overridden on {}", at.date_naive())
-        }
-        ReviewState::Rejected { at, .. } => format!("reviewed: rejected on {}", at.date_naive()),
-    }
-}
-
-/// Prints a scorecard for people.
-pub fn print_scorecard(s: &Scorecard, rubric: &closeq_core::Rubric) {
-    println!(
-        "{} {} — score {:.1}/100  [{}]",
-        rubric.name,
-        rubric.version,
-        s.score.value(),
-        review_line(s)
-    );
-    for r in &s.criteria {
-        let title = rubric
-            .all_criteria()
-            .into_iter()
-            .find(|c| c.id == r.criterion_id)
-            .map_or(r.criterion_id.as_str(), |c| c.title.as_str());
-        println!(
-            "  {:<12} {:<32} {:.2}/{:.2}",
-            verdict(r.verdict),
-            title,
-            r.points,
-            r.weight
-        );
-        for e in r.evidence.iter().take(2) {
-            println!(
-                "      [{}] {:?}: “{}”",
-                ts(e.start_ms),
-                e.speaker_role,
-                e.quote.as_str()
-            );
-        }
-    }
-    if !s.coaching_notes.is_empty() {
-        println!("  coaching:");
-        for n in &s.coaching_notes {
-            let at = n
-                .at_ms
-                .first()
-                .map(|t| format!(" [{}]", ts(*t)))
-                .unwrap_or_default();
-            println!("    - {}{at}", n.text.as_str());
-            if let Some(src) = &n.source {
-                println!("      source: {src}");
-            }
-        }
-    }
-    if !s.recommendations.is_empty() {
-        println!("  recommendations:");
-        for r in &s.recommendations {
-            println!("    - {}", r.text.as_str());
-        }
-    }
-    if !s.issues.is_empty() {
-        println!("  issues:");
-        for i in &s.issues {
-            println!("    - [{:?}] {}: {}", i.severity, i.kind, i.text.as_str());
-        }
-    }
-}
-
 /// Runs `closeq analyze` on an audio or transcript file.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let rubric = super::rubric::resolve(&args.rubric)?;
@@ -267,7 +179,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         for w in &analysed.transcript.warnings {
             println!("note: {}", w.message);
         }
-        print_scorecard(card, &rubric);
+        print!("{}", closeq_pipeline::render_scorecard(card, &rubric));
         println!("stored as call {}", analysed.call.id);
     }
     Ok(())
