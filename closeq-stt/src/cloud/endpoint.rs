@@ -89,6 +89,7 @@ pub(crate) fn content_type(audio: &AudioInput) -> String {
     })
 }
 
+#[cfg(feature = "stt-openai")]
 /// A file extension matching [`content_type`].
 pub(crate) fn extension(content_type: &str) -> &'static str {
     AudioKind::from_mime(content_type).map_or("bin", AudioKind::extension)
