@@ -24,7 +24,14 @@ fn demo_transcribes_scores_and_stores_the_sample_calls() {
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(s.contains("local Whisper"), "{s}");
     assert!(s.contains("word error rate"), "{s}");
-    for name in ["01_discovery_won", "02_discovery_lost", "03_demo_follow_up"] {
+    let names = [
+        "01_discovery_won",
+        "02_discovery_lost",
+        "03_demo_follow_up",
+        "04_qualification_backchannels",
+        "05_demo_fast_talker",
+    ];
+    for name in names {
         assert!(s.contains(name), "{s}");
     }
     assert!(s.contains("Stored 5 calls"), "{s}");
@@ -34,7 +41,7 @@ fn demo_transcribes_scores_and_stores_the_sample_calls() {
     );
     // The audio went to the local audio folder, one object per call.
     let stored: usize = walk(&dir.path().join("audio"));
-    assert_eq!(stored, 3, "three audio objects stored");
+    assert_eq!(stored, names.len(), "one audio object per sample call");
 }
 
 fn walk(p: &std::path::Path) -> usize {
@@ -70,7 +77,14 @@ fn demo_from_transcripts_scores_the_samples_and_stores_them() {
         String::from_utf8_lossy(&out.stderr)
     );
     let s = String::from_utf8(out.stdout).unwrap();
-    for name in ["01_discovery_won", "02_discovery_lost", "03_demo_follow_up"] {
+    let names = [
+        "01_discovery_won",
+        "02_discovery_lost",
+        "03_demo_follow_up",
+        "04_qualification_backchannels",
+        "05_demo_fast_talker",
+    ];
+    for name in names {
         assert!(s.contains(name), "{s}");
     }
     assert!(s.contains("Stored 5 calls"), "{s}");

@@ -133,6 +133,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         .build()?;
     let is_audio = super::audio::is_audio(&path, &bytes[..bytes.len().min(16)]);
     let analysed = rt.block_on(async {
+        // The engine first: a missing model fails before the data folder is touched.
+        let stt = if is_audio {
+            Some(super::audio::engine(&args.stt)?)
+        } else {
+            None
+        };
         let state = closeq_pipeline::LocalInstallation::open().await?;
         let label = path
             .file_name()
@@ -142,8 +148,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
             .analyzer()?
             .scorer(scorer)
             .on_progress(super::audio::on_progress(bar.clone()));
-        let mut req = if is_audio {
-            builder = builder.speech_to_text(super::audio::engine(&args.stt)?);
+        let mut req = if let Some(stt) = stt {
+            builder = builder.speech_to_text(stt);
             let layout = super::audio::layout(&args.stt, args.import.rep_channel, &bytes);
             AnalyzeRequest::audio(bytes, layout, rubric.clone())
         } else {
