@@ -5,6 +5,8 @@
 //! are opaque ids (UUIDs, slugs), never e-mail addresses or phone numbers.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Result alias used throughout CloseQ.
@@ -143,14 +145,28 @@ pub enum Error {
     },
 
     /// A storage backend failed in a way that is not the caller's fault.
-    #[error("storage error in {backend}: {reason}")]
+    ///
+    /// Says what was being done, where, and the database's own code and
+    /// constraint name, never data values; the driver's error is kept in
+    /// `source` for debugging (see [`StorageSource`]).
+    #[error("{backend} {operation} failed: {reason}{}", storage_cause(code.as_deref(), constraint.as_deref()))]
     Storage {
         /// The backend (`sqlite`, `postgres`, `s3`, ...).
         backend: &'static str,
+        /// What was being done: the store method (`list_calls`) or the step
+        /// (`open`, `migrate`).
+        operation: &'static str,
         /// What failed, without data values.
         reason: Cow<'static, str>,
+        /// The database's error code, when it gave one: the SQLSTATE on
+        /// PostgreSQL (`40001`), the extended result code on SQLite (`2067`).
+        code: Option<Cow<'static, str>>,
+        /// The constraint (or `table.column`) the database named.
+        constraint: Option<Cow<'static, str>>,
         /// Whether retrying may help (connection loss, serialization failure).
         retryable: bool,
+        /// The driver's error behind it, when there was one.
+        source: Option<StorageSource>,
     },
 
     /// A bug or broken invariant inside CloseQ. Please report it.
@@ -187,6 +203,34 @@ impl Error {
             resource,
             id: id.to_string(),
         }
+    }
+
+    /// An [`Error::Storage`] with no database code and no source.
+    pub fn storage(
+        backend: &'static str,
+        operation: &'static str,
+        reason: impl Into<Cow<'static, str>>,
+        retryable: bool,
+    ) -> Self {
+        Self::Storage {
+            backend,
+            operation,
+            reason: reason.into(),
+            code: None,
+            constraint: None,
+            retryable,
+            source: None,
+        }
+    }
+
+    /// This error with `source` as its driver error, if it is an
+    /// [`Error::Storage`] (any other error is returned as it is).
+    #[must_use]
+    pub fn with_source(mut self, source: StorageSource) -> Self {
+        if let Self::Storage { source: s, .. } = &mut self {
+            *s = Some(source);
+        }
+        self
     }
 
     /// An [`Error::Internal`].
@@ -254,6 +298,78 @@ impl Error {
     }
 }
 
+/// The driver error behind an [`Error::Storage`], shared behind an [`Arc`]
+/// so that [`Error`] stays `Clone`.
+///
+/// Its `Display` and `Debug` print only the summary the backend gave (what
+/// kind of failure it was): driver messages and details can quote stored
+/// values (PostgreSQL's `DETAIL: Key (…)=(…)`, a failing row). The driver's
+/// own error is reachable on purpose, through [`StorageSource::get_ref`]
+/// (e.g. to downcast to `sqlx::Error` while debugging); do not log it.
+/// [`std::error::Error::source`] of a `StorageSource` is `None` for the same
+/// reason, so error-chain printers stop here.
+#[derive(Clone)]
+pub struct StorageSource {
+    summary: Cow<'static, str>,
+    error: Arc<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl StorageSource {
+    /// Wraps a driver error, with a summary that holds no data values.
+    pub fn new(
+        summary: impl Into<Cow<'static, str>>,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            summary: summary.into(),
+            error: Arc::new(error),
+        }
+    }
+
+    /// The summary the backend gave.
+    pub fn summary(&self) -> &str {
+        &self.summary
+    }
+
+    /// The driver's error itself. It may quote stored values: for
+    /// debugging, not for logs.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.error
+    }
+}
+
+impl fmt::Display for StorageSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary)
+    }
+}
+
+impl fmt::Debug for StorageSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StorageSource")
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::error::Error for StorageSource {}
+
+/// Two sources are equal when they are the same error (clones of one).
+impl PartialEq for StorageSource {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.error, &other.error)
+    }
+}
+
+fn storage_cause(code: Option<&str>, constraint: Option<&str>) -> String {
+    match (code, constraint) {
+        (Some(c), Some(k)) => format!(" (code {c}, constraint {k})"),
+        (Some(c), None) => format!(" (code {c})"),
+        (None, Some(k)) => format!(" (constraint {k})"),
+        (None, None) => String::new(),
+    }
+}
+
 fn join_field(parent: &str, child: &str) -> String {
     if parent.is_empty() {
         child.to_owned()
@@ -300,6 +416,56 @@ mod tests {
             .is_retryable()
         );
         assert!(!Error::invalid("a", "b").is_retryable());
+    }
+
+    #[derive(Debug)]
+    struct DriverError;
+    impl std::fmt::Display for DriverError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Key (email)=(ada@example.com) already exists")
+        }
+    }
+    impl std::error::Error for DriverError {}
+
+    #[test]
+    fn storage_errors_keep_their_cause_but_print_no_values() {
+        let e = Error::Storage {
+            backend: "postgres",
+            operation: "list_calls",
+            reason: "database error".into(),
+            code: Some("23514".into()),
+            constraint: Some("calls_score_range".into()),
+            retryable: false,
+            source: Some(StorageSource::new(
+                "sqlx: error returned from database",
+                DriverError,
+            )),
+        };
+        assert_eq!(
+            e.to_string(),
+            "postgres list_calls failed: database error (code 23514, constraint calls_score_range)"
+        );
+        let copy = e.clone();
+        assert_eq!(copy, e, "a clone shares the source");
+        let src = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(src.as_deref(), Some("sqlx: error returned from database"));
+        for text in [format!("{e:?}"), format!("{e}"), src.unwrap_or_default()] {
+            assert!(!text.contains("ada@"), "{text}");
+        }
+        let Error::Storage {
+            source: Some(s), ..
+        } = &e
+        else {
+            unreachable!()
+        };
+        assert!(s.get_ref().downcast_ref::<DriverError>().is_some());
+        assert!(s.get_ref().to_string().contains("ada@"));
+        let other = Error::storage("sqlite", "open", "cannot open the file", false);
+        assert_eq!(
+            other.to_string(),
+            "sqlite open failed: cannot open the file"
+        );
+        assert_ne!(other, e);
     }
 
     #[test]

@@ -1,0 +1,97 @@
+//! Dashboards: whole days from the daily rollups, the partial first and
+//! last day from the calls themselves, under the scope's visibility rule.
+
+use std::collections::BTreeMap;
+
+use closeq_core::Result;
+use closeq_core::Scope;
+use closeq_core::ports::{AggregateQuery, AggregateRow, GroupBy};
+use uuid::Uuid;
+
+use super::{Arg, Dialect, Sql, SqlRow, Tx, visibility};
+use crate::rollup::{Sums, rows, split};
+
+/// The aggregate rows of `query` in `scope`.
+pub(super) async fn aggregate<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    scope: &Scope,
+    query: &AggregateQuery,
+) -> Result<Vec<AggregateRow>> {
+    let key = match query.group_by {
+        GroupBy::Rep => "c.rep_id",
+        GroupBy::Team => "c.team_id",
+    };
+    // No team is NULL on calls and the nil UUID in the rollups.
+    let group = |id: Option<Uuid>| id.filter(|u| !u.is_nil()).map(|u| u.to_string());
+    let mut groups: BTreeMap<Option<String>, Sums> = BTreeMap::new();
+    let parts = split(query.from, query.to);
+    let mut scans = Vec::new();
+    if parts.days.0 < parts.days.1 {
+        scans.push(Scan::Days(parts.days.0, parts.days.1));
+    }
+    for (from, to) in [parts.head, parts.tail].into_iter().flatten() {
+        scans.push(Scan::Calls(from, to));
+    }
+    for scan in scans {
+        let (sums, criterion, verdicts) = match scan {
+            Scan::Days(..) => (
+                "CAST(SUM(c.calls) AS BIGINT), CAST(SUM(c.scored) AS BIGINT), SUM(c.score_sum), SUM(c.talk_sum), \
+                 CAST(SUM(c.talk_n) AS BIGINT) FROM daily_stats c",
+                "c.criterion_id",
+                "SUM(c.value_sum), CAST(SUM(c.n) AS BIGINT) FROM daily_verdicts c",
+            ),
+            Scan::Calls(..) => (
+                "COUNT(*), COUNT(c.latest_score), COALESCE(SUM(c.latest_score), 0.0), \
+                 COALESCE(SUM(c.latest_talk_ratio), 0.0), COUNT(c.latest_talk_ratio) FROM calls c",
+                "v.criterion_id",
+                "SUM(v.value), COUNT(*) FROM calls c JOIN call_verdicts v ON v.call_id = c.id",
+            ),
+        };
+        let mut q = Sql::new(format!("SELECT {key}, {sums} WHERE "));
+        scan.push_range(&mut q, scope);
+        q.push(&format!(" GROUP BY {key}"));
+        for r in tx.rows(q).await? {
+            groups.entry(group(r.opt_id(0)?)).or_default().add(&Sums {
+                calls: r.int(1)?,
+                scored: r.int(2)?,
+                score_sum: r.float(3)?,
+                talk_sum: r.float(4)?,
+                talk_n: r.int(5)?,
+                ..Sums::default()
+            });
+        }
+        let mut q = Sql::new(format!("SELECT {key}, {criterion}, {verdicts} WHERE "));
+        scan.push_range(&mut q, scope);
+        q.push(&format!(" GROUP BY {key}, {criterion}"));
+        for r in tx.rows(q).await? {
+            let e = groups
+                .entry(group(r.opt_id(0)?))
+                .or_default()
+                .verdicts
+                .entry(r.text(1)?.to_owned())
+                .or_default();
+            e.0 += r.float(2)?;
+            e.1 += r.int(3)?;
+        }
+    }
+    Ok(rows(groups))
+}
+
+/// A part of the range: whole days `[d0, d1)` or a partial day.
+enum Scan {
+    Days(i64, i64),
+    Calls(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+}
+
+impl Scan {
+    /// The visibility rule and the range, on the table aliased `c`.
+    fn push_range(&self, q: &mut Sql, scope: &Scope) {
+        visibility::push(q, "c", scope);
+        let (column, from, to): (&str, Arg, Arg) = match *self {
+            Scan::Days(d0, d1) => ("day", d0.into(), d1.into()),
+            Scan::Calls(from, to) => ("started_at", from.into(), to.into()),
+        };
+        q.push(&format!(" AND c.{column} >= ")).push_bind(from);
+        q.push(&format!(" AND c.{column} < ")).push_bind(to);
+    }
+}

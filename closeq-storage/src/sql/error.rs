@@ -1,0 +1,85 @@
+//! Database errors in CloseQ's terms: a duplicate key is `AlreadyExists`, a
+//! missing parent `NotFound`, a policy refusal `Forbidden`; everything else
+//! is `Storage` with the operation, the database's code and constraint name,
+//! and the driver's error kept as the source (printed as a summary only).
+
+use std::borrow::Cow;
+
+use closeq_core::{Error, StorageSource};
+use sqlx::error::ErrorKind;
+use sqlx::migrate::MigrateError;
+
+use super::Dialect;
+
+/// Maps a driver error raised during `operation`.
+pub(crate) fn from_sqlx<D: Dialect>(operation: &'static str, e: sqlx::Error) -> Error {
+    let (reason, code, constraint, retryable): (Cow<'static, str>, _, _, _) = match &e {
+        sqlx::Error::Database(db) => match db.kind() {
+            ErrorKind::UniqueViolation => {
+                return Error::AlreadyExists {
+                    resource: "record",
+                    id: "(duplicate key)".into(),
+                };
+            }
+            ErrorKind::ForeignKeyViolation => {
+                return Error::NotFound {
+                    resource: "parent record",
+                    id: "(foreign key)".into(),
+                };
+            }
+            _ if D::refused_by_policy(db.as_ref()) => {
+                return Error::Forbidden {
+                    action: "write".into(),
+                    reason: "refused by row-level security".into(),
+                };
+            }
+            _ => (
+                "database error".into(),
+                db.code().map(|c| c.into_owned().into()),
+                D::constraint(db.as_ref()).map(Into::into),
+                D::retryable(db.as_ref()),
+            ),
+        },
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => ("connection unavailable".into(), None, None, true),
+        sqlx::Error::Tls(_) => ("TLS failed".into(), None, None, true),
+        sqlx::Error::Protocol(_) => ("protocol error".into(), None, None, false),
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnIndexOutOfBounds { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::TypeNotFound { .. } => {
+            ("a column does not decode".into(), None, None, false)
+        }
+        sqlx::Error::Configuration(_) => ("bad configuration".into(), None, None, false),
+        // Which migration and how (never data): "migration 3 was previously
+        // applied but has been modified".
+        sqlx::Error::Migrate(m) => match **m {
+            MigrateError::Source(_) => ("cannot read the migrations".into(), None, None, false),
+            _ => (format!("migration failed: {m}").into(), None, None, false),
+        },
+        _ => ("driver error".into(), None, None, false),
+    };
+    Error::Storage {
+        backend: D::NAME,
+        operation,
+        reason,
+        code,
+        constraint,
+        retryable,
+        // The message can quote values (a failing row, a key): withheld.
+        source: Some(StorageSource::new("sqlx::Error (message withheld)", e)),
+    }
+}
+
+/// Maps a migration error: a failed statement as the database error it is.
+pub(crate) fn from_migrate<D: Dialect>(e: MigrateError) -> Error {
+    match e {
+        MigrateError::Execute(inner) | MigrateError::ExecuteMigration(inner, _) => {
+            from_sqlx::<D>("migrate", inner)
+        }
+        other => from_sqlx::<D>("migrate", sqlx::Error::Migrate(Box::new(other))),
+    }
+}

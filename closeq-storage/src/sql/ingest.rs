@@ -1,0 +1,163 @@
+//! Batch ingest: many calls with their transcripts, consents and scorecards
+//! in one transaction (all or nothing), with the rollups updated once per
+//! (day, rep, team) group instead of once per call.
+
+use std::collections::BTreeMap;
+
+use closeq_core::{Error, Result, Scope};
+use uuid::Uuid;
+
+use super::rollup::{self, Key};
+use super::{Dialect, Sql, SqlStore};
+use crate::codec::{enum_name, to_json, verdict_rows};
+use crate::ingest::CallBundle;
+use crate::rollup::{Sums, day};
+
+impl<D: Dialect> SqlStore<D> {
+    /// Ingests a batch in one transaction: every bundle is checked first,
+    /// then all are written, or none (on PostgreSQL under the scope's
+    /// Row-Level Security).
+    pub async fn ingest(&self, scope: &Scope, batch: &[CallBundle]) -> Result<()> {
+        for b in batch {
+            check(scope, b)?;
+        }
+        let mut tx = self.begin("ingest", scope).await?;
+        for b in batch {
+            let c = &b.call;
+            let card = b.scorecard.as_ref();
+            tx.exec(
+                Sql::new(
+                    "INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, \
+                     latest_score, latest_rubric, latest_talk_ratio, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(c.id)
+                .bind(c.workspace_id)
+                .bind(c.rep_id)
+                .bind(c.team_id)
+                .bind(c.started_at)
+                .bind(c.status.name())
+                .bind(enum_name(&c.outcome))
+                .bind(card.map(|s| s.score.value()))
+                .bind(card.map(|s| s.provenance.rubric_id.as_str().to_owned()))
+                .bind(card.and_then(|s| s.metrics.as_ref()).map(|m| m.talk_ratio.rep))
+                .bind(to_json(D::NAME, c)?),
+            )
+            .await
+            .map_err(|e| match e {
+                Error::AlreadyExists { .. } => Error::already_exists("call", c.id),
+                other => other,
+            })?;
+            // The call's records carry its workspace, rep and team.
+            let of_call = |sql: &str| {
+                Sql::new(sql)
+                    .bind(c.id)
+                    .bind(c.workspace_id)
+                    .bind(c.rep_id)
+                    .bind(c.team_id)
+            };
+            for h in self.hasher().entries(c) {
+                tx.exec(
+                    of_call(
+                        "INSERT INTO subject_index (call_id, workspace_id, rep_id, team_id, subject_hash) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&h[..]),
+                )
+                .await?;
+            }
+            if let Some(t) = &b.transcript {
+                tx.exec(
+                    of_call(
+                        "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(to_json(D::NAME, t)?),
+                )
+                .await?;
+            }
+            if let Some(consent) = &b.consent {
+                tx.exec(
+                    Sql::new("INSERT INTO call_consents (call_id, workspace_id, data) VALUES ($1, $2, $3)")
+                        .bind(c.id)
+                        .bind(c.workspace_id)
+                        .bind(to_json(D::NAME, consent)?),
+                )
+                .await?;
+            }
+            if let Some(s) = card {
+                tx.exec(
+                    of_call(
+                        "INSERT INTO scorecards (call_id, workspace_id, rep_id, team_id, id, seq, reviewed, data) \
+                         VALUES ($1, $2, $3, $4, $5, 1, $6, $7)",
+                    )
+                    .bind(s.id)
+                    .bind(s.review().is_reviewed())
+                    .bind(to_json(D::NAME, s)?),
+                )
+                .await?;
+                for (criterion, value) in verdict_rows(s) {
+                    tx.exec(
+                        of_call(
+                            "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(criterion)
+                        .bind(value),
+                    )
+                    .await?;
+                }
+            }
+        }
+        for (key, sums) in contributions(batch) {
+            rollup::apply(&mut tx, key, &sums, 1).await?;
+        }
+        tx.commit().await
+    }
+}
+
+/// Checks a bundle before anything is written.
+fn check(scope: &Scope, b: &CallBundle) -> Result<()> {
+    crate::policy::check_new_call(scope, &b.call)?;
+    if let Some(t) = &b.transcript {
+        t.validate()?;
+    }
+    if let Some(s) = &b.scorecard
+        && (s.call_id != b.call.id || s.workspace_id != b.call.workspace_id)
+    {
+        return Err(Error::invalid(
+            "scorecard.call_id",
+            "does not belong to the bundle's call",
+        ));
+    }
+    if b.consent.as_ref().is_some_and(|c| c.call_id != b.call.id) {
+        return Err(Error::invalid(
+            "consent.call_id",
+            "does not belong to the bundle's call",
+        ));
+    }
+    Ok(())
+}
+
+/// The batch's rollup contributions, grouped.
+fn contributions(batch: &[CallBundle]) -> BTreeMap<Key, Sums> {
+    let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
+    for b in batch {
+        let c = &b.call;
+        let card = b.scorecard.as_ref();
+        let one = Sums::of_call(
+            card.map(|s| s.score.value()),
+            card.and_then(|s| s.metrics.as_ref())
+                .map(|m| m.talk_ratio.rep),
+            card.map(verdict_rows).unwrap_or_default(),
+        );
+        let team = c.team_id.map_or(Uuid::nil(), |t| t.as_uuid());
+        out.entry((
+            c.workspace_id.as_uuid(),
+            day(c.started_at),
+            c.rep_id.as_uuid(),
+            team,
+        ))
+        .or_default()
+        .add(&one);
+    }
+    out
+}
