@@ -146,10 +146,10 @@ pub enum Error {
 
     /// A storage backend failed in a way that is not the caller's fault.
     ///
-    /// Says what was being done, where, and the database's own code and
-    /// constraint name, never data values; the driver's error is kept in
-    /// `source` for debugging (see [`StorageSource`]).
-    #[error("{backend} {operation} failed: {reason}{}", storage_cause(code.as_deref(), constraint.as_deref()))]
+    /// Says what was being done and where, with the database's own code and
+    /// constraint name when there was a database error, never data values;
+    /// the driver's error is kept in `source` (see [`StorageSource`]).
+    #[error("{backend} {operation} failed: {reason}{}", storage_cause(source.as_ref()))]
     Storage {
         /// The backend (`sqlite`, `postgres`, `s3`, ...).
         backend: &'static str,
@@ -158,14 +158,10 @@ pub enum Error {
         operation: &'static str,
         /// What failed, without data values.
         reason: Cow<'static, str>,
-        /// The database's error code, when it gave one: the SQLSTATE on
-        /// PostgreSQL (`40001`), the extended result code on SQLite (`2067`).
-        code: Option<Cow<'static, str>>,
-        /// The constraint (or `table.column`) the database named.
-        constraint: Option<Cow<'static, str>>,
         /// Whether retrying may help (connection loss, serialization failure).
         retryable: bool,
-        /// The driver's error behind it, when there was one.
+        /// The driver's error behind it, with the database's code and
+        /// constraint name, when there was one.
         source: Option<StorageSource>,
     },
 
@@ -216,8 +212,6 @@ impl Error {
             backend,
             operation,
             reason: reason.into(),
-            code: None,
-            constraint: None,
             retryable,
             source: None,
         }
@@ -298,20 +292,25 @@ impl Error {
     }
 }
 
-/// The driver error behind an [`Error::Storage`], shared behind an [`Arc`]
-/// so that [`Error`] stays `Clone`.
+/// The driver error behind an [`Error::Storage`], with the database's
+/// error code and constraint name when it gave them; shared behind an
+/// [`Arc`] so that [`Error`] stays `Clone` (and small).
 ///
-/// Its `Display` and `Debug` print only the summary the backend gave (what
-/// kind of failure it was): driver messages and details can quote stored
+/// Its `Display` and `Debug` print only the summary the backend gave, the
+/// code and the constraint: driver messages and details can quote stored
 /// values (PostgreSQL's `DETAIL: Key (…)=(…)`, a failing row). The driver's
 /// own error is reachable on purpose, through [`StorageSource::get_ref`]
 /// (e.g. to downcast to `sqlx::Error` while debugging); do not log it.
 /// [`std::error::Error::source`] of a `StorageSource` is `None` for the same
 /// reason, so error-chain printers stop here.
 #[derive(Clone)]
-pub struct StorageSource {
+pub struct StorageSource(Arc<SourceInner>);
+
+struct SourceInner {
     summary: Cow<'static, str>,
-    error: Arc<dyn std::error::Error + Send + Sync + 'static>,
+    code: Option<String>,
+    constraint: Option<String>,
+    error: Box<dyn std::error::Error + Send + Sync + 'static>,
 }
 
 impl StorageSource {
@@ -320,34 +319,60 @@ impl StorageSource {
         summary: impl Into<Cow<'static, str>>,
         error: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        Self {
+        Self::database(summary, None, None, error)
+    }
+
+    /// Wraps a database error with its code (the SQLSTATE on PostgreSQL,
+    /// the extended result code on SQLite) and the constraint (or
+    /// `table.column`) it names.
+    pub fn database(
+        summary: impl Into<Cow<'static, str>>,
+        code: Option<String>,
+        constraint: Option<String>,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self(Arc::new(SourceInner {
             summary: summary.into(),
-            error: Arc::new(error),
-        }
+            code,
+            constraint,
+            error: Box::new(error),
+        }))
     }
 
     /// The summary the backend gave.
     pub fn summary(&self) -> &str {
-        &self.summary
+        &self.0.summary
+    }
+
+    /// The database's error code, when it gave one (`23505`, `2067`).
+    pub fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
+    }
+
+    /// The constraint the database named, when it named one.
+    pub fn constraint(&self) -> Option<&str> {
+        self.0.constraint.as_deref()
     }
 
     /// The driver's error itself. It may quote stored values: for
     /// debugging, not for logs.
     pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        &*self.error
+        &*self.0.error
     }
 }
 
 impl fmt::Display for StorageSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.summary)
+        f.write_str(&self.0.summary)
     }
 }
 
 impl fmt::Debug for StorageSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StorageSource")
-            .field("summary", &self.summary)
+            .field("summary", &self.0.summary)
+            .field("code", &self.0.code)
+            .field("constraint", &self.0.constraint)
             .finish_non_exhaustive()
     }
 }
@@ -357,16 +382,16 @@ impl std::error::Error for StorageSource {}
 /// Two sources are equal when they are the same error (clones of one).
 impl PartialEq for StorageSource {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.error, &other.error)
+        Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
-fn storage_cause(code: Option<&str>, constraint: Option<&str>) -> String {
-    match (code, constraint) {
-        (Some(c), Some(k)) => format!(" (code {c}, constraint {k})"),
-        (Some(c), None) => format!(" (code {c})"),
-        (None, Some(k)) => format!(" (constraint {k})"),
-        (None, None) => String::new(),
+fn storage_cause(source: Option<&StorageSource>) -> String {
+    match source.map(|s| (s.code(), s.constraint())) {
+        Some((Some(c), Some(k))) => format!(" (code {c}, constraint {k})"),
+        Some((Some(c), None)) => format!(" (code {c})"),
+        Some((None, Some(k))) => format!(" (constraint {k})"),
+        _ => String::new(),
     }
 }
 
@@ -429,18 +454,14 @@ mod tests {
 
     #[test]
     fn storage_errors_keep_their_cause_but_print_no_values() {
-        let e = Error::Storage {
-            backend: "postgres",
-            operation: "list_calls",
-            reason: "database error".into(),
-            code: Some("23514".into()),
-            constraint: Some("calls_score_range".into()),
-            retryable: false,
-            source: Some(StorageSource::new(
-                "sqlx: error returned from database",
-                DriverError,
-            )),
-        };
+        let source = StorageSource::database(
+            "sqlx: error returned from database",
+            Some("23514".into()),
+            Some("calls_score_range".into()),
+            DriverError,
+        );
+        let e =
+            Error::storage("postgres", "list_calls", "database error", false).with_source(source);
         assert_eq!(
             e.to_string(),
             "postgres list_calls failed: database error (code 23514, constraint calls_score_range)"

@@ -13,7 +13,7 @@ use super::Dialect;
 
 /// Maps a driver error raised during `operation`.
 pub(crate) fn from_sqlx<D: Dialect>(operation: &'static str, e: sqlx::Error) -> Error {
-    let (reason, code, constraint, retryable): (Cow<'static, str>, _, _, _) = match &e {
+    let (reason, retryable): (Cow<'static, str>, bool) = match &e {
         sqlx::Error::Database(db) => match db.kind() {
             ErrorKind::UniqueViolation => {
                 return Error::AlreadyExists {
@@ -33,45 +33,38 @@ pub(crate) fn from_sqlx<D: Dialect>(operation: &'static str, e: sqlx::Error) -> 
                     reason: "refused by row-level security".into(),
                 };
             }
-            _ => (
-                "database error".into(),
-                db.code().map(|c| c.into_owned().into()),
-                D::constraint(db.as_ref()).map(Into::into),
-                D::retryable(db.as_ref()),
-            ),
+            _ => ("database error".into(), D::retryable(db.as_ref())),
         },
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
-        | sqlx::Error::WorkerCrashed => ("connection unavailable".into(), None, None, true),
-        sqlx::Error::Tls(_) => ("TLS failed".into(), None, None, true),
-        sqlx::Error::Protocol(_) => ("protocol error".into(), None, None, false),
+        | sqlx::Error::WorkerCrashed => ("connection unavailable".into(), true),
+        sqlx::Error::Tls(_) => ("TLS failed".into(), true),
+        sqlx::Error::Protocol(_) => ("protocol error".into(), false),
         sqlx::Error::ColumnDecode { .. }
         | sqlx::Error::ColumnNotFound(_)
         | sqlx::Error::ColumnIndexOutOfBounds { .. }
         | sqlx::Error::Decode(_)
-        | sqlx::Error::TypeNotFound { .. } => {
-            ("a column does not decode".into(), None, None, false)
-        }
-        sqlx::Error::Configuration(_) => ("bad configuration".into(), None, None, false),
+        | sqlx::Error::TypeNotFound { .. } => ("a column does not decode".into(), false),
+        sqlx::Error::Configuration(_) => ("bad configuration".into(), false),
         // Which migration and how (never data): "migration 3 was previously
         // applied but has been modified".
         sqlx::Error::Migrate(m) => match **m {
-            MigrateError::Source(_) => ("cannot read the migrations".into(), None, None, false),
-            _ => (format!("migration failed: {m}").into(), None, None, false),
+            MigrateError::Source(_) => ("cannot read the migrations".into(), false),
+            _ => (format!("migration failed: {m}").into(), false),
         },
-        _ => ("driver error".into(), None, None, false),
+        _ => ("driver error".into(), false),
     };
-    Error::Storage {
-        backend: D::NAME,
-        operation,
-        reason,
-        code,
-        constraint,
-        retryable,
-        // The message can quote values (a failing row, a key): withheld.
-        source: Some(StorageSource::new("sqlx::Error (message withheld)", e)),
-    }
+    let (code, constraint) = match &e {
+        sqlx::Error::Database(db) => (
+            db.code().map(|c| c.into_owned()),
+            D::constraint(db.as_ref()),
+        ),
+        _ => (None, None),
+    };
+    // The message can quote values (a failing row, a key): withheld.
+    let source = StorageSource::database("sqlx::Error (message withheld)", code, constraint, e);
+    Error::storage(D::NAME, operation, reason, retryable).with_source(source)
 }
 
 /// Maps a migration error: a failed statement as the database error it is.
