@@ -18,7 +18,10 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
-use crate::sql::{Acting, Arg, Dialect, Sql, SqlRow, SqlStore, from_migrate, from_sqlx, sealed};
+use crate::sql::{
+    Acting, Arg, Dialect, Sql, SqlRow, SqlStore, bind_args, from_migrate, from_sqlx,
+    run_bound_queries, sealed,
+};
 use crate::subject_index::SubjectHasher;
 
 /// PostgreSQL as the shared store's backend: native `uuid` and
@@ -30,25 +33,9 @@ pub struct PostgresDialect;
 /// Calls and workspaces in PostgreSQL, under Row-Level Security.
 pub type PostgresStore = SqlStore<PostgresDialect>;
 
-const NAME: &str = "postgres";
-
 impl sealed::Sealed for PostgresDialect {}
 
-fn query(sql: &Sql) -> sqlx::query::Query<'_, Postgres, PgArguments> {
-    let mut q = sqlx::query(&sql.text);
-    for a in &sql.args {
-        q = match a {
-            Arg::Id(v) => q.bind(*v),
-            Arg::Text(v) => q.bind(v.as_deref()),
-            Arg::Int(v) => q.bind(*v),
-            Arg::Float(v) => q.bind(*v),
-            Arg::Bool(v) => q.bind(*v),
-            Arg::Bytes(v) => q.bind(v.as_slice()),
-            Arg::Time(t) => q.bind(*t),
-        };
-    }
-    q
-}
+bind_args!(Postgres, PgArguments, id: |u| u, time: |t| *t);
 
 /// The settings the policies read (see `migrations/postgres/0001_init.sql`).
 fn settings(acting: &Acting<'_>) -> [String; 5] {
@@ -71,14 +58,16 @@ fn settings(acting: &Acting<'_>) -> [String; 5] {
 }
 
 impl Dialect for PostgresDialect {
-    type Pool = PgPool;
-    type Tx<'p> = Transaction<'p, Postgres>;
+    type Db = Postgres;
     type Row = PgRow;
 
-    const NAME: &'static str = NAME;
+    const NAME: &'static str = "postgres";
     const FOR_UPDATE: &'static str = " FOR UPDATE";
 
-    async fn begin<'p>(pool: &'p PgPool, acting: &Acting<'_>) -> Result<Self::Tx<'p>, sqlx::Error> {
+    async fn begin<'p>(
+        pool: &'p PgPool,
+        acting: &Acting<'_>,
+    ) -> Result<Transaction<'p, Postgres>, sqlx::Error> {
         let [workspace, user, role, teams, lookup] = settings(acting);
         let mut tx = pool.begin().await?;
         sqlx::query(
@@ -96,17 +85,7 @@ impl Dialect for PostgresDialect {
         Ok(tx)
     }
 
-    async fn commit(tx: Self::Tx<'_>) -> Result<(), sqlx::Error> {
-        tx.commit().await
-    }
-
-    async fn execute(tx: &mut Self::Tx<'_>, sql: Sql) -> Result<u64, sqlx::Error> {
-        Ok(query(&sql).execute(&mut **tx).await?.rows_affected())
-    }
-
-    async fn fetch_all(tx: &mut Self::Tx<'_>, sql: Sql) -> Result<Vec<PgRow>, sqlx::Error> {
-        query(&sql).fetch_all(&mut **tx).await
-    }
+    run_bound_queries!(Postgres, PgRow);
 
     fn retryable(e: &dyn DatabaseError) -> bool {
         // serialization_failure, deadlock_detected, lock_not_available.
@@ -123,31 +102,27 @@ impl Dialect for PostgresDialect {
     }
 }
 
+/// PostgreSQL columns have the types the store reads: each accessor is a
+/// plain typed read.
+macro_rules! typed_reads {
+    ($($name:ident -> $t:ty),* $(,)?) => {$(
+        fn $name(&self, i: usize) -> Result<$t> {
+            self.try_get(i).map_err(decode)
+        }
+    )*};
+}
+
 impl SqlRow for PgRow {
-    fn text(&self, i: usize) -> Result<&str> {
-        self.try_get(i).map_err(decode)
-    }
-    fn int(&self, i: usize) -> Result<i64> {
-        self.try_get(i).map_err(decode)
-    }
-    fn float(&self, i: usize) -> Result<f64> {
-        self.try_get(i).map_err(decode)
-    }
-    fn opt_float(&self, i: usize) -> Result<Option<f64>> {
-        self.try_get(i).map_err(decode)
-    }
-    fn flag(&self, i: usize) -> Result<bool> {
-        self.try_get(i).map_err(decode)
-    }
-    fn id(&self, i: usize) -> Result<Uuid> {
-        self.try_get(i).map_err(decode)
-    }
-    fn opt_id(&self, i: usize) -> Result<Option<Uuid>> {
-        self.try_get(i).map_err(decode)
-    }
-    fn time(&self, i: usize) -> Result<DateTime<Utc>> {
-        self.try_get(i).map_err(decode)
-    }
+    typed_reads!(
+        text -> &str,
+        int -> i64,
+        float -> f64,
+        opt_float -> Option<f64>,
+        flag -> bool,
+        id -> Uuid,
+        opt_id -> Option<Uuid>,
+        time -> DateTime<Utc>,
+    );
 }
 
 fn decode(e: sqlx::Error) -> Error {

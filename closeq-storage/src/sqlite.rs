@@ -15,7 +15,10 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use crate::sql::{Acting, Arg, Dialect, Sql, SqlRow, SqlStore, from_migrate, from_sqlx, sealed};
+use crate::sql::{
+    Acting, Arg, Dialect, Sql, SqlRow, SqlStore, bind_args, from_migrate, from_sqlx,
+    run_bound_queries, sealed,
+};
 use crate::subject_index::SubjectHasher;
 
 /// SQLite as the shared store's backend: ids as hyphenated text, times as
@@ -26,53 +29,31 @@ pub struct SqliteDialect;
 /// Calls and workspaces in a SQLite database file.
 pub type SqliteStore = SqlStore<SqliteDialect>;
 
-const NAME: &str = "sqlite";
-
 impl sealed::Sealed for SqliteDialect {}
 
-fn query(sql: &Sql) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
-    let mut q = sqlx::query(&sql.text);
-    for a in &sql.args {
-        q = match a {
-            Arg::Id(v) => q.bind(v.map(|u| u.hyphenated().to_string())),
-            Arg::Text(v) => q.bind(v.as_deref()),
-            Arg::Int(v) => q.bind(*v),
-            Arg::Float(v) => q.bind(*v),
-            Arg::Bool(v) => q.bind(*v),
-            Arg::Bytes(v) => q.bind(v.as_slice()),
-            Arg::Time(t) => q.bind(t.timestamp_micros()),
-        };
-    }
-    q
-}
+bind_args!(
+    Sqlite,
+    SqliteArguments<'_>,
+    id: |u| u.hyphenated().to_string(),
+    time: |t| t.timestamp_micros(),
+);
 
 impl Dialect for SqliteDialect {
-    type Pool = SqlitePool;
-    type Tx<'p> = Transaction<'p, Sqlite>;
+    type Db = Sqlite;
     type Row = SqliteRow;
 
-    const NAME: &'static str = NAME;
+    const NAME: &'static str = "sqlite";
     // A write transaction holds the database's write lock.
     const FOR_UPDATE: &'static str = "";
 
     async fn begin<'p>(
         pool: &'p SqlitePool,
         _acting: &Acting<'_>,
-    ) -> Result<Self::Tx<'p>, sqlx::Error> {
+    ) -> Result<Transaction<'p, Sqlite>, sqlx::Error> {
         pool.begin().await
     }
 
-    async fn commit(tx: Self::Tx<'_>) -> Result<(), sqlx::Error> {
-        tx.commit().await
-    }
-
-    async fn execute(tx: &mut Self::Tx<'_>, sql: Sql) -> Result<u64, sqlx::Error> {
-        Ok(query(&sql).execute(&mut **tx).await?.rows_affected())
-    }
-
-    async fn fetch_all(tx: &mut Self::Tx<'_>, sql: Sql) -> Result<Vec<SqliteRow>, sqlx::Error> {
-        query(&sql).fetch_all(&mut **tx).await
-    }
+    run_bound_queries!(Sqlite, SqliteRow);
 
     fn retryable(e: &dyn DatabaseError) -> bool {
         // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
@@ -122,7 +103,7 @@ impl SqlRow for SqliteRow {
     fn time(&self, i: usize) -> Result<DateTime<Utc>> {
         let micros: i64 = self.try_get(i).map_err(decode)?;
         DateTime::from_timestamp_micros(micros)
-            .ok_or_else(|| Error::storage(NAME, "decode", "a stored time is out of range", false))
+            .ok_or_else(|| corrupt("a stored time is out of range"))
     }
 }
 
@@ -130,9 +111,12 @@ fn decode(e: sqlx::Error) -> Error {
     from_sqlx::<SqliteDialect>("decode", e)
 }
 
+fn corrupt(reason: &'static str) -> Error {
+    Error::storage(SqliteDialect::NAME, "decode", reason, false)
+}
+
 fn parse_id(s: &str) -> Result<Uuid> {
-    Uuid::try_parse(s)
-        .map_err(|_| Error::storage(NAME, "decode", "a stored id is not a UUID", false))
+    Uuid::try_parse(s).map_err(|_| corrupt("a stored id is not a UUID"))
 }
 
 impl SqlStore<SqliteDialect> {
@@ -183,7 +167,7 @@ impl SqlStore<SqliteDialect> {
             .map_err(|e| from_sqlx::<SqliteDialect>("checkpoint", e))?;
         if row.0 != 0 {
             return Err(Error::storage(
-                NAME,
+                SqliteDialect::NAME,
                 "checkpoint",
                 "the write-ahead log is busy; retry the checkpoint",
                 true,

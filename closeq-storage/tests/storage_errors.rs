@@ -73,7 +73,10 @@ async fn sqlite_errors_name_operation_and_code() {
         "sqlite create_team failed: database error (code 1811)"
     );
     let driver = source.get_ref().downcast_ref::<sqlx::Error>().unwrap();
-    assert!(driver.to_string().contains("refused by a trigger"), "{driver}");
+    assert!(
+        driver.to_string().contains("refused by a trigger"),
+        "{driver}"
+    );
 }
 
 #[cfg(feature = "store-postgres")]

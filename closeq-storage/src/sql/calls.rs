@@ -10,7 +10,7 @@ use closeq_core::{
     Transcript,
 };
 
-use super::{Dialect, Sql, SqlRow, SqlStore, Tx, rollup, visibility};
+use super::{Dialect, Sql, SqlRow, SqlStore, Tx, dup, rollup, visibility};
 use crate::codec::{enum_name, to_json, verdict_rows};
 use crate::memory::{check_editable, with_review};
 use crate::{anonymize, cursor, policy};
@@ -105,10 +105,7 @@ async fn write_scorecard<D: Dialect>(tx: &mut Tx<'_, D>, card: &Scorecard) -> Re
         .bind(to_json(D::NAME, card)?),
     )
     .await
-    .map_err(|e| match e {
-        Error::AlreadyExists { .. } => Error::already_exists("scorecard", card.id),
-        other => other,
-    })?;
+    .map_err(dup("scorecard", card.id))?;
     tx.exec(
         Sql::new("UPDATE calls SET latest_score = $1, latest_rubric = $2, latest_talk_ratio = $3 WHERE id = $4")
             .bind(card.score.value())

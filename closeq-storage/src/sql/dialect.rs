@@ -6,6 +6,7 @@ use std::fmt;
 use std::future::Future;
 
 use closeq_core::{Scope, WorkspaceId};
+use sqlx::Transaction;
 use sqlx::error::DatabaseError;
 
 use super::query::{Sql, SqlRow};
@@ -41,10 +42,8 @@ impl<'a> From<&'a Scope> for Acting<'a> {
 /// [`SqliteDialect`]: crate::SqliteDialect
 /// [`PostgresDialect`]: crate::PostgresDialect
 pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
-    /// The connection pool.
-    type Pool: fmt::Debug + Clone + Send + Sync;
-    /// An open transaction.
-    type Tx<'p>: Send;
+    /// The sqlx driver.
+    type Db: sqlx::Database;
     /// A result row.
     type Row: SqlRow + Send;
 
@@ -57,22 +56,19 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
 
     /// Begins a transaction acting as `acting`.
     fn begin<'p>(
-        pool: &'p Self::Pool,
+        pool: &'p sqlx::Pool<Self::Db>,
         acting: &Acting<'_>,
-    ) -> impl Future<Output = Result<Self::Tx<'p>, sqlx::Error>> + Send;
-
-    /// Commits.
-    fn commit(tx: Self::Tx<'_>) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Transaction<'p, Self::Db>, sqlx::Error>> + Send;
 
     /// Runs a statement; the number of rows it changed.
     fn execute(
-        tx: &mut Self::Tx<'_>,
+        tx: &mut Transaction<'_, Self::Db>,
         sql: Sql,
     ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
 
     /// Runs a query; every row.
     fn fetch_all(
-        tx: &mut Self::Tx<'_>,
+        tx: &mut Transaction<'_, Self::Db>,
         sql: Sql,
     ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send;
 
@@ -85,3 +81,48 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
     /// The constraint (or `table.column`) the error names.
     fn constraint(e: &dyn DatabaseError) -> Option<String>;
 }
+
+/// A dialect's `query(&Sql)`: the statement with its arguments bound, ids
+/// and times as the database stores them, everything else as it is.
+macro_rules! bind_args {
+    ($db:ty, $args:ty, id: |$u:ident| $id:expr, time: |$t:ident| $time:expr $(,)?) => {
+        fn query(sql: &Sql) -> sqlx::query::Query<'_, $db, $args> {
+            let mut q = sqlx::query(&sql.text);
+            for a in &sql.args {
+                q = match a {
+                    Arg::Id(v) => q.bind(v.map(|$u| $id)),
+                    Arg::Time($t) => q.bind($time),
+                    Arg::Text(v) => q.bind(v.as_deref()),
+                    Arg::Int(v) => q.bind(*v),
+                    Arg::Float(v) => q.bind(*v),
+                    Arg::Bool(v) => q.bind(*v),
+                    Arg::Bytes(v) => q.bind(v.as_slice()),
+                };
+            }
+            q
+        }
+    };
+}
+pub(crate) use bind_args;
+
+/// [`Dialect::execute`] and [`Dialect::fetch_all`] for a dialect whose
+/// `query(&Sql)` binds the arguments: the same two sqlx calls, written
+/// per driver because sqlx's executor traits are.
+macro_rules! run_bound_queries {
+    ($db:ty, $row:ty) => {
+        async fn execute(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            sql: Sql,
+        ) -> Result<u64, sqlx::Error> {
+            Ok(query(&sql).execute(&mut **tx).await?.rows_affected())
+        }
+
+        async fn fetch_all(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            sql: Sql,
+        ) -> Result<Vec<$row>, sqlx::Error> {
+            query(&sql).fetch_all(&mut **tx).await
+        }
+    };
+}
+pub(crate) use run_bound_queries;

@@ -11,6 +11,14 @@ use sqlx::migrate::MigrateError;
 
 use super::Dialect;
 
+/// Names a duplicate key after the record that was being written.
+pub(crate) fn dup(resource: &'static str, id: impl ToString) -> impl FnOnce(Error) -> Error {
+    move |e| match e {
+        Error::AlreadyExists { .. } => Error::already_exists(resource, id.to_string()),
+        other => other,
+    }
+}
+
 /// Maps a driver error raised during `operation`.
 pub(crate) fn from_sqlx<D: Dialect>(operation: &'static str, e: sqlx::Error) -> Error {
     let (reason, retryable): (Cow<'static, str>, bool) = match &e {

@@ -8,7 +8,7 @@ use closeq_core::{Error, Result, Scope};
 use uuid::Uuid;
 
 use super::rollup::{self, Key};
-use super::{Dialect, Sql, SqlStore};
+use super::{Dialect, Sql, SqlStore, dup};
 use crate::codec::{enum_name, to_json, verdict_rows};
 use crate::ingest::CallBundle;
 use crate::rollup::{Sums, day};
@@ -43,10 +43,7 @@ impl<D: Dialect> SqlStore<D> {
                 .bind(to_json(D::NAME, c)?),
             )
             .await
-            .map_err(|e| match e {
-                Error::AlreadyExists { .. } => Error::already_exists("call", c.id),
-                other => other,
-            })?;
+            .map_err(dup("call", c.id))?;
             // The call's records carry its workspace, rep and team.
             let of_call = |sql: &str| {
                 Sql::new(sql)

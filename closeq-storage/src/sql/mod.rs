@@ -26,7 +26,8 @@ use serde::de::DeserializeOwned;
 
 pub(crate) use dialect::sealed;
 pub use dialect::{Acting, Dialect};
-pub(crate) use error::{from_migrate, from_sqlx};
+pub(crate) use dialect::{bind_args, run_bound_queries};
+pub(crate) use error::{dup, from_migrate, from_sqlx};
 pub use query::{Arg, Sql, SqlRow};
 
 use crate::codec::from_json;
@@ -37,13 +38,13 @@ use crate::subject_index::SubjectHasher;
 /// [`PostgresStore`](crate::PostgresStore).
 #[derive(Debug, Clone)]
 pub struct SqlStore<D: Dialect> {
-    pool: D::Pool,
+    pool: sqlx::Pool<D::Db>,
     hasher: SubjectHasher,
     dialect: PhantomData<D>,
 }
 
 impl<D: Dialect> SqlStore<D> {
-    pub(crate) fn with_pool(pool: D::Pool, hasher: SubjectHasher) -> Self {
+    pub(crate) fn with_pool(pool: sqlx::Pool<D::Db>, hasher: SubjectHasher) -> Self {
         Self {
             pool,
             hasher,
@@ -53,7 +54,7 @@ impl<D: Dialect> SqlStore<D> {
 
     /// The connection pool (for embedders' own queries and the privacy
     /// engine).
-    pub fn pool(&self) -> &D::Pool {
+    pub fn pool(&self) -> &sqlx::Pool<D::Db> {
         &self.pool
     }
 
@@ -111,7 +112,7 @@ impl<D: Dialect> SqlStore<D> {
 
 /// A transaction of one store operation; its errors name the operation.
 pub(crate) struct Tx<'p, D: Dialect> {
-    tx: D::Tx<'p>,
+    tx: sqlx::Transaction<'p, D::Db>,
     operation: &'static str,
 }
 
@@ -156,6 +157,6 @@ impl<D: Dialect> Tx<'_, D> {
     /// Commits.
     pub(crate) async fn commit(self) -> Result<()> {
         let failed = self.failed();
-        D::commit(self.tx).await.map_err(failed)
+        self.tx.commit().await.map_err(failed)
     }
 }

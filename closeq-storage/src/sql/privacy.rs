@@ -9,7 +9,7 @@ use closeq_core::{
 };
 
 use super::calls::call_for;
-use super::{Dialect, Sql, SqlRow, SqlStore};
+use super::{Dialect, Sql, SqlRow, SqlStore, dup};
 use crate::codec::to_json;
 use crate::policy;
 use crate::privacy::{check_limit, check_request};
@@ -25,12 +25,10 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
         .bind(request.workspace_id)
         .bind(request.received_at)
         .bind(to_json(D::NAME, request)?);
-        match self.exec("insert_request", scope, sql).await {
-            Err(Error::AlreadyExists { .. }) => {
-                Err(Error::already_exists("subject request", request.id))
-            }
-            other => other.map(drop),
-        }
+        self.exec("insert_request", scope, sql)
+            .await
+            .map_err(dup("subject request", request.id))?;
+        Ok(())
     }
 
     async fn update_request(&self, scope: &Scope, request: &SubjectRequest) -> Result<()> {

@@ -10,17 +10,9 @@ use closeq_core::{
     WorkspaceSettings,
 };
 
-use super::{Acting, Dialect, Sql, SqlRow, SqlStore, Tx};
+use super::{Acting, Dialect, Sql, SqlRow, SqlStore, Tx, dup};
 use crate::codec::{from_json, to_json};
 use crate::policy::check_workspace;
-
-/// Names a duplicate key after the record that was being written.
-fn dup(resource: &'static str, id: impl ToString) -> impl FnOnce(Error) -> Error {
-    move |e| match e {
-        Error::AlreadyExists { .. } => Error::already_exists(resource, id.to_string()),
-        other => other,
-    }
-}
 
 /// Reads the record `id` of `workspace` from `table` for update, changes it
 /// with `f` and writes it back.
