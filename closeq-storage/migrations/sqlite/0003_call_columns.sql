@@ -35,3 +35,9 @@ UPDATE subject_index SET
 
 UPDATE daily_stats SET team_id = '00000000-0000-0000-0000-000000000000' WHERE team_id = '';
 UPDATE daily_verdicts SET team_id = '00000000-0000-0000-0000-000000000000' WHERE team_id = '';
+
+-- A member's and a team's calls in list order (as on PostgreSQL).
+DROP INDEX calls_rep;
+CREATE INDEX calls_rep ON calls (workspace_id, rep_id, started_at DESC, id DESC);
+DROP INDEX calls_team;
+CREATE INDEX calls_team ON calls (workspace_id, team_id, started_at DESC, id DESC);

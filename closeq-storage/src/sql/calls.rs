@@ -241,8 +241,14 @@ impl<D: Dialect> CallStore for SqlStore<D> {
                 .push_bind(id)
                 .push(")");
         }
-        q.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
-            .push_bind(i64::from(page.limit) + 1);
+        // The limit is a literal (a number we computed), not a parameter:
+        // PostgreSQL then keeps one generic plan per statement instead of
+        // planning every call, which under Row-Level Security costs more
+        // than running the query.
+        let limit = u64::from(page.limit) + 1;
+        q.push(&format!(
+            " ORDER BY c.started_at DESC, c.id DESC LIMIT {limit}"
+        ));
         let mut tx = self.begin("list_calls", scope).await?;
         let mut items: Vec<Call> = tx.docs(q).await?;
         let more = items.len() > page.limit as usize;
