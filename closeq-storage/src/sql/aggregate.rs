@@ -8,7 +8,7 @@ use closeq_core::Scope;
 use closeq_core::ports::{AggregateQuery, AggregateRow, GroupBy};
 use uuid::Uuid;
 
-use super::{Arg, Dialect, Sql, SqlRow, Tx, visibility};
+use super::{Dialect, Sql, SqlRow, Tx, visibility};
 use crate::rollup::{Sums, rows, split};
 
 /// The aggregate rows of `query` in `scope`.
@@ -87,11 +87,18 @@ impl Scan {
     /// The visibility rule and the range, on the table aliased `c`.
     fn push_range(&self, q: &mut Sql, scope: &Scope) {
         visibility::push(q, "c", scope);
-        let (column, from, to): (&str, Arg, Arg) = match *self {
-            Scan::Days(d0, d1) => ("day", d0.into(), d1.into()),
-            Scan::Calls(from, to) => ("started_at", from.into(), to.into()),
-        };
-        q.push(&format!(" AND c.{column} >= ")).push_bind(from);
-        q.push(&format!(" AND c.{column} < ")).push_bind(to);
+        match *self {
+            // Day numbers are literals (integers we computed): with them as
+            // parameters PostgreSQL's generic plan guesses a range of a few
+            // rows and groups by sorting; with the real range it hashes, in
+            // half the time, and a dashboard's statement repeats all day.
+            Scan::Days(d0, d1) => {
+                q.push(&format!(" AND c.day >= {d0} AND c.day < {d1}"));
+            }
+            Scan::Calls(from, to) => {
+                q.push(" AND c.started_at >= ").push_bind(from);
+                q.push(" AND c.started_at < ").push_bind(to);
+            }
+        }
     }
 }
