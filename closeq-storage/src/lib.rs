@@ -22,7 +22,6 @@ pub mod audio;
 mod codec;
 mod cursor;
 mod filter;
-mod ingest;
 mod memory;
 mod policy;
 #[cfg(feature = "store-postgres")]
@@ -36,12 +35,11 @@ mod sqlite;
 mod subject_index;
 
 pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
-pub use ingest::CallBundle;
 pub use memory::InMemoryStore;
 #[cfg(feature = "store-postgres")]
 pub use postgres::{PostgresDialect, PostgresStore};
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
-pub use sql::{Dialect, SqlStore};
+pub use sql::{CallBundle, Dialect, SqlStore};
 #[cfg(feature = "store-sqlite")]
 pub use sqlite::{SqliteDialect, SqliteStore};
 pub use subject_index::SubjectHasher;

@@ -15,11 +15,11 @@ use chrono::{DateTime, Utc};
 use closeq_core::{Error, Result};
 use sqlx::error::DatabaseError;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{Postgres, Row};
 use uuid::Uuid;
 
 use crate::sql::{
-    Acting, Arg, Dialect, Sql, SqlRow, SqlStore, bind_args, from_migrate, from_sqlx,
+    Acting, Arg, Dialect, Session, Sql, SqlRow, SqlStore, bind_args, from_migrate, from_sqlx,
     run_bound_queries, sealed,
 };
 use crate::subject_index::SubjectHasher;
@@ -67,7 +67,9 @@ impl Dialect for PostgresDialect {
     async fn begin<'p>(
         pool: &'p PgPool,
         acting: &Acting<'_>,
-    ) -> Result<Transaction<'p, Postgres>, sqlx::Error> {
+        _writes: bool,
+    ) -> Result<Session<'p, Postgres>, sqlx::Error> {
+        // Reads too: the scope lives in the transaction.
         let [workspace, user, role, teams, lookup] = settings(acting);
         let mut tx = pool.begin().await?;
         sqlx::query(
@@ -82,7 +84,7 @@ impl Dialect for PostgresDialect {
         .bind(lookup)
         .execute(&mut *tx)
         .await?;
-        Ok(tx)
+        Ok(Session::Tx(tx))
     }
 
     run_bound_queries!(Postgres, PgRow);

@@ -12,11 +12,11 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, Sqlite};
 use uuid::Uuid;
 
 use crate::sql::{
-    Acting, Arg, Dialect, Sql, SqlRow, SqlStore, bind_args, from_migrate, from_sqlx,
+    Acting, Arg, Dialect, Session, Sql, SqlRow, SqlStore, bind_args, from_migrate, from_sqlx,
     run_bound_queries, sealed,
 };
 use crate::subject_index::SubjectHasher;
@@ -49,8 +49,13 @@ impl Dialect for SqliteDialect {
     async fn begin<'p>(
         pool: &'p SqlitePool,
         _acting: &Acting<'_>,
-    ) -> Result<Transaction<'p, Sqlite>, sqlx::Error> {
-        pool.begin().await
+        writes: bool,
+    ) -> Result<Session<'p, Sqlite>, sqlx::Error> {
+        Ok(if writes {
+            Session::Tx(pool.begin().await?)
+        } else {
+            Session::Conn(pool.acquire().await?)
+        })
     }
 
     run_bound_queries!(Sqlite, SqliteRow);

@@ -33,6 +33,9 @@ UPDATE subject_index SET
     rep_id = (SELECT c.rep_id FROM calls c WHERE c.id = subject_index.call_id),
     team_id = (SELECT c.team_id FROM calls c WHERE c.id = subject_index.call_id);
 
+-- Every tenant table has a workspace_id (the workspace's own row too).
+ALTER TABLE workspaces ADD COLUMN workspace_id TEXT GENERATED ALWAYS AS (id) VIRTUAL;
+
 UPDATE daily_stats SET team_id = '00000000-0000-0000-0000-000000000000' WHERE team_id = '';
 UPDATE daily_verdicts SET team_id = '00000000-0000-0000-0000-000000000000' WHERE team_id = '';
 

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use closeq_core::Result;
-use closeq_core::Scope;
+use chrono::{DateTime, Utc};
 use closeq_core::ports::{AggregateQuery, AggregateRow, GroupBy};
+use closeq_core::{Result, Scope};
 use uuid::Uuid;
 
 use super::{Dialect, Sql, SqlRow, Tx, visibility};
@@ -25,32 +25,34 @@ pub(super) async fn aggregate<D: Dialect>(
     let group = |id: Option<Uuid>| id.filter(|u| !u.is_nil()).map(|u| u.to_string());
     let mut groups: BTreeMap<Option<String>, Sums> = BTreeMap::new();
     let parts = split(query.from, query.to);
+    // Whole days from the rollups, partial days from the calls.
     let mut scans = Vec::new();
     if parts.days.0 < parts.days.1 {
-        scans.push(Scan::Days(parts.days.0, parts.days.1));
+        scans.push((DAYS, Range::Days(parts.days.0, parts.days.1)));
     }
     for (from, to) in [parts.head, parts.tail].into_iter().flatten() {
-        scans.push(Scan::Calls(from, to));
+        scans.push((CALLS, Range::Calls(from, to)));
     }
-    for scan in scans {
-        let (sums, criterion, verdicts) = match scan {
-            Scan::Days(..) => (
-                "CAST(SUM(c.calls) AS BIGINT), CAST(SUM(c.scored) AS BIGINT), SUM(c.score_sum), SUM(c.talk_sum), \
-                 CAST(SUM(c.talk_n) AS BIGINT) FROM daily_stats c",
-                "c.criterion_id",
-                "SUM(c.value_sum), CAST(SUM(c.n) AS BIGINT) FROM daily_verdicts c",
-            ),
-            Scan::Calls(..) => (
-                "COUNT(*), COUNT(c.latest_score), COALESCE(SUM(c.latest_score), 0.0), \
-                 COALESCE(SUM(c.latest_talk_ratio), 0.0), COUNT(c.latest_talk_ratio) FROM calls c",
-                "v.criterion_id",
-                "SUM(v.value), COUNT(*) FROM calls c JOIN call_verdicts v ON v.call_id = c.id",
-            ),
+    for ((sums, criterion, verdicts), range) in scans {
+        let select = |columns: String, group: String| {
+            let mut q = Sql::new(format!("SELECT {key}, {columns} WHERE "));
+            visibility::push(&mut q, "c", scope);
+            match range {
+                // Day numbers are literals (integers we computed): as
+                // parameters, PostgreSQL's generic plan guesses a range of
+                // a few rows and groups by sorting; with the real range it
+                // hashes, in half the time, and a dashboard's statement
+                // repeats all day.
+                Range::Days(d0, d1) => q.push(&format!(" AND c.day >= {d0} AND c.day < {d1}")),
+                Range::Calls(from, to) => {
+                    q.push(" AND c.started_at >= ").push_bind(from);
+                    q.push(" AND c.started_at < ").push_bind(to)
+                }
+            };
+            q.push(&format!(" GROUP BY {group}"));
+            q
         };
-        let mut q = Sql::new(format!("SELECT {key}, {sums} WHERE "));
-        scan.push_range(&mut q, scope);
-        q.push(&format!(" GROUP BY {key}"));
-        for r in tx.rows(q).await? {
+        for r in tx.rows(select(sums.to_owned(), key.to_owned())).await? {
             groups.entry(group(r.opt_id(0)?)).or_default().add(&Sums {
                 calls: r.int(1)?,
                 scored: r.int(2)?,
@@ -60,9 +62,10 @@ pub(super) async fn aggregate<D: Dialect>(
                 ..Sums::default()
             });
         }
-        let mut q = Sql::new(format!("SELECT {key}, {criterion}, {verdicts} WHERE "));
-        scan.push_range(&mut q, scope);
-        q.push(&format!(" GROUP BY {key}, {criterion}"));
+        let q = select(
+            format!("{criterion}, {verdicts}"),
+            format!("{key}, {criterion}"),
+        );
         for r in tx.rows(q).await? {
             let e = groups
                 .entry(group(r.opt_id(0)?))
@@ -77,28 +80,25 @@ pub(super) async fn aggregate<D: Dialect>(
     Ok(rows(groups))
 }
 
-/// A part of the range: whole days `[d0, d1)` or a partial day.
-enum Scan {
+/// Whole days `[d0, d1)`, or a partial day.
+#[derive(Clone, Copy)]
+enum Range {
     Days(i64, i64),
-    Calls(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    Calls(DateTime<Utc>, DateTime<Utc>),
 }
 
-impl Scan {
-    /// The visibility rule and the range, on the table aliased `c`.
-    fn push_range(&self, q: &mut Sql, scope: &Scope) {
-        visibility::push(q, "c", scope);
-        match *self {
-            // Day numbers are literals (integers we computed): with them as
-            // parameters PostgreSQL's generic plan guesses a range of a few
-            // rows and groups by sorting; with the real range it hashes, in
-            // half the time, and a dashboard's statement repeats all day.
-            Scan::Days(d0, d1) => {
-                q.push(&format!(" AND c.day >= {d0} AND c.day < {d1}"));
-            }
-            Scan::Calls(from, to) => {
-                q.push(" AND c.started_at >= ").push_bind(from);
-                q.push(" AND c.started_at < ").push_bind(to);
-            }
-        }
-    }
-}
+/// What the rollups sum per group, and their per-criterion sums.
+const DAYS: (&str, &str, &str) = (
+    "CAST(SUM(c.calls) AS BIGINT), CAST(SUM(c.scored) AS BIGINT), SUM(c.score_sum), SUM(c.talk_sum), \
+     CAST(SUM(c.talk_n) AS BIGINT) FROM daily_stats c",
+    "c.criterion_id",
+    "SUM(c.value_sum), CAST(SUM(c.n) AS BIGINT) FROM daily_verdicts c",
+);
+
+/// The same sums, from the calls of a partial day.
+const CALLS: (&str, &str, &str) = (
+    "COUNT(*), COUNT(c.latest_score), COALESCE(SUM(c.latest_score), 0.0), \
+     COALESCE(SUM(c.latest_talk_ratio), 0.0), COUNT(c.latest_talk_ratio) FROM calls c",
+    "v.criterion_id",
+    "SUM(v.value), COUNT(*) FROM calls c JOIN call_verdicts v ON v.call_id = c.id",
+);

@@ -10,7 +10,7 @@ use closeq_core::{
     Transcript,
 };
 
-use super::{Dialect, Sql, SqlRow, SqlStore, Tx, dup, rollup, visibility};
+use super::{Arg, Dialect, Sql, SqlRow, SqlStore, Tx, dup, rollup, visibility};
 use crate::codec::{enum_name, to_json, verdict_rows};
 use crate::memory::{check_editable, with_review};
 use crate::{anonymize, cursor, policy};
@@ -184,7 +184,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     }
 
     async fn get_call(&self, scope: &Scope, id: CallId) -> Result<Call> {
-        let mut tx = self.begin("get_call", scope).await?;
+        let mut tx = self.read("get_call", scope).await?;
         call_for(&mut tx, scope, id, Action::ViewCall).await
     }
 
@@ -207,32 +207,24 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         let after = page.after.as_ref().map(cursor::decode).transpose()?;
         let mut q = Sql::new("SELECT c.data FROM calls c WHERE ");
         visibility::push(&mut q, "c", scope);
-        if let Some(r) = f.rep_id {
-            q.push(" AND c.rep_id = ").push_bind(r);
-        }
-        if let Some(t) = f.team_id {
-            q.push(" AND c.team_id = ").push_bind(t);
-        }
-        if let Some(t) = f.started_from {
-            q.push(" AND c.started_at >= ").push_bind(t);
-        }
-        if let Some(t) = f.started_before {
-            q.push(" AND c.started_at < ").push_bind(t);
-        }
-        if let Some(s) = &f.status {
-            q.push(" AND c.status = ").push_bind(s.as_str());
-        }
-        if let Some(o) = f.outcome {
-            q.push(" AND c.outcome = ").push_bind(enum_name(&o));
-        }
-        if let Some(m) = f.min_score {
-            q.push(" AND c.latest_score >= ").push_bind(m);
-        }
-        if let Some(m) = f.max_score {
-            q.push(" AND c.latest_score <= ").push_bind(m);
-        }
-        if let Some(r) = &f.rubric {
-            q.push(" AND c.latest_rubric = ").push_bind(r.as_str());
+        let filters: [(&str, Option<Arg>); 9] = [
+            (" AND c.rep_id = ", f.rep_id.map(Into::into)),
+            (" AND c.team_id = ", f.team_id.map(Into::into)),
+            (" AND c.started_at >= ", f.started_from.map(Into::into)),
+            (" AND c.started_at < ", f.started_before.map(Into::into)),
+            (" AND c.status = ", f.status.as_deref().map(Into::into)),
+            (" AND c.outcome = ", f.outcome.map(|o| enum_name(&o).into())),
+            (" AND c.latest_score >= ", f.min_score.map(Into::into)),
+            (" AND c.latest_score <= ", f.max_score.map(Into::into)),
+            (
+                " AND c.latest_rubric = ",
+                f.rubric.as_ref().map(|r| r.as_str().into()),
+            ),
+        ];
+        for (condition, arg) in filters {
+            if let Some(arg) = arg {
+                q.push(condition).push_bind(arg);
+            }
         }
         if let Some((t, id)) = after {
             q.push(" AND (c.started_at, c.id) < (")
@@ -249,7 +241,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         q.push(&format!(
             " ORDER BY c.started_at DESC, c.id DESC LIMIT {limit}"
         ));
-        let mut tx = self.begin("list_calls", scope).await?;
+        let mut tx = self.read("list_calls", scope).await?;
         let mut items: Vec<Call> = tx.docs(q).await?;
         let more = items.len() > page.limit as usize;
         items.truncate(page.limit as usize);
@@ -292,7 +284,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     }
 
     async fn get_transcript(&self, scope: &Scope, call: CallId) -> Result<Transcript> {
-        let mut tx = self.begin("get_transcript", scope).await?;
+        let mut tx = self.read("get_transcript", scope).await?;
         call_for(&mut tx, scope, call, Action::ViewCall).await?;
         tx.doc(Sql::new("SELECT data FROM transcripts WHERE call_id = $1").bind(call))
             .await?
@@ -313,7 +305,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     }
 
     async fn get_scorecard(&self, scope: &Scope, id: ScorecardId) -> Result<Scorecard> {
-        let mut tx = self.begin("get_scorecard", scope).await?;
+        let mut tx = self.read("get_scorecard", scope).await?;
         let card = stored_card(&mut tx, scope, id, false).await?;
         call_for(&mut tx, scope, card.call_id, Action::ViewScorecard)
             .await
@@ -322,7 +314,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     }
 
     async fn list_scorecards(&self, scope: &Scope, call: CallId) -> Result<Vec<Scorecard>> {
-        let mut tx = self.begin("list_scorecards", scope).await?;
+        let mut tx = self.read("list_scorecards", scope).await?;
         call_for(&mut tx, scope, call, Action::ViewScorecard).await?;
         tx.docs(Sql::new("SELECT data FROM scorecards WHERE call_id = $1 ORDER BY seq").bind(call))
             .await
@@ -403,7 +395,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     }
 
     async fn aggregate(&self, scope: &Scope, query: &AggregateQuery) -> Result<Vec<AggregateRow>> {
-        let mut tx = self.begin("aggregate", scope).await?;
+        let mut tx = self.read("aggregate", scope).await?;
         super::aggregate::aggregate(&mut tx, scope, query).await
     }
 
@@ -418,7 +410,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         .bind(scope.workspace_id);
         visibility::push(&mut q, "c", scope);
         q.push(" ORDER BY c.id");
-        let mut tx = self.begin("find_calls_by_subject", scope).await?;
+        let mut tx = self.read("find_calls_by_subject", scope).await?;
         call_ids(&tx.rows(q).await?)
     }
 
@@ -433,7 +425,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         q.push(" AND c.started_at < ").push_bind(before);
         q.push(" ORDER BY c.started_at, c.id LIMIT ")
             .push_bind(i64::from(limit));
-        let mut tx = self.begin("calls_started_before", scope).await?;
+        let mut tx = self.read("calls_started_before", scope).await?;
         call_ids(&tx.rows(q).await?)
     }
 

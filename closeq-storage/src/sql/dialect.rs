@@ -6,8 +6,9 @@ use std::fmt;
 use std::future::Future;
 
 use closeq_core::{Scope, WorkspaceId};
-use sqlx::Transaction;
 use sqlx::error::DatabaseError;
+use sqlx::pool::PoolConnection;
+use sqlx::{Database, Transaction};
 
 use super::query::{Sql, SqlRow};
 
@@ -27,6 +28,26 @@ pub enum Acting<'a> {
     /// No workspace yet: only the row whose secret hash is presented
     /// (authentication by API key or invitation token).
     Lookup(&'a [u8; 32]),
+}
+
+/// What a store operation runs on.
+pub enum Session<'p, DB: Database> {
+    /// A transaction: every write, and every PostgreSQL operation (the
+    /// scope lives in it).
+    Tx(Transaction<'p, DB>),
+    /// A pooled connection in autocommit: a SQLite read, as before one code
+    /// base (a `BEGIN` and `ROLLBACK` around a read cost more than it).
+    Conn(PoolConnection<DB>),
+}
+
+impl<DB: Database> Session<'_, DB> {
+    /// The connection, in the transaction or not.
+    pub fn conn(&mut self) -> &mut DB::Connection {
+        match self {
+            Session::Tx(t) => t,
+            Session::Conn(c) => c,
+        }
+    }
 }
 
 impl<'a> From<&'a Scope> for Acting<'a> {
@@ -54,21 +75,22 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
     /// locks the whole database.
     const FOR_UPDATE: &'static str;
 
-    /// Begins a transaction acting as `acting`.
+    /// Starts an operation acting as `acting` that `writes` or only reads.
     fn begin<'p>(
         pool: &'p sqlx::Pool<Self::Db>,
         acting: &Acting<'_>,
-    ) -> impl Future<Output = Result<Transaction<'p, Self::Db>, sqlx::Error>> + Send;
+        writes: bool,
+    ) -> impl Future<Output = Result<Session<'p, Self::Db>, sqlx::Error>> + Send;
 
     /// Runs a statement; the number of rows it changed.
     fn execute(
-        tx: &mut Transaction<'_, Self::Db>,
+        conn: &mut <Self::Db as Database>::Connection,
         sql: Sql,
     ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
 
     /// Runs a query; every row.
     fn fetch_all(
-        tx: &mut Transaction<'_, Self::Db>,
+        conn: &mut <Self::Db as Database>::Connection,
         sql: Sql,
     ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send;
 
@@ -111,17 +133,17 @@ pub(crate) use bind_args;
 macro_rules! run_bound_queries {
     ($db:ty, $row:ty) => {
         async fn execute(
-            tx: &mut sqlx::Transaction<'_, $db>,
+            conn: &mut <$db as sqlx::Database>::Connection,
             sql: Sql,
         ) -> Result<u64, sqlx::Error> {
-            Ok(query(&sql).execute(&mut **tx).await?.rows_affected())
+            Ok(query(&sql).execute(conn).await?.rows_affected())
         }
 
         async fn fetch_all(
-            tx: &mut sqlx::Transaction<'_, $db>,
+            conn: &mut <$db as sqlx::Database>::Connection,
             sql: Sql,
         ) -> Result<Vec<$row>, sqlx::Error> {
-            query(&sql).fetch_all(&mut **tx).await
+            query(&sql).fetch_all(conn).await
         }
     };
 }

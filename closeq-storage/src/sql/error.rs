@@ -46,15 +46,13 @@ pub(crate) fn from_sqlx<D: Dialect>(operation: &'static str, e: sqlx::Error) -> 
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => ("connection unavailable".into(), true),
-        sqlx::Error::Tls(_) => ("TLS failed".into(), true),
-        sqlx::Error::Protocol(_) => ("protocol error".into(), false),
         sqlx::Error::ColumnDecode { .. }
         | sqlx::Error::ColumnNotFound(_)
         | sqlx::Error::ColumnIndexOutOfBounds { .. }
         | sqlx::Error::Decode(_)
         | sqlx::Error::TypeNotFound { .. } => ("a column does not decode".into(), false),
-        sqlx::Error::Configuration(_) => ("bad configuration".into(), false),
         // Which migration and how (never data): "migration 3 was previously
         // applied but has been modified".
         sqlx::Error::Migrate(m) => match **m {

@@ -4,14 +4,26 @@
 
 use std::collections::BTreeMap;
 
-use closeq_core::{Error, Result, Scope};
+use closeq_core::{Call, ConsentRecord, Error, Result, Scope, Scorecard, Transcript};
 use uuid::Uuid;
 
 use super::rollup::{self, Key};
 use super::{Dialect, Sql, SqlStore, dup};
 use crate::codec::{enum_name, to_json, verdict_rows};
-use crate::ingest::CallBundle;
 use crate::rollup::{Sums, day};
+
+/// A call with what was produced for it.
+#[derive(Debug, Clone)]
+pub struct CallBundle {
+    /// The call.
+    pub call: Call,
+    /// Its transcript.
+    pub transcript: Option<Transcript>,
+    /// Its scorecard.
+    pub scorecard: Option<Scorecard>,
+    /// Its recording-consent record.
+    pub consent: Option<ConsentRecord>,
+}
 
 impl<D: Dialect> SqlStore<D> {
     /// Ingests a batch in one transaction: every bundle is checked first,

@@ -25,9 +25,10 @@ use closeq_core::Result;
 use serde::de::DeserializeOwned;
 
 pub(crate) use dialect::sealed;
-pub use dialect::{Acting, Dialect};
+pub use dialect::{Acting, Dialect, Session};
 pub(crate) use dialect::{bind_args, run_bound_queries};
 pub(crate) use error::{dup, from_migrate, from_sqlx};
+pub use ingest::CallBundle;
 pub use query::{Arg, Sql, SqlRow};
 
 use crate::codec::from_json;
@@ -62,14 +63,32 @@ impl<D: Dialect> SqlStore<D> {
         &self.hasher
     }
 
-    /// Begins `operation`'s transaction, acting as `acting` (a [`Scope`]
-    /// or an [`Acting`]).
+    /// Begins `operation`, which writes, acting as `acting` (a [`Scope`]
+    /// or an [`Acting`]): a transaction.
     pub(crate) async fn begin<'a>(
         &self,
         operation: &'static str,
         acting: impl Into<Acting<'a>>,
     ) -> Result<Tx<'_, D>> {
-        let tx = D::begin(&self.pool, &acting.into())
+        self.start(operation, &acting.into(), true).await
+    }
+
+    /// Begins `operation`, which only reads (see [`Session`]).
+    pub(crate) async fn read<'a>(
+        &self,
+        operation: &'static str,
+        acting: impl Into<Acting<'a>>,
+    ) -> Result<Tx<'_, D>> {
+        self.start(operation, &acting.into(), false).await
+    }
+
+    async fn start(
+        &self,
+        operation: &'static str,
+        acting: &Acting<'_>,
+        writes: bool,
+    ) -> Result<Tx<'_, D>> {
+        let tx = D::begin(&self.pool, acting, writes)
             .await
             .map_err(|e| error::from_sqlx::<D>(operation, e))?;
         Ok(Tx { tx, operation })
@@ -96,7 +115,7 @@ impl<D: Dialect> SqlStore<D> {
         acting: impl Into<Acting<'a>>,
         sql: Sql,
     ) -> Result<Option<T>> {
-        self.begin(operation, acting).await?.doc(sql).await
+        self.read(operation, acting).await?.doc(sql).await
     }
 
     /// `operation` as one query for records (see [`Tx::docs`]).
@@ -106,13 +125,13 @@ impl<D: Dialect> SqlStore<D> {
         acting: impl Into<Acting<'a>>,
         sql: Sql,
     ) -> Result<Vec<T>> {
-        self.begin(operation, acting).await?.docs(sql).await
+        self.read(operation, acting).await?.docs(sql).await
     }
 }
 
 /// A transaction of one store operation; its errors name the operation.
 pub(crate) struct Tx<'p, D: Dialect> {
-    tx: sqlx::Transaction<'p, D::Db>,
+    tx: Session<'p, D::Db>,
     operation: &'static str,
 }
 
@@ -126,13 +145,13 @@ impl<D: Dialect> Tx<'_, D> {
     /// Runs a statement; the number of rows it changed.
     pub(crate) async fn exec(&mut self, sql: Sql) -> Result<u64> {
         let failed = self.failed();
-        D::execute(&mut self.tx, sql).await.map_err(failed)
+        D::execute(self.tx.conn(), sql).await.map_err(failed)
     }
 
     /// Every row of a query.
     pub(crate) async fn rows(&mut self, sql: Sql) -> Result<Vec<D::Row>> {
         let failed = self.failed();
-        D::fetch_all(&mut self.tx, sql).await.map_err(failed)
+        D::fetch_all(self.tx.conn(), sql).await.map_err(failed)
     }
 
     /// The first row of a query (written to return at most one), if any.
@@ -157,6 +176,9 @@ impl<D: Dialect> Tx<'_, D> {
     /// Commits.
     pub(crate) async fn commit(self) -> Result<()> {
         let failed = self.failed();
-        self.tx.commit().await.map_err(failed)
+        match self.tx {
+            Session::Tx(tx) => tx.commit().await.map_err(failed),
+            Session::Conn(_) => Ok(()),
+        }
     }
 }

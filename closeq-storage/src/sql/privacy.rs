@@ -105,7 +105,7 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
                 .push_bind(&self.hasher().hash(subject)?[..]);
         }
         q.push(")");
-        let mut tx = self.begin("subject_flags", scope).await?;
+        let mut tx = self.read("subject_flags", scope).await?;
         for r in tx.rows(q).await? {
             flags = flags.union(SubjectFlags {
                 restricted: r.flag(0)?,
@@ -130,7 +130,7 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
     }
 
     async fn get_consent(&self, scope: &Scope, call: CallId) -> Result<Option<ConsentRecord>> {
-        let mut tx = self.begin("get_consent", scope).await?;
+        let mut tx = self.read("get_consent", scope).await?;
         call_for(&mut tx, scope, call, Action::ViewCall).await?;
         tx.doc(Sql::new("SELECT data FROM call_consents WHERE call_id = $1").bind(call))
             .await

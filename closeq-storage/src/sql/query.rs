@@ -120,20 +120,3 @@ args!(
     &[u8] => |v| Arg::Bytes(v.to_vec()),
     DateTime<Utc> => |v| Arg::Time(v),
 );
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_after_the_bound_arguments() {
-        let mut q = Sql::new("SELECT 1 FROM t WHERE a = $1").bind(1_i64);
-        q.push(" AND b = ").push_bind("x").push(" AND c IN (");
-        q.push_bind(2.5).push(")");
-        assert_eq!(
-            q.text,
-            "SELECT 1 FROM t WHERE a = $1 AND b = $2 AND c IN ($3)"
-        );
-        assert_eq!(q.args.len(), 3);
-    }
-}

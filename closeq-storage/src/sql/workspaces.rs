@@ -70,15 +70,12 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         check_workspace(scope, Action::ChangeRetention)?;
         settings.validate()?;
         let mut tx = self.begin("update_settings", scope).await?;
-        let lock = D::FOR_UPDATE;
-        let sql = Sql::new(format!("SELECT data FROM workspaces WHERE id = $1{lock}"));
-        let mut w: Workspace = tx
-            .doc(sql.bind(scope.workspace_id))
-            .await?
-            .ok_or_else(|| Error::not_found("workspace", scope.workspace_id))?;
-        w.settings = settings.clone();
-        let sql = Sql::new("UPDATE workspaces SET data = $1 WHERE id = $2");
-        tx.exec(sql.bind(to_json(D::NAME, &w)?).bind(w.id)).await?;
+        let (ws, table) = (scope.workspace_id, ("workspaces", "workspace"));
+        update_doc(&mut tx, table, ws, ws, |w: &mut Workspace| {
+            w.settings = settings.clone();
+            Ok(())
+        })
+        .await?;
         tx.commit().await
     }
 
@@ -343,7 +340,7 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         .bind(scope.workspace_id)
         .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
         .bind(i64::from(limit));
-        let mut tx = self.begin("list_audit", scope).await?;
+        let mut tx = self.read("list_audit", scope).await?;
         let rows = tx.rows(sql).await?;
         rows.iter()
             .map(|r| {
