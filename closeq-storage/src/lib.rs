@@ -19,6 +19,8 @@
 mod aggregate;
 mod anonymize;
 pub mod audio;
+mod bundle;
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
 mod codec;
 mod cursor;
 mod filter;
@@ -27,6 +29,7 @@ mod policy;
 #[cfg(feature = "store-postgres")]
 mod postgres;
 mod privacy;
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
 mod rollup;
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
 mod sql;
@@ -35,11 +38,12 @@ mod sqlite;
 mod subject_index;
 
 pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
+pub use closeq_core::ports::CallBundle;
 pub use memory::InMemoryStore;
 #[cfg(feature = "store-postgres")]
 pub use postgres::{PostgresDialect, PostgresStore};
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
-pub use sql::{CallBundle, Dialect, SqlStore};
+pub use sql::{Dialect, SqlStore};
 #[cfg(feature = "store-sqlite")]
 pub use sqlite::{SqliteDialect, SqliteStore};
 pub use subject_index::SubjectHasher;

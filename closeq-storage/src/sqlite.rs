@@ -60,6 +60,22 @@ impl Dialect for SqliteDialect {
 
     run_bound_queries!(Sqlite, SqliteRow);
 
+    async fn checkpoint_erasure(pool: &SqlitePool) -> Result<()> {
+        let row: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(pool)
+            .await
+            .map_err(|e| from_sqlx::<SqliteDialect>("checkpoint", e))?;
+        if row.0 != 0 {
+            return Err(Error::storage(
+                SqliteDialect::NAME,
+                "checkpoint",
+                "the write-ahead log is busy; retry the checkpoint",
+                true,
+            ));
+        }
+        Ok(())
+    }
+
     fn retryable(e: &dyn DatabaseError) -> bool {
         // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
         let code: i64 = e.code().and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -161,23 +177,13 @@ impl SqlStore<SqliteDialect> {
         Ok(Self::with_pool(pool, hasher))
     }
 
-    /// Copies the write-ahead log into the database file and truncates it.
-    /// Run it after an erasure: until then the WAL still holds the old
-    /// pages, personal data included (`secure_delete` zeroes freed pages of
-    /// the main file only).
+    /// Copies the write-ahead log into the database file and truncates it
+    /// (as [`CallStore::checkpoint_erasure`]). Run it after an erasure:
+    /// until then the WAL still holds the old pages, personal data included
+    /// (`secure_delete` zeroes freed pages of the main file only).
+    ///
+    /// [`CallStore::checkpoint_erasure`]: closeq_core::ports::CallStore::checkpoint_erasure
     pub async fn checkpoint(&self) -> Result<()> {
-        let row: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(self.pool())
-            .await
-            .map_err(|e| from_sqlx::<SqliteDialect>("checkpoint", e))?;
-        if row.0 != 0 {
-            return Err(Error::storage(
-                SqliteDialect::NAME,
-                "checkpoint",
-                "the write-ahead log is busy; retry the checkpoint",
-                true,
-            ));
-        }
-        Ok(())
+        SqliteDialect::checkpoint_erasure(self.pool()).await
     }
 }

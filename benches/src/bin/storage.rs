@@ -73,7 +73,7 @@ fn bundles(
             CallBundle {
                 call: c,
                 transcript: transcript.cloned(),
-                scorecard: Some(card),
+                scorecards: vec![card],
                 consent: None,
             }
         })

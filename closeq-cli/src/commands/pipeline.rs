@@ -159,7 +159,7 @@ async fn store_rows(
     let bundle = closeq_storage::CallBundle {
         call,
         transcript: Some(t.clone()),
-        scorecard: Some(card.clone()),
+        scorecards: vec![card.clone()],
         consent,
     };
     state.ingest(&[bundle]).await?;

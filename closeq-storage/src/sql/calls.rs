@@ -3,14 +3,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{
-    AggregateQuery, AggregateRow, CallFilter, CallStore, Page, PageRequest, ReviewRecord,
+    AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Page, PageRequest,
+    ReviewRecord,
 };
 use closeq_core::{
     Action, Call, CallId, CallStatus, Error, Result, Scope, Scorecard, ScorecardId, Subject,
     Transcript,
 };
 
-use super::{Arg, Dialect, Sql, SqlRow, SqlStore, Tx, dup, rollup, visibility};
+use super::{Arg, Dialect, Sql, SqlRow, SqlStore, Tx, dup_card, rollup, visibility};
 use crate::codec::{enum_name, to_json, verdict_rows};
 use crate::memory::{check_editable, with_review};
 use crate::{anonymize, cursor, policy};
@@ -23,8 +24,30 @@ pub(super) async fn call_for<D: Dialect>(
     id: CallId,
     action: Action,
 ) -> Result<Call> {
+    visible_call(tx, scope, id, action, "").await
+}
+
+/// As [`call_for`], with the call's row locked until the transaction ends
+/// (where the database locks rows), for a status change.
+pub(super) async fn call_for_update<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    scope: &Scope,
+    id: CallId,
+    action: Action,
+) -> Result<Call> {
+    visible_call(tx, scope, id, action, D::FOR_UPDATE).await
+}
+
+async fn visible_call<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    scope: &Scope,
+    id: CallId,
+    action: Action,
+    lock: &str,
+) -> Result<Call> {
     let mut q = Sql::new("SELECT c.data FROM calls c WHERE c.id = $1 AND ").bind(id);
     visibility::push(&mut q, "c", scope);
+    q.push(lock);
     let c: Call = tx
         .doc(q)
         .await?
@@ -59,7 +82,11 @@ pub(super) async fn index<D: Dialect>(
 }
 
 /// Inserts or rewrites a call's row (not its summary columns).
-async fn write_call<D: Dialect>(tx: &mut Tx<'_, D>, call: &Call, insert: bool) -> Result<()> {
+pub(super) async fn write_call<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    call: &Call,
+    insert: bool,
+) -> Result<()> {
     let sql = if insert {
         "INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     } else {
@@ -88,9 +115,31 @@ async fn write_call<D: Dialect>(tx: &mut Tx<'_, D>, call: &Call, insert: bool) -
     Ok(())
 }
 
+/// Stores or replaces a call's transcript.
+pub(super) async fn write_transcript<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    call: CallId,
+    t: &Transcript,
+) -> Result<()> {
+    tx.exec(
+        Sql::new(
+            "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data) \
+             SELECT c.id, c.workspace_id, c.rep_id, c.team_id, $2 FROM calls c WHERE c.id = $1 \
+             ON CONFLICT (call_id) DO UPDATE SET data = excluded.data",
+        )
+        .bind(call)
+        .bind(to_json(D::NAME, t)?),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Inserts a scorecard and refreshes the call's summary columns, verdicts
 /// and rollups.
-async fn write_scorecard<D: Dialect>(tx: &mut Tx<'_, D>, card: &Scorecard) -> Result<()> {
+pub(super) async fn write_scorecard<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    card: &Scorecard,
+) -> Result<()> {
     rollup::around(tx, card.call_id, true).await?;
     tx.exec(
         Sql::new(
@@ -105,7 +154,7 @@ async fn write_scorecard<D: Dialect>(tx: &mut Tx<'_, D>, card: &Scorecard) -> Re
         .bind(to_json(D::NAME, card)?),
     )
     .await
-    .map_err(dup("scorecard", card.id))?;
+    .map_err(dup_card(card))?;
     tx.exec(
         Sql::new("UPDATE calls SET latest_score = $1, latest_rubric = $2, latest_talk_ratio = $3 WHERE id = $4")
             .bind(card.score.value())
@@ -190,7 +239,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
 
     async fn transition_call(&self, scope: &Scope, id: CallId, next: CallStatus) -> Result<Call> {
         let mut tx = self.begin("transition_call", scope).await?;
-        let mut c = call_for(&mut tx, scope, id, Action::UploadCall).await?;
+        let mut c = call_for_update(&mut tx, scope, id, Action::UploadCall).await?;
         c.transition(next)?;
         write_call(&mut tx, &c, false).await?;
         tx.commit().await?;
@@ -270,16 +319,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         t.validate()?;
         let mut tx = self.begin("put_transcript", scope).await?;
         call_for(&mut tx, scope, call, Action::UploadCall).await?;
-        tx.exec(
-            Sql::new(
-                "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data) \
-                 SELECT c.id, c.workspace_id, c.rep_id, c.team_id, $2 FROM calls c WHERE c.id = $1 \
-                 ON CONFLICT (call_id) DO UPDATE SET data = excluded.data",
-            )
-            .bind(call)
-            .bind(to_json(D::NAME, t)?),
-        )
-        .await?;
+        write_transcript(&mut tx, call, t).await?;
         tx.commit().await
     }
 
@@ -462,5 +502,24 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         anonymize::check_text_only(&stored, card)?;
         write_card_text(&mut tx, card).await?;
         tx.commit().await
+    }
+
+    async fn ingest(&self, scope: &Scope, batch: &[CallBundle]) -> Result<()> {
+        self.ingest_batch(scope, batch).await
+    }
+
+    async fn advance_call(
+        &self,
+        scope: &Scope,
+        id: CallId,
+        steps: &[CallStatus],
+        transcript: Option<&Transcript>,
+        scorecards: &[Scorecard],
+    ) -> Result<Call> {
+        self.advance(scope, id, steps, transcript, scorecards).await
+    }
+
+    async fn checkpoint_erasure(&self) -> Result<()> {
+        D::checkpoint_erasure(self.pool()).await
     }
 }

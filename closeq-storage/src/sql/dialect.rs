@@ -94,6 +94,15 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
         sql: Sql,
     ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send;
 
+    /// After an erasure, removes the copies of deleted rows the database
+    /// keeps in its own files where the store can (SQLite: the write-ahead
+    /// log); see [`CallStore::checkpoint_erasure`].
+    ///
+    /// [`CallStore::checkpoint_erasure`]: closeq_core::ports::CallStore::checkpoint_erasure
+    fn checkpoint_erasure(
+        pool: &sqlx::Pool<Self::Db>,
+    ) -> impl Future<Output = closeq_core::Result<()>> + Send;
+
     /// Whether retrying may help (a lock, a serialization failure).
     fn retryable(e: &dyn DatabaseError) -> bool;
 

@@ -5,11 +5,12 @@
 
 use std::borrow::Cow;
 
-use closeq_core::{Error, StorageSource};
+use closeq_core::{Error, Scorecard, StorageSource};
 use sqlx::error::ErrorKind;
 use sqlx::migrate::MigrateError;
 
 use super::Dialect;
+use crate::bundle;
 
 /// Names a duplicate key after the record that was being written.
 pub(crate) fn dup(resource: &'static str, id: impl ToString) -> impl FnOnce(Error) -> Error {
@@ -19,14 +20,31 @@ pub(crate) fn dup(resource: &'static str, id: impl ToString) -> impl FnOnce(Erro
     }
 }
 
+/// Names a duplicate scorecard: a second card of its call for the same
+/// rubric version and scorer (the unique index `scorecards_one_per_scorer`,
+/// which SQLite reports by its columns), or a taken id.
+pub(crate) fn dup_card(card: &Scorecard) -> impl FnOnce(Error) -> Error + '_ {
+    move |e| match e {
+        Error::AlreadyExists { id, .. }
+            if id.contains("scorecards_one_per_scorer") || id.contains("rubric_version") =>
+        {
+            bundle::duplicate(card)
+        }
+        Error::AlreadyExists { .. } => Error::already_exists("scorecard", card.id),
+        other => other,
+    }
+}
+
 /// Maps a driver error raised during `operation`.
 pub(crate) fn from_sqlx<D: Dialect>(operation: &'static str, e: sqlx::Error) -> Error {
     let (reason, retryable): (Cow<'static, str>, bool) = match &e {
         sqlx::Error::Database(db) => match db.kind() {
             ErrorKind::UniqueViolation => {
+                // The constraint (schema names only) tells the writer which
+                // rule the row broke; see `dup_card`.
                 return Error::AlreadyExists {
                     resource: "record",
-                    id: "(duplicate key)".into(),
+                    id: D::constraint(db.as_ref()).unwrap_or_else(|| "(duplicate key)".into()),
                 };
             }
             ErrorKind::ForeignKeyViolation => {

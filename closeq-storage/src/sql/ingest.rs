@@ -4,39 +4,29 @@
 
 use std::collections::BTreeMap;
 
-use closeq_core::{Call, ConsentRecord, Error, Result, Scope, Scorecard, Transcript};
+use closeq_core::ports::CallBundle;
+use closeq_core::{Result, Scope};
 use uuid::Uuid;
 
 use super::rollup::{self, Key};
-use super::{Dialect, Sql, SqlStore, dup};
+use super::{Dialect, Sql, SqlStore, dup, dup_card};
+use crate::bundle;
 use crate::codec::{enum_name, to_json, verdict_rows};
 use crate::rollup::{Sums, day};
 
-/// A call with what was produced for it.
-#[derive(Debug, Clone)]
-pub struct CallBundle {
-    /// The call.
-    pub call: Call,
-    /// Its transcript.
-    pub transcript: Option<Transcript>,
-    /// Its scorecard.
-    pub scorecard: Option<Scorecard>,
-    /// Its recording-consent record.
-    pub consent: Option<ConsentRecord>,
-}
-
 impl<D: Dialect> SqlStore<D> {
-    /// Ingests a batch in one transaction: every bundle is checked first,
-    /// then all are written, or none (on PostgreSQL under the scope's
-    /// Row-Level Security).
-    pub async fn ingest(&self, scope: &Scope, batch: &[CallBundle]) -> Result<()> {
+    /// [`CallStore::ingest`](closeq_core::ports::CallStore::ingest) in one
+    /// transaction: every bundle is checked first, then all are written, or
+    /// none (on PostgreSQL under the scope's Row-Level Security). A call's
+    /// last scorecard is its latest.
+    pub(super) async fn ingest_batch(&self, scope: &Scope, batch: &[CallBundle]) -> Result<()> {
         for b in batch {
-            check(scope, b)?;
+            bundle::check(scope, b)?;
         }
         let mut tx = self.begin("ingest", scope).await?;
         for b in batch {
             let c = &b.call;
-            let card = b.scorecard.as_ref();
+            let latest = b.scorecards.last();
             tx.exec(
                 Sql::new(
                     "INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, \
@@ -49,9 +39,9 @@ impl<D: Dialect> SqlStore<D> {
                 .bind(c.started_at)
                 .bind(c.status.name())
                 .bind(enum_name(&c.outcome))
-                .bind(card.map(|s| s.score.value()))
-                .bind(card.map(|s| s.provenance.rubric_id.as_str().to_owned()))
-                .bind(card.and_then(|s| s.metrics.as_ref()).map(|m| m.talk_ratio.rep))
+                .bind(latest.map(|s| s.score.value()))
+                .bind(latest.map(|s| s.provenance.rubric_id.as_str().to_owned()))
+                .bind(latest.and_then(|s| s.metrics.as_ref()).map(|m| m.talk_ratio.rep))
                 .bind(to_json(D::NAME, c)?),
             )
             .await
@@ -92,28 +82,31 @@ impl<D: Dialect> SqlStore<D> {
                 )
                 .await?;
             }
-            if let Some(s) = card {
+            for (seq, s) in (1_i64..).zip(&b.scorecards) {
                 tx.exec(
                     of_call(
                         "INSERT INTO scorecards (call_id, workspace_id, rep_id, team_id, id, seq, reviewed, data) \
-                         VALUES ($1, $2, $3, $4, $5, 1, $6, $7)",
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
                     .bind(s.id)
+                    .bind(seq)
                     .bind(s.review().is_reviewed())
                     .bind(to_json(D::NAME, s)?),
                 )
-                .await?;
-                for (criterion, value) in verdict_rows(s) {
-                    tx.exec(
-                        of_call(
-                            "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) \
-                             VALUES ($1, $2, $3, $4, $5, $6)",
-                        )
-                        .bind(criterion)
-                        .bind(value),
+                .await
+                .map_err(dup_card(s))?;
+            }
+            // The verdicts the dashboard counts are the latest card's.
+            for (criterion, value) in latest.map(verdict_rows).unwrap_or_default() {
+                tx.exec(
+                    of_call(
+                        "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
                     )
-                    .await?;
-                }
+                    .bind(criterion)
+                    .bind(value),
+                )
+                .await?;
             }
         }
         for (key, sums) in contributions(batch) {
@@ -123,35 +116,12 @@ impl<D: Dialect> SqlStore<D> {
     }
 }
 
-/// Checks a bundle before anything is written.
-fn check(scope: &Scope, b: &CallBundle) -> Result<()> {
-    crate::policy::check_new_call(scope, &b.call)?;
-    if let Some(t) = &b.transcript {
-        t.validate()?;
-    }
-    if let Some(s) = &b.scorecard
-        && (s.call_id != b.call.id || s.workspace_id != b.call.workspace_id)
-    {
-        return Err(Error::invalid(
-            "scorecard.call_id",
-            "does not belong to the bundle's call",
-        ));
-    }
-    if b.consent.as_ref().is_some_and(|c| c.call_id != b.call.id) {
-        return Err(Error::invalid(
-            "consent.call_id",
-            "does not belong to the bundle's call",
-        ));
-    }
-    Ok(())
-}
-
 /// The batch's rollup contributions, grouped.
 fn contributions(batch: &[CallBundle]) -> BTreeMap<Key, Sums> {
     let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
     for b in batch {
         let c = &b.call;
-        let card = b.scorecard.as_ref();
+        let card = b.scorecards.last();
         let one = Sums::of_call(
             card.map(|s| s.score.value()),
             card.and_then(|s| s.metrics.as_ref())

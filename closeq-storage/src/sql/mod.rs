@@ -8,6 +8,7 @@
 //! visibility rule is part of every call query ([`visibility`]); on
 //! PostgreSQL, Row-Level Security applies it a first time, in the database.
 
+mod advance;
 mod aggregate;
 mod calls;
 mod dialect;
@@ -27,8 +28,7 @@ use serde::de::DeserializeOwned;
 pub(crate) use dialect::sealed;
 pub use dialect::{Acting, Dialect, Session};
 pub(crate) use dialect::{bind_args, run_bound_queries};
-pub(crate) use error::{dup, from_migrate, from_sqlx};
-pub use ingest::CallBundle;
+pub(crate) use error::{dup, dup_card, from_migrate, from_sqlx};
 pub use query::{Arg, Sql, SqlRow};
 
 use crate::codec::from_json;
