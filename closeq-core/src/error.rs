@@ -5,6 +5,8 @@
 //! are opaque ids (UUIDs, slugs), never e-mail addresses or phone numbers.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Result alias used throughout CloseQ.
@@ -143,14 +145,24 @@ pub enum Error {
     },
 
     /// A storage backend failed in a way that is not the caller's fault.
-    #[error("storage error in {backend}: {reason}")]
+    ///
+    /// Says what was being done and where, with the database's own code and
+    /// constraint name when there was a database error, never data values;
+    /// the driver's error is kept in `source` (see [`StorageSource`]).
+    #[error("{backend} {operation} failed: {reason}{}", storage_cause(source.as_ref()))]
     Storage {
         /// The backend (`sqlite`, `postgres`, `s3`, ...).
         backend: &'static str,
+        /// What was being done: the store method (`list_calls`) or the step
+        /// (`open`, `migrate`).
+        operation: &'static str,
         /// What failed, without data values.
         reason: Cow<'static, str>,
         /// Whether retrying may help (connection loss, serialization failure).
         retryable: bool,
+        /// The driver's error behind it, with the database's code and
+        /// constraint name, when there was one.
+        source: Option<StorageSource>,
     },
 
     /// A bug or broken invariant inside CloseQ. Please report it.
@@ -187,6 +199,32 @@ impl Error {
             resource,
             id: id.to_string(),
         }
+    }
+
+    /// An [`Error::Storage`] with no database code and no source.
+    pub fn storage(
+        backend: &'static str,
+        operation: &'static str,
+        reason: impl Into<Cow<'static, str>>,
+        retryable: bool,
+    ) -> Self {
+        Self::Storage {
+            backend,
+            operation,
+            reason: reason.into(),
+            retryable,
+            source: None,
+        }
+    }
+
+    /// This error with `source` as its driver error, if it is an
+    /// [`Error::Storage`] (any other error is returned as it is).
+    #[must_use]
+    pub fn with_source(mut self, source: StorageSource) -> Self {
+        if let Self::Storage { source: s, .. } = &mut self {
+            *s = Some(source);
+        }
+        self
     }
 
     /// An [`Error::Internal`].
@@ -254,6 +292,109 @@ impl Error {
     }
 }
 
+/// The driver error behind an [`Error::Storage`], with the database's
+/// error code and constraint name when it gave them; shared behind an
+/// [`Arc`] so that [`Error`] stays `Clone` (and small).
+///
+/// Its `Display` and `Debug` print only the summary the backend gave, the
+/// code and the constraint: driver messages and details can quote stored
+/// values (PostgreSQL's `DETAIL: Key (…)=(…)`, a failing row). The driver's
+/// own error is reachable on purpose, through [`StorageSource::get_ref`]
+/// (e.g. to downcast to `sqlx::Error` while debugging); do not log it.
+/// [`std::error::Error::source`] of a `StorageSource` is `None` for the same
+/// reason, so error-chain printers stop here.
+#[derive(Clone)]
+pub struct StorageSource(Arc<SourceInner>);
+
+struct SourceInner {
+    summary: Cow<'static, str>,
+    code: Option<String>,
+    constraint: Option<String>,
+    error: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl StorageSource {
+    /// Wraps a driver error, with a summary that holds no data values.
+    pub fn new(
+        summary: impl Into<Cow<'static, str>>,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::database(summary, None, None, error)
+    }
+
+    /// Wraps a database error with its code (the SQLSTATE on PostgreSQL,
+    /// the extended result code on SQLite) and the constraint (or
+    /// `table.column`) it names.
+    pub fn database(
+        summary: impl Into<Cow<'static, str>>,
+        code: Option<String>,
+        constraint: Option<String>,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self(Arc::new(SourceInner {
+            summary: summary.into(),
+            code,
+            constraint,
+            error: Box::new(error),
+        }))
+    }
+
+    /// The summary the backend gave.
+    pub fn summary(&self) -> &str {
+        &self.0.summary
+    }
+
+    /// The database's error code, when it gave one (`23505`, `2067`).
+    pub fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
+    }
+
+    /// The constraint the database named, when it named one.
+    pub fn constraint(&self) -> Option<&str> {
+        self.0.constraint.as_deref()
+    }
+
+    /// The driver's error itself. It may quote stored values: for
+    /// debugging, not for logs.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0.error
+    }
+}
+
+impl fmt::Display for StorageSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.summary)
+    }
+}
+
+impl fmt::Debug for StorageSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StorageSource")
+            .field("summary", &self.0.summary)
+            .field("code", &self.0.code)
+            .field("constraint", &self.0.constraint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::error::Error for StorageSource {}
+
+/// Two sources are equal when they are the same error (clones of one).
+impl PartialEq for StorageSource {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+fn storage_cause(source: Option<&StorageSource>) -> String {
+    match source.map(|s| (s.code(), s.constraint())) {
+        Some((Some(c), Some(k))) => format!(" (code {c}, constraint {k})"),
+        Some((Some(c), None)) => format!(" (code {c})"),
+        Some((None, Some(k))) => format!(" (constraint {k})"),
+        _ => String::new(),
+    }
+}
+
 fn join_field(parent: &str, child: &str) -> String {
     if parent.is_empty() {
         child.to_owned()
@@ -300,6 +441,52 @@ mod tests {
             .is_retryable()
         );
         assert!(!Error::invalid("a", "b").is_retryable());
+    }
+
+    #[derive(Debug)]
+    struct DriverError;
+    impl std::fmt::Display for DriverError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Key (email)=(ada@example.com) already exists")
+        }
+    }
+    impl std::error::Error for DriverError {}
+
+    #[test]
+    fn storage_errors_keep_their_cause_but_print_no_values() {
+        let source = StorageSource::database(
+            "sqlx: error returned from database",
+            Some("23514".into()),
+            Some("calls_score_range".into()),
+            DriverError,
+        );
+        let e =
+            Error::storage("postgres", "list_calls", "database error", false).with_source(source);
+        assert_eq!(
+            e.to_string(),
+            "postgres list_calls failed: database error (code 23514, constraint calls_score_range)"
+        );
+        let copy = e.clone();
+        assert_eq!(copy, e, "a clone shares the source");
+        let src = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(src.as_deref(), Some("sqlx: error returned from database"));
+        for text in [format!("{e:?}"), format!("{e}"), src.unwrap_or_default()] {
+            assert!(!text.contains("ada@"), "{text}");
+        }
+        let Error::Storage {
+            source: Some(s), ..
+        } = &e
+        else {
+            unreachable!()
+        };
+        assert!(s.get_ref().downcast_ref::<DriverError>().is_some());
+        assert!(s.get_ref().to_string().contains("ada@"));
+        let other = Error::storage("sqlite", "open", "cannot open the file", false);
+        assert_eq!(
+            other.to_string(),
+            "sqlite open failed: cannot open the file"
+        );
+        assert_ne!(other, e);
     }
 
     #[test]

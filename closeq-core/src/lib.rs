@@ -77,7 +77,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use consent::{ConsentMethod, ConsentRecord};
 pub use contact::{EmailAddress, PhoneNumber};
 pub use data_category::{DataCategory, DataSubject};
-pub use error::{Error, Result};
+pub use error::{Error, Result, StorageSource};
 pub use id::{
     ApiKeyId, CallId, DataSubjectRequestId, IntegrationId, InvitationId, JobId, RubricId,
     ScorecardId, TeamId, TranscriptId, UserId, WorkspaceId,

@@ -5,18 +5,18 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub(crate) fn to_json<T: Serialize>(backend: &'static str, v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|_| Error::Storage {
-        backend,
-        reason: "cannot encode a record".into(),
-        retryable: false,
-    })
+    serde_json::to_string(v)
+        .map_err(|_| Error::storage(backend, "encode", "cannot encode a record", false))
 }
 
 pub(crate) fn from_json<T: DeserializeOwned>(backend: &'static str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|_| Error::Storage {
-        backend,
-        reason: "a stored record does not decode (schema drift?)".into(),
-        retryable: false,
+    serde_json::from_str(s).map_err(|_| {
+        Error::storage(
+            backend,
+            "decode",
+            "a stored record does not decode (schema drift?)",
+            false,
+        )
     })
 }
 

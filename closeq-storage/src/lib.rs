@@ -1,10 +1,12 @@
 //! # closeq-storage
 //!
 //! Implementations of CloseQ's store traits ([`closeq_core::ports`]):
-//! [`InMemoryStore`], [`SqliteStore`] (the embedded default) and, with
-//! feature `store-postgres`, `PostgresStore` with Row-Level Security. All
-//! enforce the same access policy and pass the same conformance suites
-//! (`closeq_core::testing::{call_store, workspace_store}`).
+//! [`InMemoryStore`] (the reference model), [`SqliteStore`] (the embedded
+//! default) and, with feature `store-postgres`, `PostgresStore` with
+//! Row-Level Security. The two SQL stores are one code base, `SqlStore`,
+//! over a small sealed dialect. All enforce the same access policy and pass
+//! the same conformance suites (`closeq_core::testing::{call_store,
+//! workspace_store, privacy_store}`).
 //!
 //! ```
 //! use closeq_storage::{InMemoryStore, SubjectHasher};
@@ -17,27 +19,33 @@
 mod aggregate;
 mod anonymize;
 pub mod audio;
+mod bundle;
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
 mod codec;
 mod cursor;
 mod filter;
-mod ingest;
 mod memory;
 mod policy;
 #[cfg(feature = "store-postgres")]
 mod postgres;
 mod privacy;
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
 mod rollup;
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
+mod sql;
 #[cfg(feature = "store-sqlite")]
 mod sqlite;
 mod subject_index;
 
 pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
-pub use ingest::CallBundle;
+pub use closeq_core::ports::CallBundle;
 pub use memory::InMemoryStore;
 #[cfg(feature = "store-postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresDialect, PostgresStore};
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
+pub use sql::{Dialect, SqlStore};
 #[cfg(feature = "store-sqlite")]
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteDialect, SqliteStore};
 pub use subject_index::SubjectHasher;
 
 use closeq_core::{Error, Member, Result, Role, Scope, Workspace, WorkspaceId};

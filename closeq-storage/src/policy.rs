@@ -1,26 +1,15 @@
 //! The access policy applied by stores that enforce it in code.
 
-use closeq_core::{
-    Action, Call, Error, Relation, Result, Scope, TeamId, UserId, WorkspaceId, access,
-};
+use closeq_core::{Action, Call, Error, Relation, Result, Scope, access};
 
 /// How a call relates to the scope.
-pub(crate) fn relation(
-    scope: &Scope,
-    workspace: WorkspaceId,
-    rep: UserId,
-    team: Option<TeamId>,
-) -> Relation {
-    scope.relation_to_call(workspace, rep, team)
+fn relation(scope: &Scope, call: &Call) -> Relation {
+    scope.relation_to_call(call.workspace_id, call.rep_id, call.team_id)
 }
 
 /// Whether the scope can see the call at all.
 pub(crate) fn visible(scope: &Scope, call: &Call) -> bool {
-    access::permits(
-        scope.role,
-        Action::ViewCall,
-        relation(scope, call.workspace_id, call.rep_id, call.team_id),
-    )
+    access::permits(scope.role, Action::ViewCall, relation(scope, call))
 }
 
 /// Checks `action` on a stored call: invisible → `NotFound` (existence
@@ -29,11 +18,7 @@ pub(crate) fn check_call(scope: &Scope, call: &Call, action: Action) -> Result<(
     if !visible(scope, call) {
         return Err(Error::not_found("call", call.id));
     }
-    access::check(
-        scope,
-        action,
-        relation(scope, call.workspace_id, call.rep_id, call.team_id),
-    )
+    access::check(scope, action, relation(scope, call))
 }
 
 /// Checks a workspace-level action.
@@ -48,11 +33,7 @@ pub(crate) fn check_workspace(scope: &Scope, action: Action) -> Result<()> {
 /// Checks that a new call may be created in this scope.
 pub(crate) fn check_new_call(scope: &Scope, call: &Call) -> Result<()> {
     call.validate()?;
-    access::check(
-        scope,
-        Action::UploadCall,
-        relation(scope, call.workspace_id, call.rep_id, call.team_id),
-    )
+    access::check(scope, Action::UploadCall, relation(scope, call))
 }
 
 /// Checks an action any member may take for themselves (uploading audio).

@@ -67,6 +67,29 @@ pub(crate) struct Sums {
 }
 
 impl Sums {
+    /// One call's contribution: its latest score, talk ratio and verdict
+    /// values (verdicts count only on a scored call).
+    pub(crate) fn of_call(
+        score: Option<f64>,
+        talk: Option<f64>,
+        verdicts: impl IntoIterator<Item = (String, f64)>,
+    ) -> Self {
+        let mut s = Sums {
+            calls: 1,
+            ..Sums::default()
+        };
+        if let Some(score) = score {
+            s.scored = 1;
+            s.score_sum = score;
+            s.verdicts = verdicts.into_iter().map(|(k, v)| (k, (v, 1))).collect();
+        }
+        if let Some(t) = talk {
+            s.talk_sum = t;
+            s.talk_n = 1;
+        }
+        s
+    }
+
     pub(crate) fn add(&mut self, o: &Sums) {
         self.calls += o.calls;
         self.scored += o.scored;

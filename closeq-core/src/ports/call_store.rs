@@ -161,6 +161,8 @@ pub struct ReviewRecord {
 ///   reported as [`Error::NotFound`], exactly like a missing one; a visible
 ///   one the action is not allowed on gives [`Error::Forbidden`];
 /// - inserting an existing id gives [`Error::AlreadyExists`];
+/// - a call holds at most one scorecard per (rubric id, rubric version,
+///   scorer name): another gives [`Error::AlreadyExists`];
 /// - deleting something missing succeeds (idempotent);
 /// - timestamps come back in UTC, text byte-for-byte (any Unicode);
 /// - listing is keyset-paginated and stable under concurrent inserts.
@@ -198,7 +200,9 @@ pub trait CallStore: Debug + Send + Sync {
     /// Reads a call's transcript.
     async fn get_transcript(&self, scope: &Scope, call: CallId) -> Result<Transcript>;
 
-    /// Stores a new scorecard for its call.
+    /// Stores a new scorecard for its call, as its latest; the call must not
+    /// hold one of the same rubric id, rubric version and scorer
+    /// ([`Error::AlreadyExists`]).
     async fn insert_scorecard(&self, scope: &Scope, scorecard: &Scorecard) -> Result<()>;
 
     /// Reads a scorecard.
@@ -251,11 +255,12 @@ pub trait CallStore: Debug + Send + Sync {
 
     /// Stores new calls with their transcripts, scorecards and consent.
     ///
-    /// SQL stores write the whole batch in one transaction: all or
-    /// nothing. This provided default writes each call's parts one after
-    /// another (a failure can leave earlier parts written) and cannot store
-    /// consent: a bundle carrying consent gives [`Error::Unsupported`]
-    /// before anything is written; write consent through
+    /// A bundle's scorecards are stored in order (the last is the call's
+    /// latest). The stores of `closeq-storage` write the whole batch
+    /// atomically: all or nothing. This provided default writes each
+    /// call's parts one after another (a failure can leave earlier parts
+    /// written) and cannot store consent: a bundle carrying consent gives
+    /// [`Error::Unsupported`] before anything is written; write consent through
     /// [`PrivacyStore::put_consent`](crate::ports::PrivacyStore::put_consent)
     /// instead. Override it for atomic writes.
     async fn ingest(&self, scope: &Scope, batch: &[CallBundle]) -> Result<()> {
@@ -279,10 +284,12 @@ pub trait CallStore: Debug + Send + Sync {
     /// One step of a call's processing: stores `transcript` (when given)
     /// and `scorecards`, and moves the call through `steps`, each allowed
     /// from the one before ([`CallStatus::can_become`]); returns the
-    /// updated call. SQL stores do it in one transaction, so the status
-    /// and what it promises are written together; this provided default
-    /// writes the transcript and scorecards first and the status last, so a
-    /// failure leaves the call in its previous status.
+    /// updated call. A step not allowed gives [`Error::InvalidTransition`]
+    /// before anything is written. The stores of `closeq-storage` do it
+    /// atomically, so the status and what it promises are written together
+    /// or not at all; this provided default writes the transcript and
+    /// scorecards first and the status last, so a failure leaves the call
+    /// in its previous status.
     async fn advance_call(
         &self,
         scope: &Scope,

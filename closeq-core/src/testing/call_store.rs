@@ -22,6 +22,13 @@ use crate::transcript::{
     RoleDecision, Speaker, SpeakerId, SpeakerRole, Transcript, Utterance, UtteranceId,
 };
 
+mod processing;
+
+pub use processing::{
+    advance_call_checks_every_step, ingest_is_all_or_nothing,
+    one_card_per_rubric_version_and_scorer,
+};
+
 /// A two-line transcript with Unicode text.
 pub fn sample_transcript() -> Transcript {
     let mut t = Transcript::empty(10_000);
@@ -107,7 +114,7 @@ pub fn sample_scorecard(
     })
 }
 
-fn is_not_found<T: std::fmt::Debug>(r: Result<T, Error>) -> bool {
+pub(super) fn is_not_found<T: std::fmt::Debug>(r: Result<T, Error>) -> bool {
     matches!(r, Err(Error::NotFound { .. }))
 }
 
@@ -264,7 +271,7 @@ pub async fn lifecycle_is_enforced(s: &Stores, _: &()) -> Outcome {
     Outcome::Passed
 }
 
-async fn all_pages(
+pub(super) async fn all_pages(
     s: &Stores,
     scope: &crate::scope::Scope,
     filter: &CallFilter,
@@ -676,17 +683,17 @@ pub async fn aggregates(s: &Stores, _: &()) -> Outcome {
         Some(&0.5),
         "partial counts half"
     );
-    // A newer scorecard replaces the call's contribution.
+    // A newer scorecard (a new version of the rubric) replaces the call's
+    // contribution.
     let call_b = s
         .calls
         .get_call(&w.owner, cards[2].call_id)
         .await
         .expect("call b");
+    let mut rescored = sample_scorecard(&call_b, 90.0, &[("budget", Verdict::Met)]);
+    rescored.provenance.rubric_version = "2".into();
     s.calls
-        .insert_scorecard(
-            &w.owner,
-            &sample_scorecard(&call_b, 90.0, &[("budget", Verdict::Met)]),
-        )
+        .insert_scorecard(&w.owner, &rescored)
         .await
         .expect("rescore");
     // Whole days (midnight to midnight) and ragged ranges agree.
@@ -954,6 +961,9 @@ macro_rules! call_store_conformance {
                 subject_index,
                 anonymize,
                 scorecard_text_updates,
+                ingest_is_all_or_nothing,
+                advance_call_checks_every_step,
+                one_card_per_rubric_version_and_scorer,
             ]
         );
     };
@@ -979,6 +989,9 @@ macro_rules! call_store_conformance {
                 subject_index,
                 anonymize,
                 scorecard_text_updates,
+                ingest_is_all_or_nothing,
+                advance_call_checks_every_step,
+                one_card_per_rubric_version_and_scorer,
             ]
         );
     };

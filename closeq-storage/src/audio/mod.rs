@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use closeq_core::ports::{AudioStore, ByteStream, SignedMethod, SignedUrl};
-use closeq_core::{Action, AudioRef, Error, Result, Scope, WorkspaceId};
+use closeq_core::{Action, AudioRef, Error, Result, Scope, StorageSource, WorkspaceId};
 use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, WriteMultipart};
@@ -60,15 +60,14 @@ impl fmt::Debug for ObjectAudioStore {
     }
 }
 
-fn storage(name: &'static str, e: object_store::Error) -> Error {
+/// An object-store error during `operation`; the source keeps the store's
+/// error (its message can name object paths and URLs, so it is summarized).
+fn storage(name: &'static str, operation: &'static str, e: object_store::Error) -> Error {
     match e {
         object_store::Error::NotFound { .. } => Error::not_found("audio object", "key"),
         object_store::Error::AlreadyExists { .. } => Error::already_exists("audio object", "key"),
-        _ => Error::Storage {
-            backend: name,
-            reason: "object store request failed".into(),
-            retryable: true,
-        },
+        other => Error::storage(name, operation, "object store request failed", true)
+            .with_source(StorageSource::new("object_store error", other)),
     }
 }
 
@@ -92,17 +91,13 @@ fn check_key(key: &str) -> Result<()> {
 impl ObjectAudioStore {
     /// Audio in a local folder, with HMAC-signed URLs.
     pub fn local(dir: &std::path::Path, signer: UrlSigner) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|_| Error::Storage {
-            backend: "local",
-            reason: "cannot create the audio folder".into(),
-            retryable: false,
+        let failed = |reason: &'static str| Error::storage("local", "open", reason, false);
+        std::fs::create_dir_all(dir).map_err(|e| {
+            failed("cannot create the audio folder").with_source(StorageSource::new("I/O error", e))
         })?;
-        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir).map_err(|_| {
-            Error::Storage {
-                backend: "local",
-                reason: "cannot open the audio folder".into(),
-                retryable: false,
-            }
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir).map_err(|e| {
+            failed("cannot open the audio folder")
+                .with_source(StorageSource::new("object_store error", e))
         })?;
         Ok(Self::new(Arc::new(fs), "local", Signing::Hmac(signer)))
     }
@@ -206,7 +201,7 @@ impl AudioStore for ObjectAudioStore {
             .store
             .put_multipart(&path)
             .await
-            .map_err(|e| storage(self.name, e))?;
+            .map_err(|e| storage(self.name, "put", e))?;
         let mut writer = WriteMultipart::new(upload);
         let mut size = 0u64;
         let mut hash = Sha256::new();
@@ -230,14 +225,17 @@ impl AudioStore for ObjectAudioStore {
             writer
                 .wait_for_capacity(4)
                 .await
-                .map_err(|e| storage(self.name, e))?;
+                .map_err(|e| storage(self.name, "put", e))?;
             writer.write(&chunk);
         }
         if size == 0 {
             let _ = writer.abort().await;
             return Err(Error::invalid("audio", "is empty"));
         }
-        writer.finish().await.map_err(|e| storage(self.name, e))?;
+        writer
+            .finish()
+            .await
+            .map_err(|e| storage(self.name, "put", e))?;
         Ok(AudioRef {
             key: key.to_owned(),
             content_type: content_type.to_owned(),
@@ -249,10 +247,14 @@ impl AudioStore for ObjectAudioStore {
     async fn get(&self, scope: &Scope, key: &str) -> Result<ByteStream> {
         let path = Self::path(scope.workspace_id, key)?;
         let name = self.name;
-        let r = self.store.get(&path).await.map_err(|e| storage(name, e))?;
+        let r = self
+            .store
+            .get(&path)
+            .await
+            .map_err(|e| storage(name, "get", e))?;
         Ok(Box::pin(
             r.into_stream()
-                .map(move |c| c.map_err(|e| storage(name, e))),
+                .map(move |c| c.map_err(|e| storage(name, "get", e))),
         ))
     }
 
@@ -261,7 +263,7 @@ impl AudioStore for ObjectAudioStore {
         match self.store.head(&path).await {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(storage(self.name, e)),
+            Err(e) => Err(storage(self.name, "exists", e)),
         }
     }
 
@@ -269,7 +271,7 @@ impl AudioStore for ObjectAudioStore {
         let path = Self::path(scope.workspace_id, key)?;
         match self.store.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(storage(self.name, e)),
+            Err(e) => Err(storage(self.name, "delete", e)),
         }
     }
 
@@ -311,7 +313,7 @@ impl AudioStore for ObjectAudioStore {
                 let url = s3
                     .signed_url(m, &path, ttl)
                     .await
-                    .map_err(|e| storage("s3", e))?;
+                    .map_err(|e| storage("s3", "signed_url", e))?;
                 let expires_at = clock.now() + chrono::Duration::from_std(ttl).unwrap_or_default();
                 Ok(SignedUrl {
                     url: url.to_string().into(),

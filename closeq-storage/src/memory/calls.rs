@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{
-    AggregateQuery, AggregateRow, CallFilter, CallStore, Page, PageRequest, ReviewRecord,
+    AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Page, PageRequest,
+    ReviewRecord,
 };
 use closeq_core::{
     Action, Call, CallId, CallStatus, Error, Result, Scope, Scorecard, ScorecardId, Subject,
@@ -9,7 +10,7 @@ use closeq_core::{
 };
 
 use super::{InMemoryStore, State};
-use crate::{aggregate, anonymize, cursor, filter, policy};
+use crate::{aggregate, anonymize, bundle, cursor, filter, policy};
 
 impl State {
     pub(super) fn call_for(&self, scope: &Scope, id: CallId, action: Action) -> Result<&Call> {
@@ -29,7 +30,7 @@ impl State {
             .and_then(|s| self.scorecards.get(s))
     }
 
-    fn index(&mut self, hasher: &crate::subject_index::SubjectHasher, call: &Call) {
+    pub(super) fn index(&mut self, hasher: &crate::subject_index::SubjectHasher, call: &Call) {
         for h in hasher.entries(call) {
             self.subjects
                 .entry((call.workspace_id, h))
@@ -42,6 +43,33 @@ impl State {
         for set in self.subjects.values_mut() {
             set.remove(&call.id);
         }
+    }
+
+    /// Refuses cards whose id is taken or whose key their call already
+    /// holds (see [`bundle::same_key`]).
+    pub(super) fn check_new_cards(&self, cards: &[Scorecard]) -> Result<()> {
+        for card in cards {
+            if self.scorecards.contains_key(&card.id) {
+                return Err(Error::already_exists("scorecard", card.id));
+            }
+            let held = self.card_order.get(&card.call_id).into_iter().flatten();
+            if held
+                .filter_map(|id| self.scorecards.get(id))
+                .any(|c| bundle::same_key(c, card))
+            {
+                return Err(bundle::duplicate(card));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a checked card as its call's latest.
+    pub(super) fn add_card(&mut self, card: &Scorecard) {
+        self.scorecards.insert(card.id, card.clone());
+        self.card_order
+            .entry(card.call_id)
+            .or_default()
+            .push(card.id);
     }
 }
 
@@ -149,11 +177,8 @@ impl CallStore for InMemoryStore {
                 "does not match the call's workspace",
             ));
         }
-        if s.scorecards.contains_key(&card.id) {
-            return Err(Error::already_exists("scorecard", card.id));
-        }
-        s.scorecards.insert(card.id, card.clone());
-        s.card_order.entry(card.call_id).or_default().push(card.id);
+        s.check_new_cards(std::slice::from_ref(card))?;
+        s.add_card(card);
         Ok(())
     }
 
@@ -314,6 +339,21 @@ impl CallStore for InMemoryStore {
         }
         s.scorecards.insert(card.id, card.clone());
         Ok(())
+    }
+
+    async fn ingest(&self, scope: &Scope, batch: &[CallBundle]) -> Result<()> {
+        self.ingest_batch(scope, batch)
+    }
+
+    async fn advance_call(
+        &self,
+        scope: &Scope,
+        id: CallId,
+        steps: &[CallStatus],
+        transcript: Option<&Transcript>,
+        scorecards: &[Scorecard],
+    ) -> Result<Call> {
+        self.advance(scope, id, steps, transcript, scorecards)
     }
 }
 

@@ -2,6 +2,7 @@
 //! same access rules as every backend, enforced in code.
 
 mod calls;
+mod ingest;
 mod privacy;
 mod workspaces;
 
@@ -16,6 +17,7 @@ use closeq_core::{
 
 use crate::subject_index::SubjectHasher;
 
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
 pub(crate) use calls::{check_editable, with_review};
 
 #[derive(Debug, Default)]

@@ -1,0 +1,525 @@
+//! [`CallStore`] on SQL: calls, transcripts, scorecards and reviews.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use closeq_core::ports::{
+    AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Page, PageRequest,
+    ReviewRecord,
+};
+use closeq_core::{
+    Action, Call, CallId, CallStatus, Error, Result, Scope, Scorecard, ScorecardId, Subject,
+    Transcript,
+};
+
+use super::{Arg, Dialect, Sql, SqlRow, SqlStore, Tx, dup_card, rollup, visibility};
+use crate::codec::{enum_name, to_json, verdict_rows};
+use crate::memory::{check_editable, with_review};
+use crate::{anonymize, cursor, policy};
+
+/// The call `id` if `scope` sees it (else `NotFound`) and may take `action`
+/// on it (else `Forbidden`).
+pub(super) async fn call_for<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    scope: &Scope,
+    id: CallId,
+    action: Action,
+) -> Result<Call> {
+    visible_call(tx, scope, id, action, "").await
+}
+
+/// As [`call_for`], with the call's row locked until the transaction ends
+/// (where the database locks rows), for a status change.
+pub(super) async fn call_for_update<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    scope: &Scope,
+    id: CallId,
+    action: Action,
+) -> Result<Call> {
+    visible_call(tx, scope, id, action, D::FOR_UPDATE).await
+}
+
+async fn visible_call<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    scope: &Scope,
+    id: CallId,
+    action: Action,
+    lock: &str,
+) -> Result<Call> {
+    let mut q = Sql::new("SELECT c.data FROM calls c WHERE c.id = $1 AND ").bind(id);
+    visibility::push(&mut q, "c", scope);
+    q.push(lock);
+    let c: Call = tx
+        .doc(q)
+        .await?
+        .ok_or_else(|| Error::not_found("call", id))?;
+    policy::check_call(scope, &c, action)?;
+    Ok(c)
+}
+
+/// Rewrites the call's subject-index entries.
+pub(super) async fn index<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    hasher: &crate::SubjectHasher,
+    call: &Call,
+) -> Result<()> {
+    tx.exec(Sql::new("DELETE FROM subject_index WHERE call_id = $1").bind(call.id))
+        .await?;
+    for h in hasher.entries(call) {
+        tx.exec(
+            Sql::new(
+                "INSERT INTO subject_index (workspace_id, rep_id, team_id, subject_hash, call_id) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(call.workspace_id)
+            .bind(call.rep_id)
+            .bind(call.team_id)
+            .bind(&h[..])
+            .bind(call.id),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts or rewrites a call's row (not its summary columns).
+pub(super) async fn write_call<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    call: &Call,
+    insert: bool,
+) -> Result<()> {
+    let sql = if insert {
+        "INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    } else {
+        "UPDATE calls SET workspace_id = $2, rep_id = $3, team_id = $4, started_at = $5, status = $6, outcome = $7, data = $8 WHERE id = $1"
+    };
+    tx.exec(
+        Sql::new(sql)
+            .bind(call.id)
+            .bind(call.workspace_id)
+            .bind(call.rep_id)
+            .bind(call.team_id)
+            .bind(call.started_at)
+            .bind(call.status.name())
+            .bind(enum_name(&call.outcome))
+            .bind(to_json(D::NAME, call)?),
+    )
+    .await
+    .map_err(|e| match e {
+        Error::AlreadyExists { .. } => Error::already_exists("call", call.id),
+        Error::NotFound { .. } => Error::not_found("workspace", call.workspace_id),
+        other => other,
+    })?;
+    if insert {
+        rollup::around(tx, call.id, false).await?;
+    }
+    Ok(())
+}
+
+/// Stores or replaces a call's transcript.
+pub(super) async fn write_transcript<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    call: CallId,
+    t: &Transcript,
+) -> Result<()> {
+    tx.exec(
+        Sql::new(
+            "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data) \
+             SELECT c.id, c.workspace_id, c.rep_id, c.team_id, $2 FROM calls c WHERE c.id = $1 \
+             ON CONFLICT (call_id) DO UPDATE SET data = excluded.data",
+        )
+        .bind(call)
+        .bind(to_json(D::NAME, t)?),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts a scorecard and refreshes the call's summary columns, verdicts
+/// and rollups.
+pub(super) async fn write_scorecard<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    card: &Scorecard,
+) -> Result<()> {
+    rollup::around(tx, card.call_id, true).await?;
+    tx.exec(
+        Sql::new(
+            "INSERT INTO scorecards (id, call_id, workspace_id, rep_id, team_id, seq, reviewed, data) \
+             SELECT $1, c.id, $3, c.rep_id, c.team_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM scorecards WHERE call_id = $2), $4, $5 \
+             FROM calls c WHERE c.id = $2",
+        )
+        .bind(card.id)
+        .bind(card.call_id)
+        .bind(card.workspace_id)
+        .bind(card.review().is_reviewed())
+        .bind(to_json(D::NAME, card)?),
+    )
+    .await
+    .map_err(dup_card(card))?;
+    tx.exec(
+        Sql::new("UPDATE calls SET latest_score = $1, latest_rubric = $2, latest_talk_ratio = $3 WHERE id = $4")
+            .bind(card.score.value())
+            .bind(card.provenance.rubric_id.as_str())
+            .bind(card.metrics.as_ref().map(|m| m.talk_ratio.rep))
+            .bind(card.call_id),
+    )
+    .await?;
+    tx.exec(Sql::new("DELETE FROM call_verdicts WHERE call_id = $1").bind(card.call_id))
+        .await?;
+    for (criterion, value) in verdict_rows(card) {
+        tx.exec(
+            Sql::new(
+                "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) \
+                 SELECT c.id, c.workspace_id, c.rep_id, c.team_id, $2, $3 FROM calls c WHERE c.id = $1 \
+                 ON CONFLICT (call_id, criterion_id) DO UPDATE SET value = excluded.value",
+            )
+            .bind(card.call_id)
+            .bind(criterion)
+            .bind(value),
+        )
+        .await?;
+    }
+    rollup::around(tx, card.call_id, false).await
+}
+
+/// The stored scorecard `id` of the scope's workspace (`for_update`: locked).
+async fn stored_card<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    scope: &Scope,
+    id: ScorecardId,
+    for_update: bool,
+) -> Result<Scorecard> {
+    let lock = if for_update { D::FOR_UPDATE } else { "" };
+    tx.doc(
+        Sql::new(format!(
+            "SELECT data FROM scorecards WHERE id = $1 AND workspace_id = $2{lock}"
+        ))
+        .bind(id)
+        .bind(scope.workspace_id),
+    )
+    .await?
+    .ok_or_else(|| Error::not_found("scorecard", id))
+}
+
+/// Writes a scorecard whose free text changed, and its review events.
+async fn write_card_text<D: Dialect>(tx: &mut Tx<'_, D>, card: &Scorecard) -> Result<()> {
+    tx.exec(
+        Sql::new("UPDATE scorecards SET data = $1 WHERE id = $2")
+            .bind(to_json(D::NAME, card)?)
+            .bind(card.id),
+    )
+    .await?;
+    tx.exec(
+        Sql::new("UPDATE review_events SET data = $1 WHERE scorecard_id = $2")
+            .bind(to_json(D::NAME, &anonymize::review_record(card))?)
+            .bind(card.id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Call ids from the first column of each row.
+fn call_ids<R: SqlRow>(rows: &[R]) -> Result<Vec<CallId>> {
+    rows.iter().map(|r| CallId::from_uuid(r.id(0)?)).collect()
+}
+
+#[async_trait]
+impl<D: Dialect> CallStore for SqlStore<D> {
+    async fn insert_call(&self, scope: &Scope, call: &Call) -> Result<()> {
+        policy::check_new_call(scope, call)?;
+        let mut tx = self.begin("insert_call", scope).await?;
+        write_call(&mut tx, call, true).await?;
+        index(&mut tx, self.hasher(), call).await?;
+        tx.commit().await
+    }
+
+    async fn get_call(&self, scope: &Scope, id: CallId) -> Result<Call> {
+        let mut tx = self.read("get_call", scope).await?;
+        call_for(&mut tx, scope, id, Action::ViewCall).await
+    }
+
+    async fn transition_call(&self, scope: &Scope, id: CallId, next: CallStatus) -> Result<Call> {
+        let mut tx = self.begin("transition_call", scope).await?;
+        let mut c = call_for_update(&mut tx, scope, id, Action::UploadCall).await?;
+        c.transition(next)?;
+        write_call(&mut tx, &c, false).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    async fn list_calls(
+        &self,
+        scope: &Scope,
+        f: &CallFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Call>> {
+        page.validate()?;
+        let after = page.after.as_ref().map(cursor::decode).transpose()?;
+        let mut q = Sql::new("SELECT c.data FROM calls c WHERE ");
+        visibility::push(&mut q, "c", scope);
+        let filters: [(&str, Option<Arg>); 9] = [
+            (" AND c.rep_id = ", f.rep_id.map(Into::into)),
+            (" AND c.team_id = ", f.team_id.map(Into::into)),
+            (" AND c.started_at >= ", f.started_from.map(Into::into)),
+            (" AND c.started_at < ", f.started_before.map(Into::into)),
+            (" AND c.status = ", f.status.as_deref().map(Into::into)),
+            (" AND c.outcome = ", f.outcome.map(|o| enum_name(&o).into())),
+            (" AND c.latest_score >= ", f.min_score.map(Into::into)),
+            (" AND c.latest_score <= ", f.max_score.map(Into::into)),
+            (
+                " AND c.latest_rubric = ",
+                f.rubric.as_ref().map(|r| r.as_str().into()),
+            ),
+        ];
+        for (condition, arg) in filters {
+            if let Some(arg) = arg {
+                q.push(condition).push_bind(arg);
+            }
+        }
+        if let Some((t, id)) = after {
+            q.push(" AND (c.started_at, c.id) < (")
+                .push_bind(t)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
+        }
+        // The limit is a literal (a number we computed), not a parameter:
+        // PostgreSQL then keeps one generic plan per statement instead of
+        // planning every call, which under Row-Level Security costs more
+        // than running the query.
+        let limit = u64::from(page.limit) + 1;
+        q.push(&format!(
+            " ORDER BY c.started_at DESC, c.id DESC LIMIT {limit}"
+        ));
+        let mut tx = self.read("list_calls", scope).await?;
+        let mut items: Vec<Call> = tx.docs(q).await?;
+        let more = items.len() > page.limit as usize;
+        items.truncate(page.limit as usize);
+        let next = if more {
+            items.last().map(|c| cursor::encode(c.started_at, c.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn delete_call(&self, scope: &Scope, id: CallId) -> Result<()> {
+        let mut tx = self.begin("delete_call", scope).await?;
+        match call_for(&mut tx, scope, id, Action::DeleteCall).await {
+            Ok(_) => {}
+            Err(Error::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        rollup::around(&mut tx, id, true).await?;
+        tx.exec(Sql::new("DELETE FROM calls WHERE id = $1").bind(id))
+            .await?;
+        tx.commit().await
+    }
+
+    async fn put_transcript(&self, scope: &Scope, call: CallId, t: &Transcript) -> Result<()> {
+        t.validate()?;
+        let mut tx = self.begin("put_transcript", scope).await?;
+        call_for(&mut tx, scope, call, Action::UploadCall).await?;
+        write_transcript(&mut tx, call, t).await?;
+        tx.commit().await
+    }
+
+    async fn get_transcript(&self, scope: &Scope, call: CallId) -> Result<Transcript> {
+        let mut tx = self.read("get_transcript", scope).await?;
+        call_for(&mut tx, scope, call, Action::ViewCall).await?;
+        tx.doc(Sql::new("SELECT data FROM transcripts WHERE call_id = $1").bind(call))
+            .await?
+            .ok_or_else(|| Error::not_found("transcript", call))
+    }
+
+    async fn insert_scorecard(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
+        if card.workspace_id != scope.workspace_id {
+            return Err(Error::invalid(
+                "workspace_id",
+                "does not match the call's workspace",
+            ));
+        }
+        let mut tx = self.begin("insert_scorecard", scope).await?;
+        call_for(&mut tx, scope, card.call_id, Action::ViewScorecard).await?;
+        write_scorecard(&mut tx, card).await?;
+        tx.commit().await
+    }
+
+    async fn get_scorecard(&self, scope: &Scope, id: ScorecardId) -> Result<Scorecard> {
+        let mut tx = self.read("get_scorecard", scope).await?;
+        let card = stored_card(&mut tx, scope, id, false).await?;
+        call_for(&mut tx, scope, card.call_id, Action::ViewScorecard)
+            .await
+            .map_err(|_| Error::not_found("scorecard", id))?;
+        Ok(card)
+    }
+
+    async fn list_scorecards(&self, scope: &Scope, call: CallId) -> Result<Vec<Scorecard>> {
+        let mut tx = self.read("list_scorecards", scope).await?;
+        call_for(&mut tx, scope, call, Action::ViewScorecard).await?;
+        tx.docs(Sql::new("SELECT data FROM scorecards WHERE call_id = $1 ORDER BY seq").bind(call))
+            .await
+    }
+
+    async fn save_review(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
+        if !card.review().is_reviewed() {
+            return Err(Error::invalid("review", "the scorecard carries no review"));
+        }
+        let mut tx = self.begin("save_review", scope).await?;
+        let stored = stored_card(&mut tx, scope, card.id, true).await?;
+        call_for(&mut tx, scope, stored.call_id, Action::ReviewScorecard).await?;
+        let updated = with_review(stored, card);
+        let done = tx
+            .exec(
+                Sql::new("UPDATE scorecards SET reviewed = TRUE, data = $1 WHERE id = $2 AND NOT reviewed")
+                    .bind(to_json(D::NAME, &updated)?)
+                    .bind(card.id),
+            )
+            .await?;
+        if done == 0 {
+            return Err(Error::Conflict {
+                resource: "scorecard",
+                reason: "already reviewed".into(),
+            });
+        }
+        let record = ReviewRecord {
+            scorecard_id: card.id,
+            state: card.review().clone(),
+        };
+        tx.exec(
+            Sql::new(
+                "INSERT INTO review_events (scorecard_id, workspace_id, data) VALUES ($1, $2, $3)",
+            )
+            .bind(card.id)
+            .bind(scope.workspace_id)
+            .bind(to_json(D::NAME, &record)?),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    async fn review_history(&self, scope: &Scope, id: ScorecardId) -> Result<Vec<ReviewRecord>> {
+        self.get_scorecard(scope, id).await?;
+        let sql = Sql::new("SELECT data FROM review_events WHERE scorecard_id = $1 ORDER BY id");
+        self.docs("review_history", scope, sql.bind(id)).await
+    }
+
+    async fn update_call(&self, scope: &Scope, call: &Call) -> Result<()> {
+        call.validate()?;
+        let mut tx = self.begin("update_call", scope).await?;
+        let old = call_for(&mut tx, scope, call.id, Action::UploadCall).await?;
+        check_editable(&old, call)?;
+        policy::check_new_call(scope, call)?;
+        rollup::around(&mut tx, call.id, true).await?;
+        write_call(&mut tx, call, false).await?;
+        if old.team_id != call.team_id {
+            // The call's records carry its team (for their visibility rule).
+            for table in [
+                "transcripts",
+                "scorecards",
+                "call_verdicts",
+                "subject_index",
+            ] {
+                tx.exec(
+                    Sql::new(format!(
+                        "UPDATE {table} SET team_id = $1 WHERE call_id = $2"
+                    ))
+                    .bind(call.team_id)
+                    .bind(call.id),
+                )
+                .await?;
+            }
+        }
+        rollup::around(&mut tx, call.id, false).await?;
+        index(&mut tx, self.hasher(), call).await?;
+        tx.commit().await
+    }
+
+    async fn aggregate(&self, scope: &Scope, query: &AggregateQuery) -> Result<Vec<AggregateRow>> {
+        let mut tx = self.read("aggregate", scope).await?;
+        super::aggregate::aggregate(&mut tx, scope, query).await
+    }
+
+    async fn find_calls_by_subject(&self, scope: &Scope, subject: &Subject) -> Result<Vec<CallId>> {
+        policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
+        let h = self.hasher().hash(subject)?;
+        let mut q = Sql::new(
+            "SELECT c.id FROM subject_index s JOIN calls c ON c.id = s.call_id \
+             WHERE s.subject_hash = $1 AND s.workspace_id = $2 AND ",
+        )
+        .bind(&h[..])
+        .bind(scope.workspace_id);
+        visibility::push(&mut q, "c", scope);
+        q.push(" ORDER BY c.id");
+        let mut tx = self.read("find_calls_by_subject", scope).await?;
+        call_ids(&tx.rows(q).await?)
+    }
+
+    async fn calls_started_before(
+        &self,
+        scope: &Scope,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CallId>> {
+        let mut q = Sql::new("SELECT c.id FROM calls c WHERE ");
+        visibility::push(&mut q, "c", scope);
+        q.push(" AND c.started_at < ").push_bind(before);
+        q.push(" ORDER BY c.started_at, c.id LIMIT ")
+            .push_bind(i64::from(limit));
+        let mut tx = self.read("calls_started_before", scope).await?;
+        call_ids(&tx.rows(q).await?)
+    }
+
+    async fn anonymize_call(&self, scope: &Scope, id: CallId) -> Result<()> {
+        let mut tx = self.begin("anonymize_call", scope).await?;
+        let mut c = call_for(&mut tx, scope, id, Action::DeleteCall).await?;
+        anonymize::call(&mut c);
+        write_call(&mut tx, &c, false).await?;
+        for sql in [
+            "DELETE FROM subject_index WHERE call_id = $1",
+            "DELETE FROM transcripts WHERE call_id = $1",
+        ] {
+            tx.exec(Sql::new(sql).bind(id)).await?;
+        }
+        let cards: Vec<Scorecard> = tx
+            .docs(Sql::new("SELECT data FROM scorecards WHERE call_id = $1").bind(id))
+            .await?;
+        for mut card in cards {
+            anonymize::scorecard(&mut card);
+            write_card_text(&mut tx, &card).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn update_scorecard_text(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
+        let mut tx = self.begin("update_scorecard_text", scope).await?;
+        let stored = stored_card(&mut tx, scope, card.id, false).await?;
+        call_for(&mut tx, scope, stored.call_id, Action::UploadCall)
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { .. } => Error::not_found("scorecard", card.id),
+                other => other,
+            })?;
+        anonymize::check_text_only(&stored, card)?;
+        write_card_text(&mut tx, card).await?;
+        tx.commit().await
+    }
+
+    async fn ingest(&self, scope: &Scope, batch: &[CallBundle]) -> Result<()> {
+        self.ingest_batch(scope, batch).await
+    }
+
+    async fn advance_call(
+        &self,
+        scope: &Scope,
+        id: CallId,
+        steps: &[CallStatus],
+        transcript: Option<&Transcript>,
+        scorecards: &[Scorecard],
+    ) -> Result<Call> {
+        self.advance(scope, id, steps, transcript, scorecards).await
+    }
+
+    async fn checkpoint_erasure(&self) -> Result<()> {
+        D::checkpoint_erasure(self.pool()).await
+    }
+}

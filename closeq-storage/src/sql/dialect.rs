@@ -1,0 +1,159 @@
+//! What differs between the SQL backends, for a reason: the driver, how a
+//! transaction begins (PostgreSQL sets the Row-Level-Security scope in it),
+//! row locks, and what a database error means.
+
+use std::fmt;
+use std::future::Future;
+
+use closeq_core::{Scope, WorkspaceId};
+use sqlx::error::DatabaseError;
+use sqlx::pool::PoolConnection;
+use sqlx::{Database, Transaction};
+
+use super::query::{Sql, SqlRow};
+
+pub(crate) mod sealed {
+    /// Only this crate's dialects implement [`super::Dialect`].
+    pub trait Sealed {}
+}
+
+/// Who a transaction acts as.
+#[derive(Debug, Clone, Copy)]
+pub enum Acting<'a> {
+    /// A member of a workspace.
+    Scope(&'a Scope),
+    /// CloseQ itself inside one workspace (key and invitation bookkeeping,
+    /// the audit log).
+    System(WorkspaceId),
+    /// No workspace yet: only the row whose secret hash is presented
+    /// (authentication by API key or invitation token).
+    Lookup(&'a [u8; 32]),
+}
+
+/// What a store operation runs on.
+pub enum Session<'p, DB: Database> {
+    /// A transaction: every write, and every PostgreSQL operation (the
+    /// scope lives in it).
+    Tx(Transaction<'p, DB>),
+    /// A pooled connection in autocommit: a SQLite read, as before one code
+    /// base (a `BEGIN` and `ROLLBACK` around a read cost more than it).
+    Conn(PoolConnection<DB>),
+}
+
+impl<DB: Database> Session<'_, DB> {
+    /// The connection, in the transaction or not.
+    pub fn conn(&mut self) -> &mut DB::Connection {
+        match self {
+            Session::Tx(t) => t,
+            Session::Conn(c) => c,
+        }
+    }
+}
+
+impl<'a> From<&'a Scope> for Acting<'a> {
+    fn from(scope: &'a Scope) -> Self {
+        Acting::Scope(scope)
+    }
+}
+
+/// A SQL backend the shared store runs on: [`SqliteDialect`] or
+/// [`PostgresDialect`]. Sealed: the store's queries are written for these
+/// two.
+///
+/// [`SqliteDialect`]: crate::SqliteDialect
+/// [`PostgresDialect`]: crate::PostgresDialect
+pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
+    /// The sqlx driver.
+    type Db: sqlx::Database;
+    /// A result row.
+    type Row: SqlRow + Send;
+
+    /// The backend's name in errors.
+    const NAME: &'static str;
+    /// Appended to a `SELECT` of a row that is about to be updated:
+    /// ` FOR UPDATE` where the database locks rows; empty where a write
+    /// locks the whole database.
+    const FOR_UPDATE: &'static str;
+
+    /// Starts an operation acting as `acting` that `writes` or only reads.
+    fn begin<'p>(
+        pool: &'p sqlx::Pool<Self::Db>,
+        acting: &Acting<'_>,
+        writes: bool,
+    ) -> impl Future<Output = Result<Session<'p, Self::Db>, sqlx::Error>> + Send;
+
+    /// Runs a statement; the number of rows it changed.
+    fn execute(
+        conn: &mut <Self::Db as Database>::Connection,
+        sql: Sql,
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+
+    /// Runs a query; every row.
+    fn fetch_all(
+        conn: &mut <Self::Db as Database>::Connection,
+        sql: Sql,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send;
+
+    /// After an erasure, removes the copies of deleted rows the database
+    /// keeps in its own files where the store can (SQLite: the write-ahead
+    /// log); see [`CallStore::checkpoint_erasure`].
+    ///
+    /// [`CallStore::checkpoint_erasure`]: closeq_core::ports::CallStore::checkpoint_erasure
+    fn checkpoint_erasure(
+        pool: &sqlx::Pool<Self::Db>,
+    ) -> impl Future<Output = closeq_core::Result<()>> + Send;
+
+    /// Whether retrying may help (a lock, a serialization failure).
+    fn retryable(e: &dyn DatabaseError) -> bool;
+
+    /// Whether a row-level policy refused the row.
+    fn refused_by_policy(e: &dyn DatabaseError) -> bool;
+
+    /// The constraint (or `table.column`) the error names.
+    fn constraint(e: &dyn DatabaseError) -> Option<String>;
+}
+
+/// A dialect's `query(&Sql)`: the statement with its arguments bound, ids
+/// and times as the database stores them, everything else as it is.
+macro_rules! bind_args {
+    ($db:ty, $args:ty, id: |$u:ident| $id:expr, time: |$t:ident| $time:expr $(,)?) => {
+        fn query(sql: &Sql) -> sqlx::query::Query<'_, $db, $args> {
+            let mut q = sqlx::query(&sql.text);
+            for a in &sql.args {
+                q = match a {
+                    Arg::Id(v) => q.bind(v.map(|$u| $id)),
+                    Arg::Time($t) => q.bind($time),
+                    Arg::Text(v) => q.bind(v.as_deref()),
+                    Arg::Int(v) => q.bind(*v),
+                    Arg::Float(v) => q.bind(*v),
+                    Arg::Bool(v) => q.bind(*v),
+                    Arg::Bytes(v) => q.bind(v.as_slice()),
+                };
+            }
+            q
+        }
+    };
+}
+pub(crate) use bind_args;
+
+/// [`Dialect::execute`] and [`Dialect::fetch_all`] for a dialect whose
+/// `query(&Sql)` binds the arguments: the same two sqlx calls, written
+/// per driver because sqlx's executor traits are.
+macro_rules! run_bound_queries {
+    ($db:ty, $row:ty) => {
+        async fn execute(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            sql: Sql,
+        ) -> Result<u64, sqlx::Error> {
+            Ok(query(&sql).execute(conn).await?.rows_affected())
+        }
+
+        async fn fetch_all(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            sql: Sql,
+        ) -> Result<Vec<$row>, sqlx::Error> {
+            query(&sql).fetch_all(conn).await
+        }
+    };
+}
+pub(crate) use run_bound_queries;

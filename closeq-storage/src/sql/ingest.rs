@@ -1,0 +1,142 @@
+//! Batch ingest: many calls with their transcripts, consents and scorecards
+//! in one transaction (all or nothing), with the rollups updated once per
+//! (day, rep, team) group instead of once per call.
+
+use std::collections::BTreeMap;
+
+use closeq_core::ports::CallBundle;
+use closeq_core::{Result, Scope};
+use uuid::Uuid;
+
+use super::rollup::{self, Key};
+use super::{Dialect, Sql, SqlStore, dup, dup_card};
+use crate::bundle;
+use crate::codec::{enum_name, to_json, verdict_rows};
+use crate::rollup::{Sums, day};
+
+impl<D: Dialect> SqlStore<D> {
+    /// [`CallStore::ingest`](closeq_core::ports::CallStore::ingest) in one
+    /// transaction: every bundle is checked first, then all are written, or
+    /// none (on PostgreSQL under the scope's Row-Level Security). A call's
+    /// last scorecard is its latest.
+    pub(super) async fn ingest_batch(&self, scope: &Scope, batch: &[CallBundle]) -> Result<()> {
+        for b in batch {
+            bundle::check(scope, b)?;
+        }
+        let mut tx = self.begin("ingest", scope).await?;
+        for b in batch {
+            let c = &b.call;
+            let latest = b.scorecards.last();
+            tx.exec(
+                Sql::new(
+                    "INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, \
+                     latest_score, latest_rubric, latest_talk_ratio, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(c.id)
+                .bind(c.workspace_id)
+                .bind(c.rep_id)
+                .bind(c.team_id)
+                .bind(c.started_at)
+                .bind(c.status.name())
+                .bind(enum_name(&c.outcome))
+                .bind(latest.map(|s| s.score.value()))
+                .bind(latest.map(|s| s.provenance.rubric_id.as_str().to_owned()))
+                .bind(latest.and_then(|s| s.metrics.as_ref()).map(|m| m.talk_ratio.rep))
+                .bind(to_json(D::NAME, c)?),
+            )
+            .await
+            .map_err(dup("call", c.id))?;
+            // The call's records carry its workspace, rep and team.
+            let of_call = |sql: &str| {
+                Sql::new(sql)
+                    .bind(c.id)
+                    .bind(c.workspace_id)
+                    .bind(c.rep_id)
+                    .bind(c.team_id)
+            };
+            for h in self.hasher().entries(c) {
+                tx.exec(
+                    of_call(
+                        "INSERT INTO subject_index (call_id, workspace_id, rep_id, team_id, subject_hash) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&h[..]),
+                )
+                .await?;
+            }
+            if let Some(t) = &b.transcript {
+                tx.exec(
+                    of_call(
+                        "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(to_json(D::NAME, t)?),
+                )
+                .await?;
+            }
+            if let Some(consent) = &b.consent {
+                tx.exec(
+                    Sql::new("INSERT INTO call_consents (call_id, workspace_id, data) VALUES ($1, $2, $3)")
+                        .bind(c.id)
+                        .bind(c.workspace_id)
+                        .bind(to_json(D::NAME, consent)?),
+                )
+                .await?;
+            }
+            for (seq, s) in (1_i64..).zip(&b.scorecards) {
+                tx.exec(
+                    of_call(
+                        "INSERT INTO scorecards (call_id, workspace_id, rep_id, team_id, id, seq, reviewed, data) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(s.id)
+                    .bind(seq)
+                    .bind(s.review().is_reviewed())
+                    .bind(to_json(D::NAME, s)?),
+                )
+                .await
+                .map_err(dup_card(s))?;
+            }
+            // The verdicts the dashboard counts are the latest card's.
+            for (criterion, value) in latest.map(verdict_rows).unwrap_or_default() {
+                tx.exec(
+                    of_call(
+                        "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(criterion)
+                    .bind(value),
+                )
+                .await?;
+            }
+        }
+        for (key, sums) in contributions(batch) {
+            rollup::apply(&mut tx, key, &sums, 1).await?;
+        }
+        tx.commit().await
+    }
+}
+
+/// The batch's rollup contributions, grouped.
+fn contributions(batch: &[CallBundle]) -> BTreeMap<Key, Sums> {
+    let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
+    for b in batch {
+        let c = &b.call;
+        let card = b.scorecards.last();
+        let one = Sums::of_call(
+            card.map(|s| s.score.value()),
+            card.and_then(|s| s.metrics.as_ref())
+                .map(|m| m.talk_ratio.rep),
+            card.map(verdict_rows).unwrap_or_default(),
+        );
+        let team = c.team_id.map_or(Uuid::nil(), |t| t.as_uuid());
+        out.entry((
+            c.workspace_id.as_uuid(),
+            day(c.started_at),
+            c.rep_id.as_uuid(),
+            team,
+        ))
+        .or_default()
+        .add(&one);
+    }
+    out
+}

@@ -1,0 +1,357 @@
+//! [`WorkspaceStore`] on SQL: workspaces, teams, members, invitations, API
+//! keys, integrations and the audit log.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use closeq_core::ports::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};
+use closeq_core::{
+    Action, ApiKeyId, AuditRecord, Error, IntegrationId, Invitation, InvitationId,
+    InvitationStatus, Member, Result, Role, Scope, Team, UserId, Workspace, WorkspaceId,
+    WorkspaceSettings,
+};
+
+use super::{Acting, Dialect, Sql, SqlRow, SqlStore, Tx, dup};
+use crate::codec::{from_json, to_json};
+use crate::policy::check_workspace;
+
+/// Reads the record `id` of `workspace` from `table` for update, changes it
+/// with `f` and writes it back.
+async fn update_doc<D: Dialect, T>(
+    tx: &mut Tx<'_, D>,
+    (table, resource): (&str, &'static str),
+    workspace: WorkspaceId,
+    id: impl Into<super::Arg> + Copy + ToString + Send,
+    f: impl FnOnce(&mut T) -> Result<()> + Send,
+) -> Result<()>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send,
+{
+    let lock = D::FOR_UPDATE;
+    let sql = format!("SELECT data FROM {table} WHERE id = $1 AND workspace_id = $2{lock}");
+    let mut doc: T = tx
+        .doc(Sql::new(sql).bind(id).bind(workspace))
+        .await?
+        .ok_or_else(|| Error::not_found(resource, id))?;
+    f(&mut doc)?;
+    let sql = format!("UPDATE {table} SET data = $1 WHERE id = $2");
+    tx.exec(Sql::new(sql).bind(to_json(D::NAME, &doc)?).bind(id))
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl<D: Dialect> WorkspaceStore for SqlStore<D> {
+    async fn create_workspace(&self, workspace: &Workspace, owner: &Member) -> Result<()> {
+        workspace.validate()?;
+        crate::validate_owner(workspace, owner)?;
+        let mut tx = self
+            .begin("create_workspace", &Scope::of_member(owner))
+            .await?;
+        let sql = Sql::new("INSERT INTO workspaces (id, data) VALUES ($1, $2)");
+        tx.exec(sql.bind(workspace.id).bind(to_json(D::NAME, workspace)?))
+            .await
+            .map_err(dup("workspace", workspace.id))?;
+        let sql = Sql::new("INSERT INTO members (workspace_id, user_id, data) VALUES ($1, $2, $3)")
+            .bind(workspace.id)
+            .bind(owner.user_id)
+            .bind(to_json(D::NAME, owner)?);
+        tx.exec(sql).await?;
+        tx.commit().await
+    }
+
+    async fn get_workspace(&self, scope: &Scope) -> Result<Workspace> {
+        let sql = Sql::new("SELECT data FROM workspaces WHERE id = $1");
+        self.doc("get_workspace", scope, sql.bind(scope.workspace_id))
+            .await?
+            .ok_or_else(|| Error::not_found("workspace", scope.workspace_id))
+    }
+
+    async fn update_settings(&self, scope: &Scope, settings: &WorkspaceSettings) -> Result<()> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        settings.validate()?;
+        let mut tx = self.begin("update_settings", scope).await?;
+        let (ws, table) = (scope.workspace_id, ("workspaces", "workspace"));
+        update_doc(&mut tx, table, ws, ws, |w: &mut Workspace| {
+            w.settings = settings.clone();
+            Ok(())
+        })
+        .await?;
+        tx.commit().await
+    }
+
+    async fn create_team(&self, scope: &Scope, team: &Team) -> Result<()> {
+        check_workspace(scope, Action::ManageMembers)?;
+        team.validate()?;
+        crate::same_workspace(scope, team.workspace_id)?;
+        let sql = Sql::new("INSERT INTO teams (id, workspace_id, data) VALUES ($1, $2, $3)")
+            .bind(team.id)
+            .bind(team.workspace_id)
+            .bind(to_json(D::NAME, team)?);
+        self.exec("create_team", scope, sql)
+            .await
+            .map_err(dup("team", team.id))?;
+        Ok(())
+    }
+
+    async fn list_teams(&self, scope: &Scope) -> Result<Vec<Team>> {
+        let sql = Sql::new("SELECT data FROM teams WHERE workspace_id = $1 ORDER BY id");
+        self.docs("list_teams", scope, sql.bind(scope.workspace_id))
+            .await
+    }
+
+    async fn put_member(&self, scope: &Scope, member: &Member) -> Result<()> {
+        check_workspace(scope, Action::ManageMembers)?;
+        member.validate()?;
+        crate::same_workspace(scope, member.workspace_id)?;
+        if member.role == Role::Owner && scope.role != Role::Owner {
+            return Err(Error::Forbidden {
+                action: "manage_members".into(),
+                reason: "only an owner can make an owner".into(),
+            });
+        }
+        let sql = Sql::new(
+            "INSERT INTO members (workspace_id, user_id, data) VALUES ($1, $2, $3) \
+             ON CONFLICT (workspace_id, user_id) DO UPDATE SET data = excluded.data",
+        )
+        .bind(member.workspace_id)
+        .bind(member.user_id)
+        .bind(to_json(D::NAME, member)?);
+        self.exec("put_member", scope, sql).await?;
+        Ok(())
+    }
+
+    async fn get_member(&self, scope: &Scope, user: UserId) -> Result<Member> {
+        let sql = Sql::new("SELECT data FROM members WHERE workspace_id = $1 AND user_id = $2");
+        self.doc("get_member", scope, sql.bind(scope.workspace_id).bind(user))
+            .await?
+            .ok_or_else(|| Error::not_found("member", user))
+    }
+
+    async fn list_members(&self, scope: &Scope) -> Result<Vec<Member>> {
+        let sql = Sql::new("SELECT data FROM members WHERE workspace_id = $1 ORDER BY user_id");
+        self.docs("list_members", scope, sql.bind(scope.workspace_id))
+            .await
+    }
+
+    async fn remove_member(&self, scope: &Scope, user: UserId) -> Result<()> {
+        check_workspace(scope, Action::ManageMembers)?;
+        let sql = Sql::new("DELETE FROM members WHERE workspace_id = $1 AND user_id = $2");
+        self.exec(
+            "remove_member",
+            scope,
+            sql.bind(scope.workspace_id).bind(user),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_invitation(
+        &self,
+        scope: &Scope,
+        inv: &Invitation,
+        token_sha256: [u8; 32],
+    ) -> Result<()> {
+        check_workspace(scope, Action::Invite)?;
+        inv.validate()?;
+        crate::same_workspace(scope, inv.workspace_id)?;
+        let sql = Sql::new(
+            "INSERT INTO invitations (id, workspace_id, token_sha256, data) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(inv.id)
+        .bind(inv.workspace_id)
+        .bind(&token_sha256[..])
+        .bind(to_json(D::NAME, inv)?);
+        self.exec("insert_invitation", scope, sql)
+            .await
+            .map_err(dup("invitation", inv.id))?;
+        Ok(())
+    }
+
+    async fn find_invitation(&self, token_sha256: [u8; 32]) -> Result<Invitation> {
+        let sql = Sql::new("SELECT data FROM invitations WHERE token_sha256 = $1");
+        let lookup = Acting::Lookup(&token_sha256);
+        self.doc("find_invitation", lookup, sql.bind(&token_sha256[..]))
+            .await?
+            .ok_or_else(|| Error::not_found("invitation", "token"))
+    }
+
+    async fn set_invitation_status(
+        &self,
+        workspace: WorkspaceId,
+        id: InvitationId,
+        status: InvitationStatus,
+    ) -> Result<()> {
+        let acting = Acting::System(workspace);
+        let mut tx = self.begin("set_invitation_status", acting).await?;
+        let table = ("invitations", "invitation");
+        update_doc(&mut tx, table, workspace, id, |inv: &mut Invitation| {
+            if !inv.status.can_become(status) {
+                return Err(Error::InvalidTransition {
+                    resource: "invitation",
+                    from: inv.status.as_str().into(),
+                    to: status.as_str().into(),
+                });
+            }
+            inv.status = status;
+            Ok(())
+        })
+        .await?;
+        tx.commit().await
+    }
+
+    async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()> {
+        check_workspace(scope, Action::ManageApiKeys)?;
+        crate::same_workspace(scope, key.workspace_id)?;
+        let sql = Sql::new(
+            "INSERT INTO api_keys (id, workspace_id, secret_sha256, data) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(key.id)
+        .bind(key.workspace_id)
+        .bind(&key.secret_sha256[..])
+        .bind(to_json(D::NAME, key)?);
+        self.exec("insert_api_key", scope, sql)
+            .await
+            .map_err(dup("api_key", key.id))?;
+        Ok(())
+    }
+
+    async fn find_api_key(&self, secret_sha256: [u8; 32]) -> Result<ApiKeyRecord> {
+        let sql = Sql::new("SELECT data FROM api_keys WHERE secret_sha256 = $1");
+        let lookup = Acting::Lookup(&secret_sha256);
+        self.doc("find_api_key", lookup, sql.bind(&secret_sha256[..]))
+            .await?
+            .ok_or_else(|| Error::not_found("api_key", "hash"))
+    }
+
+    async fn list_api_keys(&self, scope: &Scope) -> Result<Vec<ApiKeyRecord>> {
+        check_workspace(scope, Action::ManageApiKeys)?;
+        let sql = Sql::new("SELECT data FROM api_keys WHERE workspace_id = $1 ORDER BY id");
+        self.docs("list_api_keys", scope, sql.bind(scope.workspace_id))
+            .await
+    }
+
+    async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+        check_workspace(scope, Action::ManageApiKeys)?;
+        let mut tx = self.begin("revoke_api_key", scope).await?;
+        let table = ("api_keys", "api_key");
+        update_doc(
+            &mut tx,
+            table,
+            scope.workspace_id,
+            id,
+            |k: &mut ApiKeyRecord| {
+                k.revoked_at = k.revoked_at.or(Some(at));
+                Ok(())
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    async fn touch_api_key(
+        &self,
+        workspace: WorkspaceId,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self
+            .begin("touch_api_key", Acting::System(workspace))
+            .await?;
+        let table = ("api_keys", "api_key");
+        update_doc(&mut tx, table, workspace, id, |k: &mut ApiKeyRecord| {
+            k.last_used_at = Some(at);
+            Ok(())
+        })
+        .await?;
+        tx.commit().await
+    }
+
+    async fn put_integration(&self, scope: &Scope, rec: &IntegrationRecord) -> Result<()> {
+        check_workspace(scope, Action::ManageIntegrations)?;
+        crate::same_workspace(scope, rec.workspace_id)?;
+        let sql = Sql::new(
+            "INSERT INTO integrations (id, workspace_id, data) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data \
+             WHERE integrations.workspace_id = excluded.workspace_id",
+        )
+        .bind(rec.id)
+        .bind(rec.workspace_id)
+        .bind(to_json(D::NAME, rec)?);
+        match self.exec("put_integration", scope, sql).await {
+            // The id is taken in another workspace: the update matched no
+            // row (PostgreSQL's Row-Level Security refuses it outright).
+            Ok(0) | Err(Error::Forbidden { .. }) => {
+                Err(Error::already_exists("integration", rec.id))
+            }
+            other => other.map(drop),
+        }
+    }
+
+    async fn get_integration(&self, scope: &Scope, id: IntegrationId) -> Result<IntegrationRecord> {
+        let sql = Sql::new("SELECT data FROM integrations WHERE id = $1 AND workspace_id = $2");
+        self.doc(
+            "get_integration",
+            scope,
+            sql.bind(id).bind(scope.workspace_id),
+        )
+        .await?
+        .ok_or_else(|| Error::not_found("integration", id))
+    }
+
+    async fn list_integrations(&self, scope: &Scope) -> Result<Vec<IntegrationRecord>> {
+        let sql = Sql::new("SELECT data FROM integrations WHERE workspace_id = $1 ORDER BY id");
+        self.docs("list_integrations", scope, sql.bind(scope.workspace_id))
+            .await
+    }
+
+    async fn append_audit(&self, record: &AuditRecord) -> Result<u64> {
+        record.validate()?;
+        let acting = Acting::System(record.workspace_id);
+        let mut tx = self.begin("append_audit", acting).await?;
+        // The `seq` column numbers the records (the log is append-only: the
+        // runtime role may not update it); the stored document has 0.
+        let unnumbered = AuditRecord {
+            seq: 0,
+            ..record.clone()
+        };
+        let sql = Sql::new(
+            "INSERT INTO audit_records (workspace_id, data) VALUES ($1, $2) RETURNING seq",
+        )
+        .bind(record.workspace_id)
+        .bind(to_json(D::NAME, &unnumbered)?);
+        let seq = match tx.row(sql).await? {
+            Some(row) => audit_seq(row.int(0)?)?,
+            None => return Err(Error::internal("INSERT … RETURNING returned no row")),
+        };
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    async fn list_audit(
+        &self,
+        scope: &Scope,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let sql = Sql::new(
+            "SELECT seq, data FROM audit_records WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(scope.workspace_id)
+        .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
+        .bind(i64::from(limit));
+        let mut tx = self.read("list_audit", scope).await?;
+        let rows = tx.rows(sql).await?;
+        rows.iter()
+            .map(|r| {
+                let record: AuditRecord = from_json(D::NAME, r.text(1)?)?;
+                let seq = audit_seq(r.int(0)?)?;
+                Ok(AuditRecord { seq, ..record })
+            })
+            .collect()
+    }
+}
+
+fn audit_seq(n: i64) -> Result<u64> {
+    u64::try_from(n).map_err(|_| Error::internal("negative audit sequence number"))
+}
