@@ -82,6 +82,10 @@ impl AnthropicMessages {
     /// From `CLOSEQ_ANTHROPIC_API_KEY`, `CLOSEQ_ANTHROPIC_BASE_URL` (default
     /// `https://api.anthropic.com`) and `CLOSEQ_ANTHROPIC_MODEL`.
     pub fn from_env() -> Result<Self> {
+        // The credential first: without it nothing else matters.
+        if std::env::var_os("CLOSEQ_ANTHROPIC_API_KEY").is_none() {
+            return Err(Error::invalid("CLOSEQ_ANTHROPIC_API_KEY", "is not set"));
+        }
         let model = std::env::var("CLOSEQ_ANTHROPIC_MODEL")
             .map_err(|_| Error::invalid("CLOSEQ_ANTHROPIC_MODEL", "is not set"))?;
         Self::from_env_with_model(&model)

@@ -120,6 +120,10 @@ impl OpenAiChat {
     /// `https://api.openai.com/v1`) and `CLOSEQ_OPENAI_MODEL`, plus the
     /// options of [`with_env_options`](Self::with_env_options).
     pub fn from_env() -> Result<Self> {
+        // The credential first: without it nothing else matters.
+        if std::env::var_os("CLOSEQ_OPENAI_API_KEY").is_none() {
+            return Err(Error::invalid("CLOSEQ_OPENAI_API_KEY", "is not set"));
+        }
         let model = std::env::var("CLOSEQ_OPENAI_MODEL")
             .map_err(|_| Error::invalid("CLOSEQ_OPENAI_MODEL", "is not set"))?;
         Self::from_env_with_model(&model)
