@@ -35,7 +35,11 @@ fn export_a_rep_after_the_demo() {
     )))
     .unwrap();
     assert_eq!(v["version"], 1);
-    assert_eq!(v["calls"].as_array().unwrap().len(), 5, "the five demo calls");
+    assert_eq!(
+        v["calls"].as_array().unwrap().len(),
+        5,
+        "the five demo calls"
+    );
     let utts = v["utterances"].as_array().unwrap();
     assert!(!utts.is_empty());
     assert_eq!(

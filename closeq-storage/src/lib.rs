@@ -36,6 +36,8 @@ mod sql;
 #[cfg(feature = "store-sqlite")]
 mod sqlite;
 mod subject_index;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
 pub use closeq_core::ports::CallBundle;

@@ -1,6 +1,6 @@
 //! The store conformance suites against PostgreSQL, connected as the
 //! RLS-bound runtime role.
-#![cfg(feature = "store-postgres")]
+#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;

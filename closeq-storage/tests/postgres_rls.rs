@@ -1,7 +1,7 @@
 //! Row-Level Security proven in the database itself: the runtime-role
 //! check, the catalog, raw SQL as the runtime role, and a pool of one
 //! connection interleaving tenants.
-#![cfg(feature = "store-postgres")]
+#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;

@@ -3,7 +3,7 @@
 //! cards of one call with the same key written as a superuser, then
 //! migrated by `PostgresStore::migrate` as the owner — whose statements
 //! Row-Level Security would otherwise hide every row from.
-#![cfg(feature = "store-postgres")]
+#![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;

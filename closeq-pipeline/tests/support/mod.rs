@@ -20,6 +20,8 @@ use closeq_storage::{
 pub enum Backend {
     Memory,
     Sqlite,
+    /// Through the RLS-bound runtime role of a migrated test database.
+    Postgres,
 }
 
 pub struct Ctx {
@@ -45,6 +47,15 @@ impl Ctx {
                     .await
                     .unwrap(),
             )),
+            Backend::Postgres => {
+                let db = closeq_storage::testing::postgres_test_database()
+                    .expect("the postgres cases check for a server first");
+                Stores::of(Arc::new(
+                    closeq_storage::PostgresStore::connect(&db.runtime_url, hasher())
+                        .await
+                        .unwrap(),
+                ))
+            }
         };
         let world = World::create(&stores).await;
         let clock = Arc::new(ManualClock::new(base_time()));
@@ -139,6 +150,15 @@ macro_rules! on_every_backend {
         }
         mod sqlite {
             $( #[tokio::test] async fn $case() { super::$case(super::support::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $case() {
+                // A visible SKIPPED line without a server (a failure under CI=true).
+                if closeq_storage::testing::postgres_test_database().is_none() {
+                    return;
+                }
+                super::$case(super::support::Backend::Postgres).await
+            } )*
         }
     };
 }
