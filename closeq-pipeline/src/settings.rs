@@ -164,7 +164,7 @@ pub async fn set_setting(
         _ => value.trim().to_owned(),
     };
     workspaces
-        .append_audit(&AuditRecord {
+        .append_audit(scope, &AuditRecord {
             seq: 0,
             workspace_id: scope.workspace_id,
             at: clock.now(),

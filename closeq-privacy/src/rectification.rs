@@ -73,7 +73,7 @@ pub async fn rectify_contact(
         changed += 1;
     }
     workspaces
-        .append_audit(&AuditRecord {
+        .append_audit(scope, &AuditRecord {
             seq: 0,
             workspace_id: scope.workspace_id,
             at: clock.now(),

@@ -62,7 +62,7 @@ impl SubjectRequests {
         details: serde_json::Value,
     ) -> Result<()> {
         self.workspaces
-            .append_audit(&AuditRecord {
+            .append_audit(scope, &AuditRecord {
                 seq: 0,
                 workspace_id: scope.workspace_id,
                 at: self.clock.now(),

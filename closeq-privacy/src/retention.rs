@@ -332,7 +332,7 @@ impl Sweeper {
         report.complete = start + (report.examined as usize) >= ids.len();
         if execute {
             self.workspaces
-                .append_audit(&AuditRecord {
+                .append_audit(scope, &AuditRecord {
                     seq: 0,
                     workspace_id: ws.id,
                     at: now,

@@ -24,6 +24,10 @@ fn hasher() -> SubjectHasher {
 /// A fresh login role (cluster-wide, so the name is random), made by the
 /// superuser with `grants` run after `CREATE ROLE` (`{r}` is the role).
 async fn role(db: &support::Db, attrs: &str, grants: &[String]) -> String {
+    // Catalog changes one at a time: concurrent GRANTs on one role can fail
+    // with "tuple concurrently updated".
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _serial = SERIAL.lock().await;
     let name = format!("closeq_adv_{}", uuid::Uuid::new_v4().simple());
     let mut c = PgConnection::connect(&db.admin_url).await.unwrap();
     sqlx::query(&format!("CREATE ROLE {name} LOGIN {attrs}"))
@@ -38,12 +42,10 @@ async fn role(db: &support::Db, attrs: &str, grants: &[String]) -> String {
     }
     // The data privileges the real runtime role has, so only the
     // membership differs from an accepted role.
-    for sql in [
-        format!("GRANT CONNECT ON DATABASE {} TO {name}", db.name),
-        format!("GRANT {} TO {name}", support::RUNTIME),
-    ] {
-        sqlx::query(&sql).execute(&mut c).await.unwrap();
-    }
+    sqlx::query(&format!("GRANT {} TO {name}", support::RUNTIME))
+        .execute(&mut c)
+        .await
+        .unwrap();
     name
 }
 

@@ -130,7 +130,7 @@ impl Eraser {
             report.calls += 1;
         }
         self.workspaces
-            .append_audit(&AuditRecord {
+            .append_audit(scope, &AuditRecord {
                 seq: 0,
                 workspace_id: scope.workspace_id,
                 at: self.clock.now(),
