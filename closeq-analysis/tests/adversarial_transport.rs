@@ -34,7 +34,10 @@ const CLEARTEXT: [&str; 5] = [
 #[test]
 fn every_adapter_refuses_a_cleartext_base_url() {
     for url in CLEARTEXT {
-        assert_eq!(field_of(OpenAiChat::new(url, "k", "gpt-4o-mini")), "base_url");
+        assert_eq!(
+            field_of(OpenAiChat::new(url, "k", "gpt-4o-mini")),
+            "base_url"
+        );
         assert_eq!(
             field_of(AnthropicMessages::new(url, "k", "claude-sonnet-4")),
             "base_url"
@@ -87,7 +90,10 @@ fn from_env_names_the_environment_variable() {
     cmd.args(["--exact", "child_from_env", "--ignored"]);
     for vendor in ["OPENAI", "ANTHROPIC"] {
         cmd.env(format!("CLOSEQ_{vendor}_API_KEY"), "k");
-        cmd.env(format!("CLOSEQ_{vendor}_BASE_URL"), "http://llm.example.com/v1");
+        cmd.env(
+            format!("CLOSEQ_{vendor}_BASE_URL"),
+            "http://llm.example.com/v1",
+        );
     }
     let out = cmd.output().unwrap();
     assert!(

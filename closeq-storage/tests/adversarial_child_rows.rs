@@ -17,7 +17,12 @@ use closeq_core::testing::{Stores, World};
 use closeq_core::{Call, Verdict};
 use closeq_storage::{SqliteStore, SubjectHasher};
 
-const TABLES: [&str; 4] = ["transcripts", "scorecards", "call_verdicts", "subject_index"];
+const TABLES: [&str; 4] = [
+    "transcripts",
+    "scorecards",
+    "call_verdicts",
+    "subject_index",
+];
 
 async fn setup() -> (Arc<SqliteStore>, Stores, World, Call) {
     let store = Arc::new(
@@ -55,11 +60,13 @@ async fn a_record_of_a_call_cannot_be_moved_to_another_team_rep_or_workspace() {
             ("rep_id", w.rep_b.user_id.to_string()),
             ("workspace_id", other.workspace.id.to_string()),
         ] {
-            let r = sqlx::query(&format!("UPDATE {table} SET {column} = ? WHERE call_id = ?"))
-                .bind(&value)
-                .bind(&id)
-                .execute(store.pool())
-                .await;
+            let r = sqlx::query(&format!(
+                "UPDATE {table} SET {column} = ? WHERE call_id = ?"
+            ))
+            .bind(&value)
+            .bind(&id)
+            .execute(store.pool())
+            .await;
             assert!(
                 r.is_err(),
                 "{table}: {column} of a call's record set away from the call's"

@@ -43,7 +43,11 @@ async fn stores(db: &support::Db) -> Stores {
 async fn act(c: &mut PgConnection, scope: Option<&Scope>, role: &str, lookup: Option<[u8; 32]>) {
     let (ws, user, teams) = scope.map_or_else(Default::default, |s| {
         let teams: Vec<String> = s.team_ids.iter().map(ToString::to_string).collect();
-        (s.workspace_id.to_string(), s.user_id.to_string(), teams.join(","))
+        (
+            s.workspace_id.to_string(),
+            s.user_id.to_string(),
+            teams.join(","),
+        )
     });
     sqlx::query(
         "SELECT set_config('closeq.workspace_id', $1, true), set_config('closeq.user_id', $2, true), \
@@ -232,7 +236,12 @@ async fn a_record_of_a_call_cannot_be_moved_to_another_team_or_rep() {
     let id = call.id.as_uuid();
     let other_team = w.team_b.as_uuid();
     let other_rep = w.rep_b.user_id.as_uuid();
-    for table in ["transcripts", "scorecards", "call_verdicts", "subject_index"] {
+    for table in [
+        "transcripts",
+        "scorecards",
+        "call_verdicts",
+        "subject_index",
+    ] {
         for (who, role) in [(&w.rep_a, "member"), (&w.owner, "owner")] {
             for (set, value) in [("team_id", other_team), ("rep_id", other_rep)] {
                 let mut c = PgConnection::connect(&db.runtime_url).await.unwrap();
@@ -287,7 +296,12 @@ async fn the_calls_records_follow_a_change_of_its_team() {
         .execute(&mut *tx)
         .await
         .unwrap();
-    for table in ["transcripts", "scorecards", "call_verdicts", "subject_index"] {
+    for table in [
+        "transcripts",
+        "scorecards",
+        "call_verdicts",
+        "subject_index",
+    ] {
         let stale: (i64,) = sqlx::query_as(&format!(
             "SELECT count(*) FROM {table} t WHERE t.call_id = $1 AND t.team_id IS DISTINCT FROM $2"
         ))
@@ -299,4 +313,46 @@ async fn the_calls_records_follow_a_change_of_its_team() {
         assert_eq!(stale.0, 0, "{table} kept the old team");
     }
     tx.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_audit_record_in_another_persons_name_is_refused() {
+    // Before: any owner or admin scope (and the store's old "system"
+    // writes) could append records naming anyone as the actor.
+    let Some(db) = support::db() else { return };
+    let s = stores(db).await;
+    let w = World::create(&s).await;
+    let record = |actor: Option<&Scope>| {
+        serde_json::json!({
+            "workspace_id": w.workspace.id,
+            "at": base_time(),
+            "actor": actor.map(|a| a.user_id),
+            "action": "forged.record",
+        })
+        .to_string()
+    };
+    let insert = "INSERT INTO audit_records (workspace_id, data) VALUES ($1, $2)";
+    for (who, role, actor, allowed) in [
+        (&w.admin, "admin", Some(&w.rep_a), false),
+        (&w.rep_a, "member", None, false),
+        (&w.rep_b, "member", Some(&w.rep_a), false),
+        (&w.rep_a, "member", Some(&w.rep_a), true),
+        (&w.admin, "admin", None, true),
+    ] {
+        let mut c = PgConnection::connect(&db.runtime_url).await.unwrap();
+        let mut tx = c.begin().await.unwrap();
+        act(&mut tx, Some(who), role, None).await;
+        let r = sqlx::query(insert)
+            .bind(w.workspace.id.as_uuid())
+            .bind(record(actor))
+            .execute(&mut *tx)
+            .await;
+        tx.rollback().await.unwrap();
+        assert_eq!(
+            r.is_ok(),
+            allowed,
+            "{role} appending for {:?}",
+            actor.map(|a| a.role)
+        );
+    }
 }

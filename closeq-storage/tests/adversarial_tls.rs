@@ -32,7 +32,11 @@ fn setup() -> Option<(&'static support::Db, String)> {
 }
 
 fn unrelated_ca() -> String {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/unrelated-ca.pem").to_owned()
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/unrelated-ca.pem"
+    )
+    .to_owned()
 }
 
 /// Whether the store's own connection is encrypted, asked of the server.
@@ -49,7 +53,10 @@ async fn sslmode_require_connects_over_tls() {
     let Some((db, _)) = setup() else { return };
     let url = format!("{}?sslmode=require", db.runtime_url);
     let store = PostgresStore::connect(&url, hasher()).await.unwrap();
-    assert!(encrypted(&store).await, "sslmode=require gave a plain connection");
+    assert!(
+        encrypted(&store).await,
+        "sslmode=require gave a plain connection"
+    );
     // The server accepts plain connections too: the URL decides.
     let url = format!("{}?sslmode=disable", db.runtime_url);
     let store = PostgresStore::connect(&url, hasher()).await.unwrap();
@@ -60,7 +67,9 @@ async fn sslmode_require_connects_over_tls() {
 async fn migrations_run_over_tls() {
     let Some((db, ca)) = setup() else { return };
     let url = format!("{}?sslmode=verify-full&sslrootcert={ca}", db.owner_url);
-    PostgresStore::migrate(&url, support::RUNTIME).await.unwrap();
+    PostgresStore::migrate(&url, support::RUNTIME)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

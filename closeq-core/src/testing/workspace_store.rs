@@ -189,7 +189,10 @@ pub async fn invitations(s: &Stores, _: &()) -> Outcome {
             Err(Error::NotFound { .. })
         ));
     }
-    for bad in [String::new(), "x".repeat(crate::MAX_INVITATION_TOKEN_BYTES + 1)] {
+    for bad in [
+        String::new(),
+        "x".repeat(crate::MAX_INVITATION_TOKEN_BYTES + 1),
+    ] {
         assert_eq!(
             s.workspaces
                 .accept_invitation(&bad, base_time())
@@ -220,7 +223,11 @@ pub async fn invitations(s: &Stores, _: &()) -> Outcome {
     assert_eq!(accepted.status, InvitationStatus::Accepted);
     assert_eq!(accepted.id, inv.id);
     assert_eq!(
-        s.workspaces.find_invitation(hash).await.expect("find").status,
+        s.workspaces
+            .find_invitation(hash)
+            .await
+            .expect("find")
+            .status,
         InvitationStatus::Accepted
     );
     assert!(matches!(
