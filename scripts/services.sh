@@ -3,6 +3,12 @@
 #
 #   CLOSEQ_TEST_POSTGRES_URL  superuser URL of a throwaway PostgreSQL cluster;
 #                             tests create their own owner and runtime roles.
+#   CLOSEQ_TEST_POSTGRES_TLS_CA
+#                             the CA certificate (PEM) that signed that
+#                             cluster's server certificate (for localhost and
+#                             127.0.0.1): the cluster runs with ssl=on, and
+#                             tests connect with sslmode=require/verify-full.
+#                             Made with openssl for each run.
 #   CLOSEQ_TEST_S3_ENDPOINT   an S3-compatible server (moto, from PyPI's
 #                             `moto[server]`, installed with pip when missing).
 #   CLOSEQ_JUDGE_MODEL        the local judge's test model, a GGUF file
@@ -38,6 +44,23 @@ closeq_pg_bin() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
 }
 
+# A throwaway CA and a server certificate it signed, for localhost and
+# 127.0.0.1, in directory $1 (ca.crt, server.crt, server.key).
+closeq_postgres_tls() {
+  command -v openssl >/dev/null || return 1
+  mkdir -p "$1" && (
+    cd "$1" &&
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=CloseQ test CA" \
+        -keyout ca.key -out ca.crt 2>/dev/null &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout server.key -out server.csr 2>/dev/null &&
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >server.ext &&
+      openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile server.ext -out server.crt 2>/dev/null &&
+      chmod 600 server.key && rm -f ca.key ca.srl server.csr server.ext
+  )
+}
+
 closeq_start_postgres() {
   [ -n "${CLOSEQ_TEST_POSTGRES_URL:-}" ] && return 0
   local bin
@@ -60,13 +83,20 @@ closeq_start_postgres() {
     run=(runuser -u closeq-pg --)
   fi
   local port=$((20000 + RANDOM % 20000))
+  local tls=()
+  if closeq_postgres_tls "$CLOSEQ_PG_DIR/tls"; then
+    [ "$(id -u)" = 0 ] && chown closeq-pg "$CLOSEQ_PG_DIR/tls/server.key"
+    tls=(-c ssl=on -c "ssl_cert_file=$CLOSEQ_PG_DIR/tls/server.crt" -c "ssl_key_file=$CLOSEQ_PG_DIR/tls/server.key")
+  else
+    closeq_fail_or_warn "could not make a TLS certificate for PostgreSQL (openssl); TLS tests will be skipped"
+  fi
   if ! "${run[@]}" "$bin/initdb" -D "$CLOSEQ_PG_DIR/data" -U postgres --auth=trust -E UTF8 --no-sync >"$CLOSEQ_PG_DIR/initdb.log" 2>&1; then
     cat "$CLOSEQ_PG_DIR/initdb.log" >&2
     closeq_fail_or_warn "initdb failed"
     return 0
   fi
   if ! "${run[@]}" "$bin/pg_ctl" -D "$CLOSEQ_PG_DIR/data" -l "$CLOSEQ_PG_DIR/server.log" -w -t 60 \
-      -o "-p $port -k $CLOSEQ_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -o "-p $port -k $CLOSEQ_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${tls[*]}" \
       start >/dev/null; then
     cat "$CLOSEQ_PG_DIR/server.log" >&2
     closeq_fail_or_warn "PostgreSQL did not start"
@@ -74,6 +104,7 @@ closeq_start_postgres() {
   fi
   CLOSEQ_PG_STOP=("${run[@]}" "$bin/pg_ctl" -D "$CLOSEQ_PG_DIR/data" -m immediate stop)
   export CLOSEQ_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  [ ${#tls[@]} -gt 0 ] && export CLOSEQ_TEST_POSTGRES_TLS_CA="$CLOSEQ_PG_DIR/tls/ca.crt"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port" >&2
 }
 

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::id::{UserId, WorkspaceId};
+use crate::member::Role;
+use crate::scope::Scope;
 
 /// One audited event. `action` and `target` are codes and opaque ids;
 /// `details` holds counts and ids only (validated: no `@`, no long digit
@@ -33,6 +35,31 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// Checks that `scope` may append this record: the record is of the
+    /// scope's workspace, and its actor is the scope's user — or nobody
+    /// (CloseQ itself: a retention sweep, a job), which only an owner or
+    /// admin scope may record. Nobody writes into another workspace's log
+    /// or in another person's name.
+    ///
+    /// Errors: [`Error::Forbidden`] (action `append_audit`).
+    pub fn check_author(&self, scope: &Scope) -> Result<()> {
+        let refuse = |reason: &'static str| Error::Forbidden {
+            action: "append_audit".into(),
+            reason: reason.into(),
+        };
+        if self.workspace_id != scope.workspace_id {
+            return Err(refuse("the record belongs to another workspace"));
+        }
+        match self.actor {
+            Some(actor) if actor == scope.user_id => Ok(()),
+            Some(_) => Err(refuse("the actor must be the acting user")),
+            None if matches!(scope.role, Role::Owner | Role::Admin) => Ok(()),
+            None => Err(refuse(
+                "only an owner or admin records actions of CloseQ itself",
+            )),
+        }
+    }
+
     /// Checks the record holds no obvious personal data.
     pub fn validate(&self) -> Result<()> {
         let ok_code = |s: &str| {

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::contact::EmailAddress;
 use crate::error::{Error, Result};
@@ -41,6 +42,28 @@ impl InvitationStatus {
     pub fn can_become(self, next: InvitationStatus) -> bool {
         self == Self::Pending && next != Self::Pending
     }
+}
+
+/// The longest invitation token accepted, in bytes.
+pub const MAX_INVITATION_TOKEN_BYTES: usize = 256;
+
+/// The SHA-256 of an invitation token, as stores keep it
+/// ([`WorkspaceStore::insert_invitation`]) and compare it
+/// ([`WorkspaceStore::accept_invitation`]).
+///
+/// Errors: [`Error::InvalidInput`] (`token`) for an empty token or one over
+/// [`MAX_INVITATION_TOKEN_BYTES`]; the message never repeats the token.
+///
+/// [`WorkspaceStore::insert_invitation`]: crate::ports::WorkspaceStore::insert_invitation
+/// [`WorkspaceStore::accept_invitation`]: crate::ports::WorkspaceStore::accept_invitation
+pub fn invitation_token_sha256(token: &str) -> Result<[u8; 32]> {
+    if token.is_empty() || token.len() > MAX_INVITATION_TOKEN_BYTES {
+        return Err(Error::invalid(
+            "token",
+            "must be 1 to 256 bytes (the invitation link's token)",
+        ));
+    }
+    Ok(Sha256::digest(token.as_bytes()).into())
 }
 
 /// An invitation to join a workspace. The invitation token itself is never

@@ -82,7 +82,9 @@ pub use id::{
     ApiKeyId, CallId, DataSubjectRequestId, IntegrationId, InvitationId, JobId, RubricId,
     ScorecardId, TeamId, TranscriptId, UserId, WorkspaceId,
 };
-pub use invitation::{Invitation, InvitationStatus};
+pub use invitation::{
+    Invitation, InvitationStatus, MAX_INVITATION_TOKEN_BYTES, invitation_token_sha256,
+};
 pub use member::{Member, Role, Team};
 pub use metrics::{ConversationMetrics, MetricKey, MinuteBucket, Patience, PerSide};
 pub use recording_sample::RecordingSample;

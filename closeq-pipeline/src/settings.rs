@@ -164,15 +164,18 @@ pub async fn set_setting(
         _ => value.trim().to_owned(),
     };
     workspaces
-        .append_audit(&AuditRecord {
-            seq: 0,
-            workspace_id: scope.workspace_id,
-            at: clock.now(),
-            actor: Some(scope.user_id),
-            action: "workspace.settings.set".into(),
-            target: Some(key.to_owned()),
-            details: serde_json::json!({ "value": shown }),
-        })
+        .append_audit(
+            scope,
+            &AuditRecord {
+                seq: 0,
+                workspace_id: scope.workspace_id,
+                at: clock.now(),
+                actor: Some(scope.user_id),
+                action: "workspace.settings.set".into(),
+                target: Some(key.to_owned()),
+                details: serde_json::json!({ "value": shown }),
+            },
+        )
         .await?;
     Ok(next)
 }

@@ -73,15 +73,18 @@ pub async fn rectify_contact(
         changed += 1;
     }
     workspaces
-        .append_audit(&AuditRecord {
-            seq: 0,
-            workspace_id: scope.workspace_id,
-            at: clock.now(),
-            actor: Some(scope.user_id),
-            action: "dsr.rectify".into(),
-            target: None,
-            details: serde_json::json!({ "calls": changed }),
-        })
+        .append_audit(
+            scope,
+            &AuditRecord {
+                seq: 0,
+                workspace_id: scope.workspace_id,
+                at: clock.now(),
+                actor: Some(scope.user_id),
+                action: "dsr.rectify".into(),
+                target: None,
+                details: serde_json::json!({ "calls": changed }),
+            },
+        )
         .await?;
     Ok(changed)
 }

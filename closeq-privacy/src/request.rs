@@ -62,15 +62,18 @@ impl SubjectRequests {
         details: serde_json::Value,
     ) -> Result<()> {
         self.workspaces
-            .append_audit(&AuditRecord {
-                seq: 0,
-                workspace_id: scope.workspace_id,
-                at: self.clock.now(),
-                actor: Some(scope.user_id),
-                action: action.into(),
-                target,
-                details,
-            })
+            .append_audit(
+                scope,
+                &AuditRecord {
+                    seq: 0,
+                    workspace_id: scope.workspace_id,
+                    at: self.clock.now(),
+                    actor: Some(scope.user_id),
+                    action: action.into(),
+                    target,
+                    details,
+                },
+            )
             .await
             .map(|_| ())
     }

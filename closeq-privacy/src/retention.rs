@@ -332,15 +332,18 @@ impl Sweeper {
         report.complete = start + (report.examined as usize) >= ids.len();
         if execute {
             self.workspaces
-                .append_audit(&AuditRecord {
-                    seq: 0,
-                    workspace_id: ws.id,
-                    at: now,
-                    actor: None,
-                    action: "retention.sweep".into(),
-                    target: None,
-                    details: serde_json::to_value(&report.counts).unwrap_or_default(),
-                })
+                .append_audit(
+                    scope,
+                    &AuditRecord {
+                        seq: 0,
+                        workspace_id: ws.id,
+                        at: now,
+                        actor: None,
+                        action: "retention.sweep".into(),
+                        target: None,
+                        details: serde_json::to_value(&report.counts).unwrap_or_default(),
+                    },
+                )
                 .await?;
         }
         Ok(report)

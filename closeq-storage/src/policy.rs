@@ -40,3 +40,15 @@ pub(crate) fn check_new_call(scope: &Scope, call: &Call) -> Result<()> {
 pub(crate) fn check_workspace_member(scope: &Scope, action: Action) -> Result<()> {
     access::check(scope, action, Relation::Own)
 }
+
+/// `set_invitation_status` revokes and expires; accepting takes the token
+/// (`accept_invitation`).
+pub(crate) fn refuse_accept_without_token(status: closeq_core::InvitationStatus) -> Result<()> {
+    if status == closeq_core::InvitationStatus::Accepted {
+        return Err(Error::Forbidden {
+            action: "accept_invitation".into(),
+            reason: "an invitation is accepted with its token (accept_invitation)".into(),
+        });
+    }
+    Ok(())
+}

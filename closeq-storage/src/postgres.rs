@@ -52,8 +52,14 @@ fn settings(acting: &Acting<'_>) -> [String; 5] {
                 none(),
             ]
         }
-        Acting::System(ws) => [ws.to_string(), none(), "system".into(), none(), none()],
         Acting::Lookup(hash) => [none(), none(), none(), none(), hex::encode(hash)],
+        Acting::Holder { workspace, hash } => [
+            workspace.to_string(),
+            none(),
+            "holder".into(),
+            none(),
+            hex::encode(hash),
+        ],
     }
 }
 
@@ -70,8 +76,13 @@ impl Dialect for PostgresDialect {
         _writes: bool,
     ) -> Result<Session<'p, Postgres>, sqlx::Error> {
         // Reads too: the scope lives in the transaction.
-        let [workspace, user, role, teams, lookup] = settings(acting);
         let mut tx = pool.begin().await?;
+        Self::act_as(&mut tx, acting).await?;
+        Ok(Session::Tx(tx))
+    }
+
+    async fn act_as(conn: &mut sqlx::PgConnection, acting: &Acting<'_>) -> Result<(), sqlx::Error> {
+        let [workspace, user, role, teams, lookup] = settings(acting);
         sqlx::query(
             "SELECT set_config('closeq.workspace_id', $1, true), set_config('closeq.user_id', $2, true), \
              set_config('closeq.role', $3, true), set_config('closeq.team_ids', $4, true), \
@@ -82,9 +93,9 @@ impl Dialect for PostgresDialect {
         .bind(role)
         .bind(teams)
         .bind(lookup)
-        .execute(&mut *tx)
+        .execute(conn)
         .await?;
-        Ok(Session::Tx(tx))
+        Ok(())
     }
 
     run_bound_queries!(Postgres, PgRow);
@@ -130,6 +141,7 @@ impl SqlRow for PgRow {
         id -> Uuid,
         opt_id -> Option<Uuid>,
         time -> DateTime<Utc>,
+        bytes -> &[u8],
     );
 }
 
@@ -138,8 +150,18 @@ fn decode(e: sqlx::Error) -> Error {
 }
 
 impl SqlStore<PostgresDialect> {
-    /// Connects as the runtime role at `url` and verifies that role: not a
-    /// superuser, no BYPASSRLS, owner of no table. Refuses otherwise.
+    /// Connects as the runtime role at `url` and verifies that the role
+    /// cannot lift Row-Level Security: it must not be, nor be a member
+    /// (directly or through other roles, inheriting or not) of, a
+    /// superuser, a BYPASSRLS or CREATEROLE role, or a role that owns a
+    /// table — the owner role included, whose members can `SET ROLE` to it
+    /// and switch RLS off. Refuses otherwise with [`Error::Compliance`].
+    ///
+    /// The connection uses TLS as the URL's `sslmode` says (`disable`,
+    /// `prefer` — the default —, `require`, `verify-ca`, `verify-full`),
+    /// verified against the system's root certificates or the URL's
+    /// `sslrootcert` file. A failed connection is
+    /// [`Error::Unavailable`]; its reason says when TLS failed.
     pub async fn connect(url: &str, hasher: SubjectHasher) -> Result<Self> {
         Self::connect_with(url, 8, hasher).await
     }
@@ -157,29 +179,8 @@ impl SqlStore<PostgresDialect> {
             .max_connections(max_connections)
             .connect_with(opts)
             .await
-            .map_err(|e| match from_sqlx::<PostgresDialect>("connect", e) {
-                Error::Storage { .. } => Error::Unavailable {
-                    service: "postgres".into(),
-                    reason: "cannot connect".into(),
-                },
-                other => other,
-            })?;
-        let row = sqlx::query(
-            "SELECT r.rolsuper, r.rolbypassrls, \
-             (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-              WHERE c.relkind IN ('r', 'p', 'v', 'm') AND n.nspname = current_schema() AND c.relowner = r.oid) \
-             FROM pg_roles r WHERE r.rolname = current_user",
-        )
-        .fetch_one(&pool)
-        .await
-        .map_err(|e| from_sqlx::<PostgresDialect>("connect", e))?;
-        let (sup, bypass, owned): (bool, bool, i64) = (row.get(0), row.get(1), row.get(2));
-        if sup || bypass || owned > 0 {
-            return Err(Error::Compliance {
-                rule: "row-level security".into(),
-                reason: "the runtime role must not be a superuser, have BYPASSRLS or own tables; connect as the runtime role and run migrations as the owner role".into(),
-            });
-        }
+            .map_err(|e| unavailable(e, "cannot connect"))?;
+        check_runtime_role(&pool).await?;
         Ok(Self::with_pool(pool, hasher))
     }
 
@@ -198,10 +199,7 @@ impl SqlStore<PostgresDialect> {
             .max_connections(1)
             .connect(owner_url)
             .await
-            .map_err(|_| Error::Unavailable {
-                service: "postgres".into(),
-                reason: "cannot connect as the owner role".into(),
-            })?;
+            .map_err(|e| unavailable(e, "cannot connect as the owner role"))?;
         let failed = |e: sqlx::Error| from_sqlx::<PostgresDialect>("migrate", e);
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
@@ -221,4 +219,72 @@ impl SqlStore<PostgresDialect> {
         pool.close().await;
         Ok(())
     }
+}
+
+/// A failed connection as [`Error::Unavailable`]: `reason`, or why TLS
+/// failed (never the URL, which may hold a password).
+fn unavailable(e: sqlx::Error, reason: &'static str) -> Error {
+    // The handshake's own failures (a certificate not trusted, a wrong
+    // host) come back as I/O errors carrying rustls's error.
+    let handshake = matches!(&e, sqlx::Error::Io(io)
+        if io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()));
+    match e {
+        _ if handshake => tls_failed(),
+        sqlx::Error::Tls(_) => tls_failed(),
+        e => match from_sqlx::<PostgresDialect>("connect", e) {
+            Error::Storage { .. } => Error::Unavailable {
+                service: "postgres".into(),
+                reason: reason.into(),
+            },
+            other => other,
+        },
+    }
+}
+
+fn tls_failed() -> Error {
+    Error::Unavailable {
+        service: "postgres".into(),
+        reason: "TLS failed: the server does not offer TLS, or its certificate is not \
+                 trusted for this host (see sslmode and sslrootcert in the URL)"
+            .into(),
+    }
+}
+
+/// Refuses a runtime role that can lift Row-Level Security (see
+/// [`PostgresStore::connect`]). `pg_has_role(…, 'MEMBER')` is true for the
+/// role itself and for every role it reaches by membership, directly or
+/// transitively, with or without INHERIT (`SET ROLE` reaches them all).
+async fn check_runtime_role(pool: &PgPool) -> Result<()> {
+    let row = sqlx::query(
+        "SELECT \
+           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role(current_user, r.oid, 'MEMBER') \
+                   AND (r.rolsuper OR r.rolbypassrls)), \
+           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role(current_user, r.oid, 'MEMBER') \
+                   AND r.rolcreaterole), \
+           EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND n.nspname NOT LIKE 'pg\\_toast%' \
+                   AND pg_has_role(current_user, c.relowner, 'MEMBER'))",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(|e| from_sqlx::<PostgresDialect>("connect", e))?;
+    let (bypass, createrole, owner): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
+    let why = if bypass {
+        "the runtime role is, or is a member of, a superuser or BYPASSRLS role"
+    } else if createrole {
+        "the runtime role is, or is a member of, a role with CREATEROLE (it can grant itself the owner role)"
+    } else if owner {
+        "the runtime role owns tables or is a member of a role that does (the owner role can switch Row-Level Security off)"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Compliance {
+        rule: "row-level security".into(),
+        reason: format!(
+            "{why}; connect as a plain runtime role and run migrations as the owner role"
+        )
+        .into(),
+    })
 }

@@ -58,6 +58,10 @@ impl Dialect for SqliteDialect {
         })
     }
 
+    async fn act_as(_: &mut sqlx::SqliteConnection, _: &Acting<'_>) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
     run_bound_queries!(Sqlite, SqliteRow);
 
     async fn checkpoint_erasure(pool: &SqlitePool) -> Result<()> {
@@ -125,6 +129,9 @@ impl SqlRow for SqliteRow {
         let micros: i64 = self.try_get(i).map_err(decode)?;
         DateTime::from_timestamp_micros(micros)
             .ok_or_else(|| corrupt("a stored time is out of range"))
+    }
+    fn bytes(&self, i: usize) -> Result<&[u8]> {
+        self.try_get(i).map_err(decode)
     }
 }
 

@@ -84,6 +84,20 @@ impl Debug for IntegrationRecord {
 /// Contract: as for [`CallStore`](crate::ports::CallStore): scoped, invisible
 /// = `NotFound`, duplicates = `AlreadyExists`, idempotent deletes. Workspace
 /// administration requires the matching [`Action`](crate::access::Action).
+///
+/// Every method acts as a [`Scope`] except the few an invitee or an API
+/// client calls before they have one, which act on the one row whose
+/// secret they present and nothing else: [`find_invitation`] and
+/// [`find_api_key`] read it by the secret's hash, [`accept_invitation`]
+/// takes the invitation's token, [`touch_api_key`] the key's hash.
+/// [`create_workspace`] acts as the new workspace's owner. There are no
+/// "system" writes: the audit log, too, is written as a scope.
+///
+/// [`find_invitation`]: Self::find_invitation
+/// [`find_api_key`]: Self::find_api_key
+/// [`accept_invitation`]: Self::accept_invitation
+/// [`touch_api_key`]: Self::touch_api_key
+/// [`create_workspace`]: Self::create_workspace
 #[async_trait]
 pub trait WorkspaceStore: Debug + Send + Sync {
     /// Creates a workspace with its first member, who must be its owner.
@@ -107,19 +121,43 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     /// Removes a member (idempotent).
     async fn remove_member(&self, scope: &Scope, user: UserId) -> Result<()>;
 
-    /// Stores an invitation with the SHA-256 of its token.
+    /// Stores an invitation with the SHA-256 of its token
+    /// ([`invitation_token_sha256`](crate::invitation_token_sha256)).
     async fn insert_invitation(
         &self,
         scope: &Scope,
         invitation: &Invitation,
         token_sha256: [u8; 32],
     ) -> Result<()>;
-    /// Finds a pending invitation by the hash of its token (the invitee has no scope yet).
+    /// Finds an invitation by the hash of its token (the invitee has no scope yet).
     async fn find_invitation(&self, token_sha256: [u8; 32]) -> Result<Invitation>;
-    /// Moves an invitation to a new status ([`InvitationStatus::can_become`]).
+    /// Accepts the invitation whose token is `token`, at `now`
+    /// ([`Invitation::accept`]): the invitee has no scope yet, and the
+    /// token is what entitles them. The store hashes the token
+    /// ([`invitation_token_sha256`](crate::invitation_token_sha256)),
+    /// finds the invitation by the hash and compares the stored hash in
+    /// constant time. Returns the accepted invitation (the caller adds the
+    /// member). An invitation past its expiry is stored as
+    /// [`InvitationStatus::Expired`] and refused.
+    ///
+    /// Errors: [`Error::NotFound`](crate::Error::NotFound) for a token that
+    /// matches no invitation; [`Error::InvalidTransition`](crate::Error::InvalidTransition)
+    /// for one that is not pending or has expired;
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) (`token`) for an
+    /// empty or oversized token.
+    async fn accept_invitation(&self, token: &str, now: DateTime<Utc>) -> Result<Invitation>;
+    /// Revokes or expires a pending invitation of the scope's workspace
+    /// (action [`Invite`](crate::access::Action::Invite): owners and
+    /// admins). Accepting takes the token: `Accepted` here is
+    /// [`Error::Forbidden`](crate::Error::Forbidden); see
+    /// [`accept_invitation`](Self::accept_invitation).
+    ///
+    /// Errors: `NotFound` for an invitation the scope's workspace does not
+    /// hold; `InvalidTransition` for one that is not pending
+    /// ([`InvitationStatus::can_become`]).
     async fn set_invitation_status(
         &self,
-        workspace: WorkspaceId,
+        scope: &Scope,
         id: InvitationId,
         status: InvitationStatus,
     ) -> Result<()>;
@@ -132,14 +170,13 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     async fn list_api_keys(&self, scope: &Scope) -> Result<Vec<ApiKeyRecord>>;
     /// Revokes a key at `at` (idempotent).
     async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId, at: DateTime<Utc>) -> Result<()>;
-    /// Records a successful use of key `id` of `workspace` (after
-    /// authentication: no scope yet).
-    async fn touch_api_key(
-        &self,
-        workspace: WorkspaceId,
-        id: ApiKeyId,
-        at: DateTime<Utc>,
-    ) -> Result<()>;
+    /// Records a successful use, at `at`, of the key whose secret hashes
+    /// to `secret_sha256` (after authentication: no scope yet; presenting
+    /// the hash of the key is what entitles the caller, and it touches
+    /// that key only). A revoked key's use is not recorded.
+    ///
+    /// Errors: `NotFound` for an unknown or revoked key.
+    async fn touch_api_key(&self, secret_sha256: [u8; 32], at: DateTime<Utc>) -> Result<()>;
 
     /// Stores or replaces an integration.
     async fn put_integration(&self, scope: &Scope, integration: &IntegrationRecord) -> Result<()>;
@@ -148,9 +185,15 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     /// Lists a team's or the workspace's integrations.
     async fn list_integrations(&self, scope: &Scope) -> Result<Vec<IntegrationRecord>>;
 
-    /// Appends an audit record (validated: no personal data) to its
-    /// workspace's log; returns its sequence number. The log is append-only.
-    async fn append_audit(&self, record: &AuditRecord) -> Result<u64>;
+    /// Appends an audit record (validated: no personal data) to the
+    /// scope's workspace's log; returns its sequence number. The log is
+    /// append-only. The record's actor is the scope's user, or nobody
+    /// (CloseQ itself) for an owner or admin scope
+    /// ([`AuditRecord::check_author`](crate::AuditRecord::check_author)).
+    ///
+    /// Errors: `InvalidInput` for personal data in the record; `Forbidden`
+    /// for a record of another workspace or in another person's name.
+    async fn append_audit(&self, scope: &Scope, record: &AuditRecord) -> Result<u64>;
     /// The workspace's audit log, oldest first (owners and admins).
     async fn list_audit(
         &self,

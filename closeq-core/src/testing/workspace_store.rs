@@ -142,20 +142,26 @@ pub async fn members_and_teams(s: &Stores, _: &()) -> Outcome {
     Outcome::Passed
 }
 
-/// Invitations are found by the hash of their token, and move only along
-/// legal transitions.
+/// Invitations are found by the hash of their token; accepted only with
+/// the token itself; revoked or expired only by the workspace's owners and
+/// admins; and move only along legal transitions.
 pub async fn invitations(s: &Stores, _: &()) -> Outcome {
     let w = World::create(s).await;
-    let inv = Invitation::new(
-        w.workspace.id,
-        EmailAddress::parse("new.hire@example.com").expect("email"),
-        Role::Member,
-        w.owner.user_id,
-        base_time(),
-        base_time() + Duration::days(7),
-    )
-    .expect("invitation");
-    let hash = [7u8; 32];
+    let other = World::create(s).await;
+    let invite = |days: i64| {
+        Invitation::new(
+            w.workspace.id,
+            EmailAddress::parse("new.hire@example.com").expect("email"),
+            Role::Member,
+            w.owner.user_id,
+            base_time(),
+            base_time() + Duration::days(days),
+        )
+        .expect("invitation")
+    };
+    let inv = invite(7);
+    let token = format!("inv-{}", inv.id);
+    let hash = crate::invitation_token_sha256(&token).expect("hash");
     assert!(matches!(
         s.workspaces.insert_invitation(&w.rep_a, &inv, hash).await,
         Err(Error::Forbidden { .. })
@@ -169,16 +175,106 @@ pub async fn invitations(s: &Stores, _: &()) -> Outcome {
         s.workspaces.find_invitation([8u8; 32]).await,
         Err(Error::NotFound { .. })
     ));
-    s.workspaces
-        .set_invitation_status(w.workspace.id, inv.id, InvitationStatus::Accepted)
-        .await
-        .expect("accept");
+    // Accepting takes the token: not the id, not the hash, not a scope.
     assert!(matches!(
         s.workspaces
-            .set_invitation_status(w.workspace.id, inv.id, InvitationStatus::Revoked)
+            .set_invitation_status(&w.owner, inv.id, InvitationStatus::Accepted)
+            .await,
+        Err(Error::Forbidden { .. })
+    ));
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    for wrong in [format!("{token}x"), hex, String::from("inv-")] {
+        assert!(matches!(
+            s.workspaces.accept_invitation(&wrong, base_time()).await,
+            Err(Error::NotFound { .. })
+        ));
+    }
+    for bad in [
+        String::new(),
+        "x".repeat(crate::MAX_INVITATION_TOKEN_BYTES + 1),
+    ] {
+        assert_eq!(
+            s.workspaces
+                .accept_invitation(&bad, base_time())
+                .await
+                .expect_err("bad token")
+                .field(),
+            Some("token")
+        );
+    }
+    // Members, and other workspaces, cannot revoke it.
+    assert!(matches!(
+        s.workspaces
+            .set_invitation_status(&w.rep_a, inv.id, InvitationStatus::Revoked)
+            .await,
+        Err(Error::Forbidden { .. })
+    ));
+    assert!(matches!(
+        s.workspaces
+            .set_invitation_status(&other.owner, inv.id, InvitationStatus::Revoked)
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    let accepted = s
+        .workspaces
+        .accept_invitation(&token, base_time() + Duration::days(1))
+        .await
+        .expect("accept");
+    assert_eq!(accepted.status, InvitationStatus::Accepted);
+    assert_eq!(accepted.id, inv.id);
+    assert_eq!(
+        s.workspaces
+            .find_invitation(hash)
+            .await
+            .expect("find")
+            .status,
+        InvitationStatus::Accepted
+    );
+    assert!(matches!(
+        s.workspaces.accept_invitation(&token, base_time()).await,
+        Err(Error::InvalidTransition { .. })
+    ));
+    assert!(matches!(
+        s.workspaces
+            .set_invitation_status(&w.admin, inv.id, InvitationStatus::Revoked)
             .await,
         Err(Error::InvalidTransition { .. })
     ));
+    // Past its expiry: stored as expired, and refused.
+    let late = invite(2);
+    let late_token = format!("inv-{}", late.id);
+    s.workspaces
+        .insert_invitation(
+            &w.owner,
+            &late,
+            crate::invitation_token_sha256(&late_token).expect("hash"),
+        )
+        .await
+        .expect("insert");
+    assert!(matches!(
+        s.workspaces
+            .accept_invitation(&late_token, base_time() + Duration::days(3))
+            .await,
+        Err(Error::InvalidTransition { .. })
+    ));
+    assert_eq!(
+        s.workspaces
+            .find_invitation(crate::invitation_token_sha256(&late_token).expect("hash"))
+            .await
+            .expect("find")
+            .status,
+        InvitationStatus::Expired
+    );
+    // An admin revokes a pending one.
+    let third = invite(7);
+    s.workspaces
+        .insert_invitation(&w.owner, &third, [9u8; 32])
+        .await
+        .expect("insert");
+    s.workspaces
+        .set_invitation_status(&w.admin, third.id, InvitationStatus::Revoked)
+        .await
+        .expect("revoke");
     Outcome::Passed
 }
 
@@ -213,8 +309,14 @@ pub async fn api_keys(s: &Stores, _: &()) -> Outcome {
         s.workspaces.find_api_key([42u8; 32]).await.expect("find"),
         key
     );
+    assert!(matches!(
+        s.workspaces
+            .touch_api_key([43u8; 32], base_time() + Duration::hours(1))
+            .await,
+        Err(Error::NotFound { .. })
+    ));
     s.workspaces
-        .touch_api_key(w.workspace.id, key.id, base_time() + Duration::hours(1))
+        .touch_api_key([42u8; 32], base_time() + Duration::hours(1))
         .await
         .expect("touch");
     s.workspaces
@@ -225,6 +327,13 @@ pub async fn api_keys(s: &Stores, _: &()) -> Outcome {
         .revoke_api_key(&w.admin, key.id, base_time() + Duration::hours(3))
         .await
         .expect("revoke again");
+    // A revoked key's use is not recorded.
+    assert!(matches!(
+        s.workspaces
+            .touch_api_key([42u8; 32], base_time() + Duration::hours(4))
+            .await,
+        Err(Error::NotFound { .. })
+    ));
     let listed = s.workspaces.list_api_keys(&w.owner).await.expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(
@@ -286,8 +395,9 @@ pub async fn integrations(s: &Stores, _: &()) -> Outcome {
     Outcome::Passed
 }
 
-/// The audit log is append-only, ordered, per workspace, admin-only, and
-/// refuses personal data.
+/// The audit log is append-only, ordered, per workspace, admin-only to
+/// read, written as a scope (its own workspace, in its own user's name, or
+/// CloseQ's for owners and admins), and refuses personal data.
 pub async fn audit_log(s: &Stores, _: &()) -> Outcome {
     let w = World::create(s).await;
     let other = World::create(s).await;
@@ -302,19 +412,47 @@ pub async fn audit_log(s: &Stores, _: &()) -> Outcome {
     };
     let a = s
         .workspaces
-        .append_audit(&rec(w.workspace.id, "retention.sweep"))
+        .append_audit(&w.admin, &rec(w.workspace.id, "retention.sweep"))
         .await
         .expect("append");
+    let by_rep = crate::audit::AuditRecord {
+        actor: Some(w.rep_a.user_id),
+        ..rec(w.workspace.id, "dsr.erase")
+    };
     let b = s
         .workspaces
-        .append_audit(&rec(w.workspace.id, "dsr.erase"))
+        .append_audit(&w.rep_a, &by_rep)
         .await
-        .expect("append");
+        .expect("append in one's own name");
     s.workspaces
-        .append_audit(&rec(other.workspace.id, "retention.sweep"))
+        .append_audit(&other.owner, &rec(other.workspace.id, "retention.sweep"))
         .await
         .expect("other");
     assert!(b > a);
+    // Refused, and nothing written: another workspace's log, another
+    // person's name, CloseQ's name without being an owner or admin.
+    let forged = [
+        (&other.owner, rec(w.workspace.id, "forged.other.workspace")),
+        (
+            &w.rep_b,
+            crate::audit::AuditRecord {
+                actor: Some(w.rep_a.user_id),
+                ..rec(w.workspace.id, "forged.other.person")
+            },
+        ),
+        (&w.manager, rec(w.workspace.id, "forged.system")),
+        (&w.rep_a, rec(w.workspace.id, "forged.system")),
+    ];
+    for (scope, record) in &forged {
+        assert!(
+            matches!(
+                s.workspaces.append_audit(scope, record).await,
+                Err(Error::Forbidden { .. })
+            ),
+            "{}",
+            record.action
+        );
+    }
     let log = s
         .workspaces
         .list_audit(&w.admin, 0, 100)
@@ -324,6 +462,7 @@ pub async fn audit_log(s: &Stores, _: &()) -> Outcome {
         log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
         vec!["retention.sweep", "dsr.erase"]
     );
+    assert_eq!(log[1].actor, Some(w.rep_a.user_id));
     assert_eq!(
         s.workspaces
             .list_audit(&w.owner, a, 100)
@@ -339,7 +478,7 @@ pub async fn audit_log(s: &Stores, _: &()) -> Outcome {
     let mut pii = rec(w.workspace.id, "dsr.export");
     pii.details = serde_json::json!({"subject": "jane@example.com"});
     assert!(matches!(
-        s.workspaces.append_audit(&pii).await,
+        s.workspaces.append_audit(&w.owner, &pii).await,
         Err(Error::InvalidInput { .. })
     ));
     Outcome::Passed

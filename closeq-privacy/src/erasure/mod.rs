@@ -130,15 +130,18 @@ impl Eraser {
             report.calls += 1;
         }
         self.workspaces
-            .append_audit(&AuditRecord {
-                seq: 0,
-                workspace_id: scope.workspace_id,
-                at: self.clock.now(),
-                actor: Some(scope.user_id),
-                action: "dsr.erase".into(),
-                target: None,
-                details: serde_json::to_value(&report).unwrap_or_default(),
-            })
+            .append_audit(
+                scope,
+                &AuditRecord {
+                    seq: 0,
+                    workspace_id: scope.workspace_id,
+                    at: self.clock.now(),
+                    actor: Some(scope.user_id),
+                    action: "dsr.erase".into(),
+                    target: None,
+                    details: serde_json::to_value(&report).unwrap_or_default(),
+                },
+            )
             .await?;
         Ok(report)
     }

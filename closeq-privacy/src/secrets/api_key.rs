@@ -262,9 +262,7 @@ impl ApiKeys {
             });
         }
         let now: DateTime<Utc> = self.clock.now();
-        self.store
-            .touch_api_key(record.workspace_id, record.id, now)
-            .await?;
+        self.store.touch_api_key(hash, now).await?;
         Ok(ApiKeyRecord {
             last_used_at: Some(now),
             ..record

@@ -3,8 +3,10 @@ use chrono::{DateTime, Utc};
 use closeq_core::ports::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};
 use closeq_core::{
     Action, ApiKeyId, Error, IntegrationId, Invitation, InvitationId, InvitationStatus, Member,
-    Result, Role, Scope, Team, UserId, Workspace, WorkspaceId, WorkspaceSettings,
+    Result, Role, Scope, Team, UserId, Workspace, WorkspaceSettings,
 };
+
+use subtle::ConstantTimeEq;
 
 use super::InMemoryStore;
 use crate::policy::check_workspace;
@@ -138,17 +140,32 @@ impl WorkspaceStore for InMemoryStore {
             .ok_or_else(|| Error::not_found("invitation", "token"))
     }
 
+    async fn accept_invitation(&self, token: &str, now: DateTime<Utc>) -> Result<Invitation> {
+        let hash = closeq_core::invitation_token_sha256(token)?;
+        let mut s = self.write();
+        let (inv, _) = s
+            .invitations
+            .values_mut()
+            .find(|(_, h)| bool::from(h.ct_eq(&hash)))
+            .ok_or_else(|| Error::not_found("invitation", "token"))?;
+        // On expiry the invitation is marked expired and stays so.
+        inv.accept(now)?;
+        Ok(inv.clone())
+    }
+
     async fn set_invitation_status(
         &self,
-        workspace: WorkspaceId,
+        scope: &Scope,
         id: InvitationId,
         status: InvitationStatus,
     ) -> Result<()> {
+        check_workspace(scope, Action::Invite)?;
+        crate::policy::refuse_accept_without_token(status)?;
         let mut s = self.write();
         let (inv, _) = s
             .invitations
             .get_mut(&id)
-            .filter(|(i, _)| i.workspace_id == workspace)
+            .filter(|(i, _)| i.workspace_id == scope.workspace_id)
             .ok_or_else(|| Error::not_found("invitation", id))?;
         if !inv.status.can_become(status) {
             return Err(Error::InvalidTransition {
@@ -212,18 +229,13 @@ impl WorkspaceStore for InMemoryStore {
         Ok(())
     }
 
-    async fn touch_api_key(
-        &self,
-        workspace: WorkspaceId,
-        id: ApiKeyId,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
+    async fn touch_api_key(&self, secret_sha256: [u8; 32], at: DateTime<Utc>) -> Result<()> {
         let mut s = self.write();
         let k = s
             .api_keys
-            .get_mut(&id)
-            .filter(|k| k.workspace_id == workspace)
-            .ok_or_else(|| Error::not_found("api_key", id))?;
+            .values_mut()
+            .find(|k| bool::from(k.secret_sha256.ct_eq(&secret_sha256)) && k.revoked_at.is_none())
+            .ok_or_else(|| Error::not_found("api_key", "hash"))?;
         k.last_used_at = Some(at);
         Ok(())
     }
@@ -256,8 +268,9 @@ impl WorkspaceStore for InMemoryStore {
         Ok(v)
     }
 
-    async fn append_audit(&self, record: &closeq_core::AuditRecord) -> Result<u64> {
+    async fn append_audit(&self, scope: &Scope, record: &closeq_core::AuditRecord) -> Result<u64> {
         record.validate()?;
+        record.check_author(scope)?;
         let mut s = self.write();
         let seq = s.audit.len() as u64 + 1;
         s.audit.push(closeq_core::AuditRecord {

@@ -410,25 +410,10 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         check_editable(&old, call)?;
         policy::check_new_call(scope, call)?;
         rollup::around(&mut tx, call.id, true).await?;
+        // The call's records carry its team (for their visibility rule):
+        // the database carries a change over (trigger calls_scope_to_records,
+        // migration 0005).
         write_call(&mut tx, call, false).await?;
-        if old.team_id != call.team_id {
-            // The call's records carry its team (for their visibility rule).
-            for table in [
-                "transcripts",
-                "scorecards",
-                "call_verdicts",
-                "subject_index",
-            ] {
-                tx.exec(
-                    Sql::new(format!(
-                        "UPDATE {table} SET team_id = $1 WHERE call_id = $2"
-                    ))
-                    .bind(call.team_id)
-                    .bind(call.id),
-                )
-                .await?;
-            }
-        }
         rollup::around(&mut tx, call.id, false).await?;
         index(&mut tx, self.hasher(), call).await?;
         tx.commit().await

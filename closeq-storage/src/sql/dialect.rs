@@ -22,12 +22,19 @@ pub(crate) mod sealed {
 pub enum Acting<'a> {
     /// A member of a workspace.
     Scope(&'a Scope),
-    /// CloseQ itself inside one workspace (key and invitation bookkeeping,
-    /// the audit log).
-    System(WorkspaceId),
-    /// No workspace yet: only the row whose secret hash is presented
-    /// (authentication by API key or invitation token).
+    /// No workspace yet: reads of the row whose secret hash is presented
+    /// (authentication by API key or invitation token). Never writes.
     Lookup(&'a [u8; 32]),
+    /// The holder of a secret (an API key, an invitation token), after the
+    /// lookup found its row: may update that one row of `workspace`, the
+    /// one whose hash it presents (record a key's use, accept an
+    /// invitation), and nothing else.
+    Holder {
+        /// The workspace of the row.
+        workspace: WorkspaceId,
+        /// The SHA-256 of the secret.
+        hash: &'a [u8; 32],
+    },
 }
 
 /// What a store operation runs on.
@@ -81,6 +88,13 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
         acting: &Acting<'_>,
         writes: bool,
     ) -> impl Future<Output = Result<Session<'p, Self::Db>, sqlx::Error>> + Send;
+
+    /// Switches an open transaction to act as `acting` (PostgreSQL: the
+    /// settings Row-Level Security reads; SQLite: nothing to do).
+    fn act_as(
+        conn: &mut <Self::Db as Database>::Connection,
+        acting: &Acting<'_>,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// Runs a statement; the number of rows it changed.
     fn execute(

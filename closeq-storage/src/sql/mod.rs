@@ -173,6 +173,12 @@ impl<D: Dialect> Tx<'_, D> {
             .collect()
     }
 
+    /// Acts as `acting` from here on, in the same transaction.
+    pub(crate) async fn act_as(&mut self, acting: &Acting<'_>) -> Result<()> {
+        let failed = self.failed();
+        D::act_as(self.tx.conn(), acting).await.map_err(failed)
+    }
+
     /// Commits.
     pub(crate) async fn commit(self) -> Result<()> {
         let failed = self.failed();

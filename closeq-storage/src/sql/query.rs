@@ -87,6 +87,8 @@ pub trait SqlRow {
     fn opt_id(&self, i: usize) -> Result<Option<Uuid>>;
     /// A point in time.
     fn time(&self, i: usize) -> Result<DateTime<Utc>>;
+    /// Bytes (`bytea`, `BLOB`).
+    fn bytes(&self, i: usize) -> Result<&[u8]>;
 }
 
 macro_rules! args {

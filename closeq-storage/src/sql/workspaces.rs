@@ -10,6 +10,8 @@ use closeq_core::{
     WorkspaceSettings,
 };
 
+use subtle::ConstantTimeEq;
+
 use super::{Acting, Dialect, Sql, SqlRow, SqlStore, Tx, dup};
 use crate::codec::{from_json, to_json};
 use crate::policy::check_workspace;
@@ -175,16 +177,51 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
             .ok_or_else(|| Error::not_found("invitation", "token"))
     }
 
+    async fn accept_invitation(&self, token: &str, now: DateTime<Utc>) -> Result<Invitation> {
+        let hash = closeq_core::invitation_token_sha256(token)?;
+        let mut tx = self
+            .begin("accept_invitation", Acting::Lookup(&hash))
+            .await?;
+        let found: Invitation = held_row(&mut tx, ("invitations", "token_sha256"), &hash)
+            .await?
+            .ok_or_else(|| Error::not_found("invitation", "token"))?;
+        // The holder of the token may update its invitation, nothing else.
+        let workspace = found.workspace_id;
+        tx.act_as(&Acting::Holder {
+            workspace,
+            hash: &hash,
+        })
+        .await?;
+        let lock = D::FOR_UPDATE;
+        let sql = format!("SELECT data FROM invitations WHERE token_sha256 = $1{lock}");
+        let mut inv: Invitation = tx
+            .doc(Sql::new(sql).bind(&hash[..]))
+            .await?
+            .ok_or_else(|| Error::not_found("invitation", "token"))?;
+        let accepted = inv.accept(now);
+        if accepted.is_ok() || inv.status == InvitationStatus::Expired {
+            // An expired invitation is stored as such, and refused.
+            let sql = Sql::new("UPDATE invitations SET data = $1 WHERE token_sha256 = $2")
+                .bind(to_json(D::NAME, &inv)?)
+                .bind(&hash[..]);
+            tx.exec(sql).await?;
+            tx.commit().await?;
+        }
+        accepted.map(|()| inv)
+    }
+
     async fn set_invitation_status(
         &self,
-        workspace: WorkspaceId,
+        scope: &Scope,
         id: InvitationId,
         status: InvitationStatus,
     ) -> Result<()> {
-        let acting = Acting::System(workspace);
-        let mut tx = self.begin("set_invitation_status", acting).await?;
+        check_workspace(scope, Action::Invite)?;
+        crate::policy::refuse_accept_without_token(status)?;
+        let mut tx = self.begin("set_invitation_status", scope).await?;
         let table = ("invitations", "invitation");
-        update_doc(&mut tx, table, workspace, id, |inv: &mut Invitation| {
+        let ws = scope.workspace_id;
+        update_doc(&mut tx, table, ws, id, |inv: &mut Invitation| {
             if !inv.status.can_become(status) {
                 return Err(Error::InvalidTransition {
                     resource: "invitation",
@@ -248,21 +285,28 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         tx.commit().await
     }
 
-    async fn touch_api_key(
-        &self,
-        workspace: WorkspaceId,
-        id: ApiKeyId,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut tx = self
-            .begin("touch_api_key", Acting::System(workspace))
-            .await?;
-        let table = ("api_keys", "api_key");
-        update_doc(&mut tx, table, workspace, id, |k: &mut ApiKeyRecord| {
-            k.last_used_at = Some(at);
-            Ok(())
-        })
-        .await?;
+    async fn touch_api_key(&self, secret_sha256: [u8; 32], at: DateTime<Utc>) -> Result<()> {
+        let hash = &secret_sha256;
+        let missing = || Error::not_found("api_key", "hash");
+        let mut tx = self.begin("touch_api_key", Acting::Lookup(hash)).await?;
+        let found: ApiKeyRecord = held_row(&mut tx, ("api_keys", "secret_sha256"), hash)
+            .await?
+            .ok_or_else(missing)?;
+        // The holder of the key may update its record, nothing else.
+        let workspace = found.workspace_id;
+        tx.act_as(&Acting::Holder { workspace, hash }).await?;
+        let lock = D::FOR_UPDATE;
+        let sql = format!("SELECT data FROM api_keys WHERE secret_sha256 = $1{lock}");
+        let mut key: ApiKeyRecord = tx
+            .doc(Sql::new(sql).bind(&hash[..]))
+            .await?
+            .filter(|k: &ApiKeyRecord| k.revoked_at.is_none())
+            .ok_or_else(missing)?;
+        key.last_used_at = Some(at);
+        let sql = Sql::new("UPDATE api_keys SET data = $1 WHERE secret_sha256 = $2")
+            .bind(to_json(D::NAME, &key)?)
+            .bind(&hash[..]);
+        tx.exec(sql).await?;
         tx.commit().await
     }
 
@@ -304,10 +348,10 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
             .await
     }
 
-    async fn append_audit(&self, record: &AuditRecord) -> Result<u64> {
+    async fn append_audit(&self, scope: &Scope, record: &AuditRecord) -> Result<u64> {
         record.validate()?;
-        let acting = Acting::System(record.workspace_id);
-        let mut tx = self.begin("append_audit", acting).await?;
+        record.check_author(scope)?;
+        let mut tx = self.begin("append_audit", scope).await?;
         // The `seq` column numbers the records (the log is append-only: the
         // runtime role may not update it); the stored document has 0.
         let unnumbered = AuditRecord {
@@ -350,6 +394,23 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
             })
             .collect()
     }
+}
+
+/// The record in the row of `table` whose secret hash (column `column`)
+/// is `hash`, the stored hash compared in constant time.
+async fn held_row<D: Dialect, T: serde::de::DeserializeOwned>(
+    tx: &mut Tx<'_, D>,
+    (table, column): (&str, &str),
+    hash: &[u8; 32],
+) -> Result<Option<T>> {
+    let sql = format!("SELECT {column}, data FROM {table} WHERE {column} = $1");
+    let Some(row) = tx.row(Sql::new(sql).bind(&hash[..])).await? else {
+        return Ok(None);
+    };
+    if !bool::from(row.bytes(0)?.ct_eq(&hash[..])) {
+        return Ok(None);
+    }
+    from_json(D::NAME, row.text(1)?).map(Some)
 }
 
 fn audit_seq(n: i64) -> Result<u64> {

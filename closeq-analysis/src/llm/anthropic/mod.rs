@@ -10,6 +10,7 @@ use closeq_core::ports::{
     Completion, CompletionRequest, FinishReason, LanguageModel, MessageRole, SubProcessor,
     TokenUsage,
 };
+use closeq_core::transport::check_remote_base_url;
 use closeq_core::{
     DataCategory, Error, Region, Result, Sensitive, SubProcessorInfo, TransferMechanism,
 };
@@ -42,16 +43,21 @@ impl fmt::Debug for AnthropicMessages {
 
 impl AnthropicMessages {
     /// A client for `model` at `base_url` (`https://api.anthropic.com`).
+    ///
+    /// `base_url` must be `https://`, or `http://` to a loopback address
+    /// ([`check_remote_base_url`]): transcripts and the key are sent
+    /// there. Errors: [`Error::InvalidInput`] naming `base_url` (or, from
+    /// [`from_env`](Self::from_env), `CLOSEQ_ANTHROPIC_BASE_URL`).
     pub fn new(
         base_url: impl Into<String>,
         api_key: impl Into<String>,
         model: impl Into<String>,
     ) -> Result<Self> {
         let policy = RetryPolicy::default();
-        let base_url = base_url.into().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(Error::invalid("base_url", "must be an http(s) URL"));
-        }
+        let base_url = base_url.into().trim().trim_end_matches('/').to_owned();
+        // Transcripts and the key go there: https://, or http:// to a
+        // loopback address only.
+        check_remote_base_url("base_url", &base_url)?;
         let model = model.into();
         if model.trim().is_empty() {
             return Err(Error::invalid("model", "must not be empty"));
@@ -97,6 +103,8 @@ impl AnthropicMessages {
             .map_err(|_| Error::invalid("CLOSEQ_ANTHROPIC_API_KEY", "is not set"))?;
         let base = std::env::var("CLOSEQ_ANTHROPIC_BASE_URL")
             .unwrap_or_else(|_| "https://api.anthropic.com".into());
+        // Checked here too, so the error names the variable.
+        check_remote_base_url("CLOSEQ_ANTHROPIC_BASE_URL", &base)?;
         Self::new(base, key, model)
     }
 
