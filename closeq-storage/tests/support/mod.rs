@@ -1,6 +1,6 @@
 //! Shared test setup for the PostgreSQL suites: the library's test
 //! database (`closeq_storage::testing`), under this suite's names.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub use closeq_storage::testing::{OWNER_ROLE as OWNER, RUNTIME_ROLE as RUNTIME, url_for};
 
