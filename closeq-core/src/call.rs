@@ -53,8 +53,9 @@ pub struct Call {
     /// The rep's own notes on the call (personal data).
     #[serde(default)]
     pub rep_comments: Option<Sensitive<String>>,
-    /// Where processing stands.
-    pub status: CallStatus,
+    /// Where processing stands: read with [`Call::status`], changed only
+    /// by [`Call::transition`], so every change follows the lifecycle.
+    status: CallStatus,
     /// When CloseQ received it.
     pub created_at: DateTime<Utc>,
 }
@@ -116,6 +117,11 @@ impl Call {
             crate::validate::text("reason", reason, 1, 500).map_err(|e| e.in_field("status"))?;
         }
         Ok(())
+    }
+
+    /// Where processing stands.
+    pub fn status(&self) -> &CallStatus {
+        &self.status
     }
 
     /// Moves the call to `next`, if the lifecycle allows it (see

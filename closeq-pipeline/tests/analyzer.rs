@@ -42,12 +42,12 @@ async fn a_transcript_is_analysed_and_stored(b: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!(done.call.status, CallStatus::Analyzed);
+    assert_eq!(*done.call.status(), CallStatus::Analyzed);
     assert_eq!(done.call.rep_id, scope.user_id);
     assert_eq!(done.scorecards.len(), 1);
     assert_eq!(done.scorecards[0].review(), &ReviewState::Suggested);
     let stored = ctx.calls().get_call(scope, done.call.id).await.unwrap();
-    assert_eq!(stored.status, CallStatus::Analyzed);
+    assert_eq!(*stored.status(), CallStatus::Analyzed);
     assert_eq!(
         ctx.calls()
             .get_transcript(scope, done.call.id)
@@ -108,7 +108,7 @@ async fn a_recording_is_stored_transcribed_and_analysed(b: Backend) {
     assert!(done.call.duration_ms.is_some_and(|d| d > 50_000));
     assert_eq!(ctx.audio_files(), 1);
     let stored = ctx.calls().get_call(scope, done.call.id).await.unwrap();
-    assert_eq!(stored.status, CallStatus::Analyzed);
+    assert_eq!(*stored.status(), CallStatus::Analyzed);
     assert_eq!(stored.audio, done.call.audio);
 }
 
@@ -165,7 +165,7 @@ async fn rescoring_keeps_earlier_cards(b: Backend) {
         .await
         .unwrap();
     assert_eq!(v2.scorecards.len(), 2);
-    assert_eq!(v2.call.status, CallStatus::Analyzed);
+    assert_eq!(*v2.call.status(), CallStatus::Analyzed);
     let again = analyzer
         .rescore(scope, first.call.id, &discovery_v2())
         .await
@@ -204,7 +204,7 @@ async fn a_failing_speech_to_text_leaves_a_failed_call_and_a_retry_finishes_it(b
         .unwrap();
     assert_eq!(calls.items.len(), 1);
     let failed = &calls.items[0];
-    match &failed.status {
+    match failed.status() {
         CallStatus::Failed {
             stage,
             retryable,
@@ -225,7 +225,7 @@ async fn a_failing_speech_to_text_leaves_a_failed_call_and_a_retry_finishes_it(b
         )
         .await
         .unwrap();
-    assert_eq!(done.call.status, CallStatus::Analyzed);
+    assert_eq!(*done.call.status(), CallStatus::Analyzed);
     assert_eq!(stt.calls(), 2, "the retry transcribed the stored recording");
     assert_eq!(
         ctx.calls()
@@ -286,7 +286,7 @@ async fn a_failing_scorer_leaves_failed_analysis_with_the_transcript(b: Backend)
     let call = &calls.items[0];
     assert!(
         matches!(
-            &call.status,
+            &call.status(),
             CallStatus::Failed {
                 stage: ProcessingStage::Analysis,
                 retryable: true,
@@ -294,7 +294,7 @@ async fn a_failing_scorer_leaves_failed_analysis_with_the_transcript(b: Backend)
             }
         ),
         "{:?}",
-        call.status
+        call.status()
     );
     assert!(ctx.calls().get_transcript(scope, call.id).await.is_ok());
     assert!(
@@ -313,7 +313,7 @@ async fn a_failing_scorer_leaves_failed_analysis_with_the_transcript(b: Backend)
         )
         .await
         .unwrap();
-    assert_eq!(done.call.status, CallStatus::Analyzed);
+    assert_eq!(*done.call.status(), CallStatus::Analyzed);
     assert_eq!(done.scorecards.len(), 1);
 }
 

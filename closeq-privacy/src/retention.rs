@@ -317,7 +317,7 @@ impl Sweeper {
                 rules.decide(&item(DataCategory::CallAudio, call.started_at), now),
                 RetentionDecision::Delete
             );
-            let sampled_out = call.status == CallStatus::Analyzed
+            let sampled_out = *call.status() == CallStatus::Analyzed
                 && ws
                     .settings
                     .recording_sample

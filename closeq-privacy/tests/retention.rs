@@ -279,7 +279,10 @@ async fn partial_retention_keeps_a_seeded_share_of_analysed_recordings() {
         c.created_at = c.started_at;
         // Two in three are analysed; the rest are still waiting.
         if i % 3 != 0 {
-            c.status = closeq_core::CallStatus::Analyzed;
+            use closeq_core::CallStatus::*;
+            for next in [Transcribing, Transcribed, Analyzing, Analyzed] {
+                c.transition(next).unwrap();
+            }
         }
         let body: ByteStream = Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(
             b"RIFFdata",

@@ -9,7 +9,9 @@ pub(crate) fn matches(call: &Call, latest: Option<&Scorecard>, f: &CallFilter) -
         && f.team_id.is_none_or(|t| call.team_id == Some(t))
         && f.started_from.is_none_or(|t| call.started_at >= t)
         && f.started_before.is_none_or(|t| call.started_at < t)
-        && f.status.as_deref().is_none_or(|s| call.status.name() == s)
+        && f.status
+            .as_deref()
+            .is_none_or(|s| call.status().name() == s)
         && f.outcome.is_none_or(|o| call.outcome == o)
         && f.min_score
             .is_none_or(|m| latest.is_some_and(|s| s.score.value() >= m))

@@ -178,7 +178,7 @@ async fn advance_is_atomic(stores: &Stores) {
         first
     );
     let back = stores.calls.get_call(rep, call.id).await.unwrap();
-    assert_eq!(back.status, CallStatus::Transcribing);
+    assert_eq!(*back.status(), CallStatus::Transcribing);
     // A card of another call is refused before anything is written.
     let other = w.call(rep, Some(w.team_a), 2);
     stores.calls.insert_call(rep, &other).await.unwrap();

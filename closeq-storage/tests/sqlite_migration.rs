@@ -64,7 +64,7 @@ async fn write_old(pool: &Pool, f: &Fixture) {
         .bind(c.rep_id.to_string())
         .bind(c.team_id.map(|t| t.to_string()))
         .bind(c.started_at.timestamp_micros())
-        .bind(c.status.name())
+        .bind(c.status().name())
         .bind(serde_json::to_value(c.outcome).unwrap().as_str().unwrap().to_owned())
         .bind(card.map(|s| s.score.value()))
         .bind(card.map(|s| s.provenance.rubric_id.as_str().to_owned()))

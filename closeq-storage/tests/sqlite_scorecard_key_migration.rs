@@ -44,7 +44,7 @@ async fn write_old(pool: &Pool, call: &Call, cards: &[&Scorecard]) {
         .bind(call.rep_id.to_string())
         .bind(call.team_id.map(|t| t.to_string()))
         .bind(call.started_at.timestamp_micros())
-        .bind(call.status.name())
+        .bind(call.status().name())
         .bind("unknown")
         .bind(latest.map(|s| s.score.value()))
         .bind(latest.map(|s| s.provenance.rubric_id.as_str().to_owned()))
@@ -198,7 +198,7 @@ async fn migration_0004_keeps_earlier_duplicates_and_refuses_new_ones() {
         &a,
     );
     assert_eq!(
-        store.get_call(rep, a.id).await.unwrap().status,
+        store.get_call(rep, a.id).await.unwrap().status().clone(),
         CallStatus::Uploaded
     );
     // Another version or scorer is a new card, and becomes the latest.

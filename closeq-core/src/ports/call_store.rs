@@ -299,7 +299,7 @@ pub trait CallStore: Debug + Send + Sync {
         scorecards: &[Scorecard],
     ) -> Result<Call> {
         let mut call = self.get_call(scope, id).await?;
-        let mut at = call.status.clone();
+        let mut at = call.status().clone();
         for next in steps {
             if !at.can_become(next) {
                 return Err(Error::InvalidTransition {

@@ -245,7 +245,7 @@ pub async fn lifecycle_is_enforced(s: &Stores, _: &()) -> Outcome {
         .transition_call(&w.rep_a, call.id, CallStatus::Transcribing)
         .await
         .expect("t1");
-    assert_eq!(c.status, CallStatus::Transcribing);
+    assert_eq!(*c.status(), CallStatus::Transcribing);
     let e = s
         .calls
         .transition_call(&w.rep_a, call.id, CallStatus::Analyzed)
@@ -265,7 +265,8 @@ pub async fn lifecycle_is_enforced(s: &Stores, _: &()) -> Outcome {
             .get_call(&w.rep_a, call.id)
             .await
             .expect("get")
-            .status,
+            .status()
+            .clone(),
         failed
     );
     Outcome::Passed

@@ -105,8 +105,10 @@ impl Analyzer {
         if let Some(c) = &consent {
             self.privacy.put_consent(scope, c).await?;
         }
-        let needs_stt = matches!(call.status, CallStatus::Uploaded | CallStatus::Transcribing)
-            || failed_in(&call.status, ProcessingStage::Transcription);
+        let needs_stt = matches!(
+            call.status(),
+            CallStatus::Uploaded | CallStatus::Transcribing
+        ) || failed_in(call.status(), ProcessingStage::Transcription);
         let stt_recipient = if needs_stt {
             self.stt()?.sub_processor()
         } else {
@@ -119,7 +121,7 @@ impl Analyzer {
                 Some(CallInput::Audio { bytes, .. }) => bytes,
                 _ => self.stored_audio(scope, &call).await?,
             };
-            if !matches!(call.status, CallStatus::Transcribing) {
+            if !matches!(call.status(), CallStatus::Transcribing) {
                 call = self
                     .calls
                     .advance_call(scope, call.id, &[CallStatus::Transcribing], None, &[])
@@ -130,14 +132,16 @@ impl Analyzer {
                 .await?
         } else {
             let t = self.calls.get_transcript(scope, call.id).await?;
-            let steps: &[CallStatus] = match call.status {
+            let steps: &[CallStatus] = match call.status() {
                 CallStatus::Transcribed | CallStatus::Analyzed => &[CallStatus::Analyzing],
                 CallStatus::Analyzing => &[],
-                _ if failed_in(&call.status, ProcessingStage::Analysis) => &[CallStatus::Analyzing],
+                _ if failed_in(call.status(), ProcessingStage::Analysis) => {
+                    &[CallStatus::Analyzing]
+                }
                 _ => {
                     return Err(Error::InvalidTransition {
                         resource: "call",
-                        from: call.status.name().into(),
+                        from: call.status().name().into(),
                         to: "analyzing".into(),
                     });
                 }
@@ -146,7 +150,7 @@ impl Analyzer {
                 .iter()
                 .filter(|r| self.missing_cards(r, &existing))
                 .collect();
-            if wanted.is_empty() && matches!(call.status, CallStatus::Analyzed) {
+            if wanted.is_empty() && matches!(call.status(), CallStatus::Analyzed) {
                 // Nothing new to score: the stored result stands.
                 let metrics = compute(&t, &self.metrics);
                 return Ok(Analysed {

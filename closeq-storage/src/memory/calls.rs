@@ -375,7 +375,7 @@ pub(crate) fn check_editable(old: &Call, new: &Call) -> Result<()> {
             "a call's workspace and rep cannot change",
         ));
     }
-    if old.status != new.status {
+    if old.status() != new.status() {
         return Err(Error::invalid(
             "status",
             "change the status with transition_call",

@@ -99,7 +99,7 @@ pub(super) async fn write_call<D: Dialect>(
             .bind(call.rep_id)
             .bind(call.team_id)
             .bind(call.started_at)
-            .bind(call.status.name())
+            .bind(call.status().name())
             .bind(enum_name(&call.outcome))
             .bind(to_json(D::NAME, call)?),
     )

@@ -37,7 +37,7 @@ impl<D: Dialect> SqlStore<D> {
                 .bind(c.rep_id)
                 .bind(c.team_id)
                 .bind(c.started_at)
-                .bind(c.status.name())
+                .bind(c.status().name())
                 .bind(enum_name(&c.outcome))
                 .bind(latest.map(|s| s.score.value()))
                 .bind(latest.map(|s| s.provenance.rubric_id.as_str().to_owned()))

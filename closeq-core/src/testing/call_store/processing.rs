@@ -194,7 +194,7 @@ pub async fn advance_call_checks_every_step(s: &Stores, _: &()) -> Outcome {
         .await;
     assert!(matches!(&r, Err(Error::InvalidTransition { .. })), "{r:?}");
     let back = s.calls.get_call(rep, call.id).await.expect("call");
-    assert_eq!(back.status, CallStatus::Uploaded, "a status was written");
+    assert_eq!(*back.status(), CallStatus::Uploaded, "a status was written");
     assert!(
         is_not_found(s.calls.get_transcript(rep, call.id).await),
         "the transcript was written"
@@ -220,14 +220,14 @@ pub async fn advance_call_checks_every_step(s: &Stores, _: &()) -> Outcome {
         .advance_call(rep, call.id, &[CallStatus::Transcribing], None, &[])
         .await
         .expect("transcribing");
-    assert_eq!(c.status, CallStatus::Transcribing);
+    assert_eq!(*c.status(), CallStatus::Transcribing);
     let steps = [CallStatus::Transcribed, CallStatus::Analyzing];
     let c = s
         .calls
         .advance_call(rep, call.id, &steps, Some(&t), &[])
         .await
         .expect("transcribed");
-    assert_eq!(c.status, CallStatus::Analyzing);
+    assert_eq!(*c.status(), CallStatus::Analyzing);
     let c = s
         .calls
         .advance_call(
@@ -239,7 +239,7 @@ pub async fn advance_call_checks_every_step(s: &Stores, _: &()) -> Outcome {
         )
         .await
         .expect("analyzed");
-    assert_eq!(c.status, CallStatus::Analyzed);
+    assert_eq!(*c.status(), CallStatus::Analyzed);
     assert_eq!(s.calls.get_call(rep, call.id).await.expect("call"), c);
     assert_eq!(s.calls.get_transcript(rep, call.id).await.expect("t"), t);
     assert_eq!(
@@ -290,7 +290,7 @@ pub async fn one_card_per_rubric_version_and_scorer(s: &Stores, _: &()) -> Outco
         .await;
     assert!(matches!(&r, Err(Error::AlreadyExists { .. })), "{r:?}");
     let back = s.calls.get_call(rep, call.id).await.expect("call");
-    assert_eq!(back.status, CallStatus::Uploaded);
+    assert_eq!(*back.status(), CallStatus::Uploaded);
     assert_eq!(
         s.calls.list_scorecards(rep, call.id).await.expect("cards"),
         vec![first.clone()]
