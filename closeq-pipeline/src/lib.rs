@@ -43,7 +43,7 @@
 //! let done = analyzer
 //!     .analyze(&scope, AnalyzeRequest::transcript(transcript, builtin_rubric("discovery")?))
 //!     .await?;
-//! assert_eq!(done.call.status.name(), "analyzed");
+//! assert_eq!(done.call.status().name(), "analyzed");
 //! assert_eq!(done.scorecards.len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();

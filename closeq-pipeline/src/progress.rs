@@ -17,7 +17,9 @@ pub enum Stage {
     TransfersAllowed,
     /// The recording is stored.
     AudioStored,
-    /// The call row is stored (status `transcribing` or `analyzing`).
+    /// The call row is stored with status `transcribing`, before
+    /// speech-to-text (audio input; a new call from a transcript is stored
+    /// once, at [`Stage::Stored`]).
     CallStored,
     /// Speech-to-text is running; `Progress::fraction` moves from 0 to 1.
     Transcribing,

@@ -69,7 +69,6 @@ async fn a_transcript_is_analysed_and_stored(b: Backend) {
             Stage::Validated,
             Stage::GatesPassed,
             Stage::TransfersAllowed,
-            Stage::CallStored,
             Stage::Scored,
             Stage::Stored
         ]

@@ -4,6 +4,7 @@
 
 mod builder;
 mod stages;
+mod transcript_input;
 
 use std::sync::Arc;
 

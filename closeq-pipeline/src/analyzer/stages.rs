@@ -56,7 +56,13 @@ impl Analyzer {
                     self.report(call.id, Stage::AudioStored, 1.0);
                 }
                 call.transition(CallStatus::Transcribing)?;
-                if let Err(e) = self.first_write(scope, &call, None, consent).await {
+                let first = CallBundle {
+                    call: call.clone(),
+                    transcript: None,
+                    scorecards: Vec::new(),
+                    consent,
+                };
+                if let Err(e) = self.write(scope, first).await {
                     self.remove_audio(scope, stored.as_ref()).await;
                     return Err(e);
                 }
@@ -67,16 +73,9 @@ impl Analyzer {
                 (t, call.audio.is_some())
             }
             CallInput::Transcript(t) => {
-                for next in [
-                    CallStatus::Transcribing,
-                    CallStatus::Transcribed,
-                    CallStatus::Analyzing,
-                ] {
-                    call.transition(next)?;
-                }
-                self.first_write(scope, &call, Some(&t), consent).await?;
-                self.report(call.id, Stage::CallStored, 1.0);
-                (*t, false)
+                return self
+                    .analyze_new_transcript(scope, settings, call, *t, consent, &req.rubrics)
+                    .await;
             }
         };
         self.score_and_store(
@@ -277,45 +276,6 @@ impl Analyzer {
         Ok(chunks.concat().into())
     }
 
-    /// The call's first write: the call, its consent record and (for a
-    /// transcript) the transcript, in one transaction on SQL stores.
-    async fn first_write(
-        &self,
-        scope: &Scope,
-        call: &Call,
-        transcript: Option<&Transcript>,
-        consent: Option<ConsentRecord>,
-    ) -> Result<()> {
-        let bundle = CallBundle {
-            call: call.clone(),
-            transcript: transcript.cloned(),
-            scorecards: Vec::new(),
-            consent: consent.clone(),
-        };
-        match self
-            .calls
-            .ingest(scope, std::slice::from_ref(&bundle))
-            .await
-        {
-            Err(Error::Unsupported { .. }) if consent.is_some() => {
-                // A store that cannot write consent with the call: the call
-                // first, then its consent through the privacy store.
-                let without = CallBundle {
-                    consent: None,
-                    ..bundle
-                };
-                self.calls
-                    .ingest(scope, std::slice::from_ref(&without))
-                    .await?;
-                match consent {
-                    Some(c) => self.privacy.put_consent(scope, &c).await,
-                    None => Ok(()),
-                }
-            }
-            other => other,
-        }
-    }
-
     /// Speech-to-text, then the transcript stored with status `analyzing`.
     async fn transcribe_and_store(
         &self,
@@ -442,7 +402,7 @@ impl Analyzer {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn score(
+    pub(super) async fn score(
         &self,
         scope: &Scope,
         settings: &WorkspaceSettings,
