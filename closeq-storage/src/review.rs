@@ -69,9 +69,7 @@ impl Contribution {
             .collect();
         Self {
             score,
-            talk: score
-                .and(card.metrics.as_ref())
-                .map(|m| m.talk_ratio.rep),
+            talk: score.and(card.metrics.as_ref()).map(|m| m.talk_ratio.rep),
             verdicts,
             review: card.review().name(),
         }

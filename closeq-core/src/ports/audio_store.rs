@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use futures_core::Stream;
 
 use crate::call::{AudioRef, Call};
-use crate::id::{CallId, WorkspaceId};
 use crate::error::Result;
+use crate::id::{CallId, WorkspaceId};
 use crate::scope::Scope;
 use crate::sensitive::Sensitive;
 
@@ -89,8 +89,10 @@ pub trait AudioAccessGate: Debug + Send + Sync {
 /// - `put` never overwrites: an existing object is `AlreadyExists`, and
 ///   nothing is written;
 /// - `get` of a missing object is `NotFound`; `delete` is idempotent (a
-///   missing object, or a call that is gone or invisible, deletes nothing
-///   and succeeds);
+///   missing object succeeds); for a call that is not stored, only a scope
+///   that sees every call (owners, admins) deletes its leftover object,
+///   anyone else deletes nothing and succeeds (they cannot tell a missing
+///   call from an invisible one);
 /// - signed URLs are valid for at most the backend's cap (1 hour) and
 ///   `InvalidInput` is returned for longer lifetimes.
 #[async_trait]

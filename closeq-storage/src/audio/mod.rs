@@ -7,7 +7,7 @@
 //! types and sizes are checked; signed URLs are presigned by S3, or HMAC
 //! tokens ([`UrlSigner`]) elsewhere.
 
-mod access;
+mod call_access;
 mod signing;
 
 use std::fmt;
@@ -16,7 +16,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use closeq_core::ports::{AudioStore, ByteStream, CallStore, SignedMethod, SignedUrl};
-use closeq_core::{Action, AudioRef, Call, CallId, Error, Result, Scope, StorageSource, WorkspaceId};
+use closeq_core::{
+    Action, AudioRef, Call, CallId, Error, Relation, Result, Scope, StorageSource, WorkspaceId,
+    access,
+};
 use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, WriteMultipart};
@@ -104,7 +107,12 @@ impl ObjectAudioStore {
             failed("cannot open the audio folder")
                 .with_source(StorageSource::new("object_store error", e))
         })?;
-        Ok(Self::new(Arc::new(fs), "local", Signing::Hmac(signer), calls))
+        Ok(Self::new(
+            Arc::new(fs),
+            "local",
+            Signing::Hmac(signer),
+            calls,
+        ))
     }
 
     /// Audio in memory, with HMAC-signed URLs, for the calls of `calls`.
@@ -299,7 +307,12 @@ impl AudioStore for ObjectAudioStore {
         let path = self.object(scope, call, key)?;
         match self.stored_call(scope, call, Action::DeleteCall).await {
             Ok(_) => {}
-            // Gone or invisible: nothing of it may be deleted here.
+            // A scope that sees every call of the workspace knows the call
+            // is gone: its leftover recording may go (the pipeline's
+            // clean-up after a failed first write). Anyone else cannot tell
+            // gone from invisible, and deletes nothing.
+            Err(Error::NotFound { .. })
+                if access::permits(scope.role, Action::DeleteCall, Relation::OtherInWorkspace) => {}
             Err(Error::NotFound { .. }) => return Ok(()),
             Err(e) => return Err(e),
         }
