@@ -358,15 +358,15 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     }
 
     async fn insert_scorecard(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
+        let mut tx = self.begin("insert_scorecard", scope).await?;
+        call_for(&mut tx, scope, card.call_id, Action::UploadCall).await?;
+        card.check_suggested()?;
         if card.workspace_id != scope.workspace_id {
             return Err(Error::invalid(
                 "workspace_id",
                 "does not match the call's workspace",
             ));
         }
-        let mut tx = self.begin("insert_scorecard", scope).await?;
-        call_for(&mut tx, scope, card.call_id, Action::UploadCall).await?;
-        card.check_suggested()?;
         write_scorecard(&mut tx, card).await?;
         tx.commit().await
     }
