@@ -11,17 +11,14 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
-use closeq_core::ports::{AggregateQuery, AggregateRow, CallFilter, GroupBy, PageRequest, ReviewRecord};
-use closeq_core::testing::call_store::sample_scorecard;
-use closeq_core::testing::{Stores, World, base_time};
-use closeq_core::{Call, ReviewChange, Score, Scorecard, Verdict};
-use closeq_storage::{InMemoryStore, SqliteStore, SubjectHasher};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool as Pool};
+mod reviewed_records;
 
-fn hasher() -> SubjectHasher {
-    SubjectHasher::new([5; 32], "44")
-}
+use closeq_core::ports::{CallFilter, PageRequest, ReviewRecord};
+use closeq_core::testing::Stores;
+use closeq_core::{Call, Scorecard, Verdict};
+use closeq_storage::SqliteStore;
+use reviewed_records::same;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool as Pool};
 
 async fn previous_schema(pool: &Pool, dir: &std::path::Path) {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
@@ -136,93 +133,12 @@ async fn write_old(pool: &Pool, call: &Call, cards: &[&Scorecard]) {
     }
 }
 
-fn same(a: &[AggregateRow], b: &[AggregateRow]) -> bool {
-    let close = |x: Option<f64>, y: Option<f64>| match (x, y) {
-        (Some(x), Some(y)) => (x - y).abs() < 1e-9,
-        (None, None) => true,
-        _ => false,
-    };
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| {
-            x.key == y.key
-                && (x.calls, x.scored_calls, x.unreviewed_calls, x.rejected_calls)
-                    == (y.calls, y.scored_calls, y.unreviewed_calls, y.rejected_calls)
-                && close(x.avg_score, y.avg_score)
-                && close(x.avg_rep_talk_ratio, y.avg_rep_talk_ratio)
-                && x.criterion_hit_rate.len() == y.criterion_hit_rate.len()
-                && x
-                    .criterion_hit_rate
-                    .iter()
-                    .all(|(k, v)| close(Some(*v), y.criterion_hit_rate.get(k).copied()))
-        })
-}
-
 #[tokio::test]
 async fn migration_0006_counts_reviewed_results() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
-    let memory = Stores::of(Arc::new(InMemoryStore::new(hasher())));
-    let w = World::create(&memory).await;
-
-    // The records, built in the memory store through its API.
-    let verdicts = [("budget", Verdict::Met), ("timeline", Verdict::Partial)];
-    let mut calls = Vec::new();
-    for (i, score) in [80.0, 90.0, 100.0, 70.0].into_iter().enumerate() {
-        let rep = if i % 2 == 0 { &w.rep_a } else { &w.rep_b };
-        let team = rep.team_ids.iter().next().copied();
-        let call = w.call(rep, team, 30 * i as i64);
-        memory.calls.insert_call(rep, &call).await.unwrap();
-        let card = sample_scorecard(&call, score, &verdicts);
-        memory.calls.insert_scorecard(rep, &card).await.unwrap();
-        calls.push((call, vec![card]));
-    }
-    let mut accepted = calls[0].1[0].clone();
-    accepted.accept(w.admin.user_id, base_time()).unwrap();
-    memory.calls.save_review(&w.admin, &accepted).await.unwrap();
-    let mut overridden = calls[1].1[0].clone();
-    overridden
-        .override_with(
-            w.admin.user_id,
-            base_time(),
-            vec![
-                ReviewChange {
-                    criterion_id: None,
-                    verdict: None,
-                    score: Some(Score::new(30.0).unwrap()),
-                },
-                ReviewChange {
-                    criterion_id: Some("budget".into()),
-                    verdict: Some(Verdict::Partial),
-                    score: None,
-                },
-                ReviewChange {
-                    criterion_id: Some("budget".into()),
-                    verdict: Some(Verdict::Missed),
-                    score: None,
-                },
-                ReviewChange {
-                    criterion_id: Some("timeline".into()),
-                    verdict: Some(Verdict::NotApplicable),
-                    score: None,
-                },
-            ],
-            "neither was discussed",
-        )
-        .unwrap();
-    memory.calls.save_review(&w.admin, &overridden).await.unwrap();
-    let mut rejected = calls[2].1[0].clone();
-    rejected.reject(w.admin.user_id, base_time(), "wrong call").unwrap();
-    memory.calls.save_review(&w.admin, &rejected).await.unwrap();
-    // The fourth call: its first card rejected, then scored again.
-    let mut first = calls[3].1[0].clone();
-    first.reject(w.admin.user_id, base_time(), "stale").unwrap();
-    memory.calls.save_review(&w.admin, &first).await.unwrap();
-    let mut again = sample_scorecard(&calls[3].0, 65.0, &verdicts);
-    again.provenance.rubric_version = "2".into();
-    memory.calls.insert_scorecard(&w.owner, &again).await.unwrap();
-    for (call, cards) in &mut calls {
-        *cards = memory.calls.list_scorecards(&w.owner, call.id).await.unwrap();
-    }
+    let r = reviewed_records::build().await;
+    let (memory, w) = (&r.memory, &r.w);
 
     // The same records in a database at 0004, as the store wrote them.
     let opts = SqliteConnectOptions::new()
@@ -237,35 +153,22 @@ async fn migration_0006_counts_reviewed_results() {
         .execute(&pool)
         .await
         .unwrap();
-    for (call, cards) in &calls {
+    for (call, cards) in &r.calls {
         write_old(&pool, call, &cards.iter().collect::<Vec<_>>()).await;
     }
     pool.close().await;
-    let store = SqliteStore::open(&path, hasher()).await.unwrap();
+    let store = SqliteStore::open(&path, reviewed_records::hasher()).await.unwrap();
     let sqlite = Stores::of(Arc::new(store));
 
-    let queries = [
-        // Whole days: the rollups.
-        AggregateQuery {
-            group_by: GroupBy::Rep,
-            from: base_time() - Duration::hours(9),
-            to: base_time() + Duration::days(1),
-        },
-        // A partial day: the calls' summary columns and verdict rows.
-        AggregateQuery {
-            group_by: GroupBy::Team,
-            from: base_time(),
-            to: base_time() + Duration::hours(3),
-        },
-    ];
+    let queries = reviewed_records::queries();
     for q in &queries {
         let want = memory.calls.aggregate(&w.owner, q).await.unwrap();
         let got = sqlite.calls.aggregate(&w.owner, q).await.unwrap();
         assert!(same(&got, &want), "{q:?}\nsqlite {got:#?}\nmemory {want:#?}");
     }
-    let rep_a = &memory.calls.aggregate(&w.owner, &queries[0]).await.unwrap();
-    let total: u64 = rep_a.iter().map(|r| r.rejected_calls).sum();
-    assert_eq!(total, 1, "one call's latest card is rejected");
+    let rows = memory.calls.aggregate(&w.owner, &queries[0]).await.unwrap();
+    let rejected: u64 = rows.iter().map(|r| r.rejected_calls).sum();
+    assert_eq!(rejected, 1, "one call's latest card is rejected");
     for min in [50.0, 75.0, 95.0] {
         let f = CallFilter {
             min_score: Some(min),
@@ -284,19 +187,8 @@ async fn migration_0006_counts_reviewed_results() {
         );
     }
     // New reviews keep the two in step.
-    let mut late = again.clone();
-    late.override_with(
-        w.admin.user_id,
-        base_time(),
-        vec![ReviewChange {
-            criterion_id: None,
-            verdict: None,
-            score: Some(Score::new(20.0).unwrap()),
-        }],
-        "too generous",
-    )
-    .unwrap();
-    for s in [&memory, &sqlite] {
+    let late = reviewed_records::late_review(&r);
+    for s in [memory, &sqlite] {
         s.calls.save_review(&w.admin, &late).await.unwrap();
     }
     for q in &queries {
