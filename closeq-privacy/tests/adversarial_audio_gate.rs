@@ -111,7 +111,13 @@ async fn a_restricted_subjects_recording_is_not_served() {
     // New URLs, and the URL issued before.
     assert!(matches!(
         s.audio
-            .signed_url(&s.w.rep_a, s.call.id, &s.key, SignedMethod::Get, Duration::from_secs(60))
+            .signed_url(
+                &s.w.rep_a,
+                s.call.id,
+                &s.key,
+                SignedMethod::Get,
+                Duration::from_secs(60)
+            )
             .await,
         Err(Error::Compliance { .. })
     ));
@@ -134,7 +140,12 @@ async fn a_restricted_subjects_recording_is_not_served() {
 async fn an_erased_calls_recording_dies_with_its_urls() {
     let s = setup().await;
     let before = url(&s).await;
-    let eraser = Eraser::new(s.store.clone(), s.store.clone(), s.audio.clone(), s.clock.clone());
+    let eraser = Eraser::new(
+        s.store.clone(),
+        s.store.clone(),
+        s.audio.clone(),
+        s.clock.clone(),
+    );
     let client = Subject::Email(s.call.client.email.clone().unwrap());
     let report = eraser
         .erase(&s.w.owner, &client, ErasureMode::Anonymize)

@@ -157,7 +157,13 @@ async fn run(backend: Backend, mode: ErasureMode) {
         )))]));
         c.audio = Some(
             audio
-                .put(&w.owner, c, &format!("calls/{}.wav", c.id), "audio/wav", body)
+                .put(
+                    &w.owner,
+                    c,
+                    &format!("calls/{}.wav", c.id),
+                    "audio/wav",
+                    body,
+                )
                 .await
                 .unwrap(),
         );

@@ -288,7 +288,13 @@ async fn partial_retention_keeps_a_seeded_share_of_analysed_recordings() {
         ))]));
         c.audio = Some(
             s.audio
-                .put(&w.owner, &c, &format!("calls/{}.wav", c.id), "audio/wav", body)
+                .put(
+                    &w.owner,
+                    &c,
+                    &format!("calls/{}.wav", c.id),
+                    "audio/wav",
+                    body,
+                )
                 .await
                 .unwrap(),
         );

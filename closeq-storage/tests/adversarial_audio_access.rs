@@ -42,7 +42,9 @@ async fn recorded(fx: &Fx, store: &ObjectAudioStore) -> (Call, String) {
 async fn other_members_cannot_touch_a_recording(fx: &Fx, store: &ObjectAudioStore) {
     let (call, k) = recorded(fx, store).await;
     let thief = &fx.w.rep_b;
-    assert!(is_not_found(&store.get(thief, call.id, &k).await.map(|_| ())));
+    assert!(is_not_found(
+        &store.get(thief, call.id, &k).await.map(|_| ())
+    ));
     assert!(is_not_found(&store.exists(thief, call.id, &k).await));
     for m in [SignedMethod::Get, SignedMethod::Put] {
         assert!(is_not_found(
@@ -53,7 +55,9 @@ async fn other_members_cannot_touch_a_recording(fx: &Fx, store: &ObjectAudioStor
     }
     // Replacing: as the call given (their own rep is not it) ...
     assert!(matches!(
-        store.put(thief, &call, &k, "audio/wav", filled(9, 64)).await,
+        store
+            .put(thief, &call, &k, "audio/wav", filled(9, 64))
+            .await,
         Err(Error::Forbidden { .. })
     ));
     // ... or with a forged call record naming themselves as its rep.
@@ -61,7 +65,9 @@ async fn other_members_cannot_touch_a_recording(fx: &Fx, store: &ObjectAudioStor
     forged.rep_id = thief.user_id;
     forged.team_id = thief.team_ids.iter().next().copied();
     assert!(matches!(
-        store.put(thief, &forged, &k, "audio/wav", filled(9, 64)).await,
+        store
+            .put(thief, &forged, &k, "audio/wav", filled(9, 64))
+            .await,
         Err(Error::AlreadyExists { .. })
     ));
     // Deleting: a silent no-op that deletes nothing.
@@ -87,7 +93,13 @@ async fn recordings_are_never_overwritten(fx: &Fx, store: &ObjectAudioStore) {
     // Nor can a signed upload URL be issued over it.
     assert!(matches!(
         store
-            .signed_url(&fx.w.rep_a, call.id, &k, SignedMethod::Put, Duration::from_secs(60))
+            .signed_url(
+                &fx.w.rep_a,
+                call.id,
+                &k,
+                SignedMethod::Put,
+                Duration::from_secs(60)
+            )
             .await,
         Err(Error::AlreadyExists { .. })
     ));
@@ -130,7 +142,13 @@ async fn deletes_follow_the_call_policy_and_dropped_recordings_are_gone(
     ));
     assert!(is_not_found(
         &store
-            .signed_url(&fx.w.owner, call.id, &k, SignedMethod::Get, Duration::from_secs(60))
+            .signed_url(
+                &fx.w.owner,
+                call.id,
+                &k,
+                SignedMethod::Get,
+                Duration::from_secs(60)
+            )
             .await
     ));
     // The manager of the call's team may delete it.
@@ -150,7 +168,11 @@ async fn leftovers_of_unstored_calls(fx: &Fx, store: &ObjectAudioStore) {
     store.delete(&fx.w.rep_b, call.id, &k).await.unwrap();
     store.delete(&fx.w.rep_a, call.id, &k).await.unwrap();
     // Still there: a member cannot tell a missing call from an invisible one.
-    fx.stores.calls.insert_call(&fx.w.rep_a, &call).await.unwrap();
+    fx.stores
+        .calls
+        .insert_call(&fx.w.rep_a, &call)
+        .await
+        .unwrap();
     assert!(store.exists(&fx.w.rep_a, call.id, &k).await.unwrap());
     fx.stores
         .calls
@@ -158,7 +180,11 @@ async fn leftovers_of_unstored_calls(fx: &Fx, store: &ObjectAudioStore) {
         .await
         .unwrap();
     store.delete(&fx.w.admin, call.id, &k).await.unwrap();
-    fx.stores.calls.insert_call(&fx.w.rep_a, &call).await.unwrap();
+    fx.stores
+        .calls
+        .insert_call(&fx.w.rep_a, &call)
+        .await
+        .unwrap();
     assert!(!store.exists(&fx.w.rep_a, call.id, &k).await.unwrap());
 }
 
@@ -193,10 +219,7 @@ async fn s3(fx: &Fx) -> Option<(ObjectAudioStore, Option<tempfile::TempDir>)> {
         .build()
         .unwrap();
     let calls: Arc<dyn CallStore> = fx.calls();
-    Some((
-        ObjectAudioStore::s3(s3, Arc::new(SystemClock), calls),
-        None,
-    ))
+    Some((ObjectAudioStore::s3(s3, Arc::new(SystemClock), calls), None))
 }
 
 macro_rules! on_backend {

@@ -53,8 +53,17 @@ async fn cards_enter_only_as_suggestions(s: &Stores) {
     let smuggled = forged(&card, accepted_by(&w));
     assert!(smuggled.review().is_reviewed());
     let r = s.calls.insert_scorecard(&w.rep_a, &smuggled).await;
-    assert!(is_review_refusal(r), "insert_scorecard stored a reviewed card");
-    assert!(s.calls.list_scorecards(&w.owner, call.id).await.unwrap().is_empty());
+    assert!(
+        is_review_refusal(r),
+        "insert_scorecard stored a reviewed card"
+    );
+    assert!(
+        s.calls
+            .list_scorecards(&w.owner, call.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Through ingest: nothing of the bundle is written.
     let fresh = w.call(&w.rep_a, Some(w.team_a), 2);
@@ -161,7 +170,11 @@ async fn reviews_are_the_reviewers_own(s: &Stores) {
     assert!(stored.review().is_reviewed());
     assert_eq!(stored.reviewed_by(), Some(w.manager.user_id));
     assert_eq!(
-        s.calls.review_history(&w.owner, card.id).await.unwrap().len(),
+        s.calls
+            .review_history(&w.owner, card.id)
+            .await
+            .unwrap()
+            .len(),
         1
     );
 }
@@ -176,7 +189,11 @@ async fn the_rep_cannot_rewrite_the_review(s: &Stores) {
     s.calls.insert_scorecard(&w.rep_a, &card).await.unwrap();
     let mut rejected = card.clone();
     rejected
-        .reject(w.manager.user_id, base_time(), "the rep talked over the client")
+        .reject(
+            w.manager.user_id,
+            base_time(),
+            "the rep talked over the client",
+        )
         .unwrap();
     s.calls.save_review(&w.manager, &rejected).await.unwrap();
     let mut rewritten = s.calls.get_scorecard(&w.rep_a, card.id).await.unwrap();
@@ -239,7 +256,11 @@ async fn dashboards_use_reviewed_results(s: &Stores) {
     };
     let before = &s.calls.aggregate(&w.owner, &whole_days).await.unwrap()[0];
     assert_eq!(
-        (before.scored_calls, before.unreviewed_calls, before.rejected_calls),
+        (
+            before.scored_calls,
+            before.unreviewed_calls,
+            before.rejected_calls
+        ),
         (3, 3, 0)
     );
     assert!(close(before.avg_score, 90.0), "{:?}", before.avg_score);
@@ -284,7 +305,10 @@ async fn dashboards_use_reviewed_results(s: &Stores) {
         // (80 suggested + 40 overridden) / 2; the rejected 100 is out.
         assert!(close(r.avg_score, 60.0), "{q:?}: {:?}", r.avg_score);
         // Met on the suggestion, missed by the override.
-        assert!(close(r.criterion_hit_rate.get("budget").copied(), 0.5), "{q:?}");
+        assert!(
+            close(r.criterion_hit_rate.get("budget").copied(), 0.5),
+            "{q:?}"
+        );
         assert!(close(r.avg_rep_talk_ratio, 0.4), "{q:?}");
     }
     // The list filter reads the reviewed score too.
@@ -297,7 +321,10 @@ async fn dashboards_use_reviewed_results(s: &Stores) {
         .list_calls(&w.owner, &high, &PageRequest::first(10))
         .await
         .unwrap();
-    assert!(page.items.is_empty(), "raw AI scores leaked into the filter");
+    assert!(
+        page.items.is_empty(),
+        "raw AI scores leaked into the filter"
+    );
 }
 
 macro_rules! on_every_backend {

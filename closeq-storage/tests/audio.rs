@@ -123,7 +123,8 @@ async fn another_workspace_cannot_reach_an_object() {
     let b = other.owner.clone();
     let mut call = fx.call(&fx.w.rep_a).await;
     let k = key(&call, "wav");
-    fx.record(&store, &a, &mut call, "wav", body(100, 100)).await;
+    fx.record(&store, &a, &mut call, "wav", body(100, 100))
+        .await;
     assert!(matches!(
         store.exists(&b, call.id, &k).await,
         Err(Error::NotFound { .. })
@@ -142,7 +143,12 @@ struct Restricted(String);
 
 #[async_trait]
 impl AudioAccessGate for Restricted {
-    async fn check_serve(&self, _: WorkspaceId, call: CallId, key: &str) -> closeq_core::Result<()> {
+    async fn check_serve(
+        &self,
+        _: WorkspaceId,
+        call: CallId,
+        key: &str,
+    ) -> closeq_core::Result<()> {
         if key == self.0 {
             Err(Error::Compliance {
                 rule: "GDPR Art. 18".into(),
@@ -163,7 +169,8 @@ async fn signed_urls_reject_every_defect_with_one_error() {
     let s = fx.w.rep_a.clone();
     let mut call = fx.call(&s).await;
     let k = key(&call, "wav");
-    fx.record(&store, &s, &mut call, "wav", body(100, 100)).await;
+    fx.record(&store, &s, &mut call, "wav", body(100, 100))
+        .await;
     let url = store
         .signed_url(&s, call.id, &k, SignedMethod::Get, Duration::from_secs(300))
         .await
@@ -234,7 +241,13 @@ async fn signed_urls_reject_every_defect_with_one_error() {
     // Lifetime cap.
     assert_eq!(
         store
-            .signed_url(&s, call.id, &k, SignedMethod::Get, Duration::from_secs(3601))
+            .signed_url(
+                &s,
+                call.id,
+                &k,
+                SignedMethod::Get,
+                Duration::from_secs(3601)
+            )
             .await
             .unwrap_err()
             .field(),
@@ -258,7 +271,12 @@ async fn rotation_wrong_key_id_erasure_and_restriction() {
     let k = key(&call, "wav");
     fx.record(&store, &s, &mut call, "wav", body(10, 10)).await;
     let (url, _) = old
-        .sign(SignedMethod::Get, s.workspace_id, &k, Duration::from_secs(60))
+        .sign(
+            SignedMethod::Get,
+            s.workspace_id,
+            &k,
+            Duration::from_secs(60),
+        )
         .unwrap();
     // ... still verifies after rotation (k1 is a fallback).
     store
@@ -272,7 +290,12 @@ async fn rotation_wrong_key_id_erasure_and_restriction() {
         clock.clone(),
     );
     let (url9, _) = rogue
-        .sign(SignedMethod::Get, s.workspace_id, &k, Duration::from_secs(60))
+        .sign(
+            SignedMethod::Get,
+            s.workspace_id,
+            &k,
+            Duration::from_secs(60),
+        )
         .unwrap();
     assert!(matches!(
         store.verify_signed_url(&url9, SignedMethod::Get).await,
@@ -280,7 +303,12 @@ async fn rotation_wrong_key_id_erasure_and_restriction() {
     ));
     // A URL for another workspace's key space does not reach this object.
     let (other, _) = signer(clock.clone())
-        .sign(SignedMethod::Get, WorkspaceId::new(), &k, Duration::from_secs(60))
+        .sign(
+            SignedMethod::Get,
+            WorkspaceId::new(),
+            &k,
+            Duration::from_secs(60),
+        )
         .unwrap();
     assert!(
         store
@@ -302,10 +330,17 @@ async fn rotation_wrong_key_id_erasure_and_restriction() {
     let rk = key(&restricted, "wav");
     let gated = ObjectAudioStore::in_memory(signer(clock.clone()), fx.calls())
         .with_gate(Arc::new(Restricted(rk.clone())));
-    fx.record(&gated, &s, &mut restricted, "wav", body(10, 10)).await;
+    fx.record(&gated, &s, &mut restricted, "wav", body(10, 10))
+        .await;
     assert!(matches!(
         gated
-            .signed_url(&s, restricted.id, &rk, SignedMethod::Get, Duration::from_secs(60))
+            .signed_url(
+                &s,
+                restricted.id,
+                &rk,
+                SignedMethod::Get,
+                Duration::from_secs(60)
+            )
             .await,
         Err(Error::Compliance { .. })
     ));
@@ -314,7 +349,12 @@ async fn rotation_wrong_key_id_erasure_and_restriction() {
         Err(Error::Compliance { .. })
     ));
     let (direct, _) = signer(clock)
-        .sign(SignedMethod::Get, s.workspace_id, &rk, Duration::from_secs(60))
+        .sign(
+            SignedMethod::Get,
+            s.workspace_id,
+            &rk,
+            Duration::from_secs(60),
+        )
         .unwrap();
     assert!(matches!(
         gated.verify_signed_url(&direct, SignedMethod::Get).await,

@@ -54,9 +54,13 @@ struct Tally {
 
 impl Tally {
     fn count(&mut self, kind: &'static str, ok: bool) {
-        *if ok { &mut self.done } else { &mut self.refused }
-            .entry(kind)
-            .or_default() += 1;
+        *if ok {
+            &mut self.done
+        } else {
+            &mut self.refused
+        }
+        .entry(kind)
+        .or_default() += 1;
     }
 }
 
@@ -213,7 +217,9 @@ async fn run(stores: &Stores, seed: u64) -> (usize, usize) {
             100..=109 if !ids.is_empty() => {
                 // A scorecard, sometimes smuggled in already accepted.
                 let id = ids[rng.gen_range(0..ids.len())];
-                let Some(m) = model.get_mut(&id) else { continue };
+                let Some(m) = model.get_mut(&id) else {
+                    continue;
+                };
                 versions += 1;
                 let mut card = sample_scorecard(&m.call, 70.0, &[("budget", Verdict::Met)]);
                 card.provenance.rubric_version = versions.to_string();
@@ -246,12 +252,22 @@ async fn run(stores: &Stores, seed: u64) -> (usize, usize) {
                     continue;
                 }
                 let id = scored[rng.gen_range(0..scored.len())];
-                let Some(m) = model.get_mut(&id) else { continue };
+                let Some(m) = model.get_mut(&id) else {
+                    continue;
+                };
                 let Some(&(card_id, reviewed)) = m.cards.last() else {
                     continue;
                 };
-                let owner_scope = &worlds.iter().find(|w| w.workspace.id == m.ws).unwrap().owner;
-                let mut card = stores.calls.get_scorecard(owner_scope, card_id).await.unwrap();
+                let owner_scope = &worlds
+                    .iter()
+                    .find(|w| w.workspace.id == m.ws)
+                    .unwrap()
+                    .owner;
+                let mut card = stores
+                    .calls
+                    .get_scorecard(owner_scope, card_id)
+                    .await
+                    .unwrap();
                 let in_own_name = rng.gen_bool(0.8);
                 let by = if in_own_name { actor.user_id } else { m.rep };
                 // A copy to review: the stored one may be reviewed already.
@@ -261,7 +277,11 @@ async fn run(stores: &Stores, seed: u64) -> (usize, usize) {
                 let visible = allowed(actor, m, Action::ViewCall);
                 let may = allowed(actor, m, Action::ReviewScorecard);
                 match &r {
-                    Ok(()) => assert!(may && in_own_name && !reviewed, "review by {:?}", actor.role),
+                    Ok(()) => assert!(
+                        may && in_own_name && !reviewed,
+                        "review by {:?}",
+                        actor.role
+                    ),
                     Err(Error::NotFound { .. }) => assert!(!visible, "{r:?}"),
                     Err(Error::Forbidden { .. }) => assert!(visible && (!may || !in_own_name)),
                     Err(Error::Conflict { .. }) => assert!(may && in_own_name && reviewed),
@@ -284,7 +304,9 @@ async fn run(stores: &Stores, seed: u64) -> (usize, usize) {
                 } else {
                     ids[rng.gen_range(0..ids.len())]
                 };
-                let Some(m) = model.get_mut(&id) else { continue };
+                let Some(m) = model.get_mut(&id) else {
+                    continue;
+                };
                 let key = audio_key(id);
                 let visible = allowed(actor, m, Action::ViewCall);
                 match rng.gen_range(0..6) {
@@ -333,7 +355,11 @@ async fn run(stores: &Stores, seed: u64) -> (usize, usize) {
                     }
                 }
                 // Whatever happened, the object is what the model says.
-                let owner_scope = &worlds.iter().find(|w| w.workspace.id == m.ws).unwrap().owner;
+                let owner_scope = &worlds
+                    .iter()
+                    .find(|w| w.workspace.id == m.ws)
+                    .unwrap()
+                    .owner;
                 assert_eq!(
                     audio.exists(owner_scope, id, &key).await.unwrap(),
                     m.audio_object,
@@ -389,7 +415,13 @@ async fn run(stores: &Stores, seed: u64) -> (usize, usize) {
         );
     }
     eprintln!("seed {seed}: {tally:?}");
-    for kind in ["scorecard", "review", "audio put", "audio get", "audio delete"] {
+    for kind in [
+        "scorecard",
+        "review",
+        "audio put",
+        "audio get",
+        "audio delete",
+    ] {
         let (done, refused) = (
             tally.done.get(kind).copied().unwrap_or(0),
             tally.refused.get(kind).copied().unwrap_or(0),

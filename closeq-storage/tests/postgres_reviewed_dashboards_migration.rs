@@ -164,7 +164,13 @@ async fn migration_0006_counts_reviewed_results_under_forced_rls() {
     PostgresStore::migrate(&owner_url, support::RUNTIME)
         .await
         .unwrap();
-    for table in ["calls", "scorecards", "call_verdicts", "daily_stats", "daily_verdicts"] {
+    for table in [
+        "calls",
+        "scorecards",
+        "call_verdicts",
+        "daily_stats",
+        "daily_verdicts",
+    ] {
         let forced: (bool,) =
             sqlx::query_as("SELECT relforcerowsecurity FROM pg_class WHERE relname = $1")
                 .bind(table)
@@ -185,7 +191,10 @@ async fn migration_0006_counts_reviewed_results_under_forced_rls() {
     for q in &queries {
         let want = memory.calls.aggregate(&w.owner, q).await.unwrap();
         let got = pg.calls.aggregate(&w.owner, q).await.unwrap();
-        assert!(same(&got, &want), "{q:?}\npostgres {got:#?}\nmemory {want:#?}");
+        assert!(
+            same(&got, &want),
+            "{q:?}\npostgres {got:#?}\nmemory {want:#?}"
+        );
     }
     let late = reviewed_records::late_review(&r);
     for s in [memory, &pg] {

@@ -39,7 +39,10 @@ async fn store(calls: Arc<dyn CallStore>) -> Option<(ObjectAudioStore, String)> 
         .with_virtual_hosted_style_request(false)
         .build()
         .unwrap();
-    Some((ObjectAudioStore::s3(s3, Arc::new(SystemClock), calls), endpoint))
+    Some((
+        ObjectAudioStore::s3(s3, Arc::new(SystemClock), calls),
+        endpoint,
+    ))
 }
 
 fn body(total: usize) -> ByteStream {
@@ -107,7 +110,13 @@ async fn s3_round_trip_namespacing_and_presigned_urls() {
     );
     assert!(matches!(
         store
-            .signed_url(&a, call.id, &k, SignedMethod::Get, Duration::from_secs(7200))
+            .signed_url(
+                &a,
+                call.id,
+                &k,
+                SignedMethod::Get,
+                Duration::from_secs(7200)
+            )
             .await,
         Err(Error::InvalidInput { .. })
     ));

@@ -41,7 +41,9 @@ async fn previous_schema(pool: &Pool, dir: &std::path::Path) {
 async fn write_old(pool: &Pool, call: &Call, cards: &[&Scorecard]) {
     let latest = cards.last();
     let score = latest.map(|s| s.score.value());
-    let talk = latest.and_then(|s| s.metrics.as_ref()).map(|m| m.talk_ratio.rep);
+    let talk = latest
+        .and_then(|s| s.metrics.as_ref())
+        .map(|m| m.talk_ratio.rep);
     sqlx::query("INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, latest_score, latest_rubric, latest_talk_ratio, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(call.id.to_string())
         .bind(call.workspace_id.to_string())
@@ -75,18 +77,22 @@ async fn write_old(pool: &Pool, call: &Call, cards: &[&Scorecard]) {
                 scorecard_id: card.id,
                 state: card.review().clone(),
             };
-            sqlx::query("INSERT INTO review_events (scorecard_id, workspace_id, data) VALUES (?, ?, ?)")
-                .bind(card.id.to_string())
-                .bind(call.workspace_id.to_string())
-                .bind(serde_json::to_string(&record).unwrap())
-                .execute(pool)
-                .await
-                .unwrap();
+            sqlx::query(
+                "INSERT INTO review_events (scorecard_id, workspace_id, data) VALUES (?, ?, ?)",
+            )
+            .bind(card.id.to_string())
+            .bind(call.workspace_id.to_string())
+            .bind(serde_json::to_string(&record).unwrap())
+            .execute(pool)
+            .await
+            .unwrap();
         }
     }
     let team = call
         .team_id
-        .map_or("00000000-0000-0000-0000-000000000000".to_owned(), |t| t.to_string());
+        .map_or("00000000-0000-0000-0000-000000000000".to_owned(), |t| {
+            t.to_string()
+        });
     let day = call.started_at.timestamp().div_euclid(86_400);
     sqlx::query("INSERT INTO daily_stats (workspace_id, day, rep_id, team_id, calls, scored, score_sum, talk_sum, talk_n) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) \
                  ON CONFLICT (workspace_id, day, rep_id, team_id) DO UPDATE SET calls = calls + 1, scored = scored + excluded.scored, \
@@ -157,14 +163,19 @@ async fn migration_0006_counts_reviewed_results() {
         write_old(&pool, call, &cards.iter().collect::<Vec<_>>()).await;
     }
     pool.close().await;
-    let store = SqliteStore::open(&path, reviewed_records::hasher()).await.unwrap();
+    let store = SqliteStore::open(&path, reviewed_records::hasher())
+        .await
+        .unwrap();
     let sqlite = Stores::of(Arc::new(store));
 
     let queries = reviewed_records::queries();
     for q in &queries {
         let want = memory.calls.aggregate(&w.owner, q).await.unwrap();
         let got = sqlite.calls.aggregate(&w.owner, q).await.unwrap();
-        assert!(same(&got, &want), "{q:?}\nsqlite {got:#?}\nmemory {want:#?}");
+        assert!(
+            same(&got, &want),
+            "{q:?}\nsqlite {got:#?}\nmemory {want:#?}"
+        );
     }
     let rows = memory.calls.aggregate(&w.owner, &queries[0]).await.unwrap();
     let rejected: u64 = rows.iter().map(|r| r.rejected_calls).sum();

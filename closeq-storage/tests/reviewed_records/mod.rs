@@ -75,9 +75,15 @@ pub async fn build() -> Records {
             "neither was discussed",
         )
         .unwrap();
-    memory.calls.save_review(&w.admin, &overridden).await.unwrap();
+    memory
+        .calls
+        .save_review(&w.admin, &overridden)
+        .await
+        .unwrap();
     let mut rejected = calls[2].1[0].clone();
-    rejected.reject(w.admin.user_id, base_time(), "wrong call").unwrap();
+    rejected
+        .reject(w.admin.user_id, base_time(), "wrong call")
+        .unwrap();
     memory.calls.save_review(&w.admin, &rejected).await.unwrap();
     // The fourth call: its first card rejected, then scored again.
     let mut first = calls[3].1[0].clone();
@@ -85,9 +91,17 @@ pub async fn build() -> Records {
     memory.calls.save_review(&w.admin, &first).await.unwrap();
     let mut again = sample_scorecard(&calls[3].0, 65.0, &verdicts);
     again.provenance.rubric_version = "2".into();
-    memory.calls.insert_scorecard(&w.owner, &again).await.unwrap();
+    memory
+        .calls
+        .insert_scorecard(&w.owner, &again)
+        .await
+        .unwrap();
     for (call, cards) in &mut calls {
-        *cards = memory.calls.list_scorecards(&w.owner, call.id).await.unwrap();
+        *cards = memory
+            .calls
+            .list_scorecards(&w.owner, call.id)
+            .await
+            .unwrap();
     }
 
     Records {
@@ -141,15 +155,22 @@ pub fn same(a: &[AggregateRow], b: &[AggregateRow]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
             x.key == y.key
-                && (x.calls, x.scored_calls, x.unreviewed_calls, x.rejected_calls)
-                    == (y.calls, y.scored_calls, y.unreviewed_calls, y.rejected_calls)
+                && (
+                    x.calls,
+                    x.scored_calls,
+                    x.unreviewed_calls,
+                    x.rejected_calls,
+                ) == (
+                    y.calls,
+                    y.scored_calls,
+                    y.unreviewed_calls,
+                    y.rejected_calls,
+                )
                 && close(x.avg_score, y.avg_score)
                 && close(x.avg_rep_talk_ratio, y.avg_rep_talk_ratio)
                 && x.criterion_hit_rate.len() == y.criterion_hit_rate.len()
-                && x
-                    .criterion_hit_rate
+                && x.criterion_hit_rate
                     .iter()
                     .all(|(k, v)| close(Some(*v), y.criterion_hit_rate.get(k).copied()))
         })
 }
-
