@@ -89,7 +89,7 @@ async fn a_restricted_subjects_recording_is_not_served() {
         .verify_signed_url(&before, SignedMethod::Get)
         .await
         .unwrap();
-    s.audio.get(&s.w.rep_a, s.call.id, &s.key).await.unwrap();
+    let _served = s.audio.get(&s.w.rep_a, s.call.id, &s.key).await.unwrap();
 
     let client = Subject::Email(s.call.client.email.clone().unwrap());
     let restricted = SubjectFlags {
