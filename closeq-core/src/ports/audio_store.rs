@@ -81,9 +81,10 @@ pub trait AudioAccessGate: Debug + Send + Sync {
 ///   `PUT` URLs need `upload_call`, `get`, `exists` and signed `GET` URLs
 ///   `view_call`, `delete` needs `delete_call`. An invisible call is
 ///   `NotFound`, exactly like a missing one; a visible call the action is
-///   not allowed on is `Forbidden`. `put` of a call not stored yet (the
-///   pipeline stores the recording first) checks `upload_call` on the call
-///   given, which must be new;
+///   not allowed on is `Forbidden`. `put` for a call the scope cannot find
+///   (not stored yet: the pipeline stores the recording first) checks
+///   `upload_call` on the call as given; an existing object is never
+///   replaced either way;
 /// - `get` and signed `GET` URLs serve only the recording the stored call
 ///   holds (`Call::audio`), and ask the store's [`AudioAccessGate`] first;
 /// - `put` never overwrites: an existing object is `AlreadyExists`, and
