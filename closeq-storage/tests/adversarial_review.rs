@@ -95,8 +95,8 @@ async fn cards_enter_only_as_suggestions(s: &Stores) {
         .await;
     assert!(is_review_refusal(r), "advance_call stored a reviewed card");
     assert_eq!(
-        s.calls.get_call(&w.owner, call.id).await.unwrap().status,
-        CallStatus::Uploaded
+        s.calls.get_call(&w.owner, call.id).await.unwrap().status(),
+        &CallStatus::Uploaded
     );
 
     // Someone who may only view a call cannot add analysis to it: another

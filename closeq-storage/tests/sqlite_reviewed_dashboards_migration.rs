@@ -50,7 +50,7 @@ async fn write_old(pool: &Pool, call: &Call, cards: &[&Scorecard]) {
         .bind(call.rep_id.to_string())
         .bind(call.team_id.map(|t| t.to_string()))
         .bind(call.started_at.timestamp_micros())
-        .bind(call.status.name())
+        .bind(call.status().name())
         .bind("unknown")
         .bind(score)
         .bind(latest.map(|s| s.provenance.rubric_id.as_str().to_owned()))
