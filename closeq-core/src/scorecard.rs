@@ -445,6 +445,78 @@ impl Scorecard {
         Ok(())
     }
 
+    /// Refuses a card that does not say `suggested`: the state every card
+    /// enters a store in. A deserialized card can carry any review state
+    /// (the field is private but reachable through serde); stores call
+    /// this on every insert, so a review enters only through
+    /// [`apply_review`](Self::apply_review). `InvalidInput` naming `review`.
+    pub fn check_suggested(&self) -> Result<()> {
+        if self.review.is_reviewed() {
+            return Err(Error::invalid(
+                "review",
+                "a scorecard enters the store as an unreviewed suggestion; review it with save_review",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replays `state` (a review a caller made, e.g. with
+    /// [`accept`](Self::accept) on a copy) on this card through the review
+    /// methods, so every rule they check holds for it: the card must be
+    /// unreviewed, an override's changes must name this card's criteria and
+    /// carry a reason, a rejection a reason. Stores apply the caller's review
+    /// to *their* copy this way; the caller's other fields are ignored.
+    /// `state` must be a review (not `suggested`).
+    pub fn apply_review(&mut self, state: &ReviewState) -> Result<()> {
+        match state {
+            ReviewState::Suggested => {
+                Err(Error::invalid("review", "the scorecard carries no review"))
+            }
+            ReviewState::Accepted { by, at } => self.accept(*by, *at),
+            ReviewState::Overridden {
+                by,
+                at,
+                changes,
+                reason,
+            } => self.override_with(*by, *at, changes.clone(), reason.as_str()),
+            ReviewState::Rejected { by, at, reason } => self.reject(*by, *at, reason.as_str()),
+        }
+    }
+
+    /// The reviewer, when the card is reviewed.
+    pub fn reviewed_by(&self) -> Option<UserId> {
+        match &self.review {
+            ReviewState::Suggested => None,
+            ReviewState::Accepted { by, .. }
+            | ReviewState::Overridden { by, .. }
+            | ReviewState::Rejected { by, .. } => Some(*by),
+        }
+    }
+
+    /// The verdicts after review, per criterion in the card's order: a
+    /// reviewer's verdict replaces the scorer's (the last change for a
+    /// criterion wins); `None` when the card was rejected.
+    pub fn effective_verdicts(&self) -> Option<Vec<(&str, Verdict)>> {
+        let changes: &[ReviewChange] = match &self.review {
+            ReviewState::Rejected { .. } => return None,
+            ReviewState::Overridden { changes, .. } => changes,
+            _ => &[],
+        };
+        Some(
+            self.criteria
+                .iter()
+                .map(|r| {
+                    let reviewed = changes.iter().rev().find_map(|c| {
+                        (c.criterion_id.as_deref() == Some(r.criterion_id.as_str()))
+                            .then_some(c.verdict)
+                            .flatten()
+                    });
+                    (r.criterion_id.as_str(), reviewed.unwrap_or(r.verdict))
+                })
+                .collect(),
+        )
+    }
+
     /// The score after review: the reviewer's overall score when one was
     /// set, `None` when rejected, otherwise the scorer's.
     pub fn effective_score(&self) -> Option<Score> {
@@ -625,5 +697,51 @@ mod tests {
         let mut c = card();
         c.reject(who, at, "wrong call").unwrap();
         assert_eq!(c.effective_score(), None);
+        assert_eq!(c.effective_verdicts(), None);
+    }
+
+    #[test]
+    fn reviews_replay_through_the_methods() {
+        let who = UserId::new();
+        let at = Utc.with_ymd_and_hms(2026, 6, 2, 10, 0, 0).unwrap();
+        let fresh = card();
+        assert!(fresh.check_suggested().is_ok());
+        let mut reviewed = fresh.clone();
+        reviewed
+            .override_with(
+                who,
+                at,
+                vec![ReviewChange {
+                    criterion_id: Some("budget".into()),
+                    verdict: Some(Verdict::Missed),
+                    score: None,
+                }],
+                "no budget",
+            )
+            .unwrap();
+        assert_eq!(
+            reviewed.check_suggested().unwrap_err().field(),
+            Some("review")
+        );
+        assert_eq!(
+            reviewed.effective_verdicts().unwrap(),
+            vec![("budget", Verdict::Missed)]
+        );
+        assert_eq!(reviewed.reviewed_by(), Some(who));
+        let mut copy = fresh.clone();
+        copy.apply_review(reviewed.review()).unwrap();
+        assert_eq!(copy, reviewed);
+        // A smuggled override naming a criterion the card lacks is refused.
+        let mut json = serde_json::to_value(&fresh).unwrap();
+        json["review"] = serde_json::json!({"state": "overridden", "by": who, "at": at,
+            "changes": [{"criterion_id": "nope", "verdict": "met"}], "reason": "x"});
+        let forged: Scorecard = serde_json::from_value(json).unwrap();
+        assert!(forged.check_suggested().is_err());
+        let mut copy = fresh.clone();
+        assert_eq!(
+            copy.apply_review(forged.review()).unwrap_err().field(),
+            Some("changes[0].criterion_id")
+        );
+        assert!(copy.apply_review(&ReviewState::Suggested).is_err());
     }
 }

@@ -15,6 +15,7 @@ use closeq_core::ports::{AudioStore, CallStore, PrivacyStore, WorkspaceStore};
 use closeq_core::{
     Clock, Error, Member, Result, Role, Scope, SystemClock, UserId, Workspace, WorkspaceId,
 };
+use closeq_privacy::gates::PrivacyAudioGate;
 use closeq_storage::{ObjectAudioStore, SigningKey, SqliteStore, SubjectHasher, UrlSigner};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -238,18 +239,32 @@ impl LocalInstallation {
         &self.privacy
     }
 
-    /// The recordings folder (`<data dir>/audio`), with URLs signed by the
-    /// installation's key.
+    /// The recordings folder (`<data dir>/audio`) for the installation's
+    /// calls (their access policy applies to every recording), with URLs
+    /// signed by the installation's key and the privacy engine's gate
+    /// ([`PrivacyAudioGate`], reading as the owner): a restricted subject's
+    /// or an erased call's recording is not served.
     pub fn audio_store(&self, clock: Arc<dyn Clock>) -> Result<Arc<dyn AudioStore>> {
+        Ok(Arc::new(self.object_audio_store(clock)?))
+    }
+
+    /// [`audio_store`](Self::audio_store) as its concrete type (for
+    /// verifying signed URLs).
+    pub fn object_audio_store(&self, clock: Arc<dyn Clock>) -> Result<ObjectAudioStore> {
         let signer = UrlSigner::new(
             "closeq-local://audio",
             SigningKey::new("local", self.url_key),
             clock,
         );
-        Ok(Arc::new(ObjectAudioStore::local(
-            &self.dir.join("audio"),
-            signer,
-        )?))
+        let gate = PrivacyAudioGate::for_workspace(
+            self.calls.clone(),
+            self.privacy.clone(),
+            self.scope.clone(),
+        );
+        Ok(
+            ObjectAudioStore::local(&self.dir.join("audio"), signer, self.calls.clone())?
+                .with_gate(Arc::new(gate)),
+        )
     }
 
     /// An analyzer builder wired to this installation: its stores, its

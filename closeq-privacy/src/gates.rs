@@ -8,10 +8,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use closeq_core::ports::{
-    AudioStore, PrivacyStore, SignedMethod, SignedUrl, SubProcessor, WorkspaceStore,
+    AudioAccessGate, AudioStore, CallStore, PrivacyStore, SignedMethod, SignedUrl, SubProcessor,
+    WorkspaceStore,
 };
-use closeq_core::{Call, CallId, Error, Result, Scope, Scorecard, Subject, WorkspaceSettings};
+use closeq_core::{
+    Call, CallId, Error, Result, Scope, Scorecard, Subject, WorkspaceId, WorkspaceSettings,
+};
 
 pub use closeq_core::{ConsentMethod, ConsentRecord, SubjectFlags};
 
@@ -168,7 +172,7 @@ impl ProcessingGate {
             .as_ref()
             .map(|a| a.key.clone())
             .ok_or_else(|| Error::not_found("call audio", call.id))?;
-        audio.signed_url(scope, &key, method, ttl).await
+        audio.signed_url(scope, call.id, &key, method, ttl).await
     }
 
     /// May these scores be exported for employment decisions? Every one
@@ -183,5 +187,80 @@ impl ProcessingGate {
             self.check_processing(scope, call).await?;
         }
         reviewed_for_employment(scored.iter().map(|(_, s)| s))
+    }
+}
+
+/// Which scope the [`PrivacyAudioGate`] reads a workspace's records with
+/// (`None`: the gate refuses every recording of that workspace).
+pub type GateScopes = Arc<dyn Fn(WorkspaceId) -> Option<Scope> + Send + Sync>;
+
+/// The privacy engine's answer to [`AudioAccessGate`]: a recording may be
+/// served while its call exists and still holds it (an erased call is
+/// deleted or anonymized, and retention drops the reference), and no
+/// subject of the call has restricted processing (GDPR Art. 18). The
+/// audio store asks it before every read and signed download URL, and
+/// again when a signed URL is used.
+///
+/// A signed URL is used without a user, so the gate reads the call and
+/// its subjects' flags with a scope of its own per workspace: `scopes`
+/// gives one (e.g. the installation owner's), and reads nothing else.
+#[derive(Clone)]
+pub struct PrivacyAudioGate {
+    calls: Arc<dyn CallStore>,
+    privacy: Arc<dyn PrivacyStore>,
+    scopes: GateScopes,
+}
+
+impl std::fmt::Debug for PrivacyAudioGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivacyAudioGate").finish_non_exhaustive()
+    }
+}
+
+impl PrivacyAudioGate {
+    /// A gate over these stores, reading with the scopes `scopes` gives.
+    pub fn new(
+        calls: Arc<dyn CallStore>,
+        privacy: Arc<dyn PrivacyStore>,
+        scopes: impl Fn(WorkspaceId) -> Option<Scope> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            calls,
+            privacy,
+            scopes: Arc::new(scopes),
+        }
+    }
+
+    /// A gate for one workspace, reading with `scope` (one that sees every
+    /// call: an owner's or admin's).
+    pub fn for_workspace(
+        calls: Arc<dyn CallStore>,
+        privacy: Arc<dyn PrivacyStore>,
+        scope: Scope,
+    ) -> Self {
+        Self::new(calls, privacy, move |ws| {
+            (ws == scope.workspace_id).then(|| scope.clone())
+        })
+    }
+}
+
+#[async_trait]
+impl AudioAccessGate for PrivacyAudioGate {
+    async fn check_serve(&self, workspace: WorkspaceId, call: CallId, key: &str) -> Result<()> {
+        let gone = || Error::not_found("call audio", call);
+        let scope = (self.scopes)(workspace).ok_or_else(gone)?;
+        let c = match self.calls.get_call(&scope, call).await {
+            Ok(c) => c,
+            Err(Error::NotFound { .. }) => return Err(gone()),
+            Err(e) => return Err(e),
+        };
+        if c.audio.as_ref().is_none_or(|a| a.key != key) {
+            return Err(gone());
+        }
+        let flags = self
+            .privacy
+            .subject_flags(&scope, &Subject::of_call(&c))
+            .await?;
+        check_processing(flags)
     }
 }

@@ -247,7 +247,7 @@ impl Sweeper {
     /// Deletes a call's recording, then the call's reference to it.
     async fn drop_audio(&self, scope: &Scope, mut call: closeq_core::Call) -> Result<()> {
         if let Some(a) = call.audio.take() {
-            self.audio.delete(scope, &a.key).await?;
+            self.audio.delete(scope, call.id, &a.key).await?;
             match self.calls.update_call(scope, &call).await {
                 Ok(()) | Err(Error::NotFound { .. }) => {}
                 Err(e) => return Err(e),
@@ -302,7 +302,7 @@ impl Sweeper {
                 }
                 if execute {
                     if let Some(a) = &call.audio {
-                        self.audio.delete(scope, &a.key).await?;
+                        self.audio.delete(scope, call.id, &a.key).await?;
                     }
                     self.calls.delete_call(scope, call.id).await?;
                 }

@@ -213,6 +213,7 @@ async fn setup() -> Setup {
         ObjectAudioStore::local(
             &dir.path().join("audio"),
             UrlSigner::new("https://x/a", SigningKey::new("k", [2; 32]), clock.clone()),
+            store.clone(),
         )
         .unwrap(),
     );

@@ -134,6 +134,7 @@ async fn run(backend: Backend, mode: ErasureMode) {
         ObjectAudioStore::local(
             &dir.path().join("audio"),
             UrlSigner::new("https://x/a", SigningKey::new("k", [2; 32]), clock.clone()),
+            store.clone(),
         )
         .unwrap(),
     );
@@ -156,7 +157,13 @@ async fn run(backend: Backend, mode: ErasureMode) {
         )))]));
         c.audio = Some(
             audio
-                .put(&w.owner, &format!("calls/{}.wav", c.id), "audio/wav", body)
+                .put(
+                    &w.owner,
+                    c,
+                    &format!("calls/{}.wav", c.id),
+                    "audio/wav",
+                    body,
+                )
                 .await
                 .unwrap(),
         );

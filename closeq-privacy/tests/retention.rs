@@ -107,11 +107,10 @@ async fn setup() -> Setup {
     let stores = Stores::of(store.clone());
     let world = World::create(&stores).await;
     let clock = Arc::new(ManualClock::new(t0()));
-    let audio = Arc::new(ObjectAudioStore::in_memory(UrlSigner::new(
-        "https://x/a",
-        SigningKey::new("k", [2; 32]),
-        clock.clone(),
-    )));
+    let audio = Arc::new(ObjectAudioStore::in_memory(
+        UrlSigner::new("https://x/a", SigningKey::new("k", [2; 32]), clock.clone()),
+        store.clone(),
+    ));
     // Six calls, one per month from January 2025, each with audio.
     for m in 0..6i64 {
         let mut c = world.call(&world.rep_a, Some(world.team_a), 0);
@@ -123,7 +122,7 @@ async fn setup() -> Setup {
         ))]));
         c.audio = Some(
             audio
-                .put(&world.owner, &key, "audio/wav", body)
+                .put(&world.owner, &c, &key, "audio/wav", body)
                 .await
                 .unwrap(),
         );
@@ -159,7 +158,7 @@ async fn audio_left(s: &Setup) -> usize {
         .unwrap();
     for c in page.items {
         if let Some(a) = c.audio {
-            assert!(s.audio.exists(&s.world.owner, &a.key).await.unwrap());
+            assert!(s.audio.exists(&s.world.owner, c.id, &a.key).await.unwrap());
             n += 1;
         }
     }
@@ -289,7 +288,13 @@ async fn partial_retention_keeps_a_seeded_share_of_analysed_recordings() {
         ))]));
         c.audio = Some(
             s.audio
-                .put(&w.owner, &format!("calls/{}.wav", c.id), "audio/wav", body)
+                .put(
+                    &w.owner,
+                    &c,
+                    &format!("calls/{}.wav", c.id),
+                    "audio/wav",
+                    body,
+                )
                 .await
                 .unwrap(),
         );

@@ -49,6 +49,7 @@ async fn setup() -> Setup {
         ObjectAudioStore::local(
             &dir.path().join("audio"),
             UrlSigner::new("https://x/a", SigningKey::new("k", [2; 32]), clock.clone()),
+            store.clone(),
         )
         .unwrap(),
     );
@@ -74,6 +75,7 @@ async fn restriction_stops_processing_until_lifted() {
         s.audio
             .put(
                 &w.owner,
+                &call,
                 &format!("calls/{}.wav", call.id),
                 "audio/wav",
                 body,

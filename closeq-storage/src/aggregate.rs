@@ -1,15 +1,20 @@
 //! Dashboard aggregation over (call, latest scorecard) pairs, shared by the
-//! backends that aggregate in code.
+//! backends that aggregate in code. Scores and verdicts are the reviewed
+//! ones ([`Contribution`]).
 
 use std::collections::BTreeMap;
 
 use closeq_core::ports::{AggregateRow, GroupBy};
-use closeq_core::{Call, Scorecard, Verdict};
+use closeq_core::{Call, Scorecard};
+
+use crate::review::Contribution;
 
 #[derive(Default)]
 struct Acc {
     calls: u64,
     scored: u64,
+    unreviewed: u64,
+    rejected: u64,
     score_sum: f64,
     talk_sum: f64,
     talk_n: u64,
@@ -29,24 +34,24 @@ pub(crate) fn aggregate<'a>(
         };
         let acc = groups.entry(key).or_default();
         acc.calls += 1;
-        if let Some(s) = card {
-            acc.scored += 1;
-            acc.score_sum += s.score.value();
-            if let Some(m) = &s.metrics {
-                acc.talk_sum += m.talk_ratio.rep;
-                acc.talk_n += 1;
-            }
-            for r in &s.criteria {
-                let v = match r.verdict {
-                    Verdict::Met => 1.0,
-                    Verdict::Partial => 0.5,
-                    Verdict::NotApplicable => continue,
-                    Verdict::Missed | Verdict::InsufficientEvidence => 0.0,
-                };
-                let e = acc.hits.entry(r.criterion_id.clone()).or_default();
-                e.0 += v;
-                e.1 += 1;
-            }
+        let Some(c) = card.map(Contribution::of) else {
+            continue;
+        };
+        acc.rejected += u64::from(c.rejected());
+        let Some(score) = c.score else {
+            continue;
+        };
+        acc.scored += 1;
+        acc.unreviewed += u64::from(c.unreviewed());
+        acc.score_sum += score;
+        if let Some(t) = c.talk {
+            acc.talk_sum += t;
+            acc.talk_n += 1;
+        }
+        for (criterion, v) in c.verdicts {
+            let e = acc.hits.entry(criterion).or_default();
+            e.0 += v;
+            e.1 += 1;
         }
     }
     groups
@@ -55,6 +60,8 @@ pub(crate) fn aggregate<'a>(
             key,
             calls: a.calls,
             scored_calls: a.scored,
+            unreviewed_calls: a.unreviewed,
+            rejected_calls: a.rejected,
             avg_score: (a.scored > 0).then(|| a.score_sum / a.scored as f64),
             avg_rep_talk_ratio: (a.talk_n > 0).then(|| a.talk_sum / a.talk_n as f64),
             criterion_hit_rate: a

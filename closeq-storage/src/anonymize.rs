@@ -25,13 +25,18 @@ pub(crate) fn scorecard(s: &mut Scorecard) {
     s.rewrite_text(|t| (!t.is_empty()).then(String::new));
 }
 
-/// The review events of a scorecard say what its review state says: a
-/// scorecard is reviewed at most once, so every event of `card` carries
-/// `card`'s state (with its reason as redacted as the card's).
-pub(crate) fn review_record(card: &Scorecard) -> closeq_core::ports::ReviewRecord {
-    closeq_core::ports::ReviewRecord {
-        scorecard_id: card.id,
-        state: card.review().clone(),
+/// Redacts a review event for a text update of `stored` to `new` (which
+/// differ in free text only): an event carrying `stored`'s review takes
+/// `new`'s (the same decision, reviewer and time, the reason redacted);
+/// any other event is left as it is. History stays append-only: no event
+/// is added, removed, or changed beyond its text.
+pub(crate) fn redact_record(
+    record: &mut closeq_core::ports::ReviewRecord,
+    stored: &Scorecard,
+    new: &Scorecard,
+) {
+    if &record.state == stored.review() {
+        record.state = new.review().clone();
     }
 }
 

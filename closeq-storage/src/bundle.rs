@@ -31,9 +31,10 @@ pub(crate) fn duplicate(card: &Scorecard) -> Error {
     )
 }
 
-/// Checks scorecards about to be written for `call`: each belongs to it,
-/// and no two share an id or a key.
+/// Checks scorecards about to be written for `call`: each is an
+/// unreviewed suggestion, belongs to it, and no two share an id or a key.
 pub(crate) fn check_cards(call: &Call, cards: &[Scorecard]) -> Result<()> {
+    crate::review::check_new(cards)?;
     let mut ids = BTreeSet::new();
     for (i, card) in cards.iter().enumerate() {
         if card.call_id != call.id || card.workspace_id != call.workspace_id {

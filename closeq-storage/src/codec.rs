@@ -1,6 +1,6 @@
 //! JSON documents in SQL columns, and the summary columns derived from them.
 
-use closeq_core::{Error, Result, Scorecard, Verdict};
+use closeq_core::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -18,24 +18,6 @@ pub(crate) fn from_json<T: DeserializeOwned>(backend: &'static str, s: &str) -> 
             false,
         )
     })
-}
-
-/// The hit value of a verdict for aggregates; `None` = not counted.
-pub(crate) fn verdict_value(v: Verdict) -> Option<f64> {
-    match v {
-        Verdict::Met => Some(1.0),
-        Verdict::Partial => Some(0.5),
-        Verdict::Missed | Verdict::InsufficientEvidence => Some(0.0),
-        Verdict::NotApplicable => None,
-    }
-}
-
-/// (criterion, value) rows of a scorecard.
-pub(crate) fn verdict_rows(card: &Scorecard) -> Vec<(String, f64)> {
-    card.criteria
-        .iter()
-        .filter_map(|r| verdict_value(r.verdict).map(|v| (r.criterion_id.clone(), v)))
-        .collect()
 }
 
 /// The snake_case name of a serde enum value.

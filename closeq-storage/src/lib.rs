@@ -29,6 +29,7 @@ mod policy;
 #[cfg(feature = "store-postgres")]
 mod postgres;
 mod privacy;
+mod review;
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
 mod rollup;
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]

@@ -36,11 +36,6 @@ pub(crate) fn check_new_call(scope: &Scope, call: &Call) -> Result<()> {
     access::check(scope, Action::UploadCall, relation(scope, call))
 }
 
-/// Checks an action any member may take for themselves (uploading audio).
-pub(crate) fn check_workspace_member(scope: &Scope, action: Action) -> Result<()> {
-    access::check(scope, action, Relation::Own)
-}
-
 /// `set_invitation_status` revokes and expires; accepting takes the token
 /// (`accept_invitation`).
 pub(crate) fn refuse_accept_without_token(status: closeq_core::InvitationStatus) -> Result<()> {

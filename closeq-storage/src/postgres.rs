@@ -134,6 +134,7 @@ macro_rules! typed_reads {
 impl SqlRow for PgRow {
     typed_reads!(
         text -> &str,
+        opt_text -> Option<&str>,
         int -> i64,
         float -> f64,
         opt_float -> Option<f64>,

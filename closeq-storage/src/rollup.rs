@@ -60,6 +60,8 @@ pub(crate) fn split(from: DateTime<Utc>, to: DateTime<Utc>) -> Split {
 pub(crate) struct Sums {
     pub calls: i64,
     pub scored: i64,
+    pub unreviewed: i64,
+    pub rejected: i64,
     pub score_sum: f64,
     pub talk_sum: f64,
     pub talk_n: i64,
@@ -67,19 +69,23 @@ pub(crate) struct Sums {
 }
 
 impl Sums {
-    /// One call's contribution: its latest score, talk ratio and verdict
-    /// values (verdicts count only on a scored call).
+    /// One call's contribution: its latest card's score after review
+    /// (`None`: unscored or rejected), talk ratio, verdict values after
+    /// review (verdicts count only on a scored call) and review state name.
     pub(crate) fn of_call(
         score: Option<f64>,
         talk: Option<f64>,
         verdicts: impl IntoIterator<Item = (String, f64)>,
+        review: Option<&str>,
     ) -> Self {
         let mut s = Sums {
             calls: 1,
+            rejected: i64::from(review == Some("rejected")),
             ..Sums::default()
         };
         if let Some(score) = score {
             s.scored = 1;
+            s.unreviewed = i64::from(review == Some("suggested"));
             s.score_sum = score;
             s.verdicts = verdicts.into_iter().map(|(k, v)| (k, (v, 1))).collect();
         }
@@ -90,9 +96,19 @@ impl Sums {
         s
     }
 
+    /// The contribution of a call whose latest card is `card`.
+    pub(crate) fn of_card(card: Option<&crate::review::Contribution>) -> Self {
+        match card {
+            Some(c) => Self::of_call(c.score, c.talk, c.verdicts.clone(), Some(c.review)),
+            None => Self::of_call(None, None, Vec::new(), None),
+        }
+    }
+
     pub(crate) fn add(&mut self, o: &Sums) {
         self.calls += o.calls;
         self.scored += o.scored;
+        self.unreviewed += o.unreviewed;
+        self.rejected += o.rejected;
         self.score_sum += o.score_sum;
         self.talk_sum += o.talk_sum;
         self.talk_n += o.talk_n;
@@ -113,6 +129,8 @@ pub(crate) fn rows(groups: BTreeMap<Option<String>, Sums>) -> Vec<AggregateRow> 
             key,
             calls: s.calls as u64,
             scored_calls: s.scored as u64,
+            unreviewed_calls: s.unreviewed as u64,
+            rejected_calls: s.rejected as u64,
             avg_score: (s.scored > 0).then(|| s.score_sum / s.scored as f64),
             avg_rep_talk_ratio: (s.talk_n > 0).then(|| s.talk_sum / s.talk_n as f64),
             criterion_hit_rate: s

@@ -104,6 +104,9 @@ impl SqlRow for SqliteRow {
     fn text(&self, i: usize) -> Result<&str> {
         self.try_get(i).map_err(decode)
     }
+    fn opt_text(&self, i: usize) -> Result<Option<&str>> {
+        self.try_get::<Option<&str>, _>(i).map_err(decode)
+    }
     fn int(&self, i: usize) -> Result<i64> {
         self.try_get_unchecked(i).map_err(decode)
     }

@@ -1,16 +1,19 @@
 //! Audio storage: streaming, limits, namespacing, and signed URLs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audio_fixture;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use async_trait::async_trait;
 use chrono::TimeZone;
-use closeq_core::ports::{AudioStore, ByteStream, SignedMethod};
-use closeq_core::{Error, ManualClock, Role, Scope, UserId, WorkspaceId};
+use closeq_core::ports::{AudioStore, SignedMethod};
+use closeq_core::{CallId, Error, ManualClock, WorkspaceId};
 use closeq_storage::audio::AudioAccessGate;
 use closeq_storage::{ObjectAudioStore, SigningKey, UrlSigner};
-use futures::StreamExt;
+
+use audio_fixture::{Fx, body, key, read_all};
 
 fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(
@@ -27,75 +30,63 @@ fn signer(clock: Arc<ManualClock>) -> UrlSigner {
     .with_fallback_keys(vec![SigningKey::new("k1", [1; 32])])
 }
 
-fn scope() -> Scope {
-    Scope::new(WorkspaceId::new(), UserId::new(), Role::Member)
-}
-
-fn body(total: usize, chunk: usize) -> ByteStream {
-    let chunks: Vec<closeq_core::Result<Bytes>> = (0..total.div_ceil(chunk))
-        .map(|i| {
-            Ok(Bytes::from(vec![
-                (i % 251) as u8;
-                chunk.min(total - i * chunk)
-            ]))
-        })
-        .collect();
-    Box::pin(futures::stream::iter(chunks))
-}
-
-async fn read_all(s: ByteStream) -> Vec<u8> {
-    s.fold(Vec::new(), |mut acc, c| async move {
-        acc.extend_from_slice(&c.unwrap());
-        acc
-    })
-    .await
-}
-
 #[tokio::test]
 async fn streams_large_files_in_and_out_of_a_local_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let store = ObjectAudioStore::local(dir.path(), signer(clock())).unwrap();
-    let s = scope();
+    let fx = Fx::new().await;
+    let store = ObjectAudioStore::local(dir.path(), signer(clock()), fx.calls()).unwrap();
+    let s = fx.w.rep_a.clone();
+    let mut call = fx.call(&s).await;
+    let k = key(&call, "wav");
     let total = 12 * 1024 * 1024 + 7;
-    let r = store
-        .put(&s, "calls/a.wav", "audio/wav", body(total, 1 << 20))
-        .await
-        .unwrap();
+    let r = fx
+        .record(&store, &s, &mut call, "wav", body(total, 1 << 20))
+        .await;
     assert_eq!(r.size_bytes, total as u64);
     assert_eq!(r.sha256.as_ref().unwrap().len(), 64);
-    let back = read_all(store.get(&s, "calls/a.wav").await.unwrap()).await;
+    let back = read_all(store.get(&s, call.id, &k).await.unwrap()).await;
     assert_eq!(back.len(), total);
-    assert!(store.exists(&s, "calls/a.wav").await.unwrap());
-    // Namespaced by workspace on disk.
+    assert!(store.exists(&s, call.id, &k).await.unwrap());
+    // Namespaced by workspace on disk; no staging object left.
     assert!(
         dir.path()
-            .join(format!("workspaces/{}/calls/a.wav", s.workspace_id))
+            .join(format!("workspaces/{}/{k}", s.workspace_id))
             .exists()
     );
-    store.delete(&s, "calls/a.wav").await.unwrap();
-    store.delete(&s, "calls/a.wav").await.unwrap();
-    assert!(!store.exists(&s, "calls/a.wav").await.unwrap());
+    let staging = dir
+        .path()
+        .join(format!("workspaces/{}/staging", s.workspace_id));
+    assert!(
+        !staging.exists() || std::fs::read_dir(&staging).unwrap().next().is_none(),
+        "an upload left its staging object"
+    );
+    store.delete(&s, call.id, &k).await.unwrap();
+    store.delete(&s, call.id, &k).await.unwrap();
+    assert!(!store.exists(&s, call.id, &k).await.unwrap());
 }
 
 #[tokio::test]
 async fn limits_and_bad_input_leave_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let store = ObjectAudioStore::local(dir.path(), signer(clock()))
+    let fx = Fx::new().await;
+    let store = ObjectAudioStore::local(dir.path(), signer(clock()), fx.calls())
         .unwrap()
         .with_max_bytes(1_000_000);
-    let s = scope();
+    let s = fx.w.rep_a.clone();
+    let call = fx.call(&s).await;
+    let k = key(&call, "wav");
     let e = store
-        .put(&s, "big.wav", "audio/wav", body(2_000_000, 64 * 1024))
+        .put(&s, &call, &k, "audio/wav", body(2_000_000, 64 * 1024))
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("audio"));
     assert!(
-        !store.exists(&s, "big.wav").await.unwrap(),
+        !store.exists(&s, call.id, &k).await.unwrap(),
         "an oversized upload left an object"
     );
     assert_eq!(
         store
-            .put(&s, "x.html", "text/html", body(10, 10))
+            .put(&s, &call, &key(&call, "html"), "text/html", body(10, 10))
             .await
             .unwrap_err()
             .field(),
@@ -103,7 +94,7 @@ async fn limits_and_bad_input_leave_nothing_behind() {
     );
     assert_eq!(
         store
-            .put(&s, "../escape.wav", "audio/wav", body(10, 10))
+            .put(&s, &call, "../escape.wav", "audio/wav", body(10, 10))
             .await
             .unwrap_err()
             .field(),
@@ -111,55 +102,77 @@ async fn limits_and_bad_input_leave_nothing_behind() {
     );
     assert_eq!(
         store
-            .put(&s, "empty.wav", "audio/wav", body(0, 1))
+            .put(&s, &call, &k, "audio/wav", body(0, 1))
             .await
             .unwrap_err()
             .field(),
         Some("audio")
     );
     assert!(matches!(
-        store.get(&s, "missing.wav").await,
+        store.get(&s, call.id, &k).await,
         Err(Error::NotFound { .. })
     ));
 }
 
 #[tokio::test]
 async fn another_workspace_cannot_reach_an_object() {
-    let store = ObjectAudioStore::in_memory(signer(clock()));
-    let a = scope();
-    let b = scope();
-    store
-        .put(&a, "k.wav", "audio/wav", body(100, 100))
-        .await
-        .unwrap();
-    assert!(!store.exists(&b, "k.wav").await.unwrap());
+    let fx = Fx::new().await;
+    let store = ObjectAudioStore::in_memory(signer(clock()), fx.calls());
+    let a = fx.w.owner.clone();
+    let other = closeq_core::testing::World::create(&fx.stores).await;
+    let b = other.owner.clone();
+    let mut call = fx.call(&fx.w.rep_a).await;
+    let k = key(&call, "wav");
+    fx.record(&store, &a, &mut call, "wav", body(100, 100))
+        .await;
     assert!(matches!(
-        store.get(&b, "k.wav").await,
+        store.exists(&b, call.id, &k).await,
         Err(Error::NotFound { .. })
     ));
-    store.delete(&b, "k.wav").await.unwrap();
-    assert!(store.exists(&a, "k.wav").await.unwrap());
+    assert!(matches!(
+        store.get(&b, call.id, &k).await,
+        Err(Error::NotFound { .. })
+    ));
+    store.delete(&b, call.id, &k).await.unwrap();
+    assert!(store.exists(&a, call.id, &k).await.unwrap());
 }
 
+/// Refuses one key and lets everything else through.
 #[derive(Debug)]
 struct Restricted(String);
+
+#[async_trait]
 impl AudioAccessGate for Restricted {
-    fn may_serve(&self, _: WorkspaceId, key: &str) -> bool {
-        key != self.0
+    async fn check_serve(
+        &self,
+        _: WorkspaceId,
+        call: CallId,
+        key: &str,
+    ) -> closeq_core::Result<()> {
+        if key == self.0 {
+            Err(Error::Compliance {
+                rule: "GDPR Art. 18".into(),
+                reason: "restricted".into(),
+            })
+        } else {
+            let _ = call;
+            Ok(())
+        }
     }
 }
 
 #[tokio::test]
 async fn signed_urls_reject_every_defect_with_one_error() {
     let clock = clock();
-    let store = ObjectAudioStore::in_memory(signer(clock.clone()));
-    let s = scope();
-    store
-        .put(&s, "c.wav", "audio/wav", body(100, 100))
-        .await
-        .unwrap();
+    let fx = Fx::new().await;
+    let store = ObjectAudioStore::in_memory(signer(clock.clone()), fx.calls());
+    let s = fx.w.rep_a.clone();
+    let mut call = fx.call(&s).await;
+    let k = key(&call, "wav");
+    fx.record(&store, &s, &mut call, "wav", body(100, 100))
+        .await;
     let url = store
-        .signed_url(&s, "c.wav", SignedMethod::Get, Duration::from_secs(300))
+        .signed_url(&s, call.id, &k, SignedMethod::Get, Duration::from_secs(300))
         .await
         .unwrap();
     assert!(
@@ -173,7 +186,7 @@ async fn signed_urls_reject_every_defect_with_one_error() {
         .unwrap();
     assert_eq!(
         (grant.workspace_id, grant.key.as_str()),
-        (s.workspace_id, "c.wav")
+        (s.workspace_id, k.as_str())
     );
     let uniform = store
         .verify_signed_url("https://app.example/audio/x.y", SignedMethod::Get)
@@ -228,7 +241,13 @@ async fn signed_urls_reject_every_defect_with_one_error() {
     // Lifetime cap.
     assert_eq!(
         store
-            .signed_url(&s, "c.wav", SignedMethod::Get, Duration::from_secs(3601))
+            .signed_url(
+                &s,
+                call.id,
+                &k,
+                SignedMethod::Get,
+                Duration::from_secs(3601)
+            )
             .await
             .unwrap_err()
             .field(),
@@ -239,23 +258,23 @@ async fn signed_urls_reject_every_defect_with_one_error() {
 #[tokio::test]
 async fn rotation_wrong_key_id_erasure_and_restriction() {
     let clock = clock();
+    let fx = Fx::new().await;
     // Signed with the old key k1 ...
     let old = UrlSigner::new(
         "https://app.example/audio",
         SigningKey::new("k1", [1; 32]),
         clock.clone(),
     );
-    let store = ObjectAudioStore::in_memory(signer(clock.clone()));
-    let s = scope();
-    store
-        .put(&s, "c.wav", "audio/wav", body(10, 10))
-        .await
-        .unwrap();
+    let store = ObjectAudioStore::in_memory(signer(clock.clone()), fx.calls());
+    let s = fx.w.rep_a.clone();
+    let mut call = fx.call(&s).await;
+    let k = key(&call, "wav");
+    fx.record(&store, &s, &mut call, "wav", body(10, 10)).await;
     let (url, _) = old
         .sign(
             SignedMethod::Get,
             s.workspace_id,
-            "c.wav",
+            &k,
             Duration::from_secs(60),
         )
         .unwrap();
@@ -274,7 +293,7 @@ async fn rotation_wrong_key_id_erasure_and_restriction() {
         .sign(
             SignedMethod::Get,
             s.workspace_id,
-            "c.wav",
+            &k,
             Duration::from_secs(60),
         )
         .unwrap();
@@ -287,7 +306,7 @@ async fn rotation_wrong_key_id_erasure_and_restriction() {
         .sign(
             SignedMethod::Get,
             WorkspaceId::new(),
-            "c.wav",
+            &k,
             Duration::from_secs(60),
         )
         .unwrap();
@@ -299,31 +318,41 @@ async fn rotation_wrong_key_id_erasure_and_restriction() {
         "no such object in that workspace"
     );
     // Erased: the object is gone, the URL dies with it.
-    store.delete(&s, "c.wav").await.unwrap();
+    store.delete(&s, call.id, &k).await.unwrap();
     assert!(
         store
             .verify_signed_url(&url, SignedMethod::Get)
             .await
             .is_err()
     );
-    // Restricted: the gate refuses both issuing and serving.
-    let gated = ObjectAudioStore::in_memory(signer(clock.clone()))
-        .with_gate(Arc::new(Restricted("r.wav".into())));
-    gated
-        .put(&s, "r.wav", "audio/wav", body(10, 10))
-        .await
-        .unwrap();
+    // Restricted: the gate refuses reading, issuing and serving.
+    let mut restricted = fx.call(&s).await;
+    let rk = key(&restricted, "wav");
+    let gated = ObjectAudioStore::in_memory(signer(clock.clone()), fx.calls())
+        .with_gate(Arc::new(Restricted(rk.clone())));
+    fx.record(&gated, &s, &mut restricted, "wav", body(10, 10))
+        .await;
     assert!(matches!(
         gated
-            .signed_url(&s, "r.wav", SignedMethod::Get, Duration::from_secs(60))
+            .signed_url(
+                &s,
+                restricted.id,
+                &rk,
+                SignedMethod::Get,
+                Duration::from_secs(60)
+            )
             .await,
+        Err(Error::Compliance { .. })
+    ));
+    assert!(matches!(
+        gated.get(&s, restricted.id, &rk).await,
         Err(Error::Compliance { .. })
     ));
     let (direct, _) = signer(clock)
         .sign(
             SignedMethod::Get,
             s.workspace_id,
-            "r.wav",
+            &rk,
             Duration::from_secs(60),
         )
         .unwrap();

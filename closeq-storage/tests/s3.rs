@@ -9,14 +9,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use closeq_core::ports::{AudioStore, ByteStream, SignedMethod};
+mod audio_fixture;
+
+use audio_fixture::Fx;
+use closeq_core::ports::{AudioStore, ByteStream, CallStore, SignedMethod};
 use closeq_core::testing::required_service_url;
-use closeq_core::{Error, Role, Scope, SystemClock, UserId, WorkspaceId};
+use closeq_core::{Error, SystemClock};
 use closeq_storage::ObjectAudioStore;
 use futures::StreamExt;
 use object_store::aws::AmazonS3Builder;
 
-async fn store() -> Option<(ObjectAudioStore, String)> {
+async fn store(calls: Arc<dyn CallStore>) -> Option<(ObjectAudioStore, String)> {
     let endpoint = required_service_url("CLOSEQ_TEST_S3_ENDPOINT")?;
     let bucket = format!("closeq-{}", uuid::Uuid::new_v4().simple());
     // Create the bucket (moto accepts any credentials).
@@ -36,7 +39,10 @@ async fn store() -> Option<(ObjectAudioStore, String)> {
         .with_virtual_hosted_style_request(false)
         .build()
         .unwrap();
-    Some((ObjectAudioStore::s3(s3, Arc::new(SystemClock)), endpoint))
+    Some((
+        ObjectAudioStore::s3(s3, Arc::new(SystemClock), calls),
+        endpoint,
+    ))
 }
 
 fn body(total: usize) -> ByteStream {
@@ -53,34 +59,42 @@ fn body(total: usize) -> ByteStream {
 
 #[tokio::test]
 async fn s3_round_trip_namespacing_and_presigned_urls() {
-    let Some((store, _)) = store().await else {
+    let fx = Fx::new().await;
+    let Some((store, _)) = store(fx.calls()).await else {
         return;
     };
-    let a = Scope::new(WorkspaceId::new(), UserId::new(), Role::Member);
-    let b = Scope::new(WorkspaceId::new(), UserId::new(), Role::Member);
+    let a = fx.w.rep_a.clone();
+    let b = closeq_core::testing::World::create(&fx.stores).await.owner;
+    let mut call = fx.call(&a).await;
+    let k = format!("calls/{}.mp3", call.id);
     let total = 11 * 1024 * 1024;
     let r = store
-        .put(&a, "calls/x.mp3", "audio/mpeg", body(total))
+        .put(&a, &call, &k, "audio/mpeg", body(total))
         .await
         .unwrap();
     assert_eq!(r.size_bytes, total as u64);
+    call.audio = Some(r);
+    fx.stores.calls.update_call(&a, &call).await.unwrap();
+    // Never overwritten.
+    assert!(matches!(
+        store.put(&a, &call, &k, "audio/mpeg", body(10)).await,
+        Err(Error::AlreadyExists { .. })
+    ));
     let got: usize = store
-        .get(&a, "calls/x.mp3")
+        .get(&a, call.id, &k)
         .await
         .unwrap()
         .map(|c| c.unwrap().len())
         .fold(0, |x, y| async move { x + y })
         .await;
     assert_eq!(got, total);
-    assert!(!store.exists(&b, "calls/x.mp3").await.unwrap());
-    // A presigned GET works over plain HTTP; a tampered one is refused by S3.
+    assert!(matches!(
+        store.exists(&b, call.id, &k).await,
+        Err(Error::NotFound { .. })
+    ));
+    // A presigned GET works over plain HTTP.
     let url = store
-        .signed_url(
-            &a,
-            "calls/x.mp3",
-            SignedMethod::Get,
-            Duration::from_secs(60),
-        )
+        .signed_url(&a, call.id, &k, SignedMethod::Get, Duration::from_secs(60))
         .await
         .unwrap();
     let url = url.url.expose().clone();
@@ -98,14 +112,15 @@ async fn s3_round_trip_namespacing_and_presigned_urls() {
         store
             .signed_url(
                 &a,
-                "calls/x.mp3",
+                call.id,
+                &k,
                 SignedMethod::Get,
                 Duration::from_secs(7200)
             )
             .await,
         Err(Error::InvalidInput { .. })
     ));
-    store.delete(&a, "calls/x.mp3").await.unwrap();
-    store.delete(&a, "calls/x.mp3").await.unwrap();
-    assert!(!store.exists(&a, "calls/x.mp3").await.unwrap());
+    store.delete(&a, call.id, &k).await.unwrap();
+    store.delete(&a, call.id, &k).await.unwrap();
+    assert!(!store.exists(&a, call.id, &k).await.unwrap());
 }

@@ -8,8 +8,9 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_core::Stream;
 
-use crate::call::AudioRef;
+use crate::call::{AudioRef, Call};
 use crate::error::Result;
+use crate::id::{CallId, WorkspaceId};
 use crate::scope::Scope;
 use crate::sensitive::Sensitive;
 
@@ -37,38 +38,117 @@ pub struct SignedUrl {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Call recordings, namespaced per workspace.
+/// Whether `key` names an object of call `call`: `calls/<call id>`
+/// followed by `.<extension>` or `/<more>`. Every audio object belongs to
+/// exactly one call this way.
+pub fn key_belongs_to(key: &str, call: CallId) -> bool {
+    let prefix = format!("calls/{call}");
+    key.strip_prefix(&prefix)
+        .is_some_and(|rest| rest.len() > 1 && (rest.starts_with('.') || rest.starts_with('/')))
+}
+
+/// The call an object key belongs to (see [`key_belongs_to`]), if any.
+pub fn key_call(key: &str) -> Option<CallId> {
+    let rest = key.strip_prefix("calls/")?;
+    let end = rest.find(['.', '/'])?;
+    let call: CallId = rest[..end].parse().ok()?;
+    key_belongs_to(key, call).then_some(call)
+}
+
+/// Decides whether a call's recording may be served now (downloaded, or
+/// handed out or used as a signed URL). The privacy engine answers it
+/// (`closeq_privacy::gates::PrivacyAudioGate`): a recording of an erased
+/// call, or one the call no longer holds, is gone; one whose subject
+/// restricted processing (GDPR Art. 18) is refused.
+#[async_trait]
+pub trait AudioAccessGate: Debug + Send + Sync {
+    /// `Ok` when recording `key` of `call` in `workspace` may be served;
+    /// otherwise [`Error::NotFound`](crate::Error::NotFound) (erased, or no
+    /// longer the call's recording) or
+    /// [`Error::Compliance`](crate::Error::Compliance) (restricted).
+    async fn check_serve(&self, workspace: WorkspaceId, call: CallId, key: &str) -> Result<()>;
+}
+
+/// Call recordings, tied to their calls, namespaced per workspace.
 ///
-/// Contract: keys are relative (`calls/<call id>.wav`) and always resolved
-/// inside the scope's workspace namespace, so no key reaches another
-/// workspace's objects; `get` of a missing key is `NotFound`; `delete` is
-/// idempotent; signed URLs are valid for at most the backend's cap (1 hour)
-/// and `InvalidInput` is returned for longer lifetimes.
+/// Contract, for every implementation:
+/// - keys are relative and always resolved inside the scope's workspace
+///   namespace, so no key reaches another workspace's objects;
+/// - every object belongs to one call: its key is the call's
+///   ([`key_belongs_to`]), otherwise `InvalidInput` naming `key`;
+/// - every method applies the call's access policy for the acting scope,
+///   to the call *as stored* (looked up with that scope): `put` and signed
+///   `PUT` URLs need `upload_call`, `get`, `exists` and signed `GET` URLs
+///   `view_call`, `delete` needs `delete_call`. An invisible call is
+///   `NotFound`, exactly like a missing one; a visible call the action is
+///   not allowed on is `Forbidden`. `put` for a call the scope cannot find
+///   (not stored yet: the pipeline stores the recording first) checks
+///   `upload_call` on the call as given; an existing object is never
+///   replaced either way;
+/// - `get` and signed `GET` URLs serve only the recording the stored call
+///   holds (`Call::audio`), and ask the store's [`AudioAccessGate`] first;
+/// - `put` never overwrites: an existing object is `AlreadyExists`, and
+///   nothing is written;
+/// - `get` of a missing object is `NotFound`; `delete` is idempotent (a
+///   missing object succeeds); for a call that is not stored, only a scope
+///   that sees every call (owners, admins) deletes its leftover object,
+///   anyone else deletes nothing and succeeds (they cannot tell a missing
+///   call from an invisible one);
+/// - signed URLs are valid for at most the backend's cap (1 hour) and
+///   `InvalidInput` is returned for longer lifetimes.
 #[async_trait]
 pub trait AudioStore: Debug + Send + Sync {
-    /// Streams `body` into `key`; refuses content types that are not audio
-    /// and bodies over the store's size limit (nothing is left behind).
+    /// Streams `body` into `key` of `call`; refuses content types that are
+    /// not audio, bodies over the store's size limit, and an existing
+    /// object (nothing is left behind).
     async fn put(
         &self,
         scope: &Scope,
+        call: &Call,
         key: &str,
         content_type: &str,
         body: ByteStream,
     ) -> Result<AudioRef>;
-    /// Streams an object back.
-    async fn get(&self, scope: &Scope, key: &str) -> Result<ByteStream>;
-    /// Whether the object exists.
-    async fn exists(&self, scope: &Scope, key: &str) -> Result<bool>;
-    /// Deletes an object (idempotent).
-    async fn delete(&self, scope: &Scope, key: &str) -> Result<()>;
-    /// A time-limited URL for one method on one object.
+    /// Streams the recording `key` of `call` back.
+    async fn get(&self, scope: &Scope, call: CallId, key: &str) -> Result<ByteStream>;
+    /// Whether object `key` of `call` exists.
+    async fn exists(&self, scope: &Scope, call: CallId, key: &str) -> Result<bool>;
+    /// Deletes object `key` of `call` (idempotent).
+    async fn delete(&self, scope: &Scope, call: CallId, key: &str) -> Result<()>;
+    /// A time-limited URL for one method on object `key` of `call`.
     async fn signed_url(
         &self,
         scope: &Scope,
+        call: CallId,
         key: &str,
         method: SignedMethod,
         ttl: Duration,
     ) -> Result<SignedUrl>;
 }
 
-fn _object_safe(_: Arc<dyn AudioStore>) {}
+fn _object_safe(_: Arc<dyn AudioStore>, _: Arc<dyn AudioAccessGate>) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_belong_to_one_call() {
+        let call = CallId::new();
+        assert!(key_belongs_to(&format!("calls/{call}.wav"), call));
+        assert!(key_belongs_to(&format!("calls/{call}/sample.mp3"), call));
+        for bad in [
+            format!("calls/{call}"),
+            format!("calls/{call}."),
+            format!("calls/{call}x.wav"),
+            format!("calls/{}.wav", CallId::new()),
+            format!("other/{call}.wav"),
+        ] {
+            assert!(!key_belongs_to(&bad, call), "{bad}");
+            assert_ne!(key_call(&bad), Some(call), "{bad}");
+        }
+        assert_eq!(key_call(&format!("calls/{call}.wav")), Some(call));
+        assert_eq!(key_call(&format!("calls/{call}/a/b.mp3")), Some(call));
+        assert_eq!(key_call("calls/nope.wav"), None);
+    }
+}

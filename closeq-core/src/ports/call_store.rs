@@ -32,9 +32,10 @@ pub struct CallFilter {
     pub status: Option<String>,
     /// Only calls with this outcome.
     pub outcome: Option<CallOutcome>,
-    /// Latest score at least.
+    /// Latest score after review at least (a call whose latest scorecard
+    /// was rejected has no score).
     pub min_score: Option<f64>,
-    /// Latest score at most.
+    /// Latest score after review at most.
     pub max_score: Option<f64>,
     /// Only calls scored against this rubric.
     pub rubric: Option<RubricKey>,
@@ -101,21 +102,34 @@ pub struct AggregateQuery {
 }
 
 /// One group of an aggregate. Scores and rates use each call's latest
-/// scorecard; `None` when no call in the group is scored.
+/// scorecard *as reviewed* (EU AI Act Art. 14): a reviewer's override
+/// replaces the AI's score and verdicts, a rejected card counts for
+/// nothing but [`rejected_calls`](Self::rejected_calls), and
+/// [`unreviewed_calls`](Self::unreviewed_calls) says how much of the
+/// result is still unreviewed AI suggestion. `None` when no call in the
+/// group is scored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateRow {
     /// The rep or team id (`None`: calls without a team).
     pub key: Option<String>,
     /// Calls in the range.
     pub calls: u64,
-    /// Of which scored.
+    /// Of which scored: the latest scorecard is not rejected.
     pub scored_calls: u64,
-    /// Mean latest score.
+    /// Of the scored calls, those whose latest scorecard nobody has
+    /// reviewed yet (their score is the AI's suggestion).
+    #[serde(default)]
+    pub unreviewed_calls: u64,
+    /// Calls whose latest scorecard a reviewer rejected (not scored).
+    #[serde(default)]
+    pub rejected_calls: u64,
+    /// Mean score after review ([`Scorecard::effective_score`]).
     pub avg_score: Option<f64>,
     /// Mean rep talk ratio (0–1) of scored calls.
     pub avg_rep_talk_ratio: Option<f64>,
     /// Per criterion: share of scored calls (where it applied) whose latest
-    /// scorecard has it met; partial counts half.
+    /// scorecard has it met after review
+    /// ([`Scorecard::effective_verdicts`]); partial counts half.
     pub criterion_hit_rate: BTreeMap<String, f64>,
 }
 
@@ -163,6 +177,13 @@ pub struct ReviewRecord {
 /// - inserting an existing id gives [`Error::AlreadyExists`];
 /// - a call holds at most one scorecard per (rubric id, rubric version,
 ///   scorer name): another gives [`Error::AlreadyExists`];
+/// - scorecards enter the store only as unreviewed suggestions
+///   ([`Scorecard::check_suggested`]; another state is `InvalidInput`
+///   naming `review`), from a scope that may upload the call
+///   (`upload_call`), through [`insert_scorecard`](Self::insert_scorecard),
+///   [`ingest`](Self::ingest) or [`advance_call`](Self::advance_call);
+///   their review state changes only through
+///   [`save_review`](Self::save_review), and review history is append-only;
 /// - deleting something missing succeeds (idempotent);
 /// - timestamps come back in UTC, text byte-for-byte (any Unicode);
 /// - listing is keyset-paginated and stable under concurrent inserts.
@@ -202,7 +223,10 @@ pub trait CallStore: Debug + Send + Sync {
 
     /// Stores a new scorecard for its call, as its latest; the call must not
     /// hold one of the same rubric id, rubric version and scorer
-    /// ([`Error::AlreadyExists`]).
+    /// ([`Error::AlreadyExists`]). Requires action `upload_call` on the
+    /// call (viewing it is not enough), and the card must be an unreviewed
+    /// suggestion ([`Scorecard::check_suggested`], else `InvalidInput`
+    /// naming `review`).
     async fn insert_scorecard(&self, scope: &Scope, scorecard: &Scorecard) -> Result<()>;
 
     /// Reads a scorecard.
@@ -212,15 +236,27 @@ pub trait CallStore: Debug + Send + Sync {
     async fn list_scorecards(&self, scope: &Scope, call: CallId) -> Result<Vec<Scorecard>>;
 
     /// Stores a reviewed scorecard (after [`Scorecard::accept`] and friends);
-    /// requires action `review_scorecard`; the previous state must be
-    /// `suggested` in the store, otherwise [`Error::Conflict`].
+    /// requires action `review_scorecard` (never on one's own call: four
+    /// eyes); the reviewer named in the review must be the acting user
+    /// (`Forbidden` otherwise); the previous state must be `suggested` in
+    /// the store, otherwise [`Error::Conflict`]. Only the caller's review is
+    /// taken, replayed on the stored card through
+    /// [`Scorecard::apply_review`] (its rules give `InvalidInput`); every
+    /// other field of `scorecard` is ignored. Appends one event to the
+    /// review history and updates the dashboards.
     async fn save_review(&self, scope: &Scope, scorecard: &Scorecard) -> Result<()>;
 
     /// Replaces a scorecard's free text — coaching notes, recommendations,
     /// issue texts, rationales, evidence quotes, a review's reason — and
     /// nothing else: every other field must equal the stored scorecard's,
-    /// otherwise `InvalidInput` naming `scorecard`. For redaction (erasure
-    /// of a person mentioned in the text). Requires action `upload_call`.
+    /// otherwise `InvalidInput` naming `scorecard`. For redaction only
+    /// (erasure of a person mentioned in the text): requires action
+    /// `run_data_subject_requests` (owners and admins; `Forbidden` for
+    /// anyone else who sees the call), so the reviewed rep cannot rewrite
+    /// the reviewer's reason or the evidence. The review history keeps
+    /// every event: only the reason text of the events carrying the
+    /// stored review is redacted the same way; no event is added,
+    /// removed or changed otherwise.
     async fn update_scorecard_text(&self, scope: &Scope, scorecard: &Scorecard) -> Result<()>;
 
     /// The review history of a scorecard, oldest first.
@@ -231,7 +267,8 @@ pub trait CallStore: Debug + Send + Sync {
     /// here (`InvalidInput`). Requires action `upload_call`.
     async fn update_call(&self, scope: &Scope, call: &Call) -> Result<()>;
 
-    /// Per-rep or per-team aggregates for dashboards, over visible calls.
+    /// Per-rep or per-team aggregates for dashboards, over visible calls,
+    /// with reviewed results (see [`AggregateRow`]).
     async fn aggregate(&self, scope: &Scope, query: &AggregateQuery) -> Result<Vec<AggregateRow>>;
 
     /// Every visible call holding `subject` (as client e-mail, client phone,

@@ -11,7 +11,9 @@ mod speech_to_text;
 mod sub_processor;
 mod workspace_store;
 
-pub use audio_store::{AudioStore, ByteStream, SignedMethod, SignedUrl};
+pub use audio_store::{
+    AudioAccessGate, AudioStore, ByteStream, SignedMethod, SignedUrl, key_belongs_to, key_call,
+};
 pub use call_store::{
     AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Cursor, GroupBy, Page,
     PageRequest, ReviewRecord,

@@ -63,7 +63,7 @@ impl Analyzer {
                     consent,
                 };
                 if let Err(e) = self.write(scope, first).await {
-                    self.remove_audio(scope, stored.as_ref()).await;
+                    self.remove_audio(scope, call.id, stored.as_ref()).await;
                     return Err(e);
                 }
                 self.report(call.id, Stage::CallStored, 1.0);
@@ -252,12 +252,21 @@ impl Analyzer {
         let body = bytes.clone();
         let stream: closeq_core::ports::ByteStream =
             Box::pin(futures::stream::once(async move { Ok(body) }));
-        Ok(Some(store.put(scope, &key, mime, stream).await?))
+        Ok(Some(store.put(scope, call, &key, mime, stream).await?))
     }
 
-    async fn remove_audio(&self, scope: &Scope, audio: Option<&AudioRef>) {
+    /// Removes the recording of a call whose first write failed. The
+    /// audio store deletes it for a scope that sees every call; for anyone
+    /// else it cannot tell a missing call from an invisible one and leaves
+    /// the object.
+    async fn remove_audio(
+        &self,
+        scope: &Scope,
+        call: closeq_core::CallId,
+        audio: Option<&AudioRef>,
+    ) {
         if let (Some(store), Some(a)) = (&self.audio, audio)
-            && let Err(e) = store.delete(scope, &a.key).await
+            && let Err(e) = store.delete(scope, call, &a.key).await
         {
             tracing::warn!(error = %e, "could not remove the recording of a call that was not stored");
         }
@@ -272,7 +281,11 @@ impl Analyzer {
                 "the call's recording was not kept; send it again to retry transcription",
             ));
         };
-        let chunks: Vec<Bytes> = store.get(scope, &a.key).await?.try_collect().await?;
+        let chunks: Vec<Bytes> = store
+            .get(scope, call.id, &a.key)
+            .await?
+            .try_collect()
+            .await?;
         Ok(chunks.concat().into())
     }
 

@@ -65,7 +65,9 @@ impl Ctx {
             SigningKey::new("k", [3; 32]),
             clock.clone(),
         );
-        let audio = Arc::new(ObjectAudioStore::local(audio_dir.path(), signer).unwrap());
+        let audio = Arc::new(
+            ObjectAudioStore::local(audio_dir.path(), signer, stores.calls.clone()).unwrap(),
+        );
         Ctx {
             stores,
             world,

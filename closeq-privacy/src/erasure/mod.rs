@@ -113,7 +113,7 @@ impl Eraser {
         for call in subject_calls {
             let id = call.id;
             if let Some(a) = &call.audio {
-                match self.audio.delete(scope, &a.key).await {
+                match self.audio.delete(scope, id, &a.key).await {
                     Ok(()) | Err(Error::NotFound { .. }) => report.audio_objects += 1,
                     Err(e) => return Err(e),
                 }

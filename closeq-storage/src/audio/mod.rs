@@ -1,9 +1,13 @@
 //! Call audio in object storage ([`object_store`]): local files (the
 //! default), memory, or S3-compatible storage (feature `audio-s3`). Keys are
-//! namespaced per workspace; uploads and downloads stream; content types
-//! and sizes are checked; signed URLs are presigned by S3, or HMAC tokens
-//! ([`UrlSigner`]) elsewhere.
+//! namespaced per workspace and belong to one call each; every method
+//! applies the call's access policy through the [`CallStore`] the store is
+//! built with, and reads ask an [`AudioAccessGate`] (the privacy engine's)
+//! first; uploads never overwrite; uploads and downloads stream; content
+//! types and sizes are checked; signed URLs are presigned by S3, or HMAC
+//! tokens ([`UrlSigner`]) elsewhere.
 
+mod call_access;
 mod signing;
 
 use std::fmt;
@@ -11,21 +15,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use closeq_core::ports::{AudioStore, ByteStream, SignedMethod, SignedUrl};
-use closeq_core::{Action, AudioRef, Error, Result, Scope, StorageSource, WorkspaceId};
+use closeq_core::ports::{AudioStore, ByteStream, CallStore, SignedMethod, SignedUrl};
+use closeq_core::{
+    Action, AudioRef, Call, CallId, Error, Relation, Result, Scope, StorageSource, WorkspaceId,
+    access,
+};
 use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, WriteMultipart};
 use sha2::{Digest, Sha256};
 
+pub use closeq_core::ports::AudioAccessGate;
 pub use signing::{DEFAULT_URL_LIFETIME, Grant, MAX_URL_LIFETIME, SigningKey, UrlSigner};
-
-/// Decides whether a still-existing object may be served through a signed
-/// URL (the privacy engine answers "no" for erased or restricted subjects).
-pub trait AudioAccessGate: fmt::Debug + Send + Sync {
-    /// Whether `key` of `workspace` may be served.
-    fn may_serve(&self, workspace: WorkspaceId, key: &str) -> bool;
-}
 
 /// How URLs are signed.
 #[derive(Debug, Clone)]
@@ -41,12 +42,14 @@ enum Signing {
 /// Default largest upload: 2 GiB.
 pub const DEFAULT_MAX_AUDIO_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
-/// An [`AudioStore`] over any `object_store` backend.
+/// An [`AudioStore`] over any `object_store` backend, tied to the calls of
+/// a [`CallStore`] (see the trait's contract).
 #[derive(Clone)]
 pub struct ObjectAudioStore {
     store: Arc<dyn ObjectStore>,
     name: &'static str,
     signing: Signing,
+    calls: Arc<dyn CallStore>,
     gate: Option<Arc<dyn AudioAccessGate>>,
     max_bytes: u64,
 }
@@ -89,8 +92,13 @@ fn check_key(key: &str) -> Result<()> {
 }
 
 impl ObjectAudioStore {
-    /// Audio in a local folder, with HMAC-signed URLs.
-    pub fn local(dir: &std::path::Path, signer: UrlSigner) -> Result<Self> {
+    /// Audio in a local folder, with HMAC-signed URLs, for the calls of
+    /// `calls`.
+    pub fn local(
+        dir: &std::path::Path,
+        signer: UrlSigner,
+        calls: Arc<dyn CallStore>,
+    ) -> Result<Self> {
         let failed = |reason: &'static str| Error::storage("local", "open", reason, false);
         std::fs::create_dir_all(dir).map_err(|e| {
             failed("cannot create the audio folder").with_source(StorageSource::new("I/O error", e))
@@ -99,31 +107,47 @@ impl ObjectAudioStore {
             failed("cannot open the audio folder")
                 .with_source(StorageSource::new("object_store error", e))
         })?;
-        Ok(Self::new(Arc::new(fs), "local", Signing::Hmac(signer)))
+        Ok(Self::new(
+            Arc::new(fs),
+            "local",
+            Signing::Hmac(signer),
+            calls,
+        ))
     }
 
-    /// Audio in memory, with HMAC-signed URLs.
-    pub fn in_memory(signer: UrlSigner) -> Self {
+    /// Audio in memory, with HMAC-signed URLs, for the calls of `calls`.
+    pub fn in_memory(signer: UrlSigner, calls: Arc<dyn CallStore>) -> Self {
         Self::new(
             Arc::new(object_store::memory::InMemory::new()),
             "memory",
             Signing::Hmac(signer),
+            calls,
         )
     }
 
     /// Audio in an S3-compatible bucket, with S3 presigned URLs (the clock
-    /// stamps their expiry).
+    /// stamps their expiry), for the calls of `calls`.
     #[cfg(feature = "audio-s3")]
-    pub fn s3(s3: object_store::aws::AmazonS3, clock: Arc<dyn closeq_core::Clock>) -> Self {
+    pub fn s3(
+        s3: object_store::aws::AmazonS3,
+        clock: Arc<dyn closeq_core::Clock>,
+        calls: Arc<dyn CallStore>,
+    ) -> Self {
         let s3 = Arc::new(s3);
-        Self::new(s3.clone(), "s3", Signing::S3(s3, clock))
+        Self::new(s3.clone(), "s3", Signing::S3(s3, clock), calls)
     }
 
-    fn new(store: Arc<dyn ObjectStore>, name: &'static str, signing: Signing) -> Self {
+    fn new(
+        store: Arc<dyn ObjectStore>,
+        name: &'static str,
+        signing: Signing,
+        calls: Arc<dyn CallStore>,
+    ) -> Self {
         Self {
             store,
             name,
             signing,
+            calls,
             gate: None,
             max_bytes: DEFAULT_MAX_AUDIO_BYTES,
         }
@@ -136,7 +160,10 @@ impl ObjectAudioStore {
         self
     }
 
-    /// Builder: the gate consulted when a signed URL is used.
+    /// Builder: the gate consulted before a recording is served — read,
+    /// signed for download, or downloaded through a signed URL
+    /// (`closeq_privacy::gates::PrivacyAudioGate` answers for restriction
+    /// and erasure).
     #[must_use]
     pub fn with_gate(mut self, gate: Arc<dyn AudioAccessGate>) -> Self {
         self.gate = Some(gate);
@@ -150,8 +177,8 @@ impl ObjectAudioStore {
     }
 
     /// Verifies an HMAC-signed URL, then re-checks that the object still
-    /// exists and that the gate allows serving it. One uniform error for
-    /// every refusal.
+    /// exists (for downloads) and that the gate allows serving it. One
+    /// uniform error for every refusal.
     pub async fn verify_signed_url(&self, url: &str, method: SignedMethod) -> Result<Grant> {
         let signer = match &self.signing {
             Signing::Hmac(s) => s,
@@ -167,12 +194,13 @@ impl ObjectAudioStore {
             reason: "the URL is invalid, expired or no longer grants access".into(),
         };
         let g = signer.verify(url, method)?;
-        if let Some(gate) = &self.gate
-            && !gate.may_serve(g.workspace_id, &g.key)
-        {
-            return Err(refused());
-        }
+        let call = closeq_core::ports::key_call(&g.key).ok_or_else(refused)?;
         if method == SignedMethod::Get {
+            if let Some(gate) = &self.gate {
+                gate.check_serve(g.workspace_id, call, &g.key)
+                    .await
+                    .map_err(|_| refused())?;
+            }
             let path = Self::path(g.workspace_id, &g.key).map_err(|_| refused())?;
             self.store.head(&path).await.map_err(|_| refused())?;
         }
@@ -185,21 +213,28 @@ impl AudioStore for ObjectAudioStore {
     async fn put(
         &self,
         scope: &Scope,
+        call: &Call,
         key: &str,
         content_type: &str,
         mut body: ByteStream,
     ) -> Result<AudioRef> {
-        crate::policy::check_workspace_member(scope, Action::UploadCall)?;
+        let path = self.object(scope, call.id, key)?;
+        self.may_upload(scope, call).await?;
         if !(content_type.starts_with("audio/") || content_type.starts_with("video/")) {
             return Err(Error::invalid(
                 "content_type",
                 "must be an audio/* or video/* MIME type",
             ));
         }
-        let path = Self::path(scope.workspace_id, key)?;
+        if self.head(&path).await? {
+            return Err(Error::already_exists("audio object", "key"));
+        }
+        // Streamed to a staging object first, then moved into place only
+        // if the key is still free (never overwriting).
+        let staging = Self::staging(scope.workspace_id)?;
         let upload = self
             .store
-            .put_multipart(&path)
+            .put_multipart(&staging)
             .await
             .map_err(|e| storage(self.name, "put", e))?;
         let mut writer = WriteMultipart::new(upload);
@@ -213,7 +248,7 @@ impl AudioStore for ObjectAudioStore {
                     return Err(e);
                 }
             };
-            size += chunk.len() as u64;
+            size = size.saturating_add(chunk.len() as u64);
             if size > self.max_bytes {
                 let _ = writer.abort().await;
                 return Err(Error::invalid(
@@ -236,6 +271,9 @@ impl AudioStore for ObjectAudioStore {
             .finish()
             .await
             .map_err(|e| storage(self.name, "put", e))?;
+        let placed = self.place(&staging, &path).await;
+        let _ = self.store.delete(&staging).await;
+        placed?;
         Ok(AudioRef {
             key: key.to_owned(),
             content_type: content_type.to_owned(),
@@ -244,8 +282,9 @@ impl AudioStore for ObjectAudioStore {
         })
     }
 
-    async fn get(&self, scope: &Scope, key: &str) -> Result<ByteStream> {
-        let path = Self::path(scope.workspace_id, key)?;
+    async fn get(&self, scope: &Scope, call: CallId, key: &str) -> Result<ByteStream> {
+        let path = self.object(scope, call, key)?;
+        self.may_serve(scope, call, key).await?;
         let name = self.name;
         let r = self
             .store
@@ -258,17 +297,25 @@ impl AudioStore for ObjectAudioStore {
         ))
     }
 
-    async fn exists(&self, scope: &Scope, key: &str) -> Result<bool> {
-        let path = Self::path(scope.workspace_id, key)?;
-        match self.store.head(&path).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(storage(self.name, "exists", e)),
-        }
+    async fn exists(&self, scope: &Scope, call: CallId, key: &str) -> Result<bool> {
+        let path = self.object(scope, call, key)?;
+        self.stored_call(scope, call, Action::ViewCall).await?;
+        self.head(&path).await
     }
 
-    async fn delete(&self, scope: &Scope, key: &str) -> Result<()> {
-        let path = Self::path(scope.workspace_id, key)?;
+    async fn delete(&self, scope: &Scope, call: CallId, key: &str) -> Result<()> {
+        let path = self.object(scope, call, key)?;
+        match self.stored_call(scope, call, Action::DeleteCall).await {
+            Ok(_) => {}
+            // A scope that sees every call of the workspace knows the call
+            // is gone: its leftover recording may go (the pipeline's
+            // clean-up after a failed first write). Anyone else cannot tell
+            // gone from invisible, and deletes nothing.
+            Err(Error::NotFound { .. })
+                if access::permits(scope.role, Action::DeleteCall, Relation::OtherInWorkspace) => {}
+            Err(Error::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        }
         match self.store.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(storage(self.name, "delete", e)),
@@ -278,6 +325,7 @@ impl AudioStore for ObjectAudioStore {
     async fn signed_url(
         &self,
         scope: &Scope,
+        call: CallId,
         key: &str,
         method: SignedMethod,
         ttl: Duration,
@@ -285,15 +333,16 @@ impl AudioStore for ObjectAudioStore {
         if ttl.is_zero() || ttl > MAX_URL_LIFETIME {
             return Err(Error::invalid("ttl", "must be between 1 second and 1 hour"));
         }
-        if let Some(gate) = &self.gate
-            && !gate.may_serve(scope.workspace_id, key)
-        {
-            return Err(Error::Compliance {
-                rule: "GDPR Art. 18".into(),
-                reason: "the recording is restricted or erased".into(),
-            });
+        let path = self.object(scope, call, key)?;
+        match method {
+            SignedMethod::Get => self.may_serve(scope, call, key).await?,
+            SignedMethod::Put => {
+                self.stored_call(scope, call, Action::UploadCall).await?;
+                if self.head(&path).await? {
+                    return Err(Error::already_exists("audio object", "key"));
+                }
+            }
         }
-        let path = Self::path(scope.workspace_id, key)?;
         match &self.signing {
             Signing::Hmac(s) => {
                 let (url, expires_at) = s.sign(method, scope.workspace_id, key, ttl)?;

@@ -10,7 +10,7 @@ use closeq_core::{
 };
 
 use super::{InMemoryStore, State};
-use crate::{aggregate, anonymize, bundle, cursor, filter, policy};
+use crate::{aggregate, anonymize, bundle, cursor, filter, policy, review};
 
 impl State {
     pub(super) fn call_for(&self, scope: &Scope, id: CallId, action: Action) -> Result<&Call> {
@@ -170,7 +170,8 @@ impl CallStore for InMemoryStore {
 
     async fn insert_scorecard(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
         let mut s = self.write();
-        s.call_for(scope, card.call_id, Action::ViewScorecard)?;
+        s.call_for(scope, card.call_id, Action::UploadCall)?;
+        card.check_suggested()?;
         if card.workspace_id != scope.workspace_id {
             return Err(Error::invalid(
                 "workspace_id",
@@ -214,20 +215,12 @@ impl CallStore for InMemoryStore {
             .ok_or_else(|| Error::not_found("scorecard", card.id))?
             .clone();
         s.call_for(scope, stored.call_id, Action::ReviewScorecard)?;
-        if stored.review().is_reviewed() {
-            return Err(Error::Conflict {
-                resource: "scorecard",
-                reason: "already reviewed".into(),
-            });
-        }
-        if !card.review().is_reviewed() {
-            return Err(Error::invalid("review", "the scorecard carries no review"));
-        }
+        let updated = review::reviewed(scope, &stored, card)?;
         s.reviews.push(ReviewRecord {
             scorecard_id: card.id,
-            state: card.review().clone(),
+            state: updated.review().clone(),
         });
-        s.scorecards.insert(card.id, with_review(stored, card));
+        s.scorecards.insert(card.id, updated);
         Ok(())
     }
 
@@ -309,12 +302,13 @@ impl CallStore for InMemoryStore {
         s.calls.insert(id, c);
         s.transcripts.remove(&id);
         for sid in s.card_order.get(&id).cloned().unwrap_or_default() {
-            if let Some(card) = s.scorecards.get_mut(&sid) {
-                anonymize::scorecard(card);
-                let record = anonymize::review_record(card);
+            if let Some(stored) = s.scorecards.get(&sid).cloned() {
+                let mut card = stored.clone();
+                anonymize::scorecard(&mut card);
                 for r in s.reviews.iter_mut().filter(|r| r.scorecard_id == sid) {
-                    *r = record.clone();
+                    anonymize::redact_record(r, &stored, &card);
                 }
+                s.scorecards.insert(sid, card);
             }
         }
         Ok(())
@@ -327,15 +321,15 @@ impl CallStore for InMemoryStore {
             .get(&card.id)
             .ok_or_else(|| Error::not_found("scorecard", card.id))?
             .clone();
-        s.call_for(scope, stored.call_id, Action::UploadCall)
+        s.call_for(scope, stored.call_id, Action::ViewCall)
             .map_err(|e| match e {
                 Error::NotFound { .. } => Error::not_found("scorecard", card.id),
                 other => other,
             })?;
+        policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
         anonymize::check_text_only(&stored, card)?;
-        let record = anonymize::review_record(card);
         for r in s.reviews.iter_mut().filter(|r| r.scorecard_id == card.id) {
-            *r = record.clone();
+            anonymize::redact_record(r, &stored, card);
         }
         s.scorecards.insert(card.id, card.clone());
         Ok(())
@@ -355,16 +349,6 @@ impl CallStore for InMemoryStore {
     ) -> Result<Call> {
         self.advance(scope, id, steps, transcript, scorecards)
     }
-}
-
-/// A stored scorecard with the review state of `reviewed` (the AI's
-/// content is taken from the stored copy, never from the caller).
-pub(crate) fn with_review(stored: Scorecard, reviewed: &Scorecard) -> Scorecard {
-    let mut v = serde_json::to_value(&stored).unwrap_or_default();
-    if let (Some(obj), Ok(review)) = (v.as_object_mut(), serde_json::to_value(reviewed.review())) {
-        obj.insert("review".into(), review);
-    }
-    serde_json::from_value(v).unwrap_or(stored)
 }
 
 /// Identity, workspace, rep, times and status may not change in `update_call`.

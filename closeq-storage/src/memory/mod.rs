@@ -18,7 +18,7 @@ use closeq_core::{
 use crate::subject_index::SubjectHasher;
 
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
-pub(crate) use calls::{check_editable, with_review};
+pub(crate) use calls::check_editable;
 
 #[derive(Debug, Default)]
 struct State {

@@ -59,6 +59,8 @@ pub(super) async fn aggregate<D: Dialect>(
                 score_sum: r.float(3)?,
                 talk_sum: r.float(4)?,
                 talk_n: r.int(5)?,
+                unreviewed: r.int(6)?,
+                rejected: r.int(7)?,
                 ..Sums::default()
             });
         }
@@ -90,7 +92,8 @@ enum Range {
 /// What the rollups sum per group, and their per-criterion sums.
 const DAYS: (&str, &str, &str) = (
     "CAST(SUM(c.calls) AS BIGINT), CAST(SUM(c.scored) AS BIGINT), SUM(c.score_sum), SUM(c.talk_sum), \
-     CAST(SUM(c.talk_n) AS BIGINT) FROM daily_stats c",
+     CAST(SUM(c.talk_n) AS BIGINT), CAST(SUM(c.unreviewed) AS BIGINT), CAST(SUM(c.rejected) AS BIGINT) \
+     FROM daily_stats c",
     "c.criterion_id",
     "SUM(c.value_sum), CAST(SUM(c.n) AS BIGINT) FROM daily_verdicts c",
 );
@@ -98,7 +101,9 @@ const DAYS: (&str, &str, &str) = (
 /// The same sums, from the calls of a partial day.
 const CALLS: (&str, &str, &str) = (
     "COUNT(*), COUNT(c.latest_score), COALESCE(SUM(c.latest_score), 0.0), \
-     COALESCE(SUM(c.latest_talk_ratio), 0.0), COUNT(c.latest_talk_ratio) FROM calls c",
+     COALESCE(SUM(c.latest_talk_ratio), 0.0), COUNT(c.latest_talk_ratio), \
+     COUNT(CASE WHEN c.latest_review = 'suggested' AND c.latest_score IS NOT NULL THEN 1 END), \
+     COUNT(CASE WHEN c.latest_review = 'rejected' THEN 1 END) FROM calls c",
     "v.criterion_id",
     "SUM(v.value), COUNT(*) FROM calls c JOIN call_verdicts v ON v.call_id = c.id",
 );

@@ -12,8 +12,9 @@ use closeq_core::{
 };
 
 use super::{Arg, Dialect, Sql, SqlRow, SqlStore, Tx, dup_card, rollup, visibility};
-use crate::codec::{enum_name, to_json, verdict_rows};
-use crate::memory::{check_editable, with_review};
+use crate::codec::{enum_name, from_json, to_json};
+use crate::memory::check_editable;
+use crate::review::{self, Contribution};
 use crate::{anonymize, cursor, policy};
 
 /// The call `id` if `scope` sees it (else `NotFound`) and may take `action`
@@ -140,7 +141,6 @@ pub(super) async fn write_scorecard<D: Dialect>(
     tx: &mut Tx<'_, D>,
     card: &Scorecard,
 ) -> Result<()> {
-    rollup::around(tx, card.call_id, true).await?;
     tx.exec(
         Sql::new(
             "INSERT INTO scorecards (id, call_id, workspace_id, rep_id, team_id, seq, reviewed, data) \
@@ -155,17 +155,26 @@ pub(super) async fn write_scorecard<D: Dialect>(
     )
     .await
     .map_err(dup_card(card))?;
+    write_summary(tx, card).await
+}
+
+/// Makes `card` (the call's latest) what the call's summary columns,
+/// verdict rows and rollups say, as reviewed ([`Contribution`]).
+async fn write_summary<D: Dialect>(tx: &mut Tx<'_, D>, card: &Scorecard) -> Result<()> {
+    let c = Contribution::of(card);
+    rollup::around(tx, card.call_id, true).await?;
     tx.exec(
-        Sql::new("UPDATE calls SET latest_score = $1, latest_rubric = $2, latest_talk_ratio = $3 WHERE id = $4")
-            .bind(card.score.value())
+        Sql::new("UPDATE calls SET latest_score = $1, latest_rubric = $2, latest_talk_ratio = $3, latest_review = $4 WHERE id = $5")
+            .bind(c.score)
             .bind(card.provenance.rubric_id.as_str())
-            .bind(card.metrics.as_ref().map(|m| m.talk_ratio.rep))
+            .bind(c.talk)
+            .bind(c.review)
             .bind(card.call_id),
     )
     .await?;
     tx.exec(Sql::new("DELETE FROM call_verdicts WHERE call_id = $1").bind(card.call_id))
         .await?;
-    for (criterion, value) in verdict_rows(card) {
+    for (criterion, value) in c.verdicts {
         tx.exec(
             Sql::new(
                 "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) \
@@ -200,20 +209,37 @@ async fn stored_card<D: Dialect>(
     .ok_or_else(|| Error::not_found("scorecard", id))
 }
 
-/// Writes a scorecard whose free text changed, and its review events.
-async fn write_card_text<D: Dialect>(tx: &mut Tx<'_, D>, card: &Scorecard) -> Result<()> {
+/// Writes a scorecard whose free text changed (`stored` before, `card`
+/// after), and redacts its review events the same way
+/// ([`anonymize::redact_record`]: no event added, removed or otherwise
+/// changed).
+async fn write_card_text<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    stored: &Scorecard,
+    card: &Scorecard,
+) -> Result<()> {
     tx.exec(
         Sql::new("UPDATE scorecards SET data = $1 WHERE id = $2")
             .bind(to_json(D::NAME, card)?)
             .bind(card.id),
     )
     .await?;
-    tx.exec(
-        Sql::new("UPDATE review_events SET data = $1 WHERE scorecard_id = $2")
-            .bind(to_json(D::NAME, &anonymize::review_record(card))?)
-            .bind(card.id),
-    )
-    .await?;
+    let events = tx
+        .rows(Sql::new("SELECT id, data FROM review_events WHERE scorecard_id = $1").bind(card.id))
+        .await?;
+    for row in events {
+        let mut record: ReviewRecord = from_json(D::NAME, row.text(1)?)?;
+        let before = record.clone();
+        anonymize::redact_record(&mut record, stored, card);
+        if record != before {
+            tx.exec(
+                Sql::new("UPDATE review_events SET data = $1 WHERE id = $2")
+                    .bind(to_json(D::NAME, &record)?)
+                    .bind(row.int(0)?),
+            )
+            .await?;
+        }
+    }
     Ok(())
 }
 
@@ -332,14 +358,15 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     }
 
     async fn insert_scorecard(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
+        let mut tx = self.begin("insert_scorecard", scope).await?;
+        call_for(&mut tx, scope, card.call_id, Action::UploadCall).await?;
+        card.check_suggested()?;
         if card.workspace_id != scope.workspace_id {
             return Err(Error::invalid(
                 "workspace_id",
                 "does not match the call's workspace",
             ));
         }
-        let mut tx = self.begin("insert_scorecard", scope).await?;
-        call_for(&mut tx, scope, card.call_id, Action::ViewScorecard).await?;
         write_scorecard(&mut tx, card).await?;
         tx.commit().await
     }
@@ -361,13 +388,10 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     }
 
     async fn save_review(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
-        if !card.review().is_reviewed() {
-            return Err(Error::invalid("review", "the scorecard carries no review"));
-        }
         let mut tx = self.begin("save_review", scope).await?;
         let stored = stored_card(&mut tx, scope, card.id, true).await?;
         call_for(&mut tx, scope, stored.call_id, Action::ReviewScorecard).await?;
-        let updated = with_review(stored, card);
+        let updated = review::reviewed(scope, &stored, card)?;
         let done = tx
             .exec(
                 Sql::new("UPDATE scorecards SET reviewed = TRUE, data = $1 WHERE id = $2 AND NOT reviewed")
@@ -383,7 +407,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         }
         let record = ReviewRecord {
             scorecard_id: card.id,
-            state: card.review().clone(),
+            state: updated.review().clone(),
         };
         tx.exec(
             Sql::new(
@@ -394,6 +418,18 @@ impl<D: Dialect> CallStore for SqlStore<D> {
             .bind(to_json(D::NAME, &record)?),
         )
         .await?;
+        // The dashboards count the call's latest card as reviewed.
+        let latest = tx
+            .row(
+                Sql::new("SELECT id FROM scorecards WHERE call_id = $1 ORDER BY seq DESC LIMIT 1")
+                    .bind(updated.call_id),
+            )
+            .await?;
+        if let Some(row) = latest
+            && row.id(0)? == updated.id.as_uuid()
+        {
+            write_summary(&mut tx, &updated).await?;
+        }
         tx.commit().await
     }
 
@@ -468,9 +504,10 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         let cards: Vec<Scorecard> = tx
             .docs(Sql::new("SELECT data FROM scorecards WHERE call_id = $1").bind(id))
             .await?;
-        for mut card in cards {
+        for stored in cards {
+            let mut card = stored.clone();
             anonymize::scorecard(&mut card);
-            write_card_text(&mut tx, &card).await?;
+            write_card_text(&mut tx, &stored, &card).await?;
         }
         tx.commit().await
     }
@@ -478,14 +515,15 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     async fn update_scorecard_text(&self, scope: &Scope, card: &Scorecard) -> Result<()> {
         let mut tx = self.begin("update_scorecard_text", scope).await?;
         let stored = stored_card(&mut tx, scope, card.id, false).await?;
-        call_for(&mut tx, scope, stored.call_id, Action::UploadCall)
+        call_for(&mut tx, scope, stored.call_id, Action::ViewCall)
             .await
             .map_err(|e| match e {
                 Error::NotFound { .. } => Error::not_found("scorecard", card.id),
                 other => other,
             })?;
+        policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
         anonymize::check_text_only(&stored, card)?;
-        write_card_text(&mut tx, card).await?;
+        write_card_text(&mut tx, &stored, card).await?;
         tx.commit().await
     }
 

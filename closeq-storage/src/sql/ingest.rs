@@ -11,7 +11,8 @@ use uuid::Uuid;
 use super::rollup::{self, Key};
 use super::{Dialect, Sql, SqlStore, dup, dup_card};
 use crate::bundle;
-use crate::codec::{enum_name, to_json, verdict_rows};
+use crate::codec::{enum_name, to_json};
+use crate::review::Contribution;
 use crate::rollup::{Sums, day};
 
 impl<D: Dialect> SqlStore<D> {
@@ -27,10 +28,12 @@ impl<D: Dialect> SqlStore<D> {
         for b in batch {
             let c = &b.call;
             let latest = b.scorecards.last();
+            let summary = latest.map(Contribution::of);
             tx.exec(
                 Sql::new(
                     "INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, \
-                     latest_score, latest_rubric, latest_talk_ratio, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     latest_score, latest_rubric, latest_talk_ratio, latest_review, data) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(c.id)
                 .bind(c.workspace_id)
@@ -39,9 +42,10 @@ impl<D: Dialect> SqlStore<D> {
                 .bind(c.started_at)
                 .bind(c.status().name())
                 .bind(enum_name(&c.outcome))
-                .bind(latest.map(|s| s.score.value()))
+                .bind(summary.as_ref().and_then(|s| s.score))
                 .bind(latest.map(|s| s.provenance.rubric_id.as_str().to_owned()))
-                .bind(latest.and_then(|s| s.metrics.as_ref()).map(|m| m.talk_ratio.rep))
+                .bind(summary.as_ref().and_then(|s| s.talk))
+                .bind(summary.as_ref().map(|s| s.review))
                 .bind(to_json(D::NAME, c)?),
             )
             .await
@@ -97,7 +101,7 @@ impl<D: Dialect> SqlStore<D> {
                 .map_err(dup_card(s))?;
             }
             // The verdicts the dashboard counts are the latest card's.
-            for (criterion, value) in latest.map(verdict_rows).unwrap_or_default() {
+            for (criterion, value) in summary.map(|s| s.verdicts).unwrap_or_default() {
                 tx.exec(
                     of_call(
                         "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) \
@@ -121,13 +125,7 @@ fn contributions(batch: &[CallBundle]) -> BTreeMap<Key, Sums> {
     let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
     for b in batch {
         let c = &b.call;
-        let card = b.scorecards.last();
-        let one = Sums::of_call(
-            card.map(|s| s.score.value()),
-            card.and_then(|s| s.metrics.as_ref())
-                .map(|m| m.talk_ratio.rep),
-            card.map(verdict_rows).unwrap_or_default(),
-        );
+        let one = Sums::of_card(b.scorecards.last().map(Contribution::of).as_ref());
         let team = c.team_id.map_or(Uuid::nil(), |t| t.as_uuid());
         out.entry((
             c.workspace_id.as_uuid(),

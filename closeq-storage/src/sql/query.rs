@@ -73,6 +73,8 @@ impl Sql {
 pub trait SqlRow {
     /// Text.
     fn text(&self, i: usize) -> Result<&str>;
+    /// Text or `NULL`.
+    fn opt_text(&self, i: usize) -> Result<Option<&str>>;
     /// An integer.
     fn int(&self, i: usize) -> Result<i64>;
     /// A float.
@@ -115,6 +117,7 @@ args!(
     &str => |v| Arg::Text(Some(v.to_owned())),
     String => |v| Arg::Text(Some(v)),
     Option<String> => |v| Arg::Text(v),
+    Option<&str> => |v| Arg::Text(v.map(str::to_owned)),
     i64 => |v| Arg::Int(v),
     f64 => |v| Arg::Float(Some(v)),
     Option<f64> => |v| Arg::Float(v),

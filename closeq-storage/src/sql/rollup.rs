@@ -15,7 +15,7 @@ pub(crate) type Key = (Uuid, i64, Uuid, Uuid);
 /// A stored call's current contribution (`None` if the call is gone).
 async fn contribution<D: Dialect>(tx: &mut Tx<'_, D>, id: CallId) -> Result<Option<(Key, Sums)>> {
     let sql = Sql::new(
-        "SELECT workspace_id, started_at, rep_id, team_id, latest_score, latest_talk_ratio \
+        "SELECT workspace_id, started_at, rep_id, team_id, latest_score, latest_talk_ratio, latest_review \
          FROM calls WHERE id = $1",
     );
     let Some(r) = tx.row(sql.bind(id)).await? else {
@@ -29,7 +29,8 @@ async fn contribution<D: Dialect>(tx: &mut Tx<'_, D>, id: CallId) -> Result<Opti
             verdicts.push((v.text(0)?.to_owned(), v.float(1)?));
         }
     }
-    let sums = Sums::of_call(score, r.opt_float(5)?, verdicts);
+    let review = r.opt_text(6)?;
+    let sums = Sums::of_call(score, r.opt_float(5)?, verdicts, review);
     let key = (
         r.id(0)?,
         day(r.time(1)?),
@@ -49,11 +50,12 @@ pub(crate) async fn apply<D: Dialect>(
     let f = sign as f64;
     tx.exec(
         Sql::new(
-            "INSERT INTO daily_stats (workspace_id, day, rep_id, team_id, calls, scored, score_sum, talk_sum, talk_n) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+            "INSERT INTO daily_stats (workspace_id, day, rep_id, team_id, calls, scored, score_sum, talk_sum, talk_n, unreviewed, rejected) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (workspace_id, day, rep_id, team_id) DO UPDATE SET calls = daily_stats.calls + excluded.calls, \
              scored = daily_stats.scored + excluded.scored, score_sum = daily_stats.score_sum + excluded.score_sum, \
-             talk_sum = daily_stats.talk_sum + excluded.talk_sum, talk_n = daily_stats.talk_n + excluded.talk_n",
+             talk_sum = daily_stats.talk_sum + excluded.talk_sum, talk_n = daily_stats.talk_n + excluded.talk_n, \
+             unreviewed = daily_stats.unreviewed + excluded.unreviewed, rejected = daily_stats.rejected + excluded.rejected",
         )
         .bind(ws)
         .bind(day)
@@ -63,7 +65,9 @@ pub(crate) async fn apply<D: Dialect>(
         .bind(sign * sums.scored)
         .bind(f * sums.score_sum)
         .bind(f * sums.talk_sum)
-        .bind(sign * sums.talk_n),
+        .bind(sign * sums.talk_n)
+        .bind(sign * sums.unreviewed)
+        .bind(sign * sums.rejected),
     )
     .await?;
     for (criterion, (v, n)) in &sums.verdicts {

@@ -1,0 +1,85 @@
+-- Dashboards count each call's latest scorecard as reviewed (EU AI Act
+-- Art. 14): a reviewer's override replaces the AI's score and verdicts, a
+-- rejected card counts for nothing, and the rollups say how many calls are
+-- still unreviewed suggestions and how many were rejected. The store keeps
+-- these columns on every write, reviews included; this migration brings
+-- the rows written before it to the same state and rebuilds the rollups.
+ALTER TABLE calls ADD COLUMN latest_review TEXT;
+ALTER TABLE daily_stats ADD COLUMN unreviewed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE daily_stats ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;
+
+-- The review state of each call's latest card (the highest seq).
+UPDATE calls SET latest_review = (
+    SELECT json_extract(s.data, '$.review.state') FROM scorecards s
+    WHERE s.call_id = calls.id ORDER BY s.seq DESC LIMIT 1
+);
+
+-- Rejected: no score, no talk ratio, no verdicts.
+UPDATE calls SET latest_score = NULL, latest_talk_ratio = NULL WHERE latest_review = 'rejected';
+DELETE FROM call_verdicts WHERE call_id IN (SELECT id FROM calls WHERE latest_review = 'rejected');
+
+-- Overridden: the reviewer's overall score (the last change that sets one).
+UPDATE calls SET latest_score = COALESCE((
+    SELECT json_extract(j.value, '$.score')
+    FROM scorecards s, json_each(s.data, '$.review.changes') j
+    WHERE s.call_id = calls.id
+      AND s.seq = (SELECT MAX(n.seq) FROM scorecards n WHERE n.call_id = calls.id)
+      AND json_extract(j.value, '$.criterion_id') IS NULL
+      AND json_extract(j.value, '$.score') IS NOT NULL
+    ORDER BY CAST(j.key AS INTEGER) DESC LIMIT 1
+), latest_score)
+WHERE latest_review = 'overridden';
+
+-- Overridden: the reviewer's verdicts (the last change per criterion).
+CREATE VIEW closeq_0006_reviewed_verdicts AS
+SELECT call_id, criterion_id, verdict FROM (
+    SELECT s.call_id AS call_id,
+           json_extract(j.value, '$.criterion_id') AS criterion_id,
+           json_extract(j.value, '$.verdict') AS verdict,
+           ROW_NUMBER() OVER (
+               PARTITION BY s.call_id, json_extract(j.value, '$.criterion_id')
+               ORDER BY CAST(j.key AS INTEGER) DESC
+           ) AS nth
+    FROM calls c
+    JOIN scorecards s ON s.call_id = c.id
+        AND s.seq = (SELECT MAX(n.seq) FROM scorecards n WHERE n.call_id = c.id)
+    JOIN json_each(s.data, '$.review.changes') j
+    WHERE c.latest_review = 'overridden'
+      AND json_extract(j.value, '$.criterion_id') IS NOT NULL
+      AND json_extract(j.value, '$.verdict') IS NOT NULL
+) WHERE nth = 1;
+
+DELETE FROM call_verdicts WHERE EXISTS (
+    SELECT 1 FROM closeq_0006_reviewed_verdicts r
+    WHERE r.call_id = call_verdicts.call_id AND r.criterion_id = call_verdicts.criterion_id
+);
+INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value)
+SELECT c.id, c.workspace_id, c.rep_id, c.team_id, r.criterion_id,
+       CASE r.verdict WHEN 'met' THEN 1.0 WHEN 'partial' THEN 0.5 ELSE 0.0 END
+FROM closeq_0006_reviewed_verdicts r JOIN calls c ON c.id = r.call_id
+WHERE r.verdict <> 'not_applicable';
+DROP VIEW closeq_0006_reviewed_verdicts;
+
+-- The rollups, rebuilt from the calls (a day is the UTC day of started_at,
+-- microseconds since the epoch; no team is the nil UUID).
+DELETE FROM daily_stats;
+DELETE FROM daily_verdicts;
+INSERT INTO daily_stats (workspace_id, day, rep_id, team_id, calls, scored, score_sum, talk_sum, talk_n, unreviewed, rejected)
+SELECT workspace_id,
+       (started_at - ((started_at % 86400000000) + 86400000000) % 86400000000) / 86400000000,
+       rep_id,
+       COALESCE(team_id, '00000000-0000-0000-0000-000000000000'),
+       COUNT(*), COUNT(latest_score), COALESCE(SUM(latest_score), 0.0),
+       COALESCE(SUM(latest_talk_ratio), 0.0), COUNT(latest_talk_ratio),
+       COUNT(CASE WHEN latest_review = 'suggested' AND latest_score IS NOT NULL THEN 1 END),
+       COUNT(CASE WHEN latest_review = 'rejected' THEN 1 END)
+FROM calls GROUP BY 1, 2, 3, 4;
+INSERT INTO daily_verdicts (workspace_id, day, rep_id, team_id, criterion_id, value_sum, n)
+SELECT c.workspace_id,
+       (c.started_at - ((c.started_at % 86400000000) + 86400000000) % 86400000000) / 86400000000,
+       c.rep_id,
+       COALESCE(c.team_id, '00000000-0000-0000-0000-000000000000'),
+       v.criterion_id, SUM(v.value), COUNT(*)
+FROM calls c JOIN call_verdicts v ON v.call_id = c.id
+WHERE c.latest_score IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5;

@@ -1,0 +1,254 @@
+//! Attacks on call recordings by members of the same workspace, on every
+//! audio backend (memory, local files, S3 when CLOSEQ_TEST_S3_ENDPOINT is
+//! set): reading, signing, replacing and deleting another rep's recording,
+//! reaching one call's object through another call, and serving a
+//! recording the call no longer holds. Before the fix every store checked
+//! only the workspace and `put` overwrote. Each case failed before its fix.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod audio_fixture;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use closeq_core::ports::{AudioStore, CallStore, SignedMethod};
+use closeq_core::{Call, Error, SystemClock};
+use closeq_storage::{ObjectAudioStore, SigningKey, UrlSigner};
+
+use audio_fixture::{Fx, filled, key, read_all};
+
+fn signer() -> UrlSigner {
+    UrlSigner::new(
+        "https://app.example/audio",
+        SigningKey::new("k", [8; 32]),
+        Arc::new(SystemClock),
+    )
+}
+
+fn is_not_found<T>(r: &Result<T, Error>) -> bool {
+    matches!(r, Err(Error::NotFound { .. }))
+}
+
+async fn recorded(fx: &Fx, store: &ObjectAudioStore) -> (Call, String) {
+    let mut call = fx.call(&fx.w.rep_a).await;
+    fx.record(store, &fx.w.rep_a, &mut call, "wav", filled(1, 64))
+        .await;
+    let k = key(&call, "wav");
+    (call, k)
+}
+
+/// Another member (another team's rep) can neither read, test, sign,
+/// replace nor delete a rep's recording; the team's manager can read it.
+async fn other_members_cannot_touch_a_recording(fx: &Fx, store: &ObjectAudioStore) {
+    let (call, k) = recorded(fx, store).await;
+    let thief = &fx.w.rep_b;
+    assert!(is_not_found(
+        &store.get(thief, call.id, &k).await.map(|_| ())
+    ));
+    assert!(is_not_found(&store.exists(thief, call.id, &k).await));
+    for m in [SignedMethod::Get, SignedMethod::Put] {
+        assert!(is_not_found(
+            &store
+                .signed_url(thief, call.id, &k, m, Duration::from_secs(60))
+                .await
+        ));
+    }
+    // Replacing: as the call given (their own rep is not it) ...
+    assert!(matches!(
+        store
+            .put(thief, &call, &k, "audio/wav", filled(9, 64))
+            .await,
+        Err(Error::Forbidden { .. })
+    ));
+    // ... or with a forged call record naming themselves as its rep.
+    let mut forged = call.clone();
+    forged.rep_id = thief.user_id;
+    forged.team_id = thief.team_ids.iter().next().copied();
+    assert!(matches!(
+        store
+            .put(thief, &forged, &k, "audio/wav", filled(9, 64))
+            .await,
+        Err(Error::AlreadyExists { .. })
+    ));
+    // Deleting: a silent no-op that deletes nothing.
+    store.delete(thief, call.id, &k).await.unwrap();
+    let back = read_all(store.get(&fx.w.rep_a, call.id, &k).await.unwrap()).await;
+    assert_eq!(back, vec![1; 64], "the recording changed");
+    // The team's manager sees the call and reads its recording.
+    let read = read_all(store.get(&fx.w.manager, call.id, &k).await.unwrap()).await;
+    assert_eq!(read.len(), 64);
+}
+
+/// `put` never overwrites, not even for the call's own rep or an owner.
+async fn recordings_are_never_overwritten(fx: &Fx, store: &ObjectAudioStore) {
+    let (call, k) = recorded(fx, store).await;
+    for who in [&fx.w.rep_a, &fx.w.owner] {
+        assert!(matches!(
+            store.put(who, &call, &k, "audio/wav", filled(7, 32)).await,
+            Err(Error::AlreadyExists { .. })
+        ));
+    }
+    let back = read_all(store.get(&fx.w.owner, call.id, &k).await.unwrap()).await;
+    assert_eq!(back, vec![1; 64]);
+    // Nor can a signed upload URL be issued over it.
+    assert!(matches!(
+        store
+            .signed_url(
+                &fx.w.rep_a,
+                call.id,
+                &k,
+                SignedMethod::Put,
+                Duration::from_secs(60)
+            )
+            .await,
+        Err(Error::AlreadyExists { .. })
+    ));
+}
+
+/// A key is tied to its call: a call one may touch does not open another
+/// call's object.
+async fn a_call_does_not_open_another_calls_object(fx: &Fx, store: &ObjectAudioStore) {
+    let (victim, k) = recorded(fx, store).await;
+    let own = fx.call(&fx.w.rep_b).await;
+    let thief = &fx.w.rep_b;
+    let r = store.get(thief, own.id, &k).await.map(|_| ());
+    assert!(matches!(&r, Err(e) if e.field() == Some("key")), "{r:?}");
+    let r = store.delete(thief, own.id, &k).await;
+    assert!(matches!(&r, Err(e) if e.field() == Some("key")), "{r:?}");
+    let r = store
+        .put(thief, &own, &k, "audio/wav", filled(9, 8))
+        .await
+        .map(|_| ());
+    assert!(matches!(&r, Err(e) if e.field() == Some("key")), "{r:?}");
+    assert!(store.exists(&fx.w.owner, victim.id, &k).await.unwrap());
+}
+
+/// Deleting needs `delete_call`; a recording the call no longer holds
+/// (erased, expired by retention) is not served.
+async fn deletes_follow_the_call_policy_and_dropped_recordings_are_gone(
+    fx: &Fx,
+    store: &ObjectAudioStore,
+) {
+    let (mut call, k) = recorded(fx, store).await;
+    // The call drops its reference (as erasure and retention do first).
+    call.audio = None;
+    fx.stores
+        .calls
+        .update_call(&fx.w.owner, &call)
+        .await
+        .unwrap();
+    assert!(is_not_found(
+        &store.get(&fx.w.rep_a, call.id, &k).await.map(|_| ())
+    ));
+    assert!(is_not_found(
+        &store
+            .signed_url(
+                &fx.w.owner,
+                call.id,
+                &k,
+                SignedMethod::Get,
+                Duration::from_secs(60)
+            )
+            .await
+    ));
+    // The manager of the call's team may delete it.
+    store.delete(&fx.w.manager, call.id, &k).await.unwrap();
+    assert!(!store.exists(&fx.w.owner, call.id, &k).await.unwrap());
+}
+
+/// A leftover recording of a call that was never stored: only a scope that
+/// sees every call may remove it.
+async fn leftovers_of_unstored_calls(fx: &Fx, store: &ObjectAudioStore) {
+    let call = fx.w.call(&fx.w.rep_a, None, 99);
+    let k = key(&call, "wav");
+    store
+        .put(&fx.w.rep_a, &call, &k, "audio/wav", filled(3, 16))
+        .await
+        .unwrap();
+    store.delete(&fx.w.rep_b, call.id, &k).await.unwrap();
+    store.delete(&fx.w.rep_a, call.id, &k).await.unwrap();
+    // Still there: a member cannot tell a missing call from an invisible one.
+    fx.stores
+        .calls
+        .insert_call(&fx.w.rep_a, &call)
+        .await
+        .unwrap();
+    assert!(store.exists(&fx.w.rep_a, call.id, &k).await.unwrap());
+    fx.stores
+        .calls
+        .delete_call(&fx.w.rep_a, call.id)
+        .await
+        .unwrap();
+    store.delete(&fx.w.admin, call.id, &k).await.unwrap();
+    fx.stores
+        .calls
+        .insert_call(&fx.w.rep_a, &call)
+        .await
+        .unwrap();
+    assert!(!store.exists(&fx.w.rep_a, call.id, &k).await.unwrap());
+}
+
+async fn memory(fx: &Fx) -> Option<(ObjectAudioStore, Option<tempfile::TempDir>)> {
+    Some((ObjectAudioStore::in_memory(signer(), fx.calls()), None))
+}
+
+async fn local(fx: &Fx) -> Option<(ObjectAudioStore, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let s = ObjectAudioStore::local(dir.path(), signer(), fx.calls()).unwrap();
+    Some((s, Some(dir)))
+}
+
+#[cfg(feature = "audio-s3")]
+async fn s3(fx: &Fx) -> Option<(ObjectAudioStore, Option<tempfile::TempDir>)> {
+    let endpoint = closeq_core::testing::required_service_url("CLOSEQ_TEST_S3_ENDPOINT")?;
+    let bucket = format!("closeq-adv-{}", uuid::Uuid::new_v4().simple());
+    let r = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "create bucket: {}", r.status());
+    let s3 = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&endpoint)
+        .with_bucket_name(&bucket)
+        .with_region("us-east-1")
+        .with_access_key_id("testing")
+        .with_secret_access_key("testing")
+        .with_allow_http(true)
+        .with_virtual_hosted_style_request(false)
+        .build()
+        .unwrap();
+    let calls: Arc<dyn CallStore> = fx.calls();
+    Some((ObjectAudioStore::s3(s3, Arc::new(SystemClock), calls), None))
+}
+
+macro_rules! on_backend {
+    ($backend:ident: $($case:ident),* $(,)?) => {
+        mod $backend {
+            use super::*;
+            $(#[tokio::test]
+            async fn $case() {
+                let fx = Fx::new().await;
+                let Some((store, _dir)) = super::$backend(&fx).await else { return };
+                super::$case(&fx, &store).await;
+            })*
+        }
+    };
+}
+
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        on_backend!(memory: $($case),*);
+        on_backend!(local: $($case),*);
+        #[cfg(feature = "audio-s3")]
+        on_backend!(s3: $($case),*);
+    };
+}
+
+on_every_backend!(
+    other_members_cannot_touch_a_recording,
+    recordings_are_never_overwritten,
+    a_call_does_not_open_another_calls_object,
+    deletes_follow_the_call_policy_and_dropped_recordings_are_gone,
+    leftovers_of_unstored_calls,
+);
