@@ -125,7 +125,7 @@ fn assert_refused(s: &Scorecard, id: &str, reason: &str) {
 async fn one_character_and_two_word_quotes_are_refused() {
     let t = transcript();
     let budget = uid(&t, "budget is approved", 0);
-    let ceo = uid(&t, "our CEO", 0);
+    let ceo = uid(&t, "Yes, our CEO", 0);
     let s = judge(json!([
         met("budget", budget, "s"),
         met("authority", ceo, "  a\t"),
@@ -142,7 +142,7 @@ async fn one_character_and_two_word_quotes_are_refused() {
 async fn a_common_word_inside_another_word_is_refused() {
     let t = transcript();
     let yesterday = uid(&t, "yesterday", 0);
-    let ceo = uid(&t, "our CEO", 0);
+    let ceo = uid(&t, "Yes, our CEO", 0);
     let s = judge(json!([
         // "yes" is said in five utterances; the cited one only has "yesterday".
         met("timeline", yesterday, "yes"),
@@ -157,7 +157,7 @@ async fn a_common_word_inside_another_word_is_refused() {
 #[tokio::test]
 async fn a_short_common_quote_counts_only_as_the_whole_cited_utterance() {
     let t = transcript();
-    let ceo = uid(&t, "our CEO", 0);
+    let ceo = uid(&t, "Yes, our CEO", 0);
     let bare_yes = t
         .utterances
         .iter()

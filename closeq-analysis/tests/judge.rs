@@ -122,7 +122,7 @@ async fn verified_citations_count_and_unverifiable_ones_do_not() {
     // (1 + 0.5) / 4
     assert_eq!(s.score.value(), 37.5);
     assert_eq!(s.review(), &ReviewState::Suggested);
-    assert_eq!(s.provenance.prompt_version.as_deref(), Some("judge-v2"));
+    assert_eq!(s.provenance.prompt_version.as_deref(), Some("judge-v3"));
     assert_eq!(s.provenance.model.as_deref(), Some("fake-model"));
     // The request: temperature 0, a seed, the schema, utterance ids.
     let req = &lm.requests()[0];

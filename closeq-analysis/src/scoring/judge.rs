@@ -13,19 +13,20 @@ use closeq_core::ports::{
 };
 use closeq_core::{
     Clock, CoachingNote, Criterion, CriterionResult, Error, EvidenceSide, Provenance,
-    Recommendation, Result, Rubric, Score, ScoreExplanation, Scorecard, ScorecardDraft,
-    SpeakerRole, Transcript, Verdict,
+    Recommendation, Result, Rubric, Score, ScoreExplanation, Scorecard, ScorecardDraft, Transcript,
+    UtteranceId, Verdict,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::facts::transcript_fingerprint;
+use super::utterance_label::{utterance_id_rule, utterance_label};
 use super::verify::verify;
 use crate::rubric::rubric_hash;
 
 /// The prompt's version, recorded on scorecards and part of the cache key.
-pub const PROMPT_VERSION: &str = "judge-v2";
+pub const PROMPT_VERSION: &str = "judge-v3";
 
 /// A verdict the judge may give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -45,7 +46,8 @@ pub enum JudgeVerdict {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JudgeCitation {
-    /// The utterance id (the number after `u` in the transcript lines).
+    /// The utterance id; the schema describes it with
+    /// [`utterance_id_rule`](super::utterance_id_rule), as the prompt does.
     pub utterance: u32,
     /// Words copied exactly from that utterance.
     pub quote: String,
@@ -85,13 +87,8 @@ pub struct JudgeAnswer {
 pub fn render_transcript(t: &Transcript) -> String {
     let mut out = String::with_capacity(t.utterances.iter().map(|u| u.text.len() + 8).sum());
     for u in &t.utterances {
-        let role = match t.role_of(u.speaker) {
-            SpeakerRole::Rep => 'R',
-            SpeakerRole::Client => 'C',
-            SpeakerRole::Other => 'O',
-            SpeakerRole::Unknown => 'U',
-        };
-        let _ = writeln!(out, "{role}{} {}", u.id.0, u.text.as_str());
+        let label = utterance_label(t.role_of(u.speaker), u.id);
+        let _ = writeln!(out, "{label} {}", u.text.as_str());
     }
     out
 }
@@ -131,15 +128,16 @@ fn render_rubric(r: &Rubric) -> String {
 }
 
 const SYSTEM: &str = "You review sales calls against a rubric. For each criterion, decide met, partial, missed or not_applicable, \
-and cite the transcript: every citation names an utterance id and copies words exactly from that utterance. \
-A verdict of met or partial without an exact quote will be discarded. Judge only what was said; never infer anyone's \
+and cite the transcript: every citation names an utterance id and copies at least three consecutive words \
+exactly from that utterance (or the whole utterance, when it is shorter). A verdict of met or partial without an exact quote will be discarded. Judge only what was said; never infer anyone's \
 emotions, mood or other affective state. Answer with the JSON object described by the schema.";
 
 /// The answer's JSON Schema for `rubric`: [`JudgeAnswer`]'s, with each
 /// `criterion_id` restricted to the rubric's criterion ids (so a model
 /// constrained by the schema cannot answer for a criterion that does not
-/// exist, and strict structured output rejects one that does not) and
-/// utterance ids to the range they are read into.
+/// exist, and strict structured output rejects one that does not),
+/// utterance ids to the range they are read into, and the utterance id
+/// described by [`utterance_id_rule`], the sentence the prompt uses.
 pub fn answer_schema(rubric: &Rubric) -> serde_json::Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(JudgeAnswer)).unwrap_or_default();
     let ids: Vec<serde_json::Value> = rubric
@@ -153,6 +151,10 @@ pub fn answer_schema(rubric: &Rubric) -> serde_json::Value {
         .and_then(serde_json::Value::as_object_mut)
     {
         o.insert("maximum".into(), serde_json::Value::from(u32::MAX));
+        o.insert(
+            "description".into(),
+            serde_json::Value::from(utterance_id_rule()),
+        );
     }
     if let Some(id) = schema.pointer_mut("/$defs/JudgeCriterion/properties/criterion_id")
         && let Some(o) = id.as_object_mut()
@@ -167,10 +169,11 @@ pub fn answer_schema(rubric: &Rubric) -> serde_json::Value {
 pub fn build_request(t: &Transcript, rubric: &Rubric) -> CompletionRequest {
     let schema = answer_schema(rubric);
     let user = format!(
-        "Rubric: {} ({})\nCriteria:\n{}\nTranscript, one utterance per line: a letter for the side (R rep, C client, O other, U unknown), the utterance id, the words. Cite the utterance id as a number.\n{}",
+        "Rubric: {} ({})\nCriteria:\n{}\nTranscript, one utterance per line: a letter for the side (R rep, C client, O other, U unknown), the utterance id, the words. Cite each utterance by its id, a number. {}\n{}",
         rubric.name,
         rubric.version,
         render_rubric(rubric),
+        utterance_id_rule(),
         render_transcript(t)
     );
     CompletionRequest {
@@ -295,7 +298,14 @@ fn result_for(
     for cit in &a.citations {
         match verify(t, c.evidence, cit.utterance, &cit.quote) {
             Ok(span) => r.evidence.push(span),
-            Err(why) => refused.push(format!("u{}: {}", cit.utterance, why.as_str())),
+            Err(why) => {
+                let id = UtteranceId(cit.utterance);
+                let label = t.utterance(id).map_or_else(
+                    || cit.utterance.to_string(),
+                    |u| utterance_label(t.role_of(u.speaker), id),
+                );
+                refused.push(format!("{label}: {why}"));
+            }
         }
     }
     let refused_note = if refused.is_empty() {

@@ -1,6 +1,10 @@
 //! The citation verifier: a quote counts only if it occurs (after
-//! whitespace and case normalization) in the utterance it cites, and that
-//! utterance is on the side the criterion requires.
+//! whitespace and case normalization) in the utterance it cites, as whole
+//! words, and that utterance is on the side the criterion requires. A quote
+//! shorter than [`MIN_QUOTE_WORDS`] words counts only when it is the whole
+//! cited utterance: a fragment like "yes" or "a" is said in many utterances
+//! and shows nothing about the one cited. A quote the cited utterance lacks
+//! is refused even when another utterance has it; the refusal says so.
 
 use closeq_core::{EvidenceSide, EvidenceSpan, SpeakerRole, Transcript, UtteranceId};
 
@@ -38,6 +42,77 @@ fn normalize(s: &str) -> (String, Vec<usize>) {
     (out, map)
 }
 
+/// The fewest words a quote needs, unless it is the whole cited utterance.
+///
+/// Three words: enough that a quote says something about the utterance it
+/// cites ("budget is approved", "our CEO signs"), short enough for any real
+/// statement. A word is a run of letters or digits; in scripts written
+/// without spaces (Chinese, Japanese, Thai) each character counts as one.
+pub const MIN_QUOTE_WORDS: usize = 3;
+
+/// Whether `c` belongs to a script written without spaces between words,
+/// where each character is counted as a word and may start or end a quote.
+fn unspaced(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF // Thai, Lao
+        | 0x3040..=0x30FF // Hiragana, Katakana
+        | 0x3400..=0x4DBF // CJK extension A
+        | 0x4E00..=0x9FFF // CJK unified ideographs
+        | 0xF900..=0xFAFF // CJK compatibility ideographs
+        | 0x20000..=0x3FFFF // CJK extensions B and later
+    )
+}
+
+/// A character inside a word: a letter or digit of a spaced script.
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() && !unspaced(c)
+}
+
+/// The number of words in `s`: runs of letters or digits, each unspaced
+/// character counting as one.
+fn word_count(s: &str) -> usize {
+    let mut n = 0usize;
+    let mut in_word = false;
+    for c in s.chars() {
+        if unspaced(c) {
+            n = n.saturating_add(1);
+            in_word = false;
+        } else if word_char(c) {
+            if !in_word {
+                n = n.saturating_add(1);
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+        }
+    }
+    n
+}
+
+/// `s` without the punctuation and spaces around its first and last word.
+fn core(s: &str) -> &str {
+    s.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+/// The byte offset in `hay` of the first occurrence of `q` that neither
+/// starts nor ends inside a word ("yes" is not found in "yesterday").
+fn find_words(hay: &str, q: &str) -> Option<usize> {
+    let mut from = 0usize;
+    while let Some(i) = hay.get(from..).and_then(|h| h.find(q)) {
+        let at = from + i;
+        let end = at + q.len();
+        let starts_clean = !q.chars().next().is_some_and(word_char)
+            || !hay[..at].chars().next_back().is_some_and(word_char);
+        let ends_clean = !q.chars().next_back().is_some_and(word_char)
+            || !hay[end..].chars().next().is_some_and(word_char);
+        if starts_clean && ends_clean {
+            return Some(at);
+        }
+        from = at + hay[at..].chars().next().map_or(1, char::len_utf8);
+    }
+    None
+}
+
 /// Why a citation was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
@@ -45,15 +120,24 @@ pub(crate) enum Refusal {
     QuoteNotFound,
     WrongSide,
     EmptyQuote,
+    TooShort,
+    FromAnotherUtterance,
 }
 
-impl Refusal {
-    pub(crate) fn as_str(self) -> &'static str {
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::NoSuchUtterance => "cites an utterance that does not exist",
-            Self::QuoteNotFound => "quote not found in the cited utterance",
-            Self::WrongSide => "quote is from the wrong side for this criterion",
-            Self::EmptyQuote => "empty quote",
+            Self::NoSuchUtterance => f.write_str("cites an utterance that does not exist"),
+            Self::QuoteNotFound => f.write_str("quote not found in the cited utterance"),
+            Self::WrongSide => f.write_str("quote is from the wrong side for this criterion"),
+            Self::EmptyQuote => f.write_str("empty quote"),
+            Self::TooShort => write!(
+                f,
+                "quote too short: fewer than {MIN_QUOTE_WORDS} words and not the whole utterance"
+            ),
+            Self::FromAnotherUtterance => {
+                f.write_str("quote is from another utterance, not the cited one")
+            }
         }
     }
 }
@@ -72,11 +156,26 @@ pub(crate) fn verify(
     let (q, _) = normalize(
         quote.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '“' || c == '”'),
     );
-    if q.is_empty() {
+    let words = word_count(&q);
+    if words == 0 {
         return Err(Refusal::EmptyQuote);
     }
     let (hay, map) = normalize(&u.text);
-    let at = hay.find(&q).ok_or(Refusal::QuoteNotFound)?;
+    if words < MIN_QUOTE_WORDS && core(&q) != core(&hay) {
+        return Err(Refusal::TooShort);
+    }
+    let Some(at) = find_words(&hay, &q) else {
+        let elsewhere = t
+            .utterances
+            .iter()
+            .filter(|o| o.id != u.id)
+            .any(|o| find_words(&normalize(&o.text).0, &q).is_some());
+        return Err(if elsewhere {
+            Refusal::FromAnotherUtterance
+        } else {
+            Refusal::QuoteNotFound
+        });
+    };
     let role = t.role_of(u.speaker);
     let side_ok = match side {
         EvidenceSide::Rep => role == SpeakerRole::Rep,
@@ -111,6 +210,24 @@ pub(crate) fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_counted_per_script() {
+        assert_eq!(word_count("yes"), 1);
+        assert_eq!(word_count("the budget, approved!"), 3);
+        assert_eq!(word_count("... -- !"), 0);
+        assert_eq!(word_count("予算は承認済み"), 7);
+        assert_eq!(word_count("it's 20 hours"), 4);
+    }
+
+    #[test]
+    fn quotes_match_whole_words_only() {
+        assert_eq!(find_words("we needed it yesterday", "yes"), None);
+        assert_eq!(find_words("yesterday, yes.", "yes"), Some(11));
+        assert_eq!(find_words("our ceo signs off", "our ceo sign"), None);
+        assert_eq!(find_words("is it approved?", "approved?"), Some(6));
+        assert_eq!(find_words("予算は承認済み", "承認"), Some(9));
+    }
 
     #[test]
     fn normalization_keeps_offsets() {
