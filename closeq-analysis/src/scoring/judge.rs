@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::facts::transcript_fingerprint;
 use super::utterance_label::{utterance_id_rule, utterance_label};
-use super::verify::verify;
+use super::verify::{MIN_QUOTE_WORDS, verify};
 use crate::rubric::rubric_hash;
 
 /// The prompt's version, recorded on scorecards and part of the cache key.
@@ -131,6 +131,11 @@ const SYSTEM: &str = "You review sales calls against a rubric. For each criterio
 and cite the transcript: every citation names an utterance id and copies at least three consecutive words \
 exactly from that utterance (or the whole utterance, when it is shorter). A verdict of met or partial without an exact quote will be discarded. Judge only what was said; never infer anyone's \
 emotions, mood or other affective state. Answer with the JSON object described by the schema.";
+// The system prompt states the verifier's minimum in words.
+const _: () = assert!(
+    MIN_QUOTE_WORDS == 3,
+    "update SYSTEM's \"three consecutive words\""
+);
 
 /// The answer's JSON Schema for `rubric`: [`JudgeAnswer`]'s, with each
 /// `criterion_id` restricted to the rubric's criterion ids (so a model

@@ -90,7 +90,7 @@ fn word_count(s: &str) -> usize {
 }
 
 /// `s` without the punctuation and spaces around its first and last word.
-fn core(s: &str) -> &str {
+fn words_only(s: &str) -> &str {
     s.trim_matches(|c: char| !c.is_alphanumeric())
 }
 
@@ -161,7 +161,7 @@ pub(crate) fn verify(
         return Err(Refusal::EmptyQuote);
     }
     let (hay, map) = normalize(&u.text);
-    if words < MIN_QUOTE_WORDS && core(&q) != core(&hay) {
+    if words < MIN_QUOTE_WORDS && words_only(&q) != words_only(&hay) {
         return Err(Refusal::TooShort);
     }
     let Some(at) = find_words(&hay, &q) else {
