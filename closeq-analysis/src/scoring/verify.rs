@@ -229,6 +229,36 @@ mod tests {
         assert_eq!(find_words("予算は承認済み", "承認"), Some(9));
     }
 
+    proptest::proptest! {
+        /// Any quote against any utterance: a span inside the text, or a
+        /// refusal; never a panic (case folding changes byte lengths).
+        #[test]
+        fn any_quote_gives_a_span_or_a_refusal(text in "[^\\r\\n]{1,40}", from in 0usize..40, len in 0usize..40, junk in "\\PC{0,6}") {
+            let input = format!("[00:00:00] Rep: {text}\n[00:00:05] Client: ok then\n");
+            let Ok(t) = crate::transcript::import(
+                input.as_bytes(),
+                None,
+                &crate::transcript::ImportOptions::default().with_rep_speaker("Rep"),
+            ) else {
+                return Ok(());
+            };
+            let Some(u) = t.utterances.first() else { return Ok(()) };
+            let chars: Vec<char> = u.text.chars().collect();
+            let a = from.min(chars.len());
+            let b = a.saturating_add(len).min(chars.len());
+            let sub: String = chars[a..b].iter().collect();
+            for quote in [sub.clone(), sub.to_uppercase(), format!("{sub}{junk}"), u.text.to_string()] {
+                if let Ok(span) = verify(&t, EvidenceSide::Either, u.id.0, &quote) {
+                    proptest::prop_assert!(span.char_start <= span.char_end);
+                    proptest::prop_assert!(span.char_end as usize <= chars.len());
+                }
+            }
+            // The whole utterance, quoted exactly, always verifies.
+            let whole = verify(&t, EvidenceSide::Either, u.id.0, u.text.as_str());
+            proptest::prop_assert_eq!(whole.is_ok(), word_count(&normalize(u.text.as_str()).0) > 0);
+        }
+    }
+
     #[test]
     fn normalization_keeps_offsets() {
         let (n, map) = normalize("  What  IS\tyour Budget? ");
