@@ -9,7 +9,7 @@ use closeq_core::{Result, Scope};
 use uuid::Uuid;
 
 use super::rollup::{self, Key};
-use super::{Dialect, Sql, SqlStore, dup, dup_card};
+use super::{Dialect, ROWS_PER_INSERT, Sql, SqlStore, dup, dup_card, value_rows};
 use crate::bundle;
 use crate::codec::{enum_name, to_json};
 use crate::review::Contribution;
@@ -58,15 +58,22 @@ impl<D: Dialect> SqlStore<D> {
                     .bind(c.rep_id)
                     .bind(c.team_id)
             };
-            for h in self.hasher().entries(c) {
-                tx.exec(
-                    of_call(
-                        "INSERT INTO subject_index (call_id, workspace_id, rep_id, team_id, subject_hash) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(&h[..]),
-                )
-                .await?;
+            let hashes = self.hasher().entries(c);
+            for chunk in hashes.chunks(ROWS_PER_INSERT) {
+                let mut sql = Sql::new(format!(
+                    "INSERT INTO subject_index (call_id, workspace_id, rep_id, team_id, subject_hash) \
+                     VALUES {} ON CONFLICT DO NOTHING",
+                    value_rows(chunk.len(), 5)
+                ));
+                for h in chunk {
+                    sql = sql
+                        .bind(c.id)
+                        .bind(c.workspace_id)
+                        .bind(c.rep_id)
+                        .bind(c.team_id)
+                        .bind(&h[..]);
+                }
+                tx.exec(sql).await?;
             }
             if let Some(t) = &b.transcript {
                 tx.exec(
@@ -101,16 +108,22 @@ impl<D: Dialect> SqlStore<D> {
                 .map_err(dup_card(s))?;
             }
             // The verdicts the dashboard counts are the latest card's.
-            for (criterion, value) in summary.map(|s| s.verdicts).unwrap_or_default() {
-                tx.exec(
-                    of_call(
-                        "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(criterion)
-                    .bind(value),
-                )
-                .await?;
+            let verdicts = summary.map(|s| s.verdicts).unwrap_or_default();
+            for chunk in verdicts.chunks(ROWS_PER_INSERT) {
+                let mut sql = Sql::new(format!(
+                    "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) VALUES {}",
+                    value_rows(chunk.len(), 6)
+                ));
+                for (criterion, value) in chunk {
+                    sql = sql
+                        .bind(c.id)
+                        .bind(c.workspace_id)
+                        .bind(c.rep_id)
+                        .bind(c.team_id)
+                        .bind(criterion.as_str())
+                        .bind(*value);
+                }
+                tx.exec(sql).await?;
             }
         }
         for (key, sums) in contributions(batch) {

@@ -30,6 +30,7 @@ pub use dialect::{Acting, Dialect, Session};
 pub(crate) use dialect::{bind_args, run_bound_queries};
 pub(crate) use error::{dup, dup_card, from_migrate, from_sqlx};
 pub use query::{Arg, Sql, SqlRow};
+pub(crate) use query::{ROWS_PER_INSERT, value_rows};
 
 use crate::codec::from_json;
 use crate::subject_index::SubjectHasher;

@@ -30,6 +30,31 @@ pub enum Arg {
     Time(DateTime<Utc>),
 }
 
+/// The most rows one multi-row `INSERT` carries (SQLite allows 32,766
+/// arguments per statement, PostgreSQL 65,535).
+pub(crate) const ROWS_PER_INSERT: usize = 500;
+
+/// `($1, …, $w), ($w+1, …)`: `rows` rows of `width` placeholders, for one
+/// multi-row `INSERT` (one round trip to the database instead of `rows`).
+pub(crate) fn value_rows(rows: usize, width: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..width {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * width + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// A statement and its arguments.
 #[derive(Debug, Clone, Default)]
 pub struct Sql {

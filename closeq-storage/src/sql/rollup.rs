@@ -6,7 +6,7 @@
 use closeq_core::{CallId, Result};
 use uuid::Uuid;
 
-use super::{Dialect, Sql, SqlRow, Tx};
+use super::{Dialect, ROWS_PER_INSERT, Sql, SqlRow, Tx, value_rows};
 use crate::rollup::{Sums, day};
 
 /// Where sums go: (workspace, day, rep, team or nil).
@@ -70,23 +70,28 @@ pub(crate) async fn apply<D: Dialect>(
         .bind(sign * sums.rejected),
     )
     .await?;
-    for (criterion, (v, n)) in &sums.verdicts {
-        tx.exec(
-            Sql::new(
-                "INSERT INTO daily_verdicts (workspace_id, day, rep_id, team_id, criterion_id, value_sum, n) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (workspace_id, day, rep_id, team_id, criterion_id) DO UPDATE SET \
-                 value_sum = daily_verdicts.value_sum + excluded.value_sum, n = daily_verdicts.n + excluded.n",
-            )
-            .bind(ws)
-            .bind(day)
-            .bind(rep)
-            .bind(team)
-            .bind(criterion.as_str())
-            .bind(f * v)
-            .bind(sign * n),
-        )
-        .await?;
+    // One statement per chunk; the criteria of one key are distinct, as
+    // PostgreSQL's ON CONFLICT DO UPDATE requires within a statement.
+    let verdicts: Vec<_> = sums.verdicts.iter().collect();
+    for chunk in verdicts.chunks(ROWS_PER_INSERT) {
+        let mut sql = Sql::new(format!(
+            "INSERT INTO daily_verdicts (workspace_id, day, rep_id, team_id, criterion_id, value_sum, n) \
+             VALUES {} \
+             ON CONFLICT (workspace_id, day, rep_id, team_id, criterion_id) DO UPDATE SET \
+             value_sum = daily_verdicts.value_sum + excluded.value_sum, n = daily_verdicts.n + excluded.n",
+            value_rows(chunk.len(), 7)
+        ));
+        for (criterion, (v, n)) in chunk {
+            sql = sql
+                .bind(ws)
+                .bind(day)
+                .bind(rep)
+                .bind(team)
+                .bind(criterion.as_str())
+                .bind(f * v)
+                .bind(sign * n);
+        }
+        tx.exec(sql).await?;
     }
     Ok(())
 }
