@@ -47,3 +47,22 @@ pub(crate) fn refuse_accept_without_token(status: closeq_core::InvitationStatus)
     }
     Ok(())
 }
+
+/// Checks a tombstone rep id for [`CallStore::reassign_rep`]: not the rep
+/// it replaces, and nobody (`is_member`: whether it names a member of the
+/// workspace).
+///
+/// [`CallStore::reassign_rep`]: closeq_core::ports::CallStore::reassign_rep
+pub(crate) fn check_tombstone(
+    from: closeq_core::UserId,
+    to: closeq_core::UserId,
+    is_member: bool,
+) -> Result<()> {
+    if from == to || is_member {
+        return Err(closeq_core::Error::invalid(
+            "to",
+            "a tombstone rep id must be new: neither the erased rep nor a member",
+        ));
+    }
+    Ok(())
+}

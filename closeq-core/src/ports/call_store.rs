@@ -290,6 +290,21 @@ pub trait CallStore: Debug + Send + Sync {
     /// scores stay), and the call leaves the subject index. Idempotent.
     async fn anonymize_call(&self, scope: &Scope, id: CallId) -> Result<()>;
 
+    /// Moves every call of the scope's workspace whose rep is `from` to
+    /// the rep `to`, in one transaction, and returns how many calls moved.
+    /// For the erasure of a member (GDPR Art. 17): `to` is a fresh
+    /// tombstone id, so the dashboards keep the calls' figures (grouped
+    /// under the tombstone) without linking them to the person. The calls'
+    /// transcripts, scorecards, verdicts and subject-index entries move
+    /// with them (the index then names the tombstone, not `from`); nothing
+    /// else of the calls changes. Idempotent: a second run moves nothing.
+    ///
+    /// Requires action `run_data_subject_requests` (owners and admins;
+    /// `Forbidden` otherwise). Errors: `InvalidInput` naming `to` when `to`
+    /// equals `from` or is a member of the workspace (a tombstone is
+    /// nobody).
+    async fn reassign_rep(&self, scope: &Scope, from: UserId, to: UserId) -> Result<u32>;
+
     /// Stores new calls with their transcripts, scorecards and consent.
     ///
     /// A bundle's scorecards are stored in order (the last is the call's

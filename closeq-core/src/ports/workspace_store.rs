@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditRecord;
+use crate::contact::EmailAddress;
 use crate::error::Result;
 use crate::id::{ApiKeyId, IntegrationId, InvitationId, UserId, WorkspaceId};
 use crate::invitation::{Invitation, InvitationStatus};
@@ -161,6 +162,14 @@ pub trait WorkspaceStore: Debug + Send + Sync {
         id: InvitationId,
         status: InvitationStatus,
     ) -> Result<()>;
+
+    /// Deletes every invitation of the scope's workspace addressed to
+    /// `email` (compared case-insensitively), whatever its status, and
+    /// returns how many went. For the erasure of a member (GDPR Art. 17):
+    /// the invitation holds their address. Idempotent. Requires action
+    /// `run_data_subject_requests` (owners and admins; `Forbidden`
+    /// otherwise).
+    async fn delete_invitations_to(&self, scope: &Scope, email: &EmailAddress) -> Result<u32>;
 
     /// Stores an API key record.
     async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()>;

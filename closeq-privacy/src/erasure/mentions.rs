@@ -11,7 +11,7 @@
 //! of the subject keeps every word.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use closeq_core::{Call, Subject};
+use closeq_core::{Call, Member, Subject};
 
 use crate::redaction::{Kind, Redactor, phone_digits, same_phone_digits};
 
@@ -49,6 +49,22 @@ impl Identifiers {
                 if !n.is_empty() && !ids.names.iter().any(|x| x.eq_ignore_ascii_case(&n)) {
                     ids.names.push(n);
                 }
+            }
+        }
+        ids
+    }
+
+    /// A member's own identifiers: their display name and e-mail
+    /// address (never their calls' clients).
+    pub(crate) fn of_member(member: &Member) -> Self {
+        let mut ids = Self::default();
+        if let Some(e) = &member.email {
+            ids.add_email(e.as_str());
+        }
+        if let Some(n) = &member.display_name {
+            let n = n.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+            if !n.is_empty() {
+                ids.names.push(n);
             }
         }
         ids

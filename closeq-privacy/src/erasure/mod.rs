@@ -16,9 +16,11 @@
 //! name. So "Anna" in a call about another Anna stays; see the `mentions`
 //! module and the precision measured in the crate README.
 //!
-//! A user (rep) subject's calls are deleted or anonymized, but no mentions
-//! are searched for: the identifiers on those calls are the clients', and
-//! the member's own record is not handled here yet.
+//! A user (member) subject is erased as a person, not through their calls:
+//! see the `member` module. Their calls stay, with the clients' data
+//! byte-for-byte, moved to a tombstone rep id; the member's name and
+//! e-mail address are erased wherever they are mentioned, their
+//! invitations deleted and their member record removed.
 
 use std::sync::Arc;
 
@@ -26,6 +28,7 @@ use closeq_core::ports::{AudioStore, CallFilter, CallStore, PageRequest, Workspa
 use closeq_core::{AuditRecord, Call, Clock, Error, Result, Scope, Subject};
 use serde::Serialize;
 
+mod member;
 mod mentions;
 
 use mentions::{Identifiers, Mentions};
@@ -92,6 +95,11 @@ impl Eraser {
         subject: &Subject,
         mode: ErasureMode,
     ) -> Result<ErasureReport> {
+        if let Subject::User(user) = subject {
+            let report = self.erase_member(scope, *user).await?;
+            self.audit(scope, &report).await?;
+            return Ok(report);
+        }
         let ids = self.calls.find_calls_by_subject(scope, subject).await?;
         let mut report = ErasureReport::default();
         let mut subject_calls = Vec::new();
@@ -108,7 +116,9 @@ impl Eraser {
         let identifiers = Identifiers::of(subject, &subject_calls);
         if !identifiers.is_empty() {
             let mentions = Mentions::new(identifiers);
-            report.mentions_redacted_in = self.redact_mentions(scope, &ids, &mentions).await?;
+            report.mentions_redacted_in = self
+                .redact_mentions(scope, &ids, &[], &mentions)
+                .await?;
         }
         for call in subject_calls {
             let id = call.id;
@@ -129,6 +139,12 @@ impl Eraser {
             }
             report.calls += 1;
         }
+        self.audit(scope, &report).await?;
+        Ok(report)
+    }
+
+    /// Appends the erasure's audit record (counts only, no personal data).
+    async fn audit(&self, scope: &Scope, report: &ErasureReport) -> Result<()> {
         self.workspaces
             .append_audit(
                 scope,
@@ -139,19 +155,21 @@ impl Eraser {
                     actor: Some(scope.user_id),
                     action: "dsr.erase".into(),
                     target: None,
-                    details: serde_json::to_value(&report).unwrap_or_default(),
+                    details: serde_json::to_value(report).unwrap_or_default(),
                 },
             )
             .await?;
-        Ok(report)
+        Ok(())
     }
 
     /// Replaces the subject's identifiers in every other visible call's
     /// transcript, comments and scorecards; returns how many calls changed.
+    /// Calls in `linked` are linked to the subject whatever their text says.
     async fn redact_mentions(
         &self,
         scope: &Scope,
         skip: &[closeq_core::CallId],
+        linked: &[closeq_core::CallId],
         mentions: &Mentions,
     ) -> Result<u32> {
         let mut changed_calls = 0;
@@ -165,7 +183,8 @@ impl Eraser {
                 if skip.contains(&call.id) {
                     continue;
                 }
-                if self.redact_call(scope, call, mentions).await? {
+                let link = linked.contains(&call.id);
+                if self.redact_call(scope, call, link, mentions).await? {
                     changed_calls += 1;
                 }
             }
@@ -184,15 +203,22 @@ impl Eraser {
 
     /// Redacts one call's transcript, comments and scorecards; whether
     /// anything changed. The call is linked to the subject (name parts
-    /// count) when any of its texts holds a strong identifier.
-    async fn redact_call(&self, scope: &Scope, mut call: Call, m: &Mentions) -> Result<bool> {
+    /// count) when `linked` or when any of its texts holds a strong
+    /// identifier.
+    async fn redact_call(
+        &self,
+        scope: &Scope,
+        mut call: Call,
+        linked: bool,
+        m: &Mentions,
+    ) -> Result<bool> {
         let transcript = match self.calls.get_transcript(scope, call.id).await {
             Ok(t) => Some(t),
             Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
         let mut cards = self.calls.list_scorecards(scope, call.id).await?;
-        let mut linked = call.rep_comments.as_deref().is_some_and(|c| m.links(c));
+        let mut linked = linked || call.rep_comments.as_deref().is_some_and(|c| m.links(c));
         if let Some(t) = &transcript {
             linked = linked
                 || t.utterances.iter().any(|u| m.links(u.text.as_str()))

@@ -6,7 +6,7 @@ use closeq_core::ports::{
 };
 use closeq_core::{
     Action, Call, CallId, CallStatus, Error, Result, Scope, Scorecard, ScorecardId, Subject,
-    Transcript,
+    Transcript, UserId,
 };
 
 use super::{InMemoryStore, State};
@@ -312,6 +312,28 @@ impl CallStore for InMemoryStore {
             }
         }
         Ok(())
+    }
+
+    async fn reassign_rep(&self, scope: &Scope, from: UserId, to: UserId) -> Result<u32> {
+        policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
+        let mut s = self.write();
+        policy::check_tombstone(from, to, s.members.contains_key(&(scope.workspace_id, to)))?;
+        let ids: Vec<CallId> = s
+            .calls
+            .values()
+            .filter(|c| c.workspace_id == scope.workspace_id && c.rep_id == from)
+            .filter(|c| policy::visible(scope, c))
+            .map(|c| c.id)
+            .collect();
+        for id in &ids {
+            if let Some(mut c) = s.calls.get(id).cloned() {
+                s.unindex(&c);
+                c.rep_id = to;
+                s.index(&self.hasher, &c);
+                s.calls.insert(*id, c);
+            }
+        }
+        u32::try_from(ids.len()).map_err(|_| Error::internal("more calls than u32"))
     }
 
     async fn update_scorecard_text(&self, scope: &Scope, card: &Scorecard) -> Result<()> {

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};
 use closeq_core::{
-    Action, ApiKeyId, Error, IntegrationId, Invitation, InvitationId, InvitationStatus, Member,
+    Action, ApiKeyId, EmailAddress, Error, IntegrationId, Invitation, InvitationId, InvitationStatus, Member,
     Result, Role, Scope, Team, UserId, Workspace, WorkspaceSettings,
 };
 
@@ -129,6 +129,18 @@ impl WorkspaceStore for InMemoryStore {
         }
         s.invitations.insert(inv.id, (inv.clone(), token_sha256));
         Ok(())
+    }
+
+    async fn delete_invitations_to(&self, scope: &Scope, email: &EmailAddress) -> Result<u32> {
+        check_workspace(scope, Action::RunDataSubjectRequests)?;
+        let mut s = self.write();
+        let before = s.invitations.len();
+        s.invitations.retain(|_, (inv, _)| {
+            inv.workspace_id != scope.workspace_id
+                || !inv.email.as_str().eq_ignore_ascii_case(email.as_str())
+        });
+        u32::try_from(before - s.invitations.len())
+            .map_err(|_| Error::internal("more invitations than u32"))
     }
 
     async fn find_invitation(&self, token_sha256: [u8; 32]) -> Result<Invitation> {

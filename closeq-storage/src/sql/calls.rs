@@ -8,7 +8,7 @@ use closeq_core::ports::{
 };
 use closeq_core::{
     Action, Call, CallId, CallStatus, Error, Result, Scope, Scorecard, ScorecardId, Subject,
-    Transcript,
+    Transcript, UserId,
 };
 
 use super::{Arg, Dialect, Sql, SqlRow, SqlStore, Tx, dup_card, rollup, visibility};
@@ -510,6 +510,40 @@ impl<D: Dialect> CallStore for SqlStore<D> {
             write_card_text(&mut tx, &stored, &card).await?;
         }
         tx.commit().await
+    }
+
+    async fn reassign_rep(&self, scope: &Scope, from: UserId, to: UserId) -> Result<u32> {
+        policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
+        let mut tx = self.begin("reassign_rep", scope).await?;
+        let member = tx
+            .rows(
+                Sql::new("SELECT user_id FROM members WHERE workspace_id = $1 AND user_id = $2")
+                    .bind(scope.workspace_id)
+                    .bind(to),
+            )
+            .await?;
+        policy::check_tombstone(from, to, !member.is_empty())?;
+        let mut q = Sql::new("SELECT c.data FROM calls c WHERE c.workspace_id = $1 AND c.rep_id = $2 AND ")
+            .bind(scope.workspace_id)
+            .bind(from);
+        visibility::push(&mut q, "c", scope);
+        q.push(" ORDER BY c.id");
+        q.push(D::FOR_UPDATE);
+        let calls: Vec<Call> = tx.docs(q).await?;
+        let calls_len = u32::try_from(calls.len())
+            .map_err(|_| Error::internal("more calls than u32"))?;
+        for mut c in calls {
+            // The dashboards move the call's figures from the old rep's
+            // rows to the new one's; the records of the call follow its
+            // rep (trigger calls_scope_to_records, migration 0005).
+            rollup::around(&mut tx, c.id, true).await?;
+            c.rep_id = to;
+            write_call(&mut tx, &c, false).await?;
+            rollup::around(&mut tx, c.id, false).await?;
+            index(&mut tx, self.hasher(), &c).await?;
+        }
+        tx.commit().await?;
+        Ok(calls_len)
     }
 
     async fn update_scorecard_text(&self, scope: &Scope, card: &Scorecard) -> Result<()> {

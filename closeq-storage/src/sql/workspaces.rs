@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};
 use closeq_core::{
-    Action, ApiKeyId, AuditRecord, Error, IntegrationId, Invitation, InvitationId,
+    Action, ApiKeyId, AuditRecord, EmailAddress, Error, IntegrationId, Invitation, InvitationId,
     InvitationStatus, Member, Result, Role, Scope, Team, UserId, Workspace, WorkspaceId,
     WorkspaceSettings,
 };
@@ -167,6 +167,34 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
             .await
             .map_err(dup("invitation", inv.id))?;
         Ok(())
+    }
+
+    async fn delete_invitations_to(&self, scope: &Scope, email: &EmailAddress) -> Result<u32> {
+        check_workspace(scope, Action::RunDataSubjectRequests)?;
+        let mut tx = self.begin("delete_invitations_to", scope).await?;
+        // The address lives in the JSON document: read the workspace's
+        // invitations, delete the matching ones by id.
+        let all: Vec<Invitation> = tx
+            .docs(
+                Sql::new("SELECT data FROM invitations WHERE workspace_id = $1")
+                    .bind(scope.workspace_id),
+            )
+            .await?;
+        let mut deleted = 0u32;
+        for inv in all
+            .iter()
+            .filter(|i| i.email.as_str().eq_ignore_ascii_case(email.as_str()))
+        {
+            tx.exec(
+                Sql::new("DELETE FROM invitations WHERE workspace_id = $1 AND id = $2")
+                    .bind(scope.workspace_id)
+                    .bind(inv.id),
+            )
+            .await?;
+            deleted = deleted.saturating_add(1);
+        }
+        tx.commit().await?;
+        Ok(deleted)
     }
 
     async fn find_invitation(&self, token_sha256: [u8; 32]) -> Result<Invitation> {

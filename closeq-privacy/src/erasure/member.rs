@@ -1,0 +1,80 @@
+//! Erasure of a member of the workspace (a `Subject::User`): the person,
+//! not their calls' clients.
+//!
+//! - Their name and e-mail address are replaced with `[ERASED]` wherever
+//!   they are mentioned: in every call of theirs (where single name parts
+//!   count too: the calls are linked to them) and in any other call that
+//!   names them in full or gives their address (the same matching as for a
+//!   client: transcripts, speaker names and labels, rep comments, the
+//!   scorecards' free text and review reasons).
+//! - Their calls move to one fresh tombstone rep id per erasure
+//!   ([`CallStore::reassign_rep`](closeq_core::ports::CallStore::reassign_rep)), so team and rep figures stay consistent
+//!   without naming anyone; everything else on those calls — the clients'
+//!   contact details and words, the recording — stays as it was.
+//! - Invitations to their address are deleted, then their member record.
+//!
+//! The workspace's only owner cannot be erased (`Forbidden`): someone must
+//! own the workspace; make another member owner first.
+
+use closeq_core::{Error, Result, Role, Scope, Subject, UserId};
+
+use super::mentions::{Identifiers, Mentions};
+use super::{Eraser, ErasureReport};
+
+impl Eraser {
+    /// Erases the member `user` (see the module docs). Idempotent: a
+    /// second run finds no member and no calls and reports zero.
+    pub(super) async fn erase_member(&self, scope: &Scope, user: UserId) -> Result<ErasureReport> {
+        // The right to run erasures first: nothing is read or refused on
+        // behalf of a scope that may not.
+        let ids = self
+            .calls
+            .find_calls_by_subject(scope, &Subject::User(user))
+            .await?;
+        let member = match self.workspaces.get_member(scope, user).await {
+            Ok(m) => Some(m),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(m) = &member {
+            if m.role == Role::Owner {
+                let owners = self
+                    .workspaces
+                    .list_members(scope)
+                    .await?
+                    .iter()
+                    .filter(|o| o.role == Role::Owner)
+                    .count();
+                if owners <= 1 {
+                    return Err(Error::Forbidden {
+                        action: "erase member".into(),
+                        reason: "the workspace's only owner cannot be erased; make another member owner first".into(),
+                    });
+                }
+            }
+        }
+        let mut report = ErasureReport::default();
+        // Mentions first, while the member's calls are still theirs and
+        // their record still names them: a failure leaves everything for
+        // a retry.
+        if let Some(m) = &member {
+            let identifiers = Identifiers::of_member(m);
+            if !identifiers.is_empty() {
+                let mentions = Mentions::new(identifiers);
+                report.mentions_redacted_in = self
+                    .redact_mentions(scope, &[], &ids, &mentions)
+                    .await?;
+            }
+            if let Some(email) = &m.email {
+                self.workspaces.delete_invitations_to(scope, email).await?;
+            }
+        }
+        if !ids.is_empty() {
+            report.calls = self.calls.reassign_rep(scope, user, UserId::new()).await?;
+        }
+        if member.is_some() {
+            self.workspaces.remove_member(scope, user).await?;
+        }
+        Ok(report)
+    }
+}
