@@ -542,6 +542,14 @@ impl<D: Dialect> CallStore for SqlStore<D> {
             rollup::around(&mut tx, c.id, false).await?;
             index(&mut tx, self.hasher(), &c).await?;
         }
+        // The rollup rows the moves emptied would still name the old rep.
+        for sql in [
+            "DELETE FROM daily_stats WHERE workspace_id = $1 AND rep_id = $2 AND calls = 0",
+            "DELETE FROM daily_verdicts WHERE workspace_id = $1 AND rep_id = $2 AND n = 0",
+        ] {
+            tx.exec(Sql::new(sql).bind(scope.workspace_id).bind(from))
+                .await?;
+        }
         tx.commit().await?;
         Ok(calls_len)
     }
