@@ -109,7 +109,7 @@ fn unknown_client_exports_nothing_and_bad_input_is_named() {
 }
 
 #[test]
-fn erase_needs_confirmation_then_anonymizes() {
+fn erase_needs_confirmation_and_refuses_the_only_owner() {
     let dir = tempfile::tempdir().unwrap();
     ok(&closeq(dir.path(), &["demo"]));
     let defaults: serde_json::Value =
@@ -124,21 +124,18 @@ fn erase_needs_confirmation_then_anonymizes() {
     assert!(!no.status.success());
     assert!(String::from_utf8_lossy(&no.stderr).contains("--yes"));
 
-    let s = ok(&closeq(
-        dir.path(),
-        &["dsr", "erase", "--user", owner, "--yes"],
-    ));
-    assert!(s.contains("anonymized 5 calls"), "{s}");
+    // Erasing a member erases the person, not their calls' clients; the
+    // installation's only owner cannot be erased, and nothing changes.
+    let refused = closeq(dir.path(), &["dsr", "erase", "--user", owner, "--yes"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("only owner"), "{err}");
     let after: serde_json::Value = serde_json::from_str(&ok(&closeq(
         dir.path(),
         &["dsr", "export", "--user", owner],
     )))
     .unwrap();
-    assert_eq!(
-        after["utterances"].as_array().unwrap().len(),
-        0,
-        "transcripts are gone"
-    );
+    assert_eq!(after["utterances"], before["utterances"]);
 }
 
 #[test]

@@ -256,13 +256,22 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     ErasureMode::Anonymize
                 };
                 let r = eraser.erase(state.owner_scope(), &subject, mode).await?;
-                println!(
-                    "{} {} calls, deleted {} audio objects, redacted mentions in {} other calls",
-                    if delete { "deleted" } else { "anonymized" },
-                    r.calls,
-                    r.audio_objects,
-                    r.mentions_redacted_in
-                );
+                if matches!(subject, Subject::User(_)) {
+                    // A member is erased as a person: their calls stay
+                    // (the clients' data is not theirs), under a tombstone.
+                    println!(
+                        "erased the member: moved {} calls to a tombstone rep id, redacted their name and e-mail in {} calls",
+                        r.calls, r.mentions_redacted_in
+                    );
+                } else {
+                    println!(
+                        "{} {} calls, deleted {} audio objects, redacted mentions in {} other calls",
+                        if delete { "deleted" } else { "anonymized" },
+                        r.calls,
+                        r.audio_objects,
+                        r.mentions_redacted_in
+                    );
+                }
                 requests.complete(state.owner_scope(), request).await?;
                 // Earlier requests about the subject (an access request,
                 // say) keep only the kind of identifier from now on.

@@ -23,11 +23,13 @@ use crate::transcript::{
 };
 
 mod processing;
+mod reassign;
 
 pub use processing::{
     advance_call_checks_every_step, ingest_is_all_or_nothing,
     one_card_per_rubric_version_and_scorer,
 };
+pub use reassign::reassign_rep_moves_a_reps_calls_to_a_tombstone;
 
 /// A two-line transcript with Unicode text.
 pub fn sample_transcript() -> Transcript {
@@ -965,6 +967,7 @@ macro_rules! call_store_conformance {
                 ingest_is_all_or_nothing,
                 advance_call_checks_every_step,
                 one_card_per_rubric_version_and_scorer,
+                reassign_rep_moves_a_reps_calls_to_a_tombstone,
             ]
         );
     };
@@ -993,6 +996,7 @@ macro_rules! call_store_conformance {
                 ingest_is_all_or_nothing,
                 advance_call_checks_every_step,
                 one_card_per_rubric_version_and_scorer,
+                reassign_rep_moves_a_reps_calls_to_a_tombstone,
             ]
         );
     };

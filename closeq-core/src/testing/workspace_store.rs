@@ -13,6 +13,10 @@ use crate::testing::Outcome;
 use crate::testing::world::{Stores, World, base_time};
 use crate::workspace::{RetentionPeriod, Workspace};
 
+mod erasure;
+
+pub use erasure::invitations_to_an_address_are_deleted;
+
 /// A workspace and its settings round-trip; only owners and admins change
 /// settings; another workspace is invisible.
 pub async fn workspace_and_settings(s: &Stores, _: &()) -> Outcome {
@@ -498,7 +502,8 @@ macro_rules! workspace_store_conformance {
                 invitations,
                 api_keys,
                 integrations,
-                audit_log
+                audit_log,
+                invitations_to_an_address_are_deleted
             ]
         );
     };
@@ -513,7 +518,8 @@ macro_rules! workspace_store_conformance {
                 invitations,
                 api_keys,
                 integrations,
-                audit_log
+                audit_log,
+                invitations_to_an_address_are_deleted
             ]
         );
     };
