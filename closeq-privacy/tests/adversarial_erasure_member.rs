@@ -20,8 +20,8 @@ use closeq_core::ports::{AggregateQuery, CallFilter, GroupBy, PageRequest};
 use closeq_core::testing::call_store::{sample_scorecard, sample_transcript};
 use closeq_core::testing::{Stores, World, base_time};
 use closeq_core::{
-    CoachingNote, EmailAddress, Error, Invitation, ManualClock, Member, Role, Subject,
-    Verdict, invitation_token_sha256,
+    CoachingNote, EmailAddress, Error, Invitation, ManualClock, Member, Role, Subject, Verdict,
+    invitation_token_sha256,
 };
 use closeq_privacy::erasure::{Eraser, ErasureMode, ErasureReport};
 use closeq_storage::{
@@ -75,7 +75,11 @@ fn pg_dump(admin_url: &str) -> Vec<u8> {
         .args(["--data-only", "--no-owner", "-d", admin_url])
         .output()
         .expect("run pg_dump");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -91,7 +95,13 @@ async fn readable(stores: &Stores, w: &World) -> Vec<(String, String)> {
     )];
     out.push((
         "audit".into(),
-        json(&stores.workspaces.list_audit(&w.owner, 0, 1000).await.unwrap()),
+        json(
+            &stores
+                .workspaces
+                .list_audit(&w.owner, 0, 1000)
+                .await
+                .unwrap(),
+        ),
     ));
     let calls = stores
         .calls
@@ -105,7 +115,11 @@ async fn readable(stores: &Stores, w: &World) -> Vec<(String, String)> {
             out.push((format!("transcript {}", c.id), json(&t)));
         }
         for card in stores.calls.list_scorecards(&w.owner, c.id).await.unwrap() {
-            let history = stores.calls.review_history(&w.owner, card.id).await.unwrap();
+            let history = stores
+                .calls
+                .review_history(&w.owner, card.id)
+                .await
+                .unwrap();
             out.push((format!("card {}", card.id), json(&card)));
             out.push((format!("history {}", card.id), json(&history)));
         }
@@ -137,7 +151,11 @@ async fn run(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let hasher = || SubjectHasher::new([9; 32], "49");
     let (stores, sqlite, admin_url) = match backend {
-        Backend::Memory => (Stores::of(Arc::new(InMemoryStore::new(hasher()))), None, None),
+        Backend::Memory => (
+            Stores::of(Arc::new(InMemoryStore::new(hasher()))),
+            None,
+            None,
+        ),
         Backend::Sqlite => {
             let s = Arc::new(
                 SqliteStore::open(dir.path().join("closeq.db"), hasher())
@@ -176,16 +194,25 @@ async fn run(backend: Backend) {
     let tag = format!("{backend:?}").to_lowercase();
     let name = format!("Mirko Canary{tag}");
     let email = format!("mirko.canary.{tag}@staff.example");
-    let mut member = workspaces.get_member(&w.owner, w.rep_a.user_id).await.unwrap();
+    let mut member = workspaces
+        .get_member(&w.owner, w.rep_a.user_id)
+        .await
+        .unwrap();
     member.display_name = Some(name.clone().into());
     member.email = Some(EmailAddress::parse(&email).unwrap());
     workspaces.put_member(&w.owner, &member).await.unwrap();
-    let mut colleague = workspaces.get_member(&w.owner, w.rep_b.user_id).await.unwrap();
+    let mut colleague = workspaces
+        .get_member(&w.owner, w.rep_b.user_id)
+        .await
+        .unwrap();
     colleague.display_name = Some("Jonas Keeper".to_owned().into());
     workspaces.put_member(&w.owner, &colleague).await.unwrap();
     // The invitation that brought the member in, and one to a stranger.
     let t = base_time();
-    for (to, token) in [(email.as_str(), "member-token"), ("stranger@else.example", "other")] {
+    for (to, token) in [
+        (email.as_str(), "member-token"),
+        ("stranger@else.example", "other"),
+    ] {
         let mut inv = Invitation::new(
             w.workspace.id,
             EmailAddress::parse(to).unwrap(),
@@ -197,7 +224,11 @@ async fn run(backend: Backend) {
         .unwrap();
         inv.team_ids.insert(w.team_a);
         workspaces
-            .insert_invitation(&w.owner, &inv, invitation_token_sha256(&format!("{tag}-{token}")).unwrap())
+            .insert_invitation(
+                &w.owner,
+                &inv,
+                invitation_token_sha256(&format!("{tag}-{token}")).unwrap(),
+            )
             .await
             .unwrap();
     }
@@ -277,10 +308,22 @@ async fn run(backend: Backend) {
     // The only owner cannot be erased: a typed refusal, nothing changed.
     let eraser = Eraser::new(store.clone(), workspaces.clone(), audio, clock);
     let refused = eraser
-        .erase(&w.owner, &Subject::User(w.owner.user_id), ErasureMode::Anonymize)
+        .erase(
+            &w.owner,
+            &Subject::User(w.owner.user_id),
+            ErasureMode::Anonymize,
+        )
         .await;
-    assert!(matches!(refused, Err(Error::Forbidden { .. })), "{refused:?}");
-    assert!(workspaces.get_member(&w.owner, w.owner.user_id).await.is_ok());
+    assert!(
+        matches!(refused, Err(Error::Forbidden { .. })),
+        "{refused:?}"
+    );
+    assert!(
+        workspaces
+            .get_member(&w.owner, w.owner.user_id)
+            .await
+            .is_ok()
+    );
 
     let subject = Subject::User(w.rep_a.user_id);
     let report = eraser
@@ -318,7 +361,13 @@ async fn run(backend: Backend) {
         workspaces.get_member(&w.owner, w.rep_a.user_id).await,
         Err(Error::NotFound { .. })
     ));
-    assert!(store.find_calls_by_subject(&w.owner, &subject).await.unwrap().is_empty());
+    assert!(
+        store
+            .find_calls_by_subject(&w.owner, &subject)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // The member's call: a tombstone rep, the client's data byte-for-byte.
     let own_after = store.get_call(&w.owner, own.id).await.unwrap();
@@ -345,7 +394,10 @@ async fn run(backend: Backend) {
         format!("Hi, this is {ERASED} from Acme, write to {ERASED}.")
     );
     assert_eq!(
-        own_transcript.speakers[0].name.as_deref().map(String::as_str),
+        own_transcript.speakers[0]
+            .name
+            .as_deref()
+            .map(String::as_str),
         Some(ERASED)
     );
     assert_eq!(
@@ -362,7 +414,10 @@ async fn run(backend: Backend) {
         own_card.coaching_notes.last().unwrap().text.as_str(),
         "[ERASED] should ask about the budget"
     );
-    assert_eq!(own_card.score, store.list_scorecards(&w.owner, own.id).await.unwrap()[0].score);
+    assert_eq!(
+        own_card.score,
+        store.list_scorecards(&w.owner, own.id).await.unwrap()[0].score
+    );
 
     // The colleague's call: only the mention changed.
     let other_after = store.get_call(&w.owner, other.id).await.unwrap();
@@ -401,13 +456,19 @@ async fn run(backend: Backend) {
     sort(&mut renamed);
     sort(&mut by_rep_after);
     assert_eq!(json(&by_rep_after), json(&renamed));
-    assert_eq!(json(&dashboards(&stores, &w, GroupBy::Team).await), json(&by_team_before));
+    assert_eq!(
+        json(&dashboards(&stores, &w, GroupBy::Team).await),
+        json(&by_team_before)
+    );
 
     // One audit record, without the member's identifiers.
     let audit = workspaces.list_audit(&w.owner, 0, 100).await.unwrap();
     let rec = audit.iter().find(|a| a.action == "dsr.erase").unwrap();
     let text = json(rec);
-    assert!(canaries.iter().all(|c| !text.contains(c.as_str())), "{text}");
+    assert!(
+        canaries.iter().all(|c| !text.contains(c.as_str())),
+        "{text}"
+    );
 }
 
 #[tokio::test]

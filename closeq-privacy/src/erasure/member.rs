@@ -61,9 +61,8 @@ impl Eraser {
             let identifiers = Identifiers::of_member(m);
             if !identifiers.is_empty() {
                 let mentions = Mentions::new(identifiers);
-                report.mentions_redacted_in = self
-                    .redact_mentions(scope, &[], &ids, &mentions)
-                    .await?;
+                report.mentions_redacted_in =
+                    self.redact_mentions(scope, &[], &ids, &mentions).await?;
             }
             if let Some(email) = &m.email {
                 self.workspaces.delete_invitations_to(scope, email).await?;

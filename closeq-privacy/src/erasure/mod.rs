@@ -116,9 +116,7 @@ impl Eraser {
         let identifiers = Identifiers::of(subject, &subject_calls);
         if !identifiers.is_empty() {
             let mentions = Mentions::new(identifiers);
-            report.mentions_redacted_in = self
-                .redact_mentions(scope, &ids, &[], &mentions)
-                .await?;
+            report.mentions_redacted_in = self.redact_mentions(scope, &ids, &[], &mentions).await?;
         }
         for call in subject_calls {
             let id = call.id;

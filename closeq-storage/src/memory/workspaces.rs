@@ -2,8 +2,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};
 use closeq_core::{
-    Action, ApiKeyId, EmailAddress, Error, IntegrationId, Invitation, InvitationId, InvitationStatus, Member,
-    Result, Role, Scope, Team, UserId, Workspace, WorkspaceSettings,
+    Action, ApiKeyId, EmailAddress, Error, IntegrationId, Invitation, InvitationId,
+    InvitationStatus, Member, Result, Role, Scope, Team, UserId, Workspace, WorkspaceSettings,
 };
 
 use subtle::ConstantTimeEq;

@@ -523,15 +523,16 @@ impl<D: Dialect> CallStore for SqlStore<D> {
             )
             .await?;
         policy::check_tombstone(from, to, !member.is_empty())?;
-        let mut q = Sql::new("SELECT c.data FROM calls c WHERE c.workspace_id = $1 AND c.rep_id = $2 AND ")
-            .bind(scope.workspace_id)
-            .bind(from);
+        let mut q =
+            Sql::new("SELECT c.data FROM calls c WHERE c.workspace_id = $1 AND c.rep_id = $2 AND ")
+                .bind(scope.workspace_id)
+                .bind(from);
         visibility::push(&mut q, "c", scope);
         q.push(" ORDER BY c.id");
         q.push(D::FOR_UPDATE);
         let calls: Vec<Call> = tx.docs(q).await?;
-        let calls_len = u32::try_from(calls.len())
-            .map_err(|_| Error::internal("more calls than u32"))?;
+        let calls_len =
+            u32::try_from(calls.len()).map_err(|_| Error::internal("more calls than u32"))?;
         for mut c in calls {
             // The dashboards move the call's figures from the old rep's
             // rows to the new one's; the records of the call follow its

@@ -28,7 +28,10 @@ pub async fn reassign_rep_moves_a_reps_calls_to_a_tombstone(s: &Stores, _: &()) 
             .await
             .expect("transcript");
         let card = sample_scorecard(call, 80.0, &[("budget", Verdict::Met)]);
-        s.calls.insert_scorecard(&w.owner, &card).await.expect("card");
+        s.calls
+            .insert_scorecard(&w.owner, &card)
+            .await
+            .expect("card");
     }
     let foreign = other.call(&other.rep_a, None, 5);
     s.calls
@@ -59,11 +62,17 @@ pub async fn reassign_rep_moves_a_reps_calls_to_a_tombstone(s: &Stores, _: &()) 
     };
     let before = s.calls.aggregate(&w.owner, &q).await.expect("aggregate");
     assert_eq!(
-        s.calls.reassign_rep(&w.admin, from, to).await.expect("move"),
+        s.calls
+            .reassign_rep(&w.admin, from, to)
+            .await
+            .expect("move"),
         1
     );
     assert_eq!(
-        s.calls.reassign_rep(&w.admin, from, to).await.expect("again"),
+        s.calls
+            .reassign_rep(&w.admin, from, to)
+            .await
+            .expect("again"),
         0,
         "idempotent"
     );
