@@ -36,21 +36,21 @@ impl Eraser {
             Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
-        if let Some(m) = &member {
-            if m.role == Role::Owner {
-                let owners = self
-                    .workspaces
-                    .list_members(scope)
-                    .await?
-                    .iter()
-                    .filter(|o| o.role == Role::Owner)
-                    .count();
-                if owners <= 1 {
-                    return Err(Error::Forbidden {
-                        action: "erase member".into(),
-                        reason: "the workspace's only owner cannot be erased; make another member owner first".into(),
-                    });
-                }
+        if let Some(m) = &member
+            && m.role == Role::Owner
+        {
+            let owners = self
+                .workspaces
+                .list_members(scope)
+                .await?
+                .iter()
+                .filter(|o| o.role == Role::Owner)
+                .count();
+            if owners <= 1 {
+                return Err(Error::Forbidden {
+                    action: "erase member".into(),
+                    reason: "the workspace's only owner cannot be erased; make another member owner first".into(),
+                });
             }
         }
         let mut report = ErasureReport::default();
