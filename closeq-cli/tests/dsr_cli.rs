@@ -130,6 +130,13 @@ fn erase_needs_confirmation_and_refuses_the_only_owner() {
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("only owner"), "{err}");
+    // The refused request is closed as rejected, not left open.
+    let list = ok(&closeq(dir.path(), &["dsr", "list"]));
+    let erasure = list
+        .lines()
+        .find(|l| l.contains("erasure"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(erasure.contains("rejected"), "{list}");
     let after: serde_json::Value = serde_json::from_str(&ok(&closeq(
         dir.path(),
         &["dsr", "export", "--user", owner],

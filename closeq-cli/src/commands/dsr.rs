@@ -255,7 +255,18 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 } else {
                     ErasureMode::Anonymize
                 };
-                let r = eraser.erase(state.owner_scope(), &subject, mode).await?;
+                let r = match eraser.erase(state.owner_scope(), &subject, mode).await {
+                    Ok(r) => r,
+                    Err(e @ closeq_core::Error::Forbidden { .. }) => {
+                        // A refusal closes the request as rejected, with
+                        // the reason the subject is told; nothing changed.
+                        requests
+                            .reject(state.owner_scope(), request, &e.to_string())
+                            .await?;
+                        return Err(e.into());
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 if matches!(subject, Subject::User(_)) {
                     // A member is erased as a person: their calls stay
                     // (the clients' data is not theirs), under a tombstone.
