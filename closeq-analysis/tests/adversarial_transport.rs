@@ -13,15 +13,7 @@ use closeq_analysis::llm::anthropic::AnthropicMessages;
 use closeq_analysis::llm::openai::OpenAiChat;
 use closeq_core::Error;
 
-fn field_of<T: std::fmt::Debug>(r: closeq_core::Result<T>) -> String {
-    match r {
-        Err(Error::InvalidInput { field, reason }) => {
-            assert!(reason.contains("https://"), "{reason}");
-            field.into_owned()
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
+use closeq_core::testing::refused_transport_field as field_of;
 
 const CLEARTEXT: [&str; 5] = [
     "http://api.openai.com/v1",

@@ -10,18 +10,9 @@
 ))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use closeq_core::Error;
 use closeq_stt::cloud::{AssemblyAiStt, DeepgramStt, OpenAiStt};
 
-fn field_of<T: std::fmt::Debug>(r: closeq_core::Result<T>) -> String {
-    match r {
-        Err(Error::InvalidInput { field, reason }) => {
-            assert!(reason.contains("https://"), "{reason}");
-            field.into_owned()
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
+use closeq_core::testing::refused_transport_field as field_of;
 
 const CLEARTEXT: [&str; 3] = [
     "http://api.deepgram.com",

@@ -18,6 +18,7 @@ mod harness;
 pub mod privacy_store;
 mod service;
 pub mod stt;
+mod transport;
 
 pub mod workspace_store;
 mod world;
@@ -28,4 +29,5 @@ pub use fake_language_model::ScriptedLanguageModel;
 pub use fake_stt::ScriptedStt;
 pub use harness::Outcome;
 pub use service::{required_service, required_service_url};
+pub use transport::refused_transport_field;
 pub use world::{Stores, World, base_time};
