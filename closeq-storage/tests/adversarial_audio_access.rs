@@ -105,6 +105,39 @@ async fn recordings_are_never_overwritten(fx: &Fx, store: &ObjectAudioStore) {
     ));
 }
 
+/// An upload URL signed while the key was free no longer grants an upload
+/// once the recording exists: using it would replace the recording.
+async fn an_early_upload_url_cannot_replace_the_recording(fx: &Fx, store: &ObjectAudioStore) {
+    let mut call = fx.call(&fx.w.rep_a).await;
+    let k = key(&call, "wav");
+    let early = store
+        .signed_url(
+            &fx.w.rep_a,
+            call.id,
+            &k,
+            SignedMethod::Put,
+            Duration::from_secs(600),
+        )
+        .await
+        .unwrap();
+    if early.url.starts_with("https://app.example/") {
+        assert!(
+            store
+                .verify_signed_url(&early.url, SignedMethod::Put)
+                .await
+                .is_ok()
+        );
+    }
+    fx.record(store, &fx.w.rep_a, &mut call, "wav", filled(1, 64))
+        .await;
+    if early.url.starts_with("https://app.example/") {
+        assert!(matches!(
+            store.verify_signed_url(&early.url, SignedMethod::Put).await,
+            Err(Error::Forbidden { .. })
+        ));
+    }
+}
+
 /// A key is tied to its call: a call one may touch does not open another
 /// call's object.
 async fn a_call_does_not_open_another_calls_object(fx: &Fx, store: &ObjectAudioStore) {
@@ -248,6 +281,7 @@ macro_rules! on_every_backend {
 on_every_backend!(
     other_members_cannot_touch_a_recording,
     recordings_are_never_overwritten,
+    an_early_upload_url_cannot_replace_the_recording,
     a_call_does_not_open_another_calls_object,
     deletes_follow_the_call_policy_and_dropped_recordings_are_gone,
     leftovers_of_unstored_calls,

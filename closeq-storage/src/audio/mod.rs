@@ -177,7 +177,8 @@ impl ObjectAudioStore {
     }
 
     /// Verifies an HMAC-signed URL, then re-checks that the object still
-    /// exists (for downloads) and that the gate allows serving it. One
+    /// exists and the gate allows serving it (downloads), or that the key
+    /// is still free (uploads: never over an existing recording). One
     /// uniform error for every refusal.
     pub async fn verify_signed_url(&self, url: &str, method: SignedMethod) -> Result<Grant> {
         let signer = match &self.signing {
@@ -203,6 +204,13 @@ impl ObjectAudioStore {
             }
             let path = Self::path(g.workspace_id, &g.key).map_err(|_| refused())?;
             self.store.head(&path).await.map_err(|_| refused())?;
+        } else {
+            // An upload URL grants the first upload only: once the key
+            // holds a recording, using it would replace that recording.
+            let path = Self::path(g.workspace_id, &g.key).map_err(|_| refused())?;
+            if self.store.head(&path).await.is_ok() {
+                return Err(refused());
+            }
         }
         Ok(g)
     }
