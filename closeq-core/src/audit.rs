@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::id::{UserId, WorkspaceId};
-use crate::member::Role;
 use crate::scope::Scope;
 
 /// One audited event. `action` and `target` are codes and opaque ids;
@@ -22,7 +21,10 @@ pub struct AuditRecord {
     pub workspace_id: WorkspaceId,
     /// When.
     pub at: DateTime<Utc>,
-    /// Who: a user, or `None` for CloseQ itself (sweeps, jobs).
+    /// Who: the acting user; for work CloseQ does on its own (sweeps,
+    /// jobs), the member whose scope ran it. Always set on append
+    /// ([`check_author`](Self::check_author)); `None` only in records
+    /// written before that rule.
     pub actor: Option<UserId>,
     /// What (`retention.sweep`, `dsr.erase`, `scorecard.review`, ...).
     pub action: String,
@@ -36,10 +38,10 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     /// Checks that `scope` may append this record: the record is of the
-    /// scope's workspace, and its actor is the scope's user — or nobody
-    /// (CloseQ itself: a retention sweep, a job), which only an owner or
-    /// admin scope may record. Nobody writes into another workspace's log
-    /// or in another person's name.
+    /// scope's workspace, and its actor is the scope's user. Work CloseQ
+    /// does on its own (a retention sweep, a job) is recorded in the name
+    /// of the member whose scope ran it: nobody writes into another
+    /// workspace's log, in another person's name, or in nobody's.
     ///
     /// Errors: [`Error::Forbidden`] (action `append_audit`).
     pub fn check_author(&self, scope: &Scope) -> Result<()> {
@@ -53,9 +55,8 @@ impl AuditRecord {
         match self.actor {
             Some(actor) if actor == scope.user_id => Ok(()),
             Some(_) => Err(refuse("the actor must be the acting user")),
-            None if matches!(scope.role, Role::Owner | Role::Admin) => Ok(()),
             None => Err(refuse(
-                "only an owner or admin records actions of CloseQ itself",
+                "the actor must be the acting user (work CloseQ does on its own is recorded in the name of the member whose scope ran it)",
             )),
         }
     }

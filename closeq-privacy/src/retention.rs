@@ -199,7 +199,17 @@ pub struct SweepReport {
     pub checkpoint: Option<CallId>,
     /// Whether the sweep reached the end.
     pub complete: bool,
+    /// Audio objects no stored call held, removed (or that would be) once
+    /// the sweep reached the end ([`AudioStore::unreferenced`]).
+    #[serde(default)]
+    pub unreferenced_audio: u64,
 }
+
+/// How long an audio object no stored call holds is left alone: the
+/// pipeline stores a recording before its call, so a young one may be a
+/// call in flight. Compared with the audio backend's own modification
+/// times.
+pub const UNREFERENCED_AUDIO_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
 /// Runs retention for one workspace.
 #[derive(Debug, Clone)]
@@ -330,6 +340,19 @@ impl Sweeper {
             }
         }
         report.complete = start + (report.examined as usize) >= ids.len();
+        if report.complete {
+            // Objects no call holds (a failed first write, an upload for a
+            // call id that was never stored, an object beside a recording):
+            // one batch per completed sweep.
+            let before = now - UNREFERENCED_AUDIO_GRACE;
+            let limit = batch.min(10_000);
+            for o in self.audio.unreferenced(scope, before, limit).await? {
+                report.unreferenced_audio += 1;
+                if execute {
+                    self.audio.delete(scope, o.call, &o.key).await?;
+                }
+            }
+        }
         if execute {
             self.workspaces
                 .append_audit(
@@ -338,14 +361,28 @@ impl Sweeper {
                         seq: 0,
                         workspace_id: ws.id,
                         at: now,
-                        actor: None,
+                        actor: Some(scope.user_id),
                         action: "retention.sweep".into(),
                         target: None,
-                        details: serde_json::to_value(&report.counts).unwrap_or_default(),
+                        details: audit_details(&report),
                     },
                 )
                 .await?;
         }
         Ok(report)
     }
+}
+
+/// The counts of a sweep, for its audit record.
+fn audit_details(report: &SweepReport) -> serde_json::Value {
+    let mut details = serde_json::to_value(&report.counts).unwrap_or_default();
+    if report.unreferenced_audio > 0
+        && let Some(map) = details.as_object_mut()
+    {
+        map.insert(
+            "unreferenced_audio".into(),
+            report.unreferenced_audio.into(),
+        );
+    }
+    details
 }

@@ -1,7 +1,7 @@
 //! Attacks on recordings the privacy engine must withhold: a restricted
 //! subject's recording read directly or through a signed URL issued before
-//! the restriction, and an erased call's recording through a URL issued
-//! before the erasure. Before the fix no gate existed outside tests (and
+//! the restriction, asked about with `exists`, and an erased call's
+//! recording through a URL issued before the erasure. Before the fix no gate existed outside tests (and
 //! the store consulted one only for signed URLs), so all of these were
 //! served.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -100,12 +100,19 @@ async fn a_restricted_subjects_recording_is_not_served() {
         .set_subject_flags(&s.w.admin, &client, restricted)
         .await
         .unwrap();
-    // Direct reads, for the rep and the manager.
+    // Direct reads, for the rep and the manager; nor does `exists` say
+    // what the restricted recording holds (before the fix it answered
+    // for any object of the call without asking the gate).
     for who in [&s.w.rep_a, &s.w.manager] {
         let r = s.audio.get(who, s.call.id, &s.key).await.map(|_| ());
         assert!(
             matches!(&r, Err(Error::Compliance { rule, .. }) if rule == "GDPR Art. 18"),
             "{r:?}"
+        );
+        let r = s.audio.exists(who, s.call.id, &s.key).await;
+        assert!(
+            matches!(&r, Err(Error::Compliance { rule, .. }) if rule == "GDPR Art. 18"),
+            "exists answered for a restricted recording: {r:?}"
         );
     }
     // New URLs, and the URL issued before.

@@ -213,6 +213,46 @@ async fn plan_then_run_in_batches_with_a_crash_and_two_sweepers() {
     assert_eq!(log[0].details["call_audio"], 2);
 }
 
+/// A recording no call holds (a member's upload for a call id never
+/// stored) goes with the first complete sweep after the grace period;
+/// before this, nothing ever found it.
+#[tokio::test]
+async fn recordings_no_call_holds_go_after_the_grace_period() {
+    let s = setup().await;
+    let made_up = s.world.call(&s.world.rep_a, Some(s.world.team_a), 9);
+    let key = format!("calls/{}.wav", made_up.id);
+    let body: ByteStream = Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(
+        b"RIFFdata",
+    ))]));
+    s.audio
+        .put(&s.world.rep_a, &made_up, &key, "audio/wav", body)
+        .await
+        .unwrap();
+    let audio = s.audio.clone();
+    let owner = s.world.owner.clone();
+    let unreferenced = |at| {
+        let (audio, owner) = (audio.clone(), owner.clone());
+        async move { audio.unreferenced(&owner, at, 100).await.unwrap().len() }
+    };
+    // Within the grace period (the backend's clock is the wall clock).
+    s.clock.set(Utc::now());
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.unreferenced_audio, 0);
+    let later = Utc::now() + Duration::hours(2);
+    assert_eq!(unreferenced(later).await, 1);
+    s.clock.set(later);
+    let plan = sweeper(&s).plan(&s.world.owner).await.unwrap();
+    assert_eq!(plan.unreferenced_audio, 1);
+    assert_eq!(unreferenced(later).await, 1, "a plan changes nothing");
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert!(r.complete);
+    assert_eq!(r.unreferenced_audio, 1);
+    assert_eq!(unreferenced(later).await, 0);
+    let log = s.calls.list_audit(&s.world.owner, 0, 100).await.unwrap();
+    assert_eq!(log.last().unwrap().details["unreferenced_audio"], 1);
+    assert_eq!(log.last().unwrap().actor, Some(s.world.owner.user_id));
+}
+
 #[tokio::test]
 async fn one_second_before_the_deadline_nothing_goes() {
     let s = setup().await;

@@ -66,3 +66,52 @@ pub(crate) fn check_tombstone(
     }
     Ok(())
 }
+
+/// Checks a change of the member `before` (the stored record, if any) into
+/// `after` (`None`: removed) against the rest of the workspace's members
+/// (`others`, everyone but this user), read under the same lock as the
+/// write: the owners are changed only by an owner, and a workspace always
+/// keeps at least one owner.
+///
+/// Errors: `Forbidden` (action `manage_members`).
+pub(crate) fn check_member_change(
+    scope: &Scope,
+    before: Option<&closeq_core::Member>,
+    after: Option<&closeq_core::Member>,
+    others: &[closeq_core::Member],
+) -> Result<()> {
+    use closeq_core::Role;
+    let refuse = |reason: &'static str| Error::Forbidden {
+        action: "manage_members".into(),
+        reason: reason.into(),
+    };
+    let was_owner = before.is_some_and(|m| m.role == Role::Owner);
+    let is_owner = after.is_some_and(|m| m.role == Role::Owner);
+    if (was_owner || is_owner) && was_owner != is_owner && scope.role != Role::Owner {
+        return Err(refuse("only an owner can make, demote or remove an owner"));
+    }
+    if was_owner && !is_owner && !others.iter().any(|m| m.role == Role::Owner) {
+        return Err(refuse(
+            "the workspace's only owner cannot be removed or demoted; make another member owner first",
+        ));
+    }
+    Ok(())
+}
+
+/// A key acts with its creator's rights: it is created by the acting user,
+/// never in someone else's name.
+///
+/// Errors: `Forbidden` (action `manage_api_keys`).
+pub(crate) fn check_key_creator(
+    scope: &Scope,
+    key: &closeq_core::ports::ApiKeyRecord,
+) -> Result<()> {
+    if key.created_by != scope.user_id {
+        return Err(Error::Forbidden {
+            action: "manage_api_keys".into(),
+            reason: "a key is created by the acting user (created_by), never in another's name"
+                .into(),
+        });
+    }
+    Ok(())
+}

@@ -43,7 +43,8 @@ impl Dialect for SqliteDialect {
     type Row = SqliteRow;
 
     const NAME: &'static str = "sqlite";
-    // A write transaction holds the database's write lock.
+    // A write transaction holds the database's write lock from its start
+    // (`BEGIN IMMEDIATE`): what it reads cannot change before it writes.
     const FOR_UPDATE: &'static str = "";
 
     async fn begin<'p>(
@@ -52,7 +53,7 @@ impl Dialect for SqliteDialect {
         writes: bool,
     ) -> Result<Session<'p, Sqlite>, sqlx::Error> {
         Ok(if writes {
-            Session::Tx(pool.begin().await?)
+            Session::Tx(pool.begin_with("BEGIN IMMEDIATE").await?)
         } else {
             Session::Conn(pool.acquire().await?)
         })

@@ -221,6 +221,79 @@ async fn leftovers_of_unstored_calls(fx: &Fx, store: &ObjectAudioStore) {
     assert!(!store.exists(&fx.w.rep_a, call.id, &k).await.unwrap());
 }
 
+/// What a member leaves outside any call's recording — an upload for a
+/// call id they made up and never store, an object beside their call's
+/// recording — is listed for retention and deleted by an admin; the
+/// recording a call holds never is. Before the fix nothing could find
+/// these objects: they stayed forever.
+async fn unreferenced_objects_are_found_and_removed(fx: &Fx, store: &ObjectAudioStore) {
+    let (call, recording) = recorded(fx, store).await;
+    let made_up = fx.w.call(&fx.w.rep_a, None, 77);
+    let orphan = key(&made_up, "wav");
+    store
+        .put(&fx.w.rep_a, &made_up, &orphan, "audio/wav", filled(5, 32))
+        .await
+        .unwrap();
+    let beside = format!("calls/{}/extra.wav", call.id);
+    store
+        .put(&fx.w.rep_a, &call, &beside, "audio/wav", filled(6, 16))
+        .await
+        .unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    assert!(matches!(
+        store.unreferenced(&fx.w.rep_a, later, 100).await,
+        Err(Error::Forbidden { .. })
+    ));
+    // Within the grace period (modified after `before`): not listed.
+    let earlier = chrono::Utc::now() - chrono::Duration::hours(1);
+    assert!(
+        store
+            .unreferenced(&fx.w.admin, earlier, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut found = store.unreferenced(&fx.w.admin, later, 100).await.unwrap();
+    found.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut expected = vec![
+        (made_up.id, orphan.clone(), 32),
+        (call.id, beside.clone(), 16),
+    ];
+    expected.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        found
+            .iter()
+            .map(|o| (o.call, o.key.clone(), o.size_bytes))
+            .collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(
+        store
+            .unreferenced(&fx.w.admin, later, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    for o in &found {
+        store.delete(&fx.w.admin, o.call, &o.key).await.unwrap();
+    }
+    assert!(
+        store
+            .unreferenced(&fx.w.admin, later, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .exists(&fx.w.owner, call.id, &recording)
+            .await
+            .unwrap()
+    );
+    assert!(!store.exists(&fx.w.owner, call.id, &beside).await.unwrap());
+}
+
 async fn memory(fx: &Fx) -> Option<(ObjectAudioStore, Option<tempfile::TempDir>)> {
     Some((ObjectAudioStore::in_memory(signer(), fx.calls()), None))
 }
@@ -285,4 +358,5 @@ on_every_backend!(
     a_call_does_not_open_another_calls_object,
     deletes_follow_the_call_policy_and_dropped_recordings_are_gone,
     leftovers_of_unstored_calls,
+    unreferenced_objects_are_found_and_removed,
 );

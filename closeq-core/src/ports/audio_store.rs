@@ -95,7 +95,9 @@ pub trait AudioAccessGate: Debug + Send + Sync {
 ///   anyone else deletes nothing and succeeds (they cannot tell a missing
 ///   call from an invisible one);
 /// - signed URLs are valid for at most the backend's cap (1 hour) and
-///   `InvalidInput` is returned for longer lifetimes.
+///   `InvalidInput` is returned for longer lifetimes;
+/// - objects no stored call holds are listed by
+///   [`unreferenced`](AudioStore::unreferenced), for retention to delete.
 #[async_trait]
 pub trait AudioStore: Debug + Send + Sync {
     /// Streams `body` into `key` of `call`; refuses content types that are
@@ -111,7 +113,9 @@ pub trait AudioStore: Debug + Send + Sync {
     ) -> Result<AudioRef>;
     /// Streams the recording `key` of `call` back.
     async fn get(&self, scope: &Scope, call: CallId, key: &str) -> Result<ByteStream>;
-    /// Whether object `key` of `call` exists.
+    /// Whether object `key` of `call` exists, for a scope that may view
+    /// the call and whose recording the gate would serve (an erased or
+    /// restricted subject's call is refused as [`get`](Self::get) is).
     async fn exists(&self, scope: &Scope, call: CallId, key: &str) -> Result<bool>;
     /// Deletes object `key` of `call` (idempotent).
     async fn delete(&self, scope: &Scope, call: CallId, key: &str) -> Result<()>;
@@ -124,6 +128,32 @@ pub trait AudioStore: Debug + Send + Sync {
         method: SignedMethod,
         ttl: Duration,
     ) -> Result<SignedUrl>;
+    /// Up to `limit` objects of the scope's workspace that no stored call
+    /// holds as its recording — left by an upload whose call was never
+    /// stored (a failed first write, or a member uploading for a call id
+    /// they made up), or stored beside the recording under
+    /// `calls/<id>/<name>` — last modified before `before` (the backend's
+    /// own clock: give pipelines in flight a grace period). Retention
+    /// deletes them with [`delete`](Self::delete). Only a scope that sees
+    /// and may delete every call (owners, admins) asks; `Forbidden`
+    /// otherwise.
+    async fn unreferenced(
+        &self,
+        scope: &Scope,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<UnreferencedObject>>;
+}
+
+/// An audio object no stored call holds ([`AudioStore::unreferenced`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreferencedObject {
+    /// The call its key names.
+    pub call: CallId,
+    /// Its key.
+    pub key: String,
+    /// Its size.
+    pub size_bytes: u64,
 }
 
 fn _object_safe(_: Arc<dyn AudioStore>, _: Arc<dyn AudioAccessGate>) {}

@@ -12,7 +12,8 @@ mod sub_processor;
 mod workspace_store;
 
 pub use audio_store::{
-    AudioAccessGate, AudioStore, ByteStream, SignedMethod, SignedUrl, key_belongs_to, key_call,
+    AudioAccessGate, AudioStore, ByteStream, SignedMethod, SignedUrl, UnreferencedObject,
+    key_belongs_to, key_call,
 };
 pub use call_store::{
     AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Cursor, GroupBy, Page,

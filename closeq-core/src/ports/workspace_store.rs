@@ -120,6 +120,11 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     /// Lists members.
     async fn list_members(&self, scope: &Scope) -> Result<Vec<Member>>;
     /// Removes a member (idempotent).
+    ///
+    /// Membership changes ([`put_member`](Self::put_member) too) keep two
+    /// rules atomically, against concurrent changes: only an owner makes,
+    /// demotes or removes an owner, and the workspace always keeps at least
+    /// one owner. Either refusal is `Forbidden` (action `manage_members`).
     async fn remove_member(&self, scope: &Scope, user: UserId) -> Result<()>;
 
     /// Stores an invitation with the SHA-256 of its token
@@ -171,7 +176,10 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     /// otherwise).
     async fn delete_invitations_to(&self, scope: &Scope, email: &EmailAddress) -> Result<u32>;
 
-    /// Stores an API key record.
+    /// Stores an API key record, created by the acting user: a key acts
+    /// with its creator's rights, so `created_by` must be the scope's user
+    /// (`Forbidden` otherwise), and erasing the creator revokes it. Needs
+    /// action `manage_api_keys`.
     async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()>;
     /// Finds a key by the SHA-256 of its secret (authentication: no scope yet).
     async fn find_api_key(&self, secret_sha256: [u8; 32]) -> Result<ApiKeyRecord>;
@@ -196,8 +204,7 @@ pub trait WorkspaceStore: Debug + Send + Sync {
 
     /// Appends an audit record (validated: no personal data) to the
     /// scope's workspace's log; returns its sequence number. The log is
-    /// append-only. The record's actor is the scope's user, or nobody
-    /// (CloseQ itself) for an owner or admin scope
+    /// append-only. The record's actor is the scope's user, always
     /// ([`AuditRecord::check_author`](crate::AuditRecord::check_author)).
     ///
     /// Errors: `InvalidInput` for personal data in the record; `Forbidden`

@@ -301,6 +301,11 @@ pub async fn api_keys(s: &Stores, _: &()) -> Outcome {
         s.workspaces.insert_api_key(&w.manager, &key).await,
         Err(Error::Forbidden { .. })
     ));
+    // Never in another's name: a key acts with its creator's rights.
+    assert!(matches!(
+        s.workspaces.insert_api_key(&w.admin, &key).await,
+        Err(Error::Forbidden { .. })
+    ));
     s.workspaces
         .insert_api_key(&w.owner, &key)
         .await
@@ -400,8 +405,8 @@ pub async fn integrations(s: &Stores, _: &()) -> Outcome {
 }
 
 /// The audit log is append-only, ordered, per workspace, admin-only to
-/// read, written as a scope (its own workspace, in its own user's name, or
-/// CloseQ's for owners and admins), and refuses personal data.
+/// read, written as a scope (its own workspace, in its own user's name,
+/// never in nobody's), and refuses personal data.
 pub async fn audit_log(s: &Stores, _: &()) -> Outcome {
     let w = World::create(s).await;
     let other = World::create(s).await;
@@ -414,9 +419,13 @@ pub async fn audit_log(s: &Stores, _: &()) -> Outcome {
         target: Some(crate::id::CallId::new().to_string()),
         details: serde_json::json!({"deleted": 3}),
     };
+    let by_admin = |ws: WorkspaceId, action: &str| crate::audit::AuditRecord {
+        actor: Some(w.admin.user_id),
+        ..rec(ws, action)
+    };
     let a = s
         .workspaces
-        .append_audit(&w.admin, &rec(w.workspace.id, "retention.sweep"))
+        .append_audit(&w.admin, &by_admin(w.workspace.id, "retention.sweep"))
         .await
         .expect("append");
     let by_rep = crate::audit::AuditRecord {
@@ -428,15 +437,27 @@ pub async fn audit_log(s: &Stores, _: &()) -> Outcome {
         .append_audit(&w.rep_a, &by_rep)
         .await
         .expect("append in one's own name");
+    let by_other = crate::audit::AuditRecord {
+        actor: Some(other.owner.user_id),
+        ..rec(other.workspace.id, "retention.sweep")
+    };
     s.workspaces
-        .append_audit(&other.owner, &rec(other.workspace.id, "retention.sweep"))
+        .append_audit(&other.owner, &by_other)
         .await
         .expect("other");
     assert!(b > a);
     // Refused, and nothing written: another workspace's log, another
-    // person's name, CloseQ's name without being an owner or admin.
+    // person's name, nobody's name (whatever the role).
     let forged = [
-        (&other.owner, rec(w.workspace.id, "forged.other.workspace")),
+        (
+            &other.owner,
+            crate::audit::AuditRecord {
+                actor: Some(other.owner.user_id),
+                ..rec(w.workspace.id, "forged.other.workspace")
+            },
+        ),
+        (&w.owner, rec(w.workspace.id, "forged.system")),
+        (&w.admin, rec(w.workspace.id, "forged.system")),
         (
             &w.rep_b,
             crate::audit::AuditRecord {

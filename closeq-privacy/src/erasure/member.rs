@@ -11,10 +11,15 @@
 //!   ([`CallStore::reassign_rep`](closeq_core::ports::CallStore::reassign_rep)), so team and rep figures stay consistent
 //!   without naming anyone; everything else on those calls — the clients'
 //!   contact details and words, the recording — stays as it was.
-//! - Invitations to their address are deleted, then their member record.
+//! - Invitations to their address are deleted, the API keys they created
+//!   are revoked (a key acts with its creator's rights), then their member
+//!   record goes.
 //!
 //! The workspace's only owner cannot be erased (`Forbidden`): someone must
-//! own the workspace; make another member owner first.
+//! own the workspace; make another member owner first. An owner is erased
+//! only by an owner, and is demoted first, atomically (see
+//! [`WorkspaceStore::put_member`](closeq_core::ports::WorkspaceStore::put_member)),
+//! so two owners erasing each other at once cannot both succeed.
 
 use closeq_core::{Error, Result, Role, Scope, Subject, UserId};
 
@@ -36,22 +41,25 @@ impl Eraser {
             Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
+        // An owner is demoted first, in one atomic step of the store that
+        // refuses to leave the workspace without an owner (and lets only
+        // an owner demote one): two owners erasing each other cannot both
+        // pass, and a refused erasure has changed nothing.
         if let Some(m) = &member
             && m.role == Role::Owner
         {
-            let owners = self
-                .workspaces
-                .list_members(scope)
-                .await?
-                .iter()
-                .filter(|o| o.role == Role::Owner)
-                .count();
-            if owners <= 1 {
-                return Err(Error::Forbidden {
-                    action: "erase member".into(),
-                    reason: "the workspace's only owner cannot be erased; make another member owner first".into(),
-                });
-            }
+            let mut demoted = m.clone();
+            demoted.role = Role::Member;
+            self.workspaces
+                .put_member(scope, &demoted)
+                .await
+                .map_err(|e| match e {
+                    Error::Forbidden { .. } => Error::Forbidden {
+                        action: "erase member".into(),
+                        reason: "the workspace's only owner cannot be erased, and only an owner erases an owner; make another member owner first".into(),
+                    },
+                    e => e,
+                })?;
         }
         let mut report = ErasureReport::default();
         // Mentions first, while the member's calls are still theirs and
@@ -66,6 +74,14 @@ impl Eraser {
             }
             if let Some(email) = &m.email {
                 self.workspaces.delete_invitations_to(scope, email).await?;
+            }
+        }
+        // Keys act with their creator's rights: none outlives the creator.
+        let now = self.clock.now();
+        for key in self.workspaces.list_api_keys(scope).await? {
+            if key.created_by == user && key.revoked_at.is_none() {
+                self.workspaces.revoke_api_key(scope, key.id, now).await?;
+                report.api_keys_revoked += 1;
             }
         }
         if !ids.is_empty() {

@@ -9,6 +9,7 @@
 
 mod call_access;
 mod signing;
+mod unreferenced;
 
 use std::fmt;
 use std::sync::Arc;
@@ -308,6 +309,11 @@ impl AudioStore for ObjectAudioStore {
     async fn exists(&self, scope: &Scope, call: CallId, key: &str) -> Result<bool> {
         let path = self.object(scope, call, key)?;
         self.stored_call(scope, call, Action::ViewCall).await?;
+        // What the gate withholds (an erased or restricted subject's call)
+        // is not described either.
+        if let Some(gate) = &self.gate {
+            gate.check_serve(scope.workspace_id, call, key).await?;
+        }
         self.head(&path).await
     }
 
@@ -328,6 +334,15 @@ impl AudioStore for ObjectAudioStore {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(storage(self.name, "delete", e)),
         }
+    }
+
+    async fn unreferenced(
+        &self,
+        scope: &Scope,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<closeq_core::ports::UnreferencedObject>> {
+        self.list_unreferenced(scope, before, limit).await
     }
 
     async fn signed_url(

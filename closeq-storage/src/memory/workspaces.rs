@@ -3,13 +3,14 @@ use chrono::{DateTime, Utc};
 use closeq_core::ports::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};
 use closeq_core::{
     Action, ApiKeyId, EmailAddress, Error, IntegrationId, Invitation, InvitationId,
-    InvitationStatus, Member, Result, Role, Scope, Team, UserId, Workspace, WorkspaceSettings,
+    InvitationStatus, Member, Result, Role, Scope, Team, UserId, Workspace, WorkspaceId,
+    WorkspaceSettings,
 };
 
 use subtle::ConstantTimeEq;
 
 use super::InMemoryStore;
-use crate::policy::check_workspace;
+use crate::policy::{check_member_change, check_workspace};
 
 #[async_trait]
 impl WorkspaceStore for InMemoryStore {
@@ -80,8 +81,10 @@ impl WorkspaceStore for InMemoryStore {
                 reason: "only an owner can make an owner".into(),
             });
         }
-        self.write()
-            .members
+        let mut s = self.write();
+        let (before, others) = members_around(&s.members, scope.workspace_id, member.user_id);
+        check_member_change(scope, before.as_ref(), Some(member), &others)?;
+        s.members
             .insert((member.workspace_id, member.user_id), member.clone());
         Ok(())
     }
@@ -108,7 +111,10 @@ impl WorkspaceStore for InMemoryStore {
 
     async fn remove_member(&self, scope: &Scope, user: UserId) -> Result<()> {
         check_workspace(scope, Action::ManageMembers)?;
-        self.write().members.remove(&(scope.workspace_id, user));
+        let mut s = self.write();
+        let (before, others) = members_around(&s.members, scope.workspace_id, user);
+        check_member_change(scope, before.as_ref(), None, &others)?;
+        s.members.remove(&(scope.workspace_id, user));
         Ok(())
     }
 
@@ -193,6 +199,7 @@ impl WorkspaceStore for InMemoryStore {
     async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()> {
         check_workspace(scope, Action::ManageApiKeys)?;
         crate::same_workspace(scope, key.workspace_id)?;
+        crate::policy::check_key_creator(scope, key)?;
         let mut s = self.write();
         if s.api_keys.contains_key(&key.id)
             || s.api_keys
@@ -308,4 +315,25 @@ impl WorkspaceStore for InMemoryStore {
             .cloned()
             .collect())
     }
+}
+
+/// The stored record of `user` in `ws`, and the workspace's other members.
+fn members_around(
+    members: &std::collections::HashMap<(WorkspaceId, UserId), Member>,
+    ws: WorkspaceId,
+    user: UserId,
+) -> (Option<Member>, Vec<Member>) {
+    let mut before = None;
+    let mut others = Vec::new();
+    for ((w, u), m) in members {
+        if *w != ws {
+            continue;
+        }
+        if *u == user {
+            before = Some(m.clone());
+        } else {
+            others.push(m.clone());
+        }
+    }
+    (before, others)
 }

@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 
 use super::{Acting, Dialect, Sql, SqlRow, SqlStore, Tx, dup};
 use crate::codec::{from_json, to_json};
-use crate::policy::check_workspace;
+use crate::policy::{check_member_change, check_workspace};
 
 /// Reads the record `id` of `workspace` from `table` for update, changes it
 /// with `f` and writes it back.
@@ -39,6 +39,23 @@ where
     tx.exec(Sql::new(sql).bind(to_json(D::NAME, &doc)?).bind(id))
         .await?;
     Ok(())
+}
+
+/// Locks the workspace's membership (its workspace row: concurrent changes
+/// of members queue behind it) and reads the record of `user` and the
+/// other members, for [`check_member_change`].
+async fn lock_members<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    ws: WorkspaceId,
+    user: UserId,
+) -> Result<(Option<Member>, Vec<Member>)> {
+    let lock = D::FOR_UPDATE;
+    let sql = format!("SELECT id FROM workspaces WHERE id = $1{lock}");
+    tx.row(Sql::new(sql).bind(ws)).await?;
+    let sql = Sql::new("SELECT data FROM members WHERE workspace_id = $1");
+    let members: Vec<Member> = tx.docs(sql.bind(ws)).await?;
+    let (mine, others) = members.into_iter().partition(|m| m.user_id == user);
+    Ok((Vec::into_iter(mine).next(), others))
 }
 
 #[async_trait]
@@ -111,6 +128,9 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
                 reason: "only an owner can make an owner".into(),
             });
         }
+        let mut tx = self.begin("put_member", scope).await?;
+        let (before, others) = lock_members(&mut tx, scope.workspace_id, member.user_id).await?;
+        check_member_change(scope, before.as_ref(), Some(member), &others)?;
         let sql = Sql::new(
             "INSERT INTO members (workspace_id, user_id, data) VALUES ($1, $2, $3) \
              ON CONFLICT (workspace_id, user_id) DO UPDATE SET data = excluded.data",
@@ -118,8 +138,8 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         .bind(member.workspace_id)
         .bind(member.user_id)
         .bind(to_json(D::NAME, member)?);
-        self.exec("put_member", scope, sql).await?;
-        Ok(())
+        tx.exec(sql).await?;
+        tx.commit().await
     }
 
     async fn get_member(&self, scope: &Scope, user: UserId) -> Result<Member> {
@@ -137,14 +157,12 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
 
     async fn remove_member(&self, scope: &Scope, user: UserId) -> Result<()> {
         check_workspace(scope, Action::ManageMembers)?;
+        let mut tx = self.begin("remove_member", scope).await?;
+        let (before, others) = lock_members(&mut tx, scope.workspace_id, user).await?;
+        check_member_change(scope, before.as_ref(), None, &others)?;
         let sql = Sql::new("DELETE FROM members WHERE workspace_id = $1 AND user_id = $2");
-        self.exec(
-            "remove_member",
-            scope,
-            sql.bind(scope.workspace_id).bind(user),
-        )
-        .await?;
-        Ok(())
+        tx.exec(sql.bind(scope.workspace_id).bind(user)).await?;
+        tx.commit().await
     }
 
     async fn insert_invitation(
@@ -267,6 +285,7 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
     async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()> {
         check_workspace(scope, Action::ManageApiKeys)?;
         crate::same_workspace(scope, key.workspace_id)?;
+        crate::policy::check_key_creator(scope, key)?;
         let sql = Sql::new(
             "INSERT INTO api_keys (id, workspace_id, secret_sha256, data) VALUES ($1, $2, $3, $4)",
         )
