@@ -40,6 +40,8 @@ mod subject_index;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+#[cfg(feature = "audio-s3")]
+pub use audio::UPLOAD_CONDITION;
 pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
 pub use closeq_core::ports::CallBundle;
 pub use memory::InMemoryStore;

@@ -135,6 +135,34 @@ async fn an_early_upload_url_cannot_replace_the_recording(fx: &Fx, store: &Objec
             store.verify_signed_url(&early.url, SignedMethod::Put).await,
             Err(Error::Forbidden { .. })
         ));
+    } else {
+        // S3 checks the URL itself: it signs `If-None-Match: *`, so the
+        // upload it grants is refused once the key holds the recording
+        // (before the fix it signed only `host` and replaced it).
+        #[cfg(feature = "audio-s3")]
+        {
+            assert!(
+                early
+                    .url
+                    .contains("X-Amz-SignedHeaders=host%3Bif-none-match"),
+                "the upload URL does not sign If-None-Match"
+            );
+            let (name, value) = closeq_storage::UPLOAD_CONDITION;
+            let r = reqwest::Client::new()
+                .put(early.url.expose())
+                .header(name, value)
+                .body(vec![9u8; 64])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status().as_u16(),
+                412,
+                "the early URL replaced the recording"
+            );
+        }
+        let back = read_all(store.get(&fx.w.owner, call.id, &k).await.unwrap()).await;
+        assert_eq!(back, vec![1; 64]);
     }
 }
 

@@ -8,6 +8,8 @@
 //! tokens ([`UrlSigner`]) elsewhere.
 
 mod call_access;
+#[cfg(feature = "audio-s3")]
+mod s3_presign;
 mod signing;
 mod unreferenced;
 
@@ -27,6 +29,8 @@ use object_store::{ObjectStore, WriteMultipart};
 use sha2::{Digest, Sha256};
 
 pub use closeq_core::ports::AudioAccessGate;
+#[cfg(feature = "audio-s3")]
+pub use s3_presign::UPLOAD_CONDITION;
 pub use signing::{DEFAULT_URL_LIFETIME, Grant, MAX_URL_LIFETIME, SigningKey, UrlSigner};
 
 /// How URLs are signed.
@@ -127,7 +131,10 @@ impl ObjectAudioStore {
     }
 
     /// Audio in an S3-compatible bucket, with S3 presigned URLs (the clock
-    /// stamps their expiry), for the calls of `calls`.
+    /// stamps their expiry), for the calls of `calls`. An upload URL also
+    /// signs the header `If-None-Match: *` ([`UPLOAD_CONDITION`]): the
+    /// uploader must send it, and S3 then refuses the upload once the key
+    /// holds an object, however long the URL still lives.
     #[cfg(feature = "audio-s3")]
     pub fn s3(
         s3: object_store::aws::AmazonS3,
@@ -378,17 +385,19 @@ impl AudioStore for ObjectAudioStore {
             #[cfg(feature = "audio-s3")]
             Signing::S3(s3, clock) => {
                 use object_store::signer::Signer;
-                let m = match method {
-                    SignedMethod::Get => http::Method::GET,
-                    SignedMethod::Put => http::Method::PUT,
+                let now = clock.now();
+                let url = match method {
+                    SignedMethod::Get => s3
+                        .signed_url(http::Method::GET, &path, ttl)
+                        .await
+                        .map_err(|e| storage("s3", "signed_url", e))?
+                        .to_string(),
+                    // Signs `If-None-Match: *`: never over a recording.
+                    SignedMethod::Put => s3_presign::put_if_absent_url(s3, &path, ttl, now).await?,
                 };
-                let url = s3
-                    .signed_url(m, &path, ttl)
-                    .await
-                    .map_err(|e| storage("s3", "signed_url", e))?;
-                let expires_at = clock.now() + chrono::Duration::from_std(ttl).unwrap_or_default();
+                let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or_default();
                 Ok(SignedUrl {
-                    url: url.to_string().into(),
+                    url: url.into(),
                     method,
                     expires_at,
                 })
