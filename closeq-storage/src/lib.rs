@@ -39,6 +39,8 @@ mod sqlite;
 mod subject_index;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
+mod word_codec;
 
 #[cfg(feature = "audio-s3")]
 pub use audio::UPLOAD_CONDITION;

@@ -143,6 +143,7 @@ impl SqlRow for PgRow {
         opt_id -> Option<Uuid>,
         time -> DateTime<Utc>,
         bytes -> &[u8],
+        opt_bytes -> Option<&[u8]>,
     );
 }
 

@@ -137,6 +137,9 @@ impl SqlRow for SqliteRow {
     fn bytes(&self, i: usize) -> Result<&[u8]> {
         self.try_get(i).map_err(decode)
     }
+    fn opt_bytes(&self, i: usize) -> Result<Option<&[u8]>> {
+        self.try_get::<Option<&[u8]>, _>(i).map_err(decode)
+    }
 }
 
 fn decode(e: sqlx::Error) -> Error {

@@ -272,9 +272,18 @@ async fn migration_0003_back_fills_a_database_of_the_previous_schema() {
             ("need", Verdict::Partial),
         ];
         let card = scored.then(|| sample_scorecard(&call, 10.0 * i as f64 + 5.0, &verdicts));
+        // Word timings inside the JSON document, as stored before 0007.
+        let mut transcript = sample_transcript();
+        let u = &mut transcript.utterances[0];
+        u.words = vec![closeq_core::Word {
+            text: closeq_core::Sensitive::new("hello".into()),
+            start_ms: u.start_ms,
+            end_ms: u.start_ms + 1,
+            confidence: Some(0.75),
+        }];
         let f = Fixture {
             call,
-            transcript: sample_transcript(),
+            transcript,
             card,
         };
         write_old(&pool, &f).await;
@@ -335,8 +344,10 @@ async fn migration_0003_back_fills_a_database_of_the_previous_schema() {
     }
     same_answers(&sqlite, &memory, &w, "after migration").await;
 
-    // Old rows through today's code paths.
+    // Old rows through today's code paths (words read from the JSON, where
+    // the store wrote them before migration 0007).
     let mine = &fixtures[0].call;
+    assert!(!fixtures[0].transcript.utterances[0].words.is_empty());
     assert_eq!(
         sqlite
             .calls

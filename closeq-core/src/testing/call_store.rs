@@ -129,18 +129,39 @@ pub async fn round_trips(s: &Stores, _: &()) -> Outcome {
         s.calls.get_call(&w.rep_a, call.id).await.expect("get"),
         call
     );
-    let t = sample_transcript();
-    s.calls
-        .put_transcript(&w.rep_a, call.id, &t)
-        .await
-        .expect("put transcript");
-    assert_eq!(
+    // With word timings (with and without confidence, extreme values),
+    // and replaced: exactly what was put, every time.
+    let mut t = sample_transcript();
+    for (i, u) in t.utterances.iter_mut().enumerate() {
+        let at = u.start_ms;
+        u.words = vec![
+            crate::transcript::Word {
+                text: crate::Sensitive::new(format!("wörd{i},")),
+                start_ms: at,
+                end_ms: at + 250,
+                confidence: Some(0.912_345_7),
+            },
+            crate::transcript::Word {
+                text: crate::Sensitive::new(String::new()),
+                start_ms: at + 250,
+                end_ms: at + 250,
+                confidence: None,
+            },
+        ];
+    }
+    for t in [sample_transcript(), t] {
         s.calls
-            .get_transcript(&w.rep_a, call.id)
+            .put_transcript(&w.rep_a, call.id, &t)
             .await
-            .expect("get transcript"),
-        t
-    );
+            .expect("put transcript");
+        assert_eq!(
+            s.calls
+                .get_transcript(&w.rep_a, call.id)
+                .await
+                .expect("get transcript"),
+            t
+        );
+    }
     let sc = sample_scorecard(&call, 72.5, &[("budget", Verdict::Met)]);
     s.calls
         .insert_scorecard(&w.rep_a, &sc)

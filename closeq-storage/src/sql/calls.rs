@@ -15,7 +15,7 @@ use super::{Arg, Dialect, Sql, SqlRow, SqlStore, Tx, dup_card, rollup, visibilit
 use crate::codec::{enum_name, from_json, to_json};
 use crate::memory::check_editable;
 use crate::review::{self, Contribution};
-use crate::{anonymize, cursor, policy};
+use crate::{anonymize, cursor, policy, word_codec};
 
 /// The call `id` if `scope` sees it (else `NotFound`) and may take `action`
 /// on it (else `Forbidden`).
@@ -122,14 +122,16 @@ pub(super) async fn write_transcript<D: Dialect>(
     call: CallId,
     t: &Transcript,
 ) -> Result<()> {
+    let (bare, words) = word_codec::split(t);
     tx.exec(
         Sql::new(
-            "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data) \
-             SELECT c.id, c.workspace_id, c.rep_id, c.team_id, $2 FROM calls c WHERE c.id = $1 \
-             ON CONFLICT (call_id) DO UPDATE SET data = excluded.data",
+            "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data, words) \
+             SELECT c.id, c.workspace_id, c.rep_id, c.team_id, $2, $3 FROM calls c WHERE c.id = $1 \
+             ON CONFLICT (call_id) DO UPDATE SET data = excluded.data, words = excluded.words",
         )
         .bind(call)
-        .bind(to_json(D::NAME, t)?),
+        .bind(to_json(D::NAME, &bare)?)
+        .bind(words),
     )
     .await?;
     Ok(())
@@ -352,9 +354,15 @@ impl<D: Dialect> CallStore for SqlStore<D> {
     async fn get_transcript(&self, scope: &Scope, call: CallId) -> Result<Transcript> {
         let mut tx = self.read("get_transcript", scope).await?;
         call_for(&mut tx, scope, call, Action::ViewCall).await?;
-        tx.doc(Sql::new("SELECT data FROM transcripts WHERE call_id = $1").bind(call))
+        let row = tx
+            .row(Sql::new("SELECT data, words FROM transcripts WHERE call_id = $1").bind(call))
             .await?
-            .ok_or_else(|| Error::not_found("transcript", call))
+            .ok_or_else(|| Error::not_found("transcript", call))?;
+        let mut t: Transcript = from_json(D::NAME, row.text(0)?)?;
+        if let Some(words) = row.opt_bytes(1)? {
+            word_codec::attach(&mut t, words, D::NAME)?;
+        }
+        Ok(t)
     }
 
     async fn insert_scorecard(&self, scope: &Scope, card: &Scorecard) -> Result<()> {

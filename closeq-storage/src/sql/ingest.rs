@@ -76,11 +76,13 @@ impl<D: Dialect> SqlStore<D> {
                 tx.exec(sql).await?;
             }
             if let Some(t) = &b.transcript {
+                let (bare, words) = crate::word_codec::split(t);
                 tx.exec(
                     of_call(
-                        "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data) VALUES ($1, $2, $3, $4, $5)",
+                        "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data, words) VALUES ($1, $2, $3, $4, $5, $6)",
                     )
-                    .bind(to_json(D::NAME, t)?),
+                    .bind(to_json(D::NAME, &bare)?)
+                    .bind(words),
                 )
                 .await?;
             }

@@ -116,6 +116,8 @@ pub trait SqlRow {
     fn time(&self, i: usize) -> Result<DateTime<Utc>>;
     /// Bytes (`bytea`, `BLOB`).
     fn bytes(&self, i: usize) -> Result<&[u8]>;
+    /// Bytes or `NULL`.
+    fn opt_bytes(&self, i: usize) -> Result<Option<&[u8]>>;
 }
 
 macro_rules! args {
@@ -148,5 +150,6 @@ args!(
     Option<f64> => |v| Arg::Float(v),
     bool => |v| Arg::Bool(v),
     &[u8] => |v| Arg::Bytes(v.to_vec()),
+    Vec<u8> => |v| Arg::Bytes(v),
     DateTime<Utc> => |v| Arg::Time(v),
 );
