@@ -61,6 +61,7 @@ pub const COLUMNS: &[Label] = labels![
     "transcripts.rep_id" => Transcript / User,
     "transcripts.team_id" => Transcript / User,
     "transcripts.data" => Transcript / ClientContact,
+    "transcripts.words" => Transcript / ClientContact,
     "scorecards.id" => AiAnalysis / None,
     "scorecards.call_id" => AiAnalysis / None,
     "scorecards.workspace_id" => AiAnalysis / None,

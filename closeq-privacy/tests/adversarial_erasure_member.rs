@@ -336,7 +336,7 @@ async fn run(backend: Backend) {
             calls: 1,
             audio_objects: 0,
             mentions_redacted_in: 2,
-            api_keys_revoked: 0,
+            api_keys_deleted: 0,
         },
         "{backend:?}"
     );

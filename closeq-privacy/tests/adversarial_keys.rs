@@ -219,3 +219,21 @@ async fn a_key_authenticates_for_its_own_workspace_only() {
             .all(|k| k.workspace_id == i.world.workspace.id)
     );
 }
+
+/// A key acts with its creator's rights: once the creator is no longer a
+/// member (removed the ordinary way, not erased), their keys stop
+/// authenticating. Before the fix, `verify` looked at the key record only,
+/// so a removed admin kept a working admin's key.
+#[tokio::test]
+async fn a_removed_members_key_is_refused() {
+    let i = installation().await;
+    let (key, _) = issue(&i.live, &i.world).await;
+    i.live.verify(key.expose(), "calls:write").await.unwrap();
+    i.store
+        .remove_member(&i.world.owner, i.world.admin.user_id)
+        .await
+        .unwrap();
+    assert!(is_unauthenticated(
+        &i.live.verify(key.expose(), "calls:write").await
+    ));
+}

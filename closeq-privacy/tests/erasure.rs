@@ -261,7 +261,7 @@ async fn run(backend: Backend, mode: ErasureMode) {
             calls: 1,
             audio_objects: 1,
             mentions_redacted_in: 1,
-            api_keys_revoked: 0,
+            api_keys_deleted: 0,
         }
     );
     // Idempotent.

@@ -70,7 +70,9 @@ pub(crate) fn check_tombstone(
 /// Checks a change of the member `before` (the stored record, if any) into
 /// `after` (`None`: removed) against the rest of the workspace's members
 /// (`others`, everyone but this user), read under the same lock as the
-/// write: the owners are changed only by an owner, and a workspace always
+/// write: the acting user is a member whose *stored* role may manage
+/// members (a scope built before a demotion or removal carries a stale
+/// role), the owners are changed only by an owner, and a workspace always
 /// keeps at least one owner.
 ///
 /// Errors: `Forbidden` (action `manage_members`).
@@ -85,9 +87,22 @@ pub(crate) fn check_member_change(
         action: "manage_members".into(),
         reason: reason.into(),
     };
+    let actor = before
+        .filter(|m| m.user_id == scope.user_id)
+        .or_else(|| others.iter().find(|m| m.user_id == scope.user_id));
+    let Some(actor) = actor else {
+        return Err(refuse("the acting user is not a member of the workspace"));
+    };
+    if !access::permits(
+        actor.role,
+        Action::ManageMembers,
+        Relation::OtherInWorkspace,
+    ) {
+        return Err(refuse("the acting member's role does not manage members"));
+    }
     let was_owner = before.is_some_and(|m| m.role == Role::Owner);
     let is_owner = after.is_some_and(|m| m.role == Role::Owner);
-    if (was_owner || is_owner) && was_owner != is_owner && scope.role != Role::Owner {
+    if (was_owner || is_owner) && was_owner != is_owner && actor.role != Role::Owner {
         return Err(refuse("only an owner can make, demote or remove an owner"));
     }
     if was_owner && !is_owner && !others.iter().any(|m| m.role == Role::Owner) {
@@ -99,19 +114,30 @@ pub(crate) fn check_member_change(
 }
 
 /// A key acts with its creator's rights: it is created by the acting user,
-/// never in someone else's name.
+/// never in someone else's name, who must be a member whose *stored* role
+/// may manage keys (`creator`, read under the membership lock; a removed
+/// or demoted member's old scope creates nothing).
 ///
 /// Errors: `Forbidden` (action `manage_api_keys`).
 pub(crate) fn check_key_creator(
     scope: &Scope,
     key: &closeq_core::ports::ApiKeyRecord,
+    creator: Option<&closeq_core::Member>,
 ) -> Result<()> {
+    let refuse = |reason: &'static str| Error::Forbidden {
+        action: "manage_api_keys".into(),
+        reason: reason.into(),
+    };
     if key.created_by != scope.user_id {
-        return Err(Error::Forbidden {
-            action: "manage_api_keys".into(),
-            reason: "a key is created by the acting user (created_by), never in another's name"
-                .into(),
-        });
+        return Err(refuse(
+            "a key is created by the acting user (created_by), never in another's name",
+        ));
     }
-    Ok(())
+    match creator {
+        Some(m) if access::permits(m.role, Action::ManageApiKeys, Relation::OtherInWorkspace) => {
+            Ok(())
+        }
+        Some(_) => Err(refuse("the acting member's role does not manage API keys")),
+        None => Err(refuse("the acting user is not a member of the workspace")),
+    }
 }

@@ -75,8 +75,13 @@ impl Dialect for PostgresDialect {
         acting: &Acting<'_>,
         _writes: bool,
     ) -> Result<Session<'p, Postgres>, sqlx::Error> {
-        // Reads too: the scope lives in the transaction.
-        let mut tx = pool.begin().await?;
+        // Reads too: the scope lives in the transaction. READ COMMITTED
+        // whatever the server's default: the store's locks (`FOR UPDATE`,
+        // the membership lock) rely on each statement seeing what was
+        // committed before it, not a snapshot from the first statement.
+        let mut tx = pool
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await?;
         Self::act_as(&mut tx, acting).await?;
         Ok(Session::Tx(tx))
     }

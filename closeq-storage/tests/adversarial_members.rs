@@ -8,6 +8,8 @@
 //! and every audit record names the acting user. Each case failed before
 //! its fix: the stores removed and replaced member records without
 //! looking at roles, and took actor-less records from owners and admins.
+//! (The memory store changes members under one lock: its concurrent case
+//! runs the two removals one after the other and checks the rule only.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[cfg(feature = "store-postgres")]
@@ -101,6 +103,41 @@ async fn the_only_owner_cannot_remove_or_demote_themselves(s: &Stores) {
     assert_eq!(owners(s, &w).await, 1);
 }
 
+/// A scope carries the role it was built with; the store acts on the
+/// stored one. A demoted owner's old scope can neither make itself owner
+/// again nor demote the owner who demoted it.
+async fn a_stale_owner_scope_is_not_an_owner(s: &Stores) {
+    let w = World::create(s).await;
+    let other = second_owner(s, &w).await;
+    let mut me = s
+        .workspaces
+        .get_member(&w.owner, w.owner.user_id)
+        .await
+        .unwrap();
+    me.role = Role::Member;
+    s.workspaces.put_member(&other, &me).await.unwrap();
+    let stale = &w.owner; // still says Role::Owner
+    me.role = Role::Owner;
+    forbidden(
+        s.workspaces.put_member(stale, &me).await,
+        "a demoted owner made themselves owner again",
+    );
+    let mut them = s
+        .workspaces
+        .get_member(&other, other.user_id)
+        .await
+        .unwrap();
+    them.role = Role::Member;
+    forbidden(
+        s.workspaces.put_member(stale, &them).await,
+        "a demoted owner demoted the owner",
+    );
+    forbidden(
+        s.workspaces.remove_member(stale, w.rep_a.user_id).await,
+        "a demoted owner removed a member",
+    );
+}
+
 /// Two owners removing each other at once: one succeeds, one is refused.
 async fn two_owners_removing_each_other_leave_one(s: &Stores) {
     for round in 0..12 {
@@ -156,7 +193,10 @@ macro_rules! on_every_backend {
             use super::*;
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                let s = SqliteStore::open_in_memory(hasher()).await.unwrap();
+                // A file: a pool of several connections, whose write
+                // transactions really contend (in memory there is one).
+                let dir = tempfile::tempdir().unwrap();
+                let s = SqliteStore::open(dir.path().join("m.db"), hasher()).await.unwrap();
                 super::$case(&Stores::of(Arc::new(s))).await;
             })*
         }
@@ -180,4 +220,5 @@ on_every_backend!(
     the_only_owner_cannot_remove_or_demote_themselves,
     two_owners_removing_each_other_leave_one,
     audit_records_always_name_the_actor,
+    a_stale_owner_scope_is_not_an_owner,
 );

@@ -271,8 +271,8 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     // A member is erased as a person: their calls stay
                     // (the clients' data is not theirs), under a tombstone.
                     println!(
-                        "erased the member: moved {} calls to a tombstone rep id, redacted their name and e-mail in {} calls, revoked {} API keys",
-                        r.calls, r.mentions_redacted_in, r.api_keys_revoked
+                        "erased the member: moved {} calls to a tombstone rep id, redacted their name and e-mail in {} calls, deleted {} API keys",
+                        r.calls, r.mentions_redacted_in, r.api_keys_deleted
                     );
                 } else {
                     println!(

@@ -185,6 +185,12 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     async fn find_api_key(&self, secret_sha256: [u8; 32]) -> Result<ApiKeyRecord>;
     /// Lists the workspace's keys.
     async fn list_api_keys(&self, scope: &Scope) -> Result<Vec<ApiKeyRecord>>;
+    /// Deletes every key of the scope's workspace created by `user`,
+    /// revoked or not, and returns how many went. For the erasure of a
+    /// member (GDPR Art. 17): the record names its creator. Idempotent.
+    /// Requires action `run_data_subject_requests` (owners and admins;
+    /// `Forbidden` otherwise).
+    async fn delete_api_keys_of(&self, scope: &Scope, user: UserId) -> Result<u32>;
     /// Revokes a key at `at` (idempotent).
     async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId, at: DateTime<Utc>) -> Result<()>;
     /// Records a successful use, at `at`, of the key whose secret hashes

@@ -11,14 +11,18 @@
 //!   ([`CallStore::reassign_rep`](closeq_core::ports::CallStore::reassign_rep)), so team and rep figures stay consistent
 //!   without naming anyone; everything else on those calls — the clients'
 //!   contact details and words, the recording — stays as it was.
-//! - Invitations to their address are deleted, the API keys they created
-//!   are revoked (a key acts with its creator's rights), then their member
-//!   record goes.
+//! - Invitations to their address are deleted, then their member record,
+//!   then the API keys they created (a key acts with its creator's rights
+//!   and its record names them).
+//! - The audit log keeps the records of what they did under their user id
+//!   (an opaque id that names nobody once the member record is gone): the
+//!   log is the controller's accountability record (GDPR Art. 5(2),
+//!   Art. 17(3)(b) and (e)), append-only, and holds no names or addresses.
 //!
 //! The workspace's only owner cannot be erased (`Forbidden`): someone must
 //! own the workspace; make another member owner first. An owner is erased
-//! only by an owner, and is demoted first, atomically (see
-//! [`WorkspaceStore::put_member`](closeq_core::ports::WorkspaceStore::put_member)),
+//! only by an owner. Every member is demoted first, atomically (see
+//! [`WorkspaceStore::remove_member`](closeq_core::ports::WorkspaceStore::remove_member)),
 //! so two owners erasing each other at once cannot both succeed.
 
 use closeq_core::{Error, Result, Role, Scope, Subject, UserId};
@@ -41,13 +45,14 @@ impl Eraser {
             Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
-        // An owner is demoted first, in one atomic step of the store that
-        // refuses to leave the workspace without an owner (and lets only
-        // an owner demote one): two owners erasing each other cannot both
-        // pass, and a refused erasure has changed nothing.
-        if let Some(m) = &member
-            && m.role == Role::Owner
-        {
+        // First, in one atomic step of the store on the member's *stored*
+        // record: they lose every right (demoted to `Member`). The store
+        // refuses to leave the workspace without an owner and lets only an
+        // owner demote one, so two owners erasing each other cannot both
+        // pass, a member promoted meanwhile is judged as they are now, and
+        // a refused erasure has changed nothing. An erasure that fails
+        // later leaves the member without rights; a retry completes it.
+        if let Some(m) = &member {
             let mut demoted = m.clone();
             demoted.role = Role::Member;
             self.workspaces
@@ -76,20 +81,16 @@ impl Eraser {
                 self.workspaces.delete_invitations_to(scope, email).await?;
             }
         }
-        // Keys act with their creator's rights: none outlives the creator.
-        let now = self.clock.now();
-        for key in self.workspaces.list_api_keys(scope).await? {
-            if key.created_by == user && key.revoked_at.is_none() {
-                self.workspaces.revoke_api_key(scope, key.id, now).await?;
-                report.api_keys_revoked += 1;
-            }
-        }
         if !ids.is_empty() {
             report.calls = self.calls.reassign_rep(scope, user, UserId::new()).await?;
         }
         if member.is_some() {
             self.workspaces.remove_member(scope, user).await?;
         }
+        // Keys act with their creator's rights (a removed creator's keys
+        // authenticate nobody); their records name the creator, so they go
+        // — after the removal, when no new key can be made in that name.
+        report.api_keys_deleted = self.workspaces.delete_api_keys_of(scope, user).await?;
         Ok(report)
     }
 }

@@ -53,8 +53,8 @@ pub struct ErasureReport {
     pub audio_objects: u32,
     /// Other calls whose transcripts mentioned the subject and were redacted.
     pub mentions_redacted_in: u32,
-    /// API keys revoked (a member's erasure: the keys they created).
-    pub api_keys_revoked: u32,
+    /// API keys deleted (a member's erasure: the keys they created).
+    pub api_keys_deleted: u32,
 }
 
 /// Runs erasure requests against the stores.

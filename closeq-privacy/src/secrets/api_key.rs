@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{ApiKeyRecord, WorkspaceStore};
-use closeq_core::{ApiKeyId, Clock, Error, Result, Scope};
+use closeq_core::{ApiKeyId, Clock, Error, Result, Role, Scope};
 use rand::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -221,10 +221,11 @@ impl ApiKeys {
     /// checksum (no lookup for a mistyped key); the key's environment
     /// against the installation's (no lookup for the other environment's
     /// key); the stored SHA-256, compared in constant time (what rejects a
-    /// forged key); revocation; scope. Records the use.
+    /// forged key); revocation; that the key's creator is still a member
+    /// (a key acts with its creator's rights); scope. Records the use.
     ///
     /// Errors: [`Error::Unauthenticated`] for a malformed, unknown or
-    /// revoked key; [`Error::Forbidden`] with action `use an API key` for a
+    /// revoked key, or one whose creator is no longer a member; [`Error::Forbidden`] with action `use an API key` for a
     /// key of the other environment (`cq_test_` on a live installation or
     /// `cq_live_` on a test one), and for a key lacking `required_scope`.
     pub async fn verify(&self, key: &str, required_scope: &str) -> Result<ApiKeyRecord> {
@@ -254,6 +255,14 @@ impl ApiKeys {
         };
         if !bool::from(record.secret_sha256.ct_eq(&hash)) || record.revoked_at.is_some() {
             return Err(denied());
+        }
+        // A key acts with its creator's rights: a creator who is no longer
+        // a member (removed, erased) leaves keys that authenticate nobody.
+        let creator = Scope::new(record.workspace_id, record.created_by, Role::Member);
+        match self.store.get_member(&creator, record.created_by).await {
+            Ok(_) => {}
+            Err(Error::NotFound { .. }) => return Err(denied()),
+            Err(e) => return Err(e),
         }
         if !record.scopes.iter().any(|s| s == required_scope) {
             return Err(Error::Forbidden {

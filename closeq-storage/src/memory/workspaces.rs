@@ -199,8 +199,9 @@ impl WorkspaceStore for InMemoryStore {
     async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()> {
         check_workspace(scope, Action::ManageApiKeys)?;
         crate::same_workspace(scope, key.workspace_id)?;
-        crate::policy::check_key_creator(scope, key)?;
         let mut s = self.write();
+        let creator = s.members.get(&(scope.workspace_id, scope.user_id));
+        crate::policy::check_key_creator(scope, key, creator)?;
         if s.api_keys.contains_key(&key.id)
             || s.api_keys
                 .values()
@@ -232,6 +233,16 @@ impl WorkspaceStore for InMemoryStore {
             .collect();
         v.sort_by_key(|k| k.id);
         Ok(v)
+    }
+
+    async fn delete_api_keys_of(&self, scope: &Scope, user: UserId) -> Result<u32> {
+        check_workspace(scope, Action::RunDataSubjectRequests)?;
+        let mut s = self.write();
+        let before = s.api_keys.len();
+        s.api_keys
+            .retain(|_, k| k.workspace_id != scope.workspace_id || k.created_by != user);
+        u32::try_from(before - s.api_keys.len())
+            .map_err(|_| Error::internal("more API keys than u32"))
     }
 
     async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {

@@ -49,9 +49,17 @@ async fn lock_members<D: Dialect>(
     ws: WorkspaceId,
     user: UserId,
 ) -> Result<(Option<Member>, Vec<Member>)> {
-    let lock = D::FOR_UPDATE;
+    // `NO KEY UPDATE`: inserts of rows that reference the workspace (their
+    // `FOR KEY SHARE` check) do not wait for it, membership changes do.
+    let lock = if D::FOR_UPDATE.is_empty() {
+        ""
+    } else {
+        " FOR NO KEY UPDATE"
+    };
     let sql = format!("SELECT id FROM workspaces WHERE id = $1{lock}");
-    tx.row(Sql::new(sql).bind(ws)).await?;
+    if tx.row(Sql::new(sql).bind(ws)).await?.is_none() {
+        return Err(Error::not_found("workspace", ws));
+    }
     let sql = Sql::new("SELECT data FROM members WHERE workspace_id = $1");
     let members: Vec<Member> = tx.docs(sql.bind(ws)).await?;
     let (mine, others) = members.into_iter().partition(|m| m.user_id == user);
@@ -285,7 +293,9 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
     async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()> {
         check_workspace(scope, Action::ManageApiKeys)?;
         crate::same_workspace(scope, key.workspace_id)?;
-        crate::policy::check_key_creator(scope, key)?;
+        let mut tx = self.begin("insert_api_key", scope).await?;
+        let (creator, _) = lock_members(&mut tx, scope.workspace_id, scope.user_id).await?;
+        crate::policy::check_key_creator(scope, key, creator.as_ref())?;
         let sql = Sql::new(
             "INSERT INTO api_keys (id, workspace_id, secret_sha256, data) VALUES ($1, $2, $3, $4)",
         )
@@ -293,10 +303,8 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         .bind(key.workspace_id)
         .bind(&key.secret_sha256[..])
         .bind(to_json(D::NAME, key)?);
-        self.exec("insert_api_key", scope, sql)
-            .await
-            .map_err(dup("api_key", key.id))?;
-        Ok(())
+        tx.exec(sql).await.map_err(dup("api_key", key.id))?;
+        tx.commit().await
     }
 
     async fn find_api_key(&self, secret_sha256: [u8; 32]) -> Result<ApiKeyRecord> {
@@ -312,6 +320,31 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         let sql = Sql::new("SELECT data FROM api_keys WHERE workspace_id = $1 ORDER BY id");
         self.docs("list_api_keys", scope, sql.bind(scope.workspace_id))
             .await
+    }
+
+    async fn delete_api_keys_of(&self, scope: &Scope, user: UserId) -> Result<u32> {
+        check_workspace(scope, Action::RunDataSubjectRequests)?;
+        let mut tx = self.begin("delete_api_keys_of", scope).await?;
+        // The creator lives in the JSON document: read the workspace's
+        // keys, delete the matching ones by id.
+        let all: Vec<ApiKeyRecord> = tx
+            .docs(
+                Sql::new("SELECT data FROM api_keys WHERE workspace_id = $1")
+                    .bind(scope.workspace_id),
+            )
+            .await?;
+        let mut deleted = 0u32;
+        for key in all.iter().filter(|k| k.created_by == user) {
+            tx.exec(
+                Sql::new("DELETE FROM api_keys WHERE workspace_id = $1 AND id = $2")
+                    .bind(scope.workspace_id)
+                    .bind(key.id),
+            )
+            .await?;
+            deleted = deleted.saturating_add(1);
+        }
+        tx.commit().await?;
+        Ok(deleted)
     }
 
     async fn revoke_api_key(&self, scope: &Scope, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
