@@ -13,8 +13,8 @@ use closeq_core::ports::{
     AudioStore, CallStore, RetentionDecision, RetentionItem, RetentionPolicy, WorkspaceStore,
 };
 use closeq_core::{
-    AuditRecord, CallId, CallStatus, Clock, DataCategory, Error, Result, RetentionPeriod, Scope,
-    SubscriptionState, WorkspaceSettings,
+    Action, AuditRecord, CallId, CallStatus, Clock, DataCategory, Error, Relation, Result,
+    RetentionPeriod, Scope, SubscriptionState, WorkspaceSettings, access,
 };
 use serde::{Deserialize, Serialize};
 
@@ -340,19 +340,6 @@ impl Sweeper {
             }
         }
         report.complete = start + (report.examined as usize) >= ids.len();
-        if report.complete {
-            // Objects no call holds (a failed first write, an upload for a
-            // call id that was never stored, an object beside a recording):
-            // one batch per completed sweep.
-            let before = now - UNREFERENCED_AUDIO_GRACE;
-            let limit = batch.min(10_000);
-            for o in self.audio.unreferenced(scope, before, limit).await? {
-                report.unreferenced_audio += 1;
-                if execute {
-                    self.audio.delete(scope, o.call, &o.key).await?;
-                }
-            }
-        }
         if execute {
             self.workspaces
                 .append_audit(
@@ -364,25 +351,47 @@ impl Sweeper {
                         actor: Some(scope.user_id),
                         action: "retention.sweep".into(),
                         target: None,
-                        details: audit_details(&report),
+                        details: serde_json::to_value(&report.counts).unwrap_or_default(),
                     },
                 )
                 .await?;
         }
+        // Objects no call holds (a failed first write, an upload for a call
+        // id that was never stored, an object beside a recording, a staging
+        // copy an interrupted upload left): one batch per completed sweep,
+        // by owners and admins (who see every call), after the calls' own
+        // audit record, with one of its own.
+        let sees_all = access::permits(scope.role, Action::DeleteCall, Relation::OtherInWorkspace);
+        if report.complete && sees_all {
+            let before = now - UNREFERENCED_AUDIO_GRACE;
+            for o in self
+                .audio
+                .unreferenced(scope, before, batch.min(10_000))
+                .await?
+            {
+                // Counted when planned, or when still unreferenced at the
+                // moment of deletion.
+                if !execute || self.audio.delete_unreferenced(scope, &o).await? {
+                    report.unreferenced_audio += 1;
+                }
+            }
+            if execute && report.unreferenced_audio > 0 {
+                self.workspaces
+                    .append_audit(
+                        scope,
+                        &AuditRecord {
+                            seq: 0,
+                            workspace_id: ws.id,
+                            at: now,
+                            actor: Some(scope.user_id),
+                            action: "retention.unreferenced_audio".into(),
+                            target: None,
+                            details: serde_json::json!({"deleted": report.unreferenced_audio}),
+                        },
+                    )
+                    .await?;
+            }
+        }
         Ok(report)
     }
-}
-
-/// The counts of a sweep, for its audit record.
-fn audit_details(report: &SweepReport) -> serde_json::Value {
-    let mut details = serde_json::to_value(&report.counts).unwrap_or_default();
-    if report.unreferenced_audio > 0
-        && let Some(map) = details.as_object_mut()
-    {
-        map.insert(
-            "unreferenced_audio".into(),
-            report.unreferenced_audio.into(),
-        );
-    }
-    details
 }

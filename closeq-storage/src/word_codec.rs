@@ -203,7 +203,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn transcript(words: Vec<Vec<(String, u64, u64, Option<f32>)>>) -> Transcript {
+    /// A word as (text, start, end, confidence).
+    type RawWord = (String, u64, u64, Option<f32>);
+
+    fn transcript(words: Vec<Vec<RawWord>>) -> Transcript {
         let mut t: Transcript = serde_json::from_value(serde_json::json!({
             "id": closeq_core::TranscriptId::new(),
             "duration_ms": 0,

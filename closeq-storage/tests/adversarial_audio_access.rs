@@ -284,8 +284,8 @@ async fn unreferenced_objects_are_found_and_removed(fx: &Fx, store: &ObjectAudio
     let mut found = store.unreferenced(&fx.w.admin, later, 100).await.unwrap();
     found.sort_by(|a, b| a.key.cmp(&b.key));
     let mut expected = vec![
-        (made_up.id, orphan.clone(), 32),
-        (call.id, beside.clone(), 16),
+        (Some(made_up.id), orphan.clone(), 32),
+        (Some(call.id), beside.clone(), 16),
     ];
     expected.sort_by(|a, b| a.1.cmp(&b.1));
     assert_eq!(
@@ -303,8 +303,12 @@ async fn unreferenced_objects_are_found_and_removed(fx: &Fx, store: &ObjectAudio
             .len(),
         1
     );
+    assert!(matches!(
+        store.delete_unreferenced(&fx.w.manager, &found[0]).await,
+        Err(Error::Forbidden { .. })
+    ));
     for o in &found {
-        store.delete(&fx.w.admin, o.call, &o.key).await.unwrap();
+        assert!(store.delete_unreferenced(&fx.w.admin, o).await.unwrap());
     }
     assert!(
         store
@@ -320,6 +324,81 @@ async fn unreferenced_objects_are_found_and_removed(fx: &Fx, store: &ObjectAudio
             .unwrap()
     );
     assert!(!store.exists(&fx.w.owner, call.id, &beside).await.unwrap());
+}
+
+/// An object a call takes as its recording after it was listed is not
+/// deleted: the sweep checks again just before deleting.
+async fn a_listed_object_a_call_took_meanwhile_stays(fx: &Fx, store: &ObjectAudioStore) {
+    let mut call = fx.call(&fx.w.rep_a).await;
+    let k = key(&call, "wav");
+    let r = store
+        .put(&fx.w.rep_a, &call, &k, "audio/wav", filled(2, 8))
+        .await
+        .unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let found = store.unreferenced(&fx.w.admin, later, 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+    call.audio = Some(r);
+    fx.stores
+        .calls
+        .update_call(&fx.w.rep_a, &call)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .delete_unreferenced(&fx.w.admin, &found[0])
+            .await
+            .unwrap()
+    );
+    assert!(store.exists(&fx.w.owner, call.id, &k).await.unwrap());
+}
+
+/// A staging copy an interrupted upload left (personal data, outside any
+/// call's keys) is listed and removed too; nothing outside staging is
+/// reached through a staging key.
+#[tokio::test]
+async fn staging_leftovers_are_swept() {
+    let fx = Fx::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = ObjectAudioStore::local(dir.path(), signer(), fx.calls()).unwrap();
+    let staging = dir
+        .path()
+        .join(format!("workspaces/{}/staging", fx.w.workspace.id));
+    std::fs::create_dir_all(&staging).unwrap();
+    std::fs::write(staging.join("0190-left"), b"RIFF half an upload").unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let found = store.unreferenced(&fx.w.admin, later, 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].call, found[0].key.as_str()),
+        (None, "staging/0190-left")
+    );
+    for bad in [
+        "staging/../calls/x.wav",
+        "staging/",
+        "calls/x.wav",
+        "staging/a/b",
+    ] {
+        let forged = closeq_core::ports::UnreferencedObject {
+            call: None,
+            key: bad.into(),
+            size_bytes: 0,
+        };
+        assert!(
+            store
+                .delete_unreferenced(&fx.w.admin, &forged)
+                .await
+                .is_err(),
+            "{bad}"
+        );
+    }
+    assert!(
+        store
+            .delete_unreferenced(&fx.w.admin, &found[0])
+            .await
+            .unwrap()
+    );
+    assert!(!staging.join("0190-left").exists());
 }
 
 async fn memory(fx: &Fx) -> Option<(ObjectAudioStore, Option<tempfile::TempDir>)> {
@@ -387,4 +466,5 @@ on_every_backend!(
     deletes_follow_the_call_policy_and_dropped_recordings_are_gone,
     leftovers_of_unstored_calls,
     unreferenced_objects_are_found_and_removed,
+    a_listed_object_a_call_took_meanwhile_stays,
 );

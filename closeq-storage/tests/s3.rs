@@ -220,6 +220,10 @@ async fn upload_urls_sign_if_none_match_as_botocore_does() {
         )
         .await
         .unwrap();
+    assert_eq!(
+        url.required_headers,
+        vec![("If-None-Match".to_owned(), "*".to_owned())]
+    );
     let url = url.url.expose().clone();
     let base = &url[..url.find('?').unwrap()];
     let Some(reference) = botocore_presigned_put(base, "20260302T090000Z", 600) else {

@@ -36,6 +36,10 @@ pub struct SignedUrl {
     pub method: SignedMethod,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
+    /// Headers the request must carry for the URL to work (name, value):
+    /// an S3 upload URL signs `If-None-Match: *`, so S3 refuses an upload
+    /// without it and one over an existing object.
+    pub required_headers: Vec<(String, String)>,
 }
 
 /// Whether `key` names an object of call `call`: `calls/<call id>`
@@ -131,26 +135,33 @@ pub trait AudioStore: Debug + Send + Sync {
     /// Up to `limit` objects of the scope's workspace that no stored call
     /// holds as its recording — left by an upload whose call was never
     /// stored (a failed first write, or a member uploading for a call id
-    /// they made up), or stored beside the recording under
-    /// `calls/<id>/<name>` — last modified before `before` (the backend's
-    /// own clock: give pipelines in flight a grace period). Retention
-    /// deletes them with [`delete`](Self::delete). Only a scope that sees
-    /// and may delete every call (owners, admins) asks; `Forbidden`
-    /// otherwise.
+    /// they made up), stored beside the recording under
+    /// `calls/<id>/<name>`, or a staging copy an interrupted upload left —
+    /// last modified before `before` (the backend's own clock: give
+    /// pipelines in flight a grace period). Retention removes them with
+    /// [`delete_unreferenced`](Self::delete_unreferenced). Only a scope
+    /// that sees and may delete every call (owners, admins) asks;
+    /// `Forbidden` otherwise.
     async fn unreferenced(
         &self,
         scope: &Scope,
         before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<UnreferencedObject>>;
+    /// Deletes `object` (from [`unreferenced`](Self::unreferenced)) if it
+    /// is still unreferenced — a call may have taken it as its recording
+    /// since it was listed — and says whether it did. Owners and admins
+    /// only (`Forbidden` otherwise).
+    async fn delete_unreferenced(&self, scope: &Scope, object: &UnreferencedObject)
+    -> Result<bool>;
 }
 
 /// An audio object no stored call holds ([`AudioStore::unreferenced`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnreferencedObject {
-    /// The call its key names.
-    pub call: CallId,
-    /// Its key.
+    /// The call its key names; `None` for a staging copy.
+    pub call: Option<CallId>,
+    /// Its key, relative to the workspace (`calls/…` or `staging/…`).
     pub key: String,
     /// Its size.
     pub size_bytes: u64,

@@ -352,6 +352,14 @@ impl AudioStore for ObjectAudioStore {
         self.list_unreferenced(scope, before, limit).await
     }
 
+    async fn delete_unreferenced(
+        &self,
+        scope: &Scope,
+        object: &closeq_core::ports::UnreferencedObject,
+    ) -> Result<bool> {
+        self.remove_unreferenced(scope, object).await
+    }
+
     async fn signed_url(
         &self,
         scope: &Scope,
@@ -360,7 +368,7 @@ impl AudioStore for ObjectAudioStore {
         method: SignedMethod,
         ttl: Duration,
     ) -> Result<SignedUrl> {
-        if ttl.is_zero() || ttl > MAX_URL_LIFETIME {
+        if ttl.as_secs() == 0 || ttl > MAX_URL_LIFETIME {
             return Err(Error::invalid("ttl", "must be between 1 second and 1 hour"));
         }
         let path = self.object(scope, call, key)?;
@@ -380,6 +388,7 @@ impl AudioStore for ObjectAudioStore {
                     url: url.into(),
                     method,
                     expires_at,
+                    required_headers: Vec::new(),
                 })
             }
             #[cfg(feature = "audio-s3")]
@@ -396,10 +405,18 @@ impl AudioStore for ObjectAudioStore {
                     SignedMethod::Put => s3_presign::put_if_absent_url(s3, &path, ttl, now).await?,
                 };
                 let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or_default();
+                let required_headers = match method {
+                    SignedMethod::Get => Vec::new(),
+                    SignedMethod::Put => vec![(
+                        s3_presign::UPLOAD_CONDITION.0.to_owned(),
+                        s3_presign::UPLOAD_CONDITION.1.to_owned(),
+                    )],
+                };
                 Ok(SignedUrl {
                     url: url.into(),
                     method,
                     expires_at,
+                    required_headers,
                 })
             }
             #[allow(unreachable_patterns)]

@@ -44,13 +44,22 @@ pub(super) async fn put_if_absent_url(
     let region = plain
         .query_pairs()
         .find(|(k, _)| k == "X-Amz-Credential")
-        .and_then(|(_, v)| v.split('/').nth(2).map(str::to_owned))
+        // key id / date / region / service / aws4_request: counted from
+        // the end, whatever the key id holds.
+        .and_then(|(_, v)| v.rsplit('/').nth(2).map(str::to_owned))
         .ok_or_else(unexpected)?;
     let host = plain.host_str().ok_or_else(unexpected)?;
     let host = match plain.port() {
         Some(p) => format!("{host}:{p}"),
         None => host.to_owned(),
     };
+    // Parameters object_store adds besides the signature's own (a
+    // requester-pays flag) are kept, and signed.
+    let extra: Vec<(String, String)> = plain
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("X-Amz-"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     let credential = s3
         .credentials()
         .get_credential()
@@ -65,6 +74,7 @@ pub(super) async fn put_if_absent_url(
         secret: &credential.secret_key,
         token: credential.token.as_deref(),
         headers: &[("if-none-match", UPLOAD_CONDITION.1)],
+        extra_query: &extra,
         now,
         ttl,
     };
@@ -86,6 +96,8 @@ pub(crate) struct PresignRequest<'a> {
     pub token: Option<&'a str>,
     /// Headers to sign besides `host`: lowercase names, sorted.
     pub headers: &'a [(&'a str, &'a str)],
+    /// Query parameters besides the signature's own.
+    pub extra_query: &'a [(String, String)],
     pub now: DateTime<Utc>,
     pub ttl: Duration,
 }
@@ -113,6 +125,11 @@ impl PresignRequest<'_> {
         let mut encoded: Vec<(String, String)> = params
             .iter()
             .map(|(k, v)| (uri_encode(k), uri_encode(v)))
+            .chain(
+                self.extra_query
+                    .iter()
+                    .map(|(k, v)| (uri_encode(k), uri_encode(v))),
+            )
             .collect();
         encoded.sort();
         let query = encoded
@@ -187,6 +204,7 @@ mod tests {
             secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             token: None,
             headers: &[],
+            extra_query: &[],
             now: Utc.with_ymd_and_hms(2013, 5, 24, 0, 0, 0).unwrap(),
             ttl: Duration::from_secs(86400),
         };
