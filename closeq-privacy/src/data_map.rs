@@ -226,6 +226,7 @@ pub fn record_of_processing(
                 "stored_in": COLUMNS.iter().chain(FIELDS).chain(OBJECTS).filter(|l| l.category == *c).map(|l| l.location).collect::<Vec<_>>(),
                 "sub_processors": recipients,
                 "retention": rules.rules.get(c),
+                "retention_in_words": rules.describe(*c),
             })
         })
         .collect();
@@ -263,7 +264,10 @@ pub fn record_of_processing_markdown(
             } else {
                 list("sub_processors")
             },
-            c["retention"].to_string().replace('|', "/"),
+            c["retention_in_words"]
+                .as_str()
+                .unwrap_or("")
+                .replace('|', "/"),
         ));
     }
     out

@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use closeq_core::ports::{
-    AudioStore, CallStore, RetentionDecision, RetentionItem, RetentionPolicy, WorkspaceStore,
+    AudioStore, CallStore, RetentionDecision, RetentionItem, RetentionPolicy, StartKey,
+    WorkspaceStore,
 };
 use closeq_core::{
-    Action, AuditRecord, CallId, CallStatus, Clock, DataCategory, Error, Relation, Result,
-    RetentionPeriod, Scope, SubscriptionState, WorkspaceSettings, access,
+    Action, AuditRecord, CallStatus, Clock, DataCategory, Error, Relation, Result, RetentionPeriod,
+    Scope, SubscriptionState, WorkspaceSettings, access,
 };
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +59,54 @@ pub struct RetentionRules {
     pub termination_purge: Duration,
 }
 
+impl std::fmt::Display for RetentionRule {
+    /// The rule in words, for people (auditors, DPOs): "deleted 90 days
+    /// after the subscription ends".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let done = match self.action {
+            RetentionAction::Delete => "deleted",
+            RetentionAction::Anonymize => "anonymized",
+        };
+        let from = match self.anchor {
+            Anchor::CallTime => "it was recorded",
+            Anchor::SubscriptionEnd => "the subscription ends",
+        };
+        match self.period {
+            Some(p) => write!(f, "{done} {} after {from}", period_in_words(p)),
+            None => write!(f, "kept while the subscription runs"),
+        }
+    }
+}
+
+fn period_in_words(p: RetentionPeriod) -> String {
+    let (n, unit) = match p {
+        RetentionPeriod::Days(n) => (n, "day"),
+        RetentionPeriod::Months(n) if n % 12 == 0 => (n / 12, "year"),
+        RetentionPeriod::Months(n) => (n, "month"),
+    };
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
 impl RetentionRules {
+    /// The rule for `category` in words, with the termination purge that
+    /// bounds it: "deleted 12 months after it was recorded; in any case
+    /// within 90 days after the subscription ends".
+    pub fn describe(&self, category: DataCategory) -> String {
+        let rule = self
+            .rules
+            .get(&category)
+            .map_or_else(|| "no rule".to_owned(), ToString::to_string);
+        if category == DataCategory::Billing {
+            return rule;
+        }
+        let days = self.termination_purge.num_days();
+        format!("{rule}; in any case within {days} days after the subscription ends")
+    }
+
     /// The privacy policy's defaults for a workspace: call audio per the
     /// workspace setting (12 months by default) from the call; transcripts
     /// and AI analysis until the subscription ends; account data 90 days
@@ -195,8 +243,9 @@ pub struct SweepReport {
     pub counts: BTreeMap<DataCategory, u64>,
     /// Calls examined.
     pub examined: u64,
-    /// Where the next run continues (the last call examined).
-    pub checkpoint: Option<CallId>,
+    /// Where the next run continues (the start-order key of the last call
+    /// examined; valid after that call is deleted).
+    pub checkpoint: Option<StartKey>,
     /// Whether the sweep reached the end.
     pub complete: bool,
     /// Audio objects no stored call held, removed (or that would be) once
@@ -204,6 +253,9 @@ pub struct SweepReport {
     #[serde(default)]
     pub unreferenced_audio: u64,
 }
+
+/// Calls read per keyset page of a sweep.
+const SWEEP_PAGE: u32 = 1_000;
 
 /// How long an audio object no stored call holds is left alone: the
 /// pipeline stores a recording before its call, so a young one may be a
@@ -248,7 +300,7 @@ impl Sweeper {
     pub async fn run(
         &self,
         scope: &Scope,
-        checkpoint: Option<CallId>,
+        checkpoint: Option<StartKey>,
         batch: u32,
     ) -> Result<SweepReport> {
         self.sweep(scope, checkpoint, batch, true).await
@@ -269,22 +321,13 @@ impl Sweeper {
     async fn sweep(
         &self,
         scope: &Scope,
-        checkpoint: Option<CallId>,
+        checkpoint: Option<StartKey>,
         batch: u32,
         execute: bool,
     ) -> Result<SweepReport> {
         let now = self.clock.now();
         let ws = self.workspaces.get_workspace(scope).await?;
         let rules = RetentionRules::defaults(&ws.settings);
-        // Calls started more than a minimal period ago are candidates;
-        // ordered by (start, id), resumed after the checkpoint.
-        let ids = self
-            .calls
-            .calls_started_before(scope, now, u32::MAX)
-            .await?;
-        let start = checkpoint
-            .and_then(|c| ids.iter().position(|i| *i == c).map(|p| p + 1))
-            .unwrap_or(0);
         let mut report = SweepReport::default();
         let item = |category, created_at| RetentionItem {
             workspace_id: ws.id,
@@ -293,9 +336,38 @@ impl Sweeper {
             created_at,
             subscription: ws.settings.subscription,
         };
-        for id in ids.iter().skip(start).take(batch as usize) {
+        // Calls started before now, in (start, id) order, read in keyset
+        // pages after the checkpoint: each page costs its own size, never
+        // the whole workspace's.
+        let mut remaining = batch;
+        let mut page: Vec<StartKey> = Vec::new();
+        loop {
+            let after = report.checkpoint.or(checkpoint);
+            if remaining == 0 {
+                // The batch is done: complete only if nothing follows.
+                let next = self
+                    .calls
+                    .calls_started_before(scope, now, after.as_ref(), 1)
+                    .await?;
+                report.complete = next.is_empty();
+                break;
+            }
+            if page.is_empty() {
+                page = self
+                    .calls
+                    .calls_started_before(scope, now, after.as_ref(), remaining.min(SWEEP_PAGE))
+                    .await?;
+                if page.is_empty() {
+                    report.complete = true;
+                    break;
+                }
+                page.reverse();
+            }
+            let Some(key) = page.pop() else { break };
+            remaining -= 1;
             report.examined += 1;
-            report.checkpoint = Some(*id);
+            report.checkpoint = Some(key);
+            let id = &key.id;
             let call = match self.calls.get_call(scope, *id).await {
                 Ok(c) => c,
                 Err(Error::NotFound { .. }) => continue,
@@ -339,7 +411,6 @@ impl Sweeper {
                 }
             }
         }
-        report.complete = start + (report.examined as usize) >= ids.len();
         if execute {
             self.workspaces
                 .append_audit(

@@ -118,6 +118,11 @@ fn record_of_processing_covers_every_category() {
         .find(|c| c["category"] == "call_audio")
         .unwrap();
     assert_eq!(audio["retention"]["anchor"], "call_time");
+    // In words for people, the JSON form kept beside it.
+    assert_eq!(
+        audio["retention_in_words"],
+        "deleted 1 year after it was recorded; in any case within 90 days after the subscription ends"
+    );
     assert!(
         audio["data_subjects"]
             .as_array()
@@ -128,4 +133,10 @@ fn record_of_processing_covers_every_category() {
     let md = record_of_processing_markdown(&reg, &rules);
     assert!(md.starts_with("# Record of processing activities (GDPR Art. 30)"));
     assert!(md.contains("| billing |"));
+    // Rules in words (the JSON form is `--json`'s).
+    assert!(
+        md.contains("deleted 10 years after it was recorded |"),
+        "{md}"
+    );
+    assert!(!md.contains("\"anchor\""), "{md}");
 }

@@ -33,11 +33,17 @@ fn print(r: &SweepReport, json: bool, verb: &str) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(r)?);
     } else {
         println!("examined {} calls", r.examined);
-        if r.counts.is_empty() {
+        if r.counts.is_empty() && r.unreferenced_audio == 0 {
             println!("nothing is due");
         }
         for (c, n) in &r.counts {
             println!("{verb} {n} × {c}");
+        }
+        if r.unreferenced_audio > 0 {
+            println!(
+                "{verb} {} × audio object no call holds (older than the 1-hour grace period)",
+                r.unreferenced_audio
+            );
         }
     }
     Ok(())
@@ -75,6 +81,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                     for (c, n) in r.counts {
                         *total.counts.entry(c).or_default() += n;
                     }
+                    total.unreferenced_audio += r.unreferenced_audio;
                     checkpoint = r.checkpoint;
                     if r.complete {
                         total.complete = true;

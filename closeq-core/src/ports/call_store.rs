@@ -47,6 +47,17 @@ pub struct CallFilter {
 #[serde(transparent)]
 pub struct Cursor(pub String);
 
+/// A call's place in start order, `(started_at, id)`: the keyset position
+/// of [`CallStore::calls_started_before`] and of a retention sweep's
+/// checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct StartKey {
+    /// When the call started.
+    pub started_at: DateTime<Utc>,
+    /// The call.
+    pub id: CallId,
+}
+
 /// Which page to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRequest {
@@ -276,13 +287,17 @@ pub trait CallStore: Debug + Send + Sync {
     /// plaintext. Requires action `run_data_subject_requests`.
     async fn find_calls_by_subject(&self, scope: &Scope, subject: &Subject) -> Result<Vec<CallId>>;
 
-    /// Ids of visible calls started before `before`, oldest first, at most `limit`.
+    /// Visible calls started before `before`, ordered by `(started_at,
+    /// id)`, strictly after `after` when given, at most `limit`: keyset
+    /// pages for retention, each read in time proportional to its size
+    /// (the position survives the deletion of the call it names).
     async fn calls_started_before(
         &self,
         scope: &Scope,
         before: DateTime<Utc>,
+        after: Option<&StartKey>,
         limit: u32,
-    ) -> Result<Vec<CallId>>;
+    ) -> Result<Vec<StartKey>>;
 
     /// Irreversibly anonymizes a call in one transaction: the client
     /// contact and rep comments are cleared, the transcript is deleted, the

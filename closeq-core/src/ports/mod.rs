@@ -17,7 +17,7 @@ pub use audio_store::{
 };
 pub use call_store::{
     AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Cursor, GroupBy, Page,
-    PageRequest, ReviewRecord,
+    PageRequest, ReviewRecord, StartKey,
 };
 pub use job_queue::{JobKind, JobQueue, JobSpec, LeasedJob};
 pub use language_model::{

@@ -24,12 +24,14 @@ use crate::transcript::{
 
 mod processing;
 mod reassign;
+mod start_order;
 
 pub use processing::{
     advance_call_checks_every_step, ingest_is_all_or_nothing,
     one_card_per_rubric_version_and_scorer,
 };
 pub use reassign::reassign_rep_moves_a_reps_calls_to_a_tombstone;
+pub use start_order::start_order_pages_survive_deletion;
 
 /// A two-line transcript with Unicode text.
 pub fn sample_transcript() -> Transcript {
@@ -875,10 +877,11 @@ pub async fn anonymize(s: &Stores, _: &()) -> Outcome {
     );
     let old = s
         .calls
-        .calls_started_before(&w.owner, Utc::now() + Duration::days(3650), 10)
+        .calls_started_before(&w.owner, Utc::now() + Duration::days(3650), None, 10)
         .await
         .expect("retention");
-    assert_eq!(old, vec![c.id]);
+    assert_eq!(old.iter().map(|k| k.id).collect::<Vec<_>>(), vec![c.id]);
+    assert_eq!(old[0].started_at, c.started_at);
     Outcome::Passed
 }
 
@@ -989,6 +992,7 @@ macro_rules! call_store_conformance {
                 advance_call_checks_every_step,
                 one_card_per_rubric_version_and_scorer,
                 reassign_rep_moves_a_reps_calls_to_a_tombstone,
+                start_order_pages_survive_deletion,
             ]
         );
     };
@@ -1018,6 +1022,7 @@ macro_rules! call_store_conformance {
                 advance_call_checks_every_step,
                 one_card_per_rubric_version_and_scorer,
                 reassign_rep_moves_a_reps_calls_to_a_tombstone,
+                start_order_pages_survive_deletion,
             ]
         );
     };

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{
     AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Page, PageRequest,
-    ReviewRecord,
+    ReviewRecord, StartKey,
 };
 use closeq_core::{
     Action, Call, CallId, CallStatus, Error, Result, Scope, Scorecard, ScorecardId, Subject,
@@ -278,10 +278,11 @@ impl CallStore for InMemoryStore {
         &self,
         scope: &Scope,
         before: DateTime<Utc>,
+        after: Option<&StartKey>,
         limit: u32,
-    ) -> Result<Vec<CallId>> {
+    ) -> Result<Vec<StartKey>> {
         let s = self.read();
-        let mut v: Vec<&Call> = s
+        let mut v: Vec<StartKey> = s
             .calls
             .values()
             .filter(|c| {
@@ -289,9 +290,15 @@ impl CallStore for InMemoryStore {
                     && policy::visible(scope, c)
                     && c.started_at < before
             })
+            .map(|c| StartKey {
+                started_at: c.started_at,
+                id: c.id,
+            })
+            .filter(|k| after.is_none_or(|a| k > a))
             .collect();
-        v.sort_by_key(|c| (c.started_at, c.id));
-        Ok(v.into_iter().take(limit as usize).map(|c| c.id).collect())
+        v.sort();
+        v.truncate(limit as usize);
+        Ok(v)
     }
 
     async fn anonymize_call(&self, scope: &Scope, id: CallId) -> Result<()> {

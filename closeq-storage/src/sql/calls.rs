@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{
     AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Page, PageRequest,
-    ReviewRecord,
+    ReviewRecord, StartKey,
 };
 use closeq_core::{
     Action, Call, CallId, CallStatus, Error, Result, Scope, Scorecard, ScorecardId, Subject,
@@ -487,15 +487,33 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         &self,
         scope: &Scope,
         before: DateTime<Utc>,
+        after: Option<&StartKey>,
         limit: u32,
-    ) -> Result<Vec<CallId>> {
-        let mut q = Sql::new("SELECT c.id FROM calls c WHERE ");
+    ) -> Result<Vec<StartKey>> {
+        let mut q = Sql::new("SELECT c.id, c.started_at FROM calls c WHERE ");
         visibility::push(&mut q, "c", scope);
         q.push(" AND c.started_at < ").push_bind(before);
+        if let Some(k) = after {
+            // A row value: the (started_at, id) index seeks to it.
+            q.push(" AND (c.started_at, c.id) > (")
+                .push_bind(k.started_at)
+                .push(", ")
+                .push_bind(k.id)
+                .push(")");
+        }
         q.push(" ORDER BY c.started_at, c.id LIMIT ")
             .push_bind(i64::from(limit));
         let mut tx = self.read("calls_started_before", scope).await?;
-        call_ids(&tx.rows(q).await?)
+        tx.rows(q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StartKey {
+                    id: CallId::from_uuid(r.id(0)?)?,
+                    started_at: r.time(1)?,
+                })
+            })
+            .collect()
     }
 
     async fn anonymize_call(&self, scope: &Scope, id: CallId) -> Result<()> {
