@@ -327,3 +327,43 @@ async fn prompt_mode_extracts_checks_and_repairs_once() {
     assert!(matches!(e, Error::Provider { status: None, .. }), "{e:?}");
     assert!(e.to_string().contains("after one repair request"), "{e}");
 }
+
+/// The judge's real schema goes out in the subset strict mode defines:
+/// schemars' `"format": "uint32"` on utterance ids and its `$schema`
+/// marker are dropped (strict mode defines `format` for strings only), in
+/// `json_schema` mode and as a strict tool's parameters; the bounds stay.
+#[tokio::test]
+async fn strict_modes_get_the_schema_without_what_strict_mode_does_not_define() {
+    let rubric = closeq_analysis::rubric::builtin_rubric("spin").unwrap();
+    let raw = closeq_analysis::scoring::answer_schema(&rubric);
+    assert!(
+        raw.to_string().contains("\"uint32\""),
+        "schemars changed: {raw}"
+    );
+    let mut req = request();
+    req.response_schema = Some(ResponseSchema {
+        name: "scorecard_answer".into(),
+        schema: raw.clone(),
+    });
+    for mode in [StructuredOutput::JsonSchema, StructuredOutput::ToolCall] {
+        let server = answering(200, ok_body(Some("{}"), Some("{}"))).await;
+        let lm = adapter(&server, "gpt-5-mini")
+            .await
+            .with_structured_output(mode);
+        let _ = lm.complete(req.clone()).await;
+        let b = &bodies(&server).await[0];
+        let sent = match mode {
+            StructuredOutput::JsonSchema => &b["response_format"]["json_schema"]["schema"],
+            _ => &b["tools"][0]["function"]["parameters"],
+        };
+        let text = sent.to_string();
+        assert!(sent.is_object(), "{mode:?}: {b}");
+        assert!(!text.contains("uint32"), "{mode:?}: {text}");
+        assert!(sent.get("$schema").is_none(), "{mode:?}");
+        assert_eq!(
+            sent.pointer("/$defs/JudgeCitation/properties/utterance/maximum"),
+            Some(&json!(u32::MAX)),
+            "{mode:?}: {text}"
+        );
+    }
+}

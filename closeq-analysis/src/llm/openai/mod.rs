@@ -15,6 +15,7 @@
 
 mod error;
 mod options;
+mod strict_schema;
 mod wire;
 
 pub use options::{StructuredOutput, Temperature, TokenLimit};
@@ -242,6 +243,9 @@ impl OpenAiChat {
         }
         let schema = req.response_schema.as_ref();
         let mode = self.structured;
+        // Strict modes get the schema in the subset strict mode defines.
+        let strict = schema.map(|s| strict_schema::strict_schema(&s.schema));
+        let strict = strict.as_ref();
         let body = wire::Request {
             model: &self.model,
             messages,
@@ -254,7 +258,7 @@ impl OpenAiChat {
                 StructuredOutput::JsonSchema => Some(wire::ResponseFormat::JsonSchema {
                     json_schema: wire::JsonSchema {
                         name: &s.name,
-                        schema: &s.schema,
+                        schema: strict.unwrap_or(&s.schema),
                         strict: true,
                     },
                 }),
@@ -271,7 +275,7 @@ impl OpenAiChat {
                         function: wire::Function {
                             name: &s.name,
                             description: "Record the answer.",
-                            parameters: &s.schema,
+                            parameters: strict.unwrap_or(&s.schema),
                             strict: true,
                         },
                     }]
