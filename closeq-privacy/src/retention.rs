@@ -306,6 +306,28 @@ impl Sweeper {
         self.sweep(scope, checkpoint, batch, true).await
     }
 
+    /// Appends a record of a sweep's work (counts only) in the name of
+    /// the scope that ran it.
+    async fn audit(
+        &self,
+        scope: &Scope,
+        at: DateTime<Utc>,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let record = AuditRecord {
+            seq: 0,
+            workspace_id: scope.workspace_id,
+            at,
+            actor: Some(scope.user_id),
+            action: action.into(),
+            target: None,
+            details,
+        };
+        self.workspaces.append_audit(scope, &record).await?;
+        Ok(())
+    }
+
     /// Deletes a call's recording, then the call's reference to it.
     async fn drop_audio(&self, scope: &Scope, mut call: closeq_core::Call) -> Result<()> {
         if let Some(a) = call.audio.take() {
@@ -412,20 +434,8 @@ impl Sweeper {
             }
         }
         if execute {
-            self.workspaces
-                .append_audit(
-                    scope,
-                    &AuditRecord {
-                        seq: 0,
-                        workspace_id: ws.id,
-                        at: now,
-                        actor: Some(scope.user_id),
-                        action: "retention.sweep".into(),
-                        target: None,
-                        details: serde_json::to_value(&report.counts).unwrap_or_default(),
-                    },
-                )
-                .await?;
+            let counts = serde_json::to_value(&report.counts).unwrap_or_default();
+            self.audit(scope, now, "retention.sweep", counts).await?;
         }
         // Objects no call holds (a failed first write, an upload for a call
         // id that was never stored, an object beside a recording, a staging
@@ -447,19 +457,8 @@ impl Sweeper {
                 }
             }
             if execute && report.unreferenced_audio > 0 {
-                self.workspaces
-                    .append_audit(
-                        scope,
-                        &AuditRecord {
-                            seq: 0,
-                            workspace_id: ws.id,
-                            at: now,
-                            actor: Some(scope.user_id),
-                            action: "retention.unreferenced_audio".into(),
-                            target: None,
-                            details: serde_json::json!({"deleted": report.unreferenced_audio}),
-                        },
-                    )
+                let deleted = serde_json::json!({"deleted": report.unreferenced_audio});
+                self.audit(scope, now, "retention.unreferenced_audio", deleted)
                     .await?;
             }
         }

@@ -414,23 +414,7 @@ async fn local(fx: &Fx) -> Option<(ObjectAudioStore, Option<tempfile::TempDir>)>
 #[cfg(feature = "audio-s3")]
 async fn s3(fx: &Fx) -> Option<(ObjectAudioStore, Option<tempfile::TempDir>)> {
     let endpoint = closeq_core::testing::required_service_url("CLOSEQ_TEST_S3_ENDPOINT")?;
-    let bucket = format!("closeq-adv-{}", uuid::Uuid::new_v4().simple());
-    let r = reqwest::Client::new()
-        .put(format!("{endpoint}/{bucket}"))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "create bucket: {}", r.status());
-    let s3 = object_store::aws::AmazonS3Builder::new()
-        .with_endpoint(&endpoint)
-        .with_bucket_name(&bucket)
-        .with_region("us-east-1")
-        .with_access_key_id("testing")
-        .with_secret_access_key("testing")
-        .with_allow_http(true)
-        .with_virtual_hosted_style_request(false)
-        .build()
-        .unwrap();
+    let s3 = audio_fixture::fresh_bucket(&endpoint).await;
     let calls: Arc<dyn CallStore> = fx.calls();
     Some((ObjectAudioStore::s3(s3, Arc::new(SystemClock), calls), None))
 }

@@ -17,28 +17,10 @@ use closeq_core::testing::required_service_url;
 use closeq_core::{Error, SystemClock};
 use closeq_storage::ObjectAudioStore;
 use futures::StreamExt;
-use object_store::aws::AmazonS3Builder;
 
 async fn store(calls: Arc<dyn CallStore>) -> Option<(ObjectAudioStore, String)> {
     let endpoint = required_service_url("CLOSEQ_TEST_S3_ENDPOINT")?;
-    let bucket = format!("closeq-{}", uuid::Uuid::new_v4().simple());
-    // Create the bucket (moto accepts any credentials).
-    let r = reqwest::Client::new()
-        .put(format!("{endpoint}/{bucket}"))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "create bucket: {}", r.status());
-    let s3 = AmazonS3Builder::new()
-        .with_endpoint(&endpoint)
-        .with_bucket_name(&bucket)
-        .with_region("us-east-1")
-        .with_access_key_id("testing")
-        .with_secret_access_key("testing")
-        .with_allow_http(true)
-        .with_virtual_hosted_style_request(false)
-        .build()
-        .unwrap();
+    let s3 = audio_fixture::fresh_bucket(&endpoint).await;
     Some((
         ObjectAudioStore::s3(s3, Arc::new(SystemClock), calls),
         endpoint,
@@ -190,23 +172,7 @@ async fn upload_urls_sign_if_none_match_as_botocore_does() {
     };
     let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 2, 9, 0, 0).unwrap();
     let clock = Arc::new(closeq_core::ManualClock::new(at));
-    let bucket = format!("closeq-{}", uuid::Uuid::new_v4().simple());
-    let r = reqwest::Client::new()
-        .put(format!("{endpoint}/{bucket}"))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
-    let s3 = AmazonS3Builder::new()
-        .with_endpoint(&endpoint)
-        .with_bucket_name(&bucket)
-        .with_region("us-east-1")
-        .with_access_key_id("testing")
-        .with_secret_access_key("testing")
-        .with_allow_http(true)
-        .with_virtual_hosted_style_request(false)
-        .build()
-        .unwrap();
+    let s3 = audio_fixture::fresh_bucket(&endpoint).await;
     let store = ObjectAudioStore::s3(s3, clock, fx.calls());
     let call = fx.call(&fx.w.rep_a).await;
     let k = audio_fixture::key(&call, "wav");

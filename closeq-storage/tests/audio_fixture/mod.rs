@@ -89,3 +89,26 @@ pub async fn read_all(s: ByteStream) -> Vec<u8> {
     })
     .await
 }
+
+/// A fresh, empty bucket on the S3 stand-in at `endpoint` (moto accepts
+/// any credentials), as an `object_store` client.
+#[cfg(feature = "audio-s3")]
+pub async fn fresh_bucket(endpoint: &str) -> object_store::aws::AmazonS3 {
+    let bucket = format!("closeq-{}", uuid::Uuid::new_v4().simple());
+    let r = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "create bucket: {}", r.status());
+    object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(endpoint)
+        .with_bucket_name(&bucket)
+        .with_region("us-east-1")
+        .with_access_key_id("testing")
+        .with_secret_access_key("testing")
+        .with_allow_http(true)
+        .with_virtual_hosted_style_request(false)
+        .build()
+        .unwrap()
+}
