@@ -322,24 +322,7 @@ fn consent_required_workspace_needs_consent_on_analyze() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         use closeq_core::ports::WorkspaceStore;
-        let defaults: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(d.join("defaults.json")).unwrap()).unwrap();
-        let key: [u8; 32] = std::fs::read(d.join("subject-index.key"))
-            .unwrap()
-            .try_into()
-            .unwrap();
-        let store = closeq_storage::SqliteStore::open(
-            d.join("closeq.db"),
-            closeq_storage::SubjectHasher::new(key, "44"),
-        )
-        .await
-        .unwrap();
-        let owner = closeq_core::Scope {
-            workspace_id: defaults["workspace_id"].as_str().unwrap().parse().unwrap(),
-            user_id: defaults["owner_id"].as_str().unwrap().parse().unwrap(),
-            role: closeq_core::Role::Owner,
-            team_ids: Default::default(),
-        };
+        let (store, owner) = open_store(d).await;
         let mut settings = store.get_workspace(&owner).await.unwrap().settings;
         settings.consent_required = true;
         store.update_settings(&owner, &settings).await.unwrap();
@@ -351,6 +334,194 @@ fn consent_required_workspace_needs_consent_on_analyze() {
         String::from_utf8_lossy(&refused.stderr)
     );
     ok(&analyze(d, &["--consent", "ivr"]));
+}
+
+/// The installation's store and owner scope, opened as the CLI opens them.
+async fn open_store(d: &Path) -> (closeq_storage::SqliteStore, closeq_core::Scope) {
+    let defaults: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("defaults.json")).unwrap()).unwrap();
+    let key: [u8; 32] = std::fs::read(d.join("subject-index.key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let store = closeq_storage::SqliteStore::open(
+        d.join("closeq.db"),
+        closeq_storage::SubjectHasher::new(key, "44"),
+    )
+    .await
+    .unwrap();
+    let owner = closeq_core::Scope {
+        workspace_id: defaults["workspace_id"].as_str().unwrap().parse().unwrap(),
+        user_id: defaults["owner_id"].as_str().unwrap().parse().unwrap(),
+        role: closeq_core::Role::Owner,
+        team_ids: Default::default(),
+    };
+    (store, owner)
+}
+
+#[test]
+fn consent_withdrawal_and_objection_lift_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = ok(&analyze(
+        d,
+        &["--client-email", "sam@example.com", "--consent", "verbal"],
+    ));
+    let call = out
+        .lines()
+        .find_map(|l| l.strip_prefix("stored as call "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    // Only a person on the call may withdraw its consent.
+    let stranger = closeq(
+        d,
+        &[
+            "dsr",
+            "consent-withdraw",
+            "--call",
+            &call,
+            "--email",
+            "x@example.com",
+        ],
+    );
+    assert!(!stranger.status.success());
+    assert!(String::from_utf8_lossy(&stranger.stderr).contains("not a person on this call"));
+    let said = ok(&closeq(
+        d,
+        &[
+            "dsr",
+            "consent-withdraw",
+            "--call",
+            &call,
+            "--email",
+            "Sam@Example.com",
+        ],
+    ));
+    assert!(
+        said.contains("withdrawn at") && said.contains(&call),
+        "{said}"
+    );
+    assert!(!said.contains("sam@example.com"), "{said}");
+    // The store holds the withdrawal, and every gate refuses the call.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use closeq_core::ports::{CallStore, PrivacyStore};
+        let (store, owner) = open_store(d).await;
+        let store = std::sync::Arc::new(store);
+        let id: closeq_core::CallId = call.parse().unwrap();
+        let consent = store.get_consent(&owner, id).await.unwrap().unwrap();
+        assert!(consent.is_withdrawn());
+        let c = store.get_call(&owner, id).await.unwrap();
+        let gate = closeq_privacy::gates::ProcessingGate::new(store.clone(), store.clone());
+        for r in [
+            gate.check_processing(&owner, &c).await,
+            gate.check_analysis(&owner, &c, None).await,
+        ] {
+            assert!(
+                matches!(&r, Err(closeq_core::Error::Compliance { rule, .. }) if rule == "GDPR Art. 7(3)"),
+                "{r:?}"
+            );
+        }
+    });
+    // Objection, then the subject lifts it: analysed again.
+    ok(&closeq(d, &["dsr", "object", "--email", "sam@example.com"]));
+    let refused = analyze(d, &["--client-email", "sam@example.com"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("GDPR Art. 21"));
+    let lifted = ok(&closeq(
+        d,
+        &["dsr", "unobject", "--email", "SAM@example.com"],
+    ));
+    assert!(lifted.contains("objection lifted"), "{lifted}");
+    ok(&analyze(d, &["--client-email", "sam@example.com"]));
+    let again = closeq(d, &["dsr", "unobject", "--email", "sam@example.com"]);
+    assert!(!again.status.success(), "no objection is standing");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&closeq(d, &["dsr", "list", "--json"]))).unwrap();
+    let kinds: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["objection_lift", "objection", "consent_withdrawal"]);
+    let list = ok(&closeq(d, &["dsr", "list"]));
+    assert!(list.contains("consent_withdrawal") && list.contains("objection_lift"));
+}
+
+#[test]
+fn rejection_and_extension_print_the_complaint_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&closeq(
+        d,
+        &[
+            "dsr",
+            "restrict",
+            "--legal-claims",
+            "--email",
+            "lee@example.com",
+        ],
+    ));
+    // An open request to answer: a rectification that finds nothing to
+    // change stays open, so log one through the library.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let id = rt.block_on(async {
+        let (store, owner) = open_store(d).await;
+        let store = std::sync::Arc::new(store);
+        let requests = closeq_privacy::request::SubjectRequests::new(
+            store.clone(),
+            store,
+            std::sync::Arc::new(closeq_core::SystemClock),
+        );
+        let subject = closeq_core::Subject::Email(
+            closeq_core::EmailAddress::parse("lee@example.com").unwrap(),
+        );
+        requests
+            .receive(&owner, subject, closeq_core::RequestKind::Access)
+            .await
+            .unwrap()
+            .id
+            .to_string()
+    });
+    let extended = ok(&closeq(
+        d,
+        &[
+            "dsr",
+            "extend",
+            &id,
+            "--days",
+            "10",
+            "--reason",
+            "many requests",
+        ],
+    ));
+    assert!(
+        extended.contains("Reason: many requests")
+            && extended.contains("PUODO")
+            && extended.contains("ul. Stawki 2, 00-193 Warszawa"),
+        "{extended}"
+    );
+    let rejected = ok(&closeq(
+        d,
+        &["dsr", "reject", &id, "--reason", "identity not verified"],
+    ));
+    assert!(
+        rejected.contains("Reason: identity not verified") && rejected.contains("uodo.gov.pl"),
+        "{rejected}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&closeq(d, &["dsr", "list", "--json"]))).unwrap();
+    let r = &json[0];
+    assert_eq!(r["state"]["state"], "rejected");
+    assert_eq!(
+        r["state"]["complaint"]["address"],
+        "ul. Stawki 2, 00-193 Warszawa, Poland"
+    );
+    assert_eq!(
+        r["extensions"][0]["complaint"]["website"],
+        "https://uodo.gov.pl"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

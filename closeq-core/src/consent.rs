@@ -1,11 +1,19 @@
 //! Call-recording consent records: how and when the people on a call
 //! agreed to its recording. When a workspace requires consent, no call is
 //! analysed without one.
+//!
+//! Consent can be withdrawn (GDPR Art. 7(3)): the record keeps when it was
+//! given and gains when it was withdrawn. From that moment the call is not
+//! processed further (no analysis, no score export, no signed audio URL);
+//! what was done before stays lawful and is not deleted unless erasure is
+//! also asked for. A withdrawn record is replaced only by a consent given
+//! after the withdrawal.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
 use crate::id::CallId;
 
 /// How recording consent was obtained.
@@ -43,4 +51,54 @@ pub struct ConsentRecord {
     pub method: ConsentMethod,
     /// When.
     pub obtained_at: DateTime<Utc>,
+    /// When it was withdrawn (Art. 7(3)), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+impl ConsentRecord {
+    /// Consent for `call_id`, given by `method` at `obtained_at`.
+    pub fn given(call_id: CallId, method: ConsentMethod, obtained_at: DateTime<Utc>) -> Self {
+        Self {
+            call_id,
+            method,
+            obtained_at,
+            withdrawn_at: None,
+        }
+    }
+
+    /// Whether the consent has been withdrawn.
+    pub fn is_withdrawn(&self) -> bool {
+        self.withdrawn_at.is_some()
+    }
+
+    /// Marks the consent withdrawn at `at`. Withdrawing twice keeps the
+    /// first moment; a withdrawal before the consent was given is refused.
+    pub fn withdraw(&mut self, at: DateTime<Utc>) -> Result<()> {
+        if at < self.obtained_at {
+            return Err(Error::invalid(
+                "withdrawn_at",
+                "is before the consent was given",
+            ));
+        }
+        if self.withdrawn_at.is_none() {
+            self.withdrawn_at = Some(at);
+        }
+        Ok(())
+    }
+
+    /// May `next` replace this stored record? Not when this one was
+    /// withdrawn and `next` is not a consent given after the withdrawal
+    /// (re-sending the original record must not undo a withdrawal).
+    pub fn may_be_replaced_by(&self, next: &ConsentRecord) -> Result<()> {
+        match self.withdrawn_at {
+            Some(w) if next.withdrawn_at.is_none() && next.obtained_at <= w => {
+                Err(Error::Compliance {
+                    rule: "GDPR Art. 7(3)".into(),
+                    reason: "consent for this call was withdrawn; only a consent given after the withdrawal replaces it".into(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
 }

@@ -98,7 +98,7 @@ pub use scorecard::{
 pub use sensitive::Sensitive;
 pub use subject::{Subject, SubjectFlags, SubjectKind};
 pub use subject_request::{
-    Extension, MAX_EXTENSION_DAYS, RequestKind, RequestState, SubjectRequest,
+    Extension, MAX_EXTENSION_DAYS, RequestKind, RequestState, SubjectRequest, SupervisoryAuthority,
 };
 pub use subprocessor::{Region, SubProcessorInfo, TransferMechanism};
 pub use transcript::{

@@ -52,6 +52,12 @@ pub struct SubjectFlags {
     pub restricted: bool,
     /// The subject objected (Art. 21): no further AI analysis.
     pub objected: bool,
+    /// The restriction is for the establishment, exercise or defence of
+    /// legal claims (Art. 18(1)(c)): the retention sweep keeps the
+    /// subject's calls and audio until it is lifted. Only meaningful with
+    /// `restricted`; an ordinary restriction does not hold retention back.
+    #[serde(default)]
+    pub legal_hold: bool,
 }
 
 impl SubjectFlags {
@@ -61,7 +67,22 @@ impl SubjectFlags {
         Self {
             restricted: self.restricted || other.restricted,
             objected: self.objected || other.objected,
+            legal_hold: self.legal_hold || other.legal_hold,
         }
+    }
+
+    /// The flags as stored: a legal hold only with a restriction.
+    pub fn normalized(self) -> Self {
+        Self {
+            legal_hold: self.legal_hold && self.restricted,
+            ..self
+        }
+    }
+
+    /// Whether retention must hold the data back: a restriction for legal
+    /// claims is in force.
+    pub fn holds_retention(self) -> bool {
+        self.restricted && self.legal_hold
     }
 }
 

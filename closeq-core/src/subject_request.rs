@@ -8,6 +8,11 @@
 //! ([`SubjectRequest::subject`] becomes `None`; the kind stays), so the
 //! record proving the request was answered holds nothing that re-identifies
 //! the person.
+//!
+//! Every answer that refuses or delays — a rejection, an extension —
+//! carries the reason and the supervisory authority the subject may
+//! complain to (Art. 12(4)); [`SupervisoryAuthority::default`] is the
+//! Polish one the privacy policy names (PUODO).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,6 +37,10 @@ pub enum RequestKind {
     Restriction,
     /// Art. 21.
     Objection,
+    /// Art. 7(3): the recording consent of a call is withdrawn.
+    ConsentWithdrawal,
+    /// The subject lifts their own objection (Art. 21).
+    ObjectionLift,
 }
 
 impl RequestKind {
@@ -44,6 +53,8 @@ impl RequestKind {
             Self::Erasure => "erasure",
             Self::Restriction => "restriction",
             Self::Objection => "objection",
+            Self::ConsentWithdrawal => "consent_withdrawal",
+            Self::ObjectionLift => "objection_lift",
         }
     }
 }
@@ -67,6 +78,10 @@ pub enum RequestState {
         at: DateTime<Utc>,
         /// Why, as told to the subject (no personal data).
         reason: String,
+        /// Where the subject may complain (Art. 12(4)); `None` only in
+        /// records written before it was kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        complaint: Option<SupervisoryAuthority>,
     },
 }
 
@@ -91,6 +106,62 @@ pub struct Extension {
     pub reason: String,
     /// When it was decided.
     pub at: DateTime<Utc>,
+    /// Where the subject may complain (Art. 12(4)); `None` only in records
+    /// written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint: Option<SupervisoryAuthority>,
+}
+
+/// A data-protection supervisory authority a subject may lodge a
+/// complaint with (GDPR Art. 77), as told in every refusal or extension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupervisoryAuthority {
+    /// Its name.
+    pub name: String,
+    /// Its postal address.
+    pub address: String,
+    /// Its website.
+    pub website: String,
+}
+
+impl SupervisoryAuthority {
+    /// The Polish authority (Prezes Urzędu Ochrony Danych Osobowych).
+    pub fn puodo() -> Self {
+        Self {
+            name: "Prezes Urzędu Ochrony Danych Osobowych (PUODO)".into(),
+            address: "ul. Stawki 2, 00-193 Warszawa, Poland".into(),
+            website: "https://uodo.gov.pl".into(),
+        }
+    }
+
+    /// An authority; every field must be non-blank.
+    pub fn new(name: &str, address: &str, website: &str) -> Result<Self> {
+        for (field, v) in [("name", name), ("address", address), ("website", website)] {
+            if v.trim().is_empty() {
+                return Err(Error::invalid(field, "the supervisory authority needs it"));
+            }
+        }
+        Ok(Self {
+            name: name.trim().into(),
+            address: address.trim().into(),
+            website: website.trim().into(),
+        })
+    }
+
+    /// The notice in words, as told to the subject.
+    pub fn notice(&self) -> String {
+        format!(
+            "You have the right to lodge a complaint with the supervisory authority: {}, {}, {}.",
+            self.name, self.address, self.website
+        )
+    }
+}
+
+impl Default for SupervisoryAuthority {
+    /// [`SupervisoryAuthority::puodo`], the authority the policy names.
+    fn default() -> Self {
+        Self::puodo()
+    }
 }
 
 /// The most an answer may be extended, in days (two further months).
@@ -206,21 +277,52 @@ impl SubjectRequest {
         Ok(())
     }
 
-    /// Refused, with the reason told to the subject.
-    pub fn reject(&mut self, at: DateTime<Utc>, reason: &str) -> Result<()> {
+    /// Refused, with the reason and the authority the subject may
+    /// complain to.
+    pub fn reject(
+        &mut self,
+        at: DateTime<Utc>,
+        reason: &str,
+        authority: &SupervisoryAuthority,
+    ) -> Result<()> {
         if reason.trim().is_empty() {
             return Err(Error::invalid("reason", "a rejection needs a reason"));
         }
         self.transition(RequestState::Rejected {
             at,
             reason: reason.trim().to_owned(),
+            complaint: Some(authority.clone()),
         })
     }
 
-    /// Extends the deadline. Only open requests, only before the current
+    /// What the subject is told with the latest refusal or extension: the
+    /// reason and where to complain. `None` while the request was neither
+    /// rejected nor extended.
+    pub fn complaint_notice(&self) -> Option<String> {
+        let (reason, authority) = match &self.state {
+            RequestState::Rejected {
+                reason, complaint, ..
+            } => (reason, complaint.as_ref()),
+            _ => {
+                let e = self.extensions.last()?;
+                (&e.reason, e.complaint.as_ref())
+            }
+        };
+        let authority = authority.cloned().unwrap_or_default();
+        Some(format!("Reason: {reason}. {}", authority.notice()))
+    }
+
+    /// Extends the deadline, telling the subject where they may complain.
+    /// Only open requests, only before the current
     /// deadline has passed, with a reason, and at most
     /// [`MAX_EXTENSION_DAYS`] in total.
-    pub fn extend(&mut self, days: u32, reason: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn extend(
+        &mut self,
+        days: u32,
+        reason: &str,
+        at: DateTime<Utc>,
+        authority: &SupervisoryAuthority,
+    ) -> Result<()> {
         if !self.is_open() {
             return Err(Error::InvalidTransition {
                 resource: "subject request",
@@ -251,6 +353,7 @@ impl SubjectRequest {
             days,
             reason: reason.trim().to_owned(),
             at,
+            complaint: Some(authority.clone()),
         });
         Ok(())
     }

@@ -71,6 +71,7 @@ async fn a_restricted_clients_recording_is_withheld_and_never_replaced() {
     let restricted = SubjectFlags {
         restricted: true,
         objected: false,
+        legal_hold: false,
     };
     local
         .privacy()

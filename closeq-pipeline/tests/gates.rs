@@ -155,6 +155,7 @@ async fn a_restricted_client_refuses(b: Backend) {
     let flags = SubjectFlags {
         restricted: true,
         objected: false,
+        legal_hold: false,
     };
     ctx.stores
         .privacy
@@ -171,6 +172,7 @@ async fn an_objecting_rep_refuses(b: Backend) {
     let flags = SubjectFlags {
         restricted: false,
         objected: true,
+        legal_hold: false,
     };
     ctx.stores
         .privacy

@@ -118,6 +118,7 @@ pub const COLUMNS: &[Label] = labels![
     "subject_flags.subject_hash" => ClientContact / ClientContact,
     "subject_flags.restricted" => ClientContact / ClientContact,
     "subject_flags.objected" => ClientContact / ClientContact,
+    "subject_flags.legal_hold" => ClientContact / ClientContact,
     "call_consents.call_id" => CallMetadata / None,
     "call_consents.workspace_id" => CallMetadata / None,
     "call_consents.data" => CallMetadata / ClientContact,

@@ -1,5 +1,6 @@
 //! Compliance gates run before a step that processes personal data:
-//! recording consent, the workspace's AI switch, restriction (GDPR Art. 18)
+//! recording consent (and its withdrawal, GDPR Art. 7(3)), the
+//! workspace's AI switch, restriction (GDPR Art. 18)
 //! and objection (Art. 21) of the data subject, the sub-processor transfer
 //! rules, and human review before scores are used in employment decisions
 //! (EU AI Act Art. 14 and 26). Every refusal is a `Compliance` error naming
@@ -46,13 +47,56 @@ pub fn check_analysis(
             "the data subject objected to AI analysis",
         ));
     }
-    if settings.consent_required && consent.is_none_or(|c| c.call_id != call) {
+    let consent = consent.filter(|c| c.call_id == call);
+    check_consent_in_force(consent)?;
+    if settings.consent_required && consent.is_none() {
         return Err(refuse(
             "recording consent",
             "the workspace requires a consent record for this call and there is none",
         ));
     }
     Ok(())
+}
+
+/// Has the call's consent been withdrawn? From the moment of withdrawal
+/// the call is processed no further: no analysis, no score export, no
+/// signed audio URL (what was done before stays, Art. 7(3)).
+pub fn check_consent_in_force(consent: Option<&ConsentRecord>) -> Result<()> {
+    if consent.is_some_and(ConsentRecord::is_withdrawn) {
+        return Err(refuse(
+            "GDPR Art. 7(3)",
+            "the recording consent for this call was withdrawn",
+        ));
+    }
+    Ok(())
+}
+
+/// The stored consent of `call`, `None` when there is none or the call is
+/// not stored yet.
+pub async fn stored_consent(
+    privacy: &dyn PrivacyStore,
+    scope: &Scope,
+    call: CallId,
+) -> Result<Option<ConsentRecord>> {
+    match privacy.get_consent(scope, call).await {
+        Ok(c) => Ok(c),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The consent the analysis gate judges: a withdrawn stored record always
+/// (a supplied one does not undo a withdrawal: a renewed consent is
+/// stored explicitly with [`PrivacyStore::put_consent`]), else the
+/// supplied one, else the stored one.
+pub fn effective_consent<'a>(
+    supplied: Option<&'a ConsentRecord>,
+    stored: Option<&'a ConsentRecord>,
+) -> Option<&'a ConsentRecord> {
+    match stored {
+        Some(s) if s.is_withdrawn() => Some(s),
+        _ => supplied.or(stored),
+    }
 }
 
 /// May a call be processed at all beyond storage (exports, signed URLs,
@@ -128,8 +172,8 @@ impl ProcessingGate {
     }
 
     /// May `call` be transcribed and scored? `consent` is the record about
-    /// to be stored with a new call; for a stored call, `None` looks the
-    /// stored record up.
+    /// to be stored with a new call; the stored record is looked up too,
+    /// and a withdrawn one refuses whatever is supplied.
     pub async fn check_analysis(
         &self,
         scope: &Scope,
@@ -137,26 +181,28 @@ impl ProcessingGate {
         consent: Option<&ConsentRecord>,
     ) -> Result<()> {
         let settings = self.workspaces.get_workspace(scope).await?.settings;
-        let stored = match consent {
-            Some(_) => None,
-            None => match self.privacy.get_consent(scope, call.id).await {
-                Ok(c) => c,
-                Err(Error::NotFound { .. }) => None,
-                Err(e) => return Err(e),
-            },
-        };
+        let stored = stored_consent(self.privacy.as_ref(), scope, call.id).await?;
         let flags = self.flags(scope, call).await?;
-        check_analysis(&settings, call.id, consent.or(stored.as_ref()), flags)
+        check_analysis(
+            &settings,
+            call.id,
+            effective_consent(consent, stored.as_ref()),
+            flags,
+        )
     }
 
     /// May `call` be processed beyond storage (exported, its audio handed
-    /// out)?
+    /// out)? Not while a subject's processing is restricted, nor once its
+    /// consent was withdrawn.
     pub async fn check_processing(&self, scope: &Scope, call: &Call) -> Result<()> {
-        check_processing(self.flags(scope, call).await?)
+        check_processing(self.flags(scope, call).await?)?;
+        let stored = stored_consent(self.privacy.as_ref(), scope, call.id).await?;
+        check_consent_in_force(stored.as_ref())
     }
 
     /// A signed URL for the call's audio, refused while one of its
-    /// subjects has restricted processing, and `NotFound` when the call has
+    /// subjects has restricted processing or after its consent was
+    /// withdrawn, and `NotFound` when the call has
     /// no audio.
     pub async fn signed_audio_url(
         &self,
@@ -196,8 +242,9 @@ pub type GateScopes = Arc<dyn Fn(WorkspaceId) -> Option<Scope> + Send + Sync>;
 
 /// The privacy engine's answer to [`AudioAccessGate`]: a recording may be
 /// served while its call exists and still holds it (an erased call is
-/// deleted or anonymized, and retention drops the reference), and no
-/// subject of the call has restricted processing (GDPR Art. 18). The
+/// deleted or anonymized, and retention drops the reference), no subject
+/// of the call has restricted processing (GDPR Art. 18), and its consent
+/// has not been withdrawn (Art. 7(3)). The
 /// audio store asks it before every read and signed download URL, and
 /// again when a signed URL is used.
 ///
@@ -261,6 +308,8 @@ impl AudioAccessGate for PrivacyAudioGate {
             .privacy
             .subject_flags(&scope, &Subject::of_call(&c))
             .await?;
-        check_processing(flags)
+        check_processing(flags)?;
+        let consent = stored_consent(self.privacy.as_ref(), &scope, call).await?;
+        check_consent_in_force(consent.as_ref())
     }
 }

@@ -5,15 +5,28 @@
 //! objection (Art. 21) — recorded as subject flags that every
 //! [`ProcessingGate`](crate::gates::ProcessingGate) consults.
 //!
+//! Consent withdrawal (Art. 7(3)) and the lifting of an objection are
+//! requests of the subject too: recorded, carried out and completed at
+//! once, so the record says who asked and when.
+//!
+//! Every rejection and extension carries the reason and the configured
+//! supervisory authority ([`SubjectRequests::with_supervisory_authority`];
+//! PUODO by default).
+//!
 //! Every step leaves an audit record naming the request and its kind,
 //! never the subject.
 
 use std::sync::Arc;
 
 use closeq_core::ports::{PrivacyStore, WorkspaceStore};
-use closeq_core::{AuditRecord, Clock, DataSubjectRequestId, Result, Scope, Subject, SubjectFlags};
+use closeq_core::{
+    AuditRecord, CallId, Clock, ConsentRecord, DataSubjectRequestId, Error, Result, Scope, Subject,
+    SubjectFlags,
+};
 
-pub use closeq_core::{Extension, MAX_EXTENSION_DAYS, RequestKind, RequestState, SubjectRequest};
+pub use closeq_core::{
+    Extension, MAX_EXTENSION_DAYS, RequestKind, RequestState, SubjectRequest, SupervisoryAuthority,
+};
 
 /// Stored data-subject requests of the scope's workspace.
 #[derive(Clone)]
@@ -22,12 +35,14 @@ pub struct SubjectRequests {
     workspaces: Arc<dyn WorkspaceStore>,
     clock: Arc<dyn Clock>,
     answer_days: u32,
+    authority: SupervisoryAuthority,
 }
 
 impl std::fmt::Debug for SubjectRequests {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SubjectRequests")
             .field("answer_days", &self.answer_days)
+            .field("authority", &self.authority.name)
             .finish_non_exhaustive()
     }
 }
@@ -44,7 +59,20 @@ impl SubjectRequests {
             workspaces,
             clock,
             answer_days: 30,
+            authority: SupervisoryAuthority::default(),
         }
+    }
+
+    /// Rejections and extensions name `authority` as where the subject may
+    /// complain (PUODO by default).
+    pub fn with_supervisory_authority(mut self, authority: SupervisoryAuthority) -> Self {
+        self.authority = authority;
+        self
+    }
+
+    /// The authority rejections and extensions name.
+    pub fn supervisory_authority(&self) -> &SupervisoryAuthority {
+        &self.authority
     }
 
     /// Answers are due `days` after receipt (1 to 31).
@@ -142,7 +170,8 @@ impl SubjectRequests {
             .await
     }
 
-    /// Refused now, with the reason told to the subject.
+    /// Refused now, with the reason told to the subject and the authority
+    /// they may complain to.
     pub async fn reject(
         &self,
         scope: &Scope,
@@ -150,11 +179,14 @@ impl SubjectRequests {
         reason: &str,
     ) -> Result<SubjectRequest> {
         let now = self.clock.now();
-        self.change(scope, id, "dsr.rejected", |r| r.reject(now, reason))
-            .await
+        self.change(scope, id, "dsr.rejected", |r| {
+            r.reject(now, reason, &self.authority)
+        })
+        .await
     }
 
-    /// Extends the deadline by `days`, with a reason.
+    /// Extends the deadline by `days`, with a reason and the authority the
+    /// subject may complain to.
     pub async fn extend(
         &self,
         scope: &Scope,
@@ -163,8 +195,10 @@ impl SubjectRequests {
         reason: &str,
     ) -> Result<SubjectRequest> {
         let now = self.clock.now();
-        self.change(scope, id, "dsr.extended", |r| r.extend(days, reason, now))
-            .await
+        self.change(scope, id, "dsr.extended", |r| {
+            r.extend(days, reason, now, &self.authority)
+        })
+        .await
     }
 
     /// The workspace's requests, newest first.
@@ -181,20 +215,124 @@ impl SubjectRequests {
         subject: Subject,
         kind: RequestKind,
     ) -> Result<SubjectRequest> {
+        self.set_standing(scope, subject, kind, |flags| match kind {
+            RequestKind::Restriction => {
+                flags.restricted = true;
+                Ok(())
+            }
+            RequestKind::Objection => {
+                flags.objected = true;
+                Ok(())
+            }
+            _ => Err(Error::invalid(
+                "kind",
+                "only restriction and objection are standing requests",
+            )),
+        })
+        .await
+    }
+
+    /// A restriction for the establishment, exercise or defence of legal
+    /// claims (Art. 18(1)(c)): as [`apply_standing`](Self::apply_standing)
+    /// with a restriction, and the retention sweep also keeps the
+    /// subject's calls and audio until the restriction is lifted.
+    pub async fn restrict_for_legal_claims(
+        &self,
+        scope: &Scope,
+        subject: Subject,
+    ) -> Result<SubjectRequest> {
+        self.set_standing(scope, subject, RequestKind::Restriction, |flags| {
+            flags.restricted = true;
+            flags.legal_hold = true;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The subject lifts their own objection (Art. 21): recorded as a
+    /// request of kind `objection_lift` (who asked, when), carried out and
+    /// completed. A restriction stays in force. `NotFound` when the
+    /// subject has no objection standing.
+    pub async fn lift_objection(&self, scope: &Scope, subject: Subject) -> Result<SubjectRequest> {
+        may_run_requests(scope)?;
+        let flags = self
+            .privacy
+            .subject_flags(scope, std::slice::from_ref(&subject))
+            .await?;
+        if !flags.objected {
+            return Err(Error::not_found("objection", subject.kind().name()));
+        }
+        self.set_standing(scope, subject, RequestKind::ObjectionLift, |flags| {
+            flags.objected = false;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Withdrawal of a call's recording consent (Art. 7(3)), by the subject
+    /// who gave it: recorded as a request of kind `consent_withdrawal`,
+    /// the consent record marked withdrawn now, the request completed.
+    /// From then on the call is not analysed, its scores are not exported
+    /// and no signed URL is issued for its audio; what was done before is
+    /// kept (ask for erasure to delete it). `subject` must be one of the
+    /// call's subjects; a call without a consent record is `NotFound`
+    /// (there is no consent to withdraw: an objection is the right then).
+    pub async fn withdraw_consent(
+        &self,
+        scope: &Scope,
+        subject: Subject,
+        call: &closeq_core::Call,
+    ) -> Result<(SubjectRequest, ConsentRecord)> {
+        if !Subject::of_call(call)
+            .iter()
+            .any(|s| same_subject(s, &subject))
+        {
+            return Err(Error::invalid(
+                "subject",
+                "is not a person on this call (its rep or client)",
+            ));
+        }
+        may_run_requests(scope)?;
+        let mut consent = self.consent_of(scope, call.id).await?;
+        let now = self.clock.now();
+        let request = self
+            .receive(scope, subject, RequestKind::ConsentWithdrawal)
+            .await?;
+        self.start(scope, request.id).await?;
+        consent.withdraw(now)?;
+        self.privacy.put_consent(scope, &consent).await?;
+        self.audit(
+            scope,
+            "consent.withdrawn",
+            Some(call.id.to_string()),
+            serde_json::json!({ "request": request.id.to_string() }),
+        )
+        .await?;
+        let request = self.complete(scope, request.id).await?;
+        Ok((request, consent))
+    }
+
+    async fn consent_of(&self, scope: &Scope, call: CallId) -> Result<ConsentRecord> {
+        self.privacy
+            .get_consent(scope, call)
+            .await?
+            .ok_or_else(|| Error::not_found("consent record", call))
+    }
+
+    /// Logs a standing request, changes the subject's flags with `f`,
+    /// completes the request.
+    async fn set_standing(
+        &self,
+        scope: &Scope,
+        subject: Subject,
+        kind: RequestKind,
+        f: impl FnOnce(&mut SubjectFlags) -> Result<()>,
+    ) -> Result<SubjectRequest> {
         let mut flags = self
             .privacy
             .subject_flags(scope, std::slice::from_ref(&subject))
             .await?;
-        match kind {
-            RequestKind::Restriction => flags.restricted = true,
-            RequestKind::Objection => flags.objected = true,
-            _ => {
-                return Err(closeq_core::Error::invalid(
-                    "kind",
-                    "only restriction and objection are standing requests",
-                ));
-            }
-        }
+        f(&mut flags)?;
         let request = self.receive(scope, subject.clone(), kind).await?;
         self.start(scope, request.id).await?;
         self.privacy
@@ -227,6 +365,7 @@ impl SubjectRequests {
             .subject_flags(scope, std::slice::from_ref(subject))
             .await?;
         flags.restricted = false;
+        flags.legal_hold = false;
         self.privacy
             .set_subject_flags(scope, subject, flags)
             .await?;
@@ -239,6 +378,16 @@ impl SubjectRequests {
         .await?;
         Ok(flags)
     }
+}
+
+/// Only owners and admins record requests; asked before anything is read,
+/// so nobody else learns whether a record exists.
+fn may_run_requests(scope: &Scope) -> Result<()> {
+    closeq_core::access::check(
+        scope,
+        closeq_core::Action::RunDataSubjectRequests,
+        scope.relation_to_workspace(scope.workspace_id),
+    )
 }
 
 /// Whether two identifiers name the same person.

@@ -4,18 +4,22 @@
 //! sweepers at once, resumable after a crash, never early. With partial
 //! retention ([`WorkspaceSettings::recording_sample`]) the sweep also
 //! removes the recordings of analysed calls outside the seeded share kept.
+//! A call one of whose subjects is restricted for legal claims (GDPR
+//! Art. 18(1)(c), [`SubjectFlags::holds_retention`](closeq_core::SubjectFlags::holds_retention))
+//! is held back, call and audio, until the restriction is lifted; an
+//! ordinary restriction holds nothing back.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use closeq_core::ports::{
-    AudioStore, CallStore, RetentionDecision, RetentionItem, RetentionPolicy, StartKey,
-    WorkspaceStore,
+    AudioStore, CallStore, PrivacyStore, RetentionDecision, RetentionItem, RetentionPolicy,
+    StartKey, WorkspaceStore,
 };
 use closeq_core::{
     Action, AuditRecord, CallStatus, Clock, DataCategory, Error, Relation, Result, RetentionPeriod,
-    Scope, SubscriptionState, WorkspaceSettings, access,
+    Scope, Subject, SubscriptionState, WorkspaceSettings, access,
 };
 use serde::{Deserialize, Serialize};
 
@@ -252,6 +256,10 @@ pub struct SweepReport {
     /// the sweep reached the end ([`AudioStore::unreferenced`]).
     #[serde(default)]
     pub unreferenced_audio: u64,
+    /// Calls that were due (whole or their audio) but held back by a
+    /// restriction for legal claims.
+    #[serde(default)]
+    pub held: u64,
 }
 
 /// Calls read per keyset page of a sweep.
@@ -268,24 +276,36 @@ pub const UNREFERENCED_AUDIO_GRACE: chrono::Duration = chrono::Duration::hours(1
 pub struct Sweeper {
     calls: Arc<dyn CallStore>,
     workspaces: Arc<dyn WorkspaceStore>,
+    privacy: Arc<dyn PrivacyStore>,
     audio: Arc<dyn AudioStore>,
     clock: Arc<dyn Clock>,
 }
 
 impl Sweeper {
-    /// A sweeper over the stores.
+    /// A sweeper over the stores (the privacy store for legal holds).
     pub fn new(
         calls: Arc<dyn CallStore>,
         workspaces: Arc<dyn WorkspaceStore>,
+        privacy: Arc<dyn PrivacyStore>,
         audio: Arc<dyn AudioStore>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             calls,
             workspaces,
+            privacy,
             audio,
             clock,
         }
+    }
+
+    /// Whether a restriction for legal claims holds `call` back.
+    async fn held(&self, scope: &Scope, call: &closeq_core::Call) -> Result<bool> {
+        let flags = self
+            .privacy
+            .subject_flags(scope, &Subject::of_call(call))
+            .await?;
+        Ok(flags.holds_retention())
     }
 
     /// What a sweep would remove now, changing nothing.
@@ -400,6 +420,10 @@ impl Sweeper {
                 RetentionDecision::Delete | RetentionDecision::Anonymize
             );
             if whole_call {
+                if self.held(scope, &call).await? {
+                    report.held += 1;
+                    continue;
+                }
                 *report.counts.entry(DataCategory::CallMetadata).or_default() += 1;
                 if call.audio.is_some() {
                     *report.counts.entry(DataCategory::CallAudio).or_default() += 1;
@@ -427,6 +451,10 @@ impl Sweeper {
                     .recording_sample
                     .is_some_and(|sample| !sample.keeps(call.id));
             if due || sampled_out {
+                if self.held(scope, &call).await? {
+                    report.held += 1;
+                    continue;
+                }
                 *report.counts.entry(DataCategory::CallAudio).or_default() += 1;
                 if execute {
                     self.drop_audio(scope, call).await?;
@@ -434,7 +462,12 @@ impl Sweeper {
             }
         }
         if execute {
-            let counts = serde_json::to_value(&report.counts).unwrap_or_default();
+            let mut counts = serde_json::to_value(&report.counts).unwrap_or_default();
+            if report.held > 0
+                && let Some(o) = counts.as_object_mut()
+            {
+                o.insert("held_for_legal_claims".into(), report.held.into());
+            }
             self.audit(scope, now, "retention.sweep", counts).await?;
         }
         // Objects no call holds (a failed first write, an upload for a call

@@ -95,6 +95,7 @@ async fn a_restricted_subjects_recording_is_not_served() {
     let restricted = SubjectFlags {
         restricted: true,
         objected: false,
+        legal_hold: false,
     };
     s.store
         .set_subject_flags(&s.w.admin, &client, restricted)
@@ -195,4 +196,72 @@ async fn the_gate_reads_only_its_own_workspace() {
     )
     .await;
     assert!(matches!(r, Err(Error::NotFound { .. })), "{r:?}");
+}
+
+/// Consent withdrawn (Art. 7(3)): a URL issued before the withdrawal stops
+/// working, no new one is issued, and direct reads are refused, for
+/// every role. Before withdrawal existed, nothing stopped any of these.
+#[tokio::test]
+async fn a_withdrawn_consents_recording_is_not_served() {
+    use closeq_core::{ConsentMethod, ConsentRecord};
+    use closeq_privacy::request::SubjectRequests;
+    let s = setup().await;
+    let at = closeq_core::Clock::now(s.clock.as_ref());
+    s.store
+        .put_consent(
+            &s.w.rep_a,
+            &ConsentRecord::given(s.call.id, ConsentMethod::Verbal, at),
+        )
+        .await
+        .unwrap();
+    let before = url(&s).await;
+    s.audio
+        .verify_signed_url(&before, SignedMethod::Get)
+        .await
+        .unwrap();
+    let requests = SubjectRequests::new(s.store.clone(), s.store.clone(), s.clock.clone());
+    let client = Subject::Phone(s.call.client.phone.clone().unwrap());
+    let (request, consent) = requests
+        .withdraw_consent(&s.w.admin, client, &s.call)
+        .await
+        .unwrap();
+    assert_eq!(consent.withdrawn_at, Some(at));
+    assert_eq!(request.kind.name(), "consent_withdrawal");
+    assert!(matches!(
+        s.audio.verify_signed_url(&before, SignedMethod::Get).await,
+        Err(Error::Forbidden { .. })
+    ));
+    for who in [&s.w.rep_a, &s.w.manager, &s.w.owner] {
+        let r = s.audio.get(who, s.call.id, &s.key).await.map(|_| ());
+        assert!(
+            matches!(&r, Err(Error::Compliance { rule, .. }) if rule == "GDPR Art. 7(3)"),
+            "{r:?}"
+        );
+        let r = s
+            .audio
+            .signed_url(
+                who,
+                s.call.id,
+                &s.key,
+                SignedMethod::Get,
+                Duration::from_secs(60),
+            )
+            .await;
+        assert!(matches!(r, Err(Error::Compliance { .. })), "{r:?}");
+    }
+    // Re-sending the original consent does not undo the withdrawal.
+    let r = s
+        .store
+        .put_consent(
+            &s.w.rep_a,
+            &ConsentRecord::given(s.call.id, ConsentMethod::Verbal, at),
+        )
+        .await;
+    assert!(matches!(r, Err(Error::Compliance { .. })), "{r:?}");
+    assert!(
+        s.audio
+            .verify_signed_url(&before, SignedMethod::Get)
+            .await
+            .is_err()
+    );
 }

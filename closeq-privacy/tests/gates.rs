@@ -30,7 +30,8 @@ fn analysis_gate() {
                 None,
                 SubjectFlags {
                     restricted: true,
-                    objected: false
+                    objected: false,
+                    legal_hold: false
                 }
             )
             .unwrap_err()
@@ -45,7 +46,8 @@ fn analysis_gate() {
                 None,
                 SubjectFlags {
                     restricted: false,
-                    objected: true
+                    objected: true,
+                    legal_hold: false
                 }
             )
             .unwrap_err()
@@ -73,6 +75,7 @@ fn analysis_gate() {
         call_id: CallId::new(),
         method: ConsentMethod::Ivr,
         obtained_at: at,
+        withdrawn_at: None,
     };
     assert!(
         check_analysis(&consent, call, Some(&other), SubjectFlags::default()).is_err(),
@@ -82,6 +85,7 @@ fn analysis_gate() {
         call_id: call,
         method: ConsentMethod::Verbal,
         obtained_at: at,
+        withdrawn_at: None,
     };
     check_analysis(&consent, call, Some(&ok), SubjectFlags::default()).unwrap();
 }

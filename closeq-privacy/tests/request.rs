@@ -39,12 +39,13 @@ fn due_thirty_days_after_receipt_and_overdue_one_second_later() {
 fn extensions_need_a_reason_and_stop_at_two_months() {
     let mut r = req(30);
     let t = r.received_at + Duration::days(10);
-    assert!(r.extend(30, "  ", t).is_err());
-    r.extend(30, "complex request across 400 calls", t).unwrap();
-    r.extend(31, "many requests this month", t).unwrap();
+    assert!(r.extend(30, "  ", t, &pa()).is_err());
+    r.extend(30, "complex request across 400 calls", t, &pa())
+        .unwrap();
+    r.extend(31, "many requests this month", t, &pa()).unwrap();
     assert_eq!(r.due_at(), r.received_at + Duration::days(91));
     assert!(matches!(
-        r.extend(1, "more", t),
+        r.extend(1, "more", t, &pa()),
         Err(Error::Compliance { .. })
     ));
     assert_eq!(r.extensions.len(), 2);
@@ -52,7 +53,7 @@ fn extensions_need_a_reason_and_stop_at_two_months() {
     let mut late = req(30);
     let after = late.due_at() + Duration::seconds(1);
     assert!(matches!(
-        late.extend(10, "forgot", after),
+        late.extend(10, "forgot", after, &pa()),
         Err(Error::Compliance { .. })
     ));
 }
@@ -67,19 +68,24 @@ fn transitions() {
     assert_eq!(r.state, RequestState::Completed { at });
     assert!(!r.is_overdue(at + Duration::days(365)));
     assert!(matches!(
-        r.reject(at, "identity not verified"),
+        r.reject(at, "identity not verified", &pa()),
         Err(Error::InvalidTransition { .. })
     ));
     assert!(
-        r.extend(5, "x", at).is_err(),
+        r.extend(5, "x", at, &pa()).is_err(),
         "closed requests are not extended"
     );
 
     let mut q = req(30);
-    assert!(q.reject(q.received_at, "").is_err());
-    q.reject(q.received_at, "identity not verified").unwrap();
+    assert!(q.reject(q.received_at, "", &pa()).is_err());
+    q.reject(q.received_at, "identity not verified", &pa())
+        .unwrap();
     // Round trip, and no personal data in Debug.
     let back: SubjectRequest = serde_json::from_value(serde_json::to_value(&q).unwrap()).unwrap();
     assert_eq!(back, q);
     assert!(!format!("{q:?}").to_lowercase().contains("jane.doe"));
+}
+
+fn pa() -> closeq_core::SupervisoryAuthority {
+    closeq_core::SupervisoryAuthority::default()
 }

@@ -140,6 +140,7 @@ fn sweeper(s: &Setup) -> Sweeper {
     Sweeper::new(
         s.calls.clone(),
         s.calls.clone(),
+        s.calls.clone(),
         s.audio.clone(),
         s.clock.clone(),
     )
@@ -389,4 +390,122 @@ async fn partial_retention_keeps_a_seeded_share_of_analysed_recordings() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("recording_sample"), "{err}");
+}
+
+/// Stores one more call started at `t0()` with audio, whose client is
+/// `client{n}@…`.
+async fn call_with_audio(s: &Setup, n: i64) -> closeq_core::Call {
+    let mut c = s.world.call(&s.world.rep_a, Some(s.world.team_a), n);
+    c.started_at = t0();
+    c.created_at = t0();
+    let key = format!("calls/{}.wav", c.id);
+    let body: ByteStream = Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(
+        b"RIFFdata",
+    ))]));
+    c.audio = Some(
+        s.audio
+            .put(&s.world.owner, &c, &key, "audio/wav", body)
+            .await
+            .unwrap(),
+    );
+    s.calls.insert_call(&s.world.owner, &c).await.unwrap();
+    c
+}
+
+/// A restriction for legal claims (Art. 18(1)(c)) holds a due recording
+/// back until it is lifted; an ordinary restriction holds nothing back.
+#[tokio::test]
+async fn a_restriction_for_legal_claims_holds_retention_back_until_lifted() {
+    use closeq_core::Subject;
+    use closeq_privacy::request::{RequestKind, SubjectRequests};
+    let s = setup().await;
+    let held = call_with_audio(&s, 7).await;
+    let ordinary = call_with_audio(&s, 8).await;
+    let requests = SubjectRequests::new(s.calls.clone(), s.calls.clone(), s.clock.clone());
+    let client = |c: &closeq_core::Call| Subject::Email(c.client.email.clone().unwrap());
+    requests
+        .restrict_for_legal_claims(&s.world.admin, client(&held))
+        .await
+        .unwrap();
+    requests
+        .apply_standing(&s.world.admin, client(&ordinary), RequestKind::Restriction)
+        .await
+        .unwrap();
+    let has_audio = |id| {
+        let calls = s.calls.clone();
+        let owner = s.world.owner.clone();
+        async move { calls.get_call(&owner, id).await.unwrap().audio.is_some() }
+    };
+    // One second before the deadline nothing is due, so nothing is held.
+    let deadline = t0() + chrono::Months::new(12);
+    s.clock.set(deadline - Duration::seconds(1));
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!((r.held, r.counts.len()), (0, 0));
+    // At the deadline: the first setup call and the ordinarily restricted
+    // call lose their audio; the held one keeps it, in the plan too.
+    s.clock.set(deadline);
+    let plan = sweeper(&s).plan(&s.world.owner).await.unwrap();
+    assert_eq!(plan.held, 1);
+    assert_eq!(plan.counts.get(&DataCategory::CallAudio), Some(&2));
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.held, 1);
+    assert_eq!(r.counts.get(&DataCategory::CallAudio), Some(&2));
+    assert!(has_audio(held.id).await);
+    assert!(!has_audio(ordinary.id).await);
+    let log = s.calls.list_audit(&s.world.owner, 0, 100).await.unwrap();
+    let sweep = log
+        .iter()
+        .rev()
+        .find(|r| r.action == "retention.sweep")
+        .unwrap();
+    assert_eq!(sweep.details["held_for_legal_claims"], 1);
+    // A second later, still held; once the restriction is lifted it goes.
+    s.clock.set(deadline + Duration::seconds(1));
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.held, 1);
+    assert!(has_audio(held.id).await);
+    let flags = requests
+        .lift_restriction(&s.world.admin, &client(&held))
+        .await
+        .unwrap();
+    assert!(!flags.restricted && !flags.legal_hold);
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.held, 0);
+    assert_eq!(r.counts.get(&DataCategory::CallAudio), Some(&1));
+    assert!(!has_audio(held.id).await);
+}
+
+/// After termination a held call is kept whole while every other call goes.
+#[tokio::test]
+async fn a_legal_hold_keeps_a_call_through_the_termination_purge() {
+    use closeq_core::Subject;
+    use closeq_privacy::request::SubjectRequests;
+    let s = setup().await;
+    let held = call_with_audio(&s, 7).await;
+    let requests = SubjectRequests::new(s.calls.clone(), s.calls.clone(), s.clock.clone());
+    requests
+        .restrict_for_legal_claims(
+            &s.world.owner,
+            Subject::Email(held.client.email.clone().unwrap()),
+        )
+        .await
+        .unwrap();
+    let end = t0() + Duration::days(200);
+    let mut settings = s
+        .calls
+        .get_workspace(&s.world.owner)
+        .await
+        .unwrap()
+        .settings;
+    settings.subscription = SubscriptionState::Terminated { at: end };
+    s.calls
+        .update_settings(&s.world.owner, &settings)
+        .await
+        .unwrap();
+    s.clock.set(end + Duration::days(1));
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.counts.get(&DataCategory::CallMetadata), Some(&6));
+    assert_eq!(r.held, 1);
+    let kept = s.calls.get_call(&s.world.owner, held.id).await.unwrap();
+    assert!(kept.audio.is_some());
 }

@@ -242,6 +242,7 @@ async fn stored_consent_satisfies_the_workspace_rule() {
         call_id: call.id,
         method: ConsentMethod::Ivr,
         obtained_at: base_time(),
+        withdrawn_at: None,
     };
     // A record about to be stored with the call counts...
     s.gate
@@ -299,4 +300,209 @@ async fn request_lifecycle_is_stored_and_erasure_forgets_the_subject() {
         rejected.subject.is_some(),
         "only erasure forgets the subject"
     );
+}
+
+/// Withdrawal stops analysis (even with a consent supplied again), score
+/// exports and signed URLs from that moment, keeps what was done, and is
+/// recorded as a completed request naming who and when.
+#[tokio::test]
+async fn consent_withdrawal_stops_further_processing() {
+    let s = setup().await;
+    let w = &s.w;
+    let mut call = w.call(&w.rep_a, Some(w.team_a), 11);
+    let body: ByteStream = Box::pin(futures::stream::iter(vec![Ok(Bytes::from_static(
+        b"RIFF....WAVEfmt ",
+    ))]));
+    call.audio = Some(
+        s.audio
+            .put(
+                &w.owner,
+                &call,
+                &format!("calls/{}.wav", call.id),
+                "audio/wav",
+                body,
+            )
+            .await
+            .unwrap(),
+    );
+    s.store.insert_call(&w.rep_a, &call).await.unwrap();
+    let given = ConsentRecord::given(call.id, ConsentMethod::Verbal, base_time());
+    s.store.put_consent(&w.rep_a, &given).await.unwrap();
+    let mut card = sample_scorecard(&call, 70.0, &[("budget", Verdict::Met)]);
+    s.store.insert_scorecard(&w.owner, &card).await.unwrap();
+    card.accept(w.manager.user_id, base_time()).unwrap();
+    let ttl = Duration::from_secs(300);
+    s.gate.check_analysis(&w.rep_a, &call, None).await.unwrap();
+
+    // Someone who is not on the call cannot withdraw its consent, and a
+    // call without a consent record has none to withdraw.
+    let stranger = Subject::Email(closeq_core::EmailAddress::parse("x@elsewhere.example").unwrap());
+    assert!(matches!(
+        s.requests.withdraw_consent(&w.admin, stranger, &call).await,
+        Err(Error::InvalidInput { .. })
+    ));
+    let bare = w.call(&w.rep_a, Some(w.team_a), 12);
+    s.store.insert_call(&w.rep_a, &bare).await.unwrap();
+    let bare_client = Subject::Email(bare.client.email.clone().unwrap());
+    assert!(matches!(
+        s.requests
+            .withdraw_consent(&w.admin, bare_client, &bare)
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+
+    let client = Subject::Email(call.client.email.clone().unwrap());
+    let (request, consent) = s
+        .requests
+        .withdraw_consent(&w.admin, client, &call)
+        .await
+        .unwrap();
+    assert_eq!(request.kind, RequestKind::ConsentWithdrawal);
+    assert!(matches!(request.state, RequestState::Completed { at } if at == base_time()));
+    assert_eq!(request.subject_kind, SubjectKind::Email);
+    assert_eq!(consent.withdrawn_at, Some(base_time()));
+    let again = ConsentRecord::given(call.id, ConsentMethod::Verbal, base_time());
+    for supplied in [None, Some(&again)] {
+        assert_eq!(
+            rule(
+                s.gate
+                    .check_analysis(&w.rep_a, &call, supplied)
+                    .await
+                    .unwrap_err()
+            ),
+            "GDPR Art. 7(3)"
+        );
+    }
+    assert_eq!(
+        rule(
+            s.gate
+                .signed_audio_url(&w.rep_a, s.audio.as_ref(), &call, SignedMethod::Get, ttl)
+                .await
+                .unwrap_err()
+        ),
+        "GDPR Art. 7(3)"
+    );
+    assert_eq!(
+        rule(
+            s.gate
+                .check_score_export(&w.owner, &[(call.clone(), card.clone())])
+                .await
+                .unwrap_err()
+        ),
+        "GDPR Art. 7(3)"
+    );
+    // What was done before stays: the call, its scorecard.
+    s.store.get_call(&w.rep_a, call.id).await.unwrap();
+    assert_eq!(
+        s.store
+            .list_scorecards(&w.owner, call.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let audit = s.store.list_audit(&w.owner, 0, 100).await.unwrap();
+    let withdrawn = audit
+        .iter()
+        .find(|a| a.action == "consent.withdrawn")
+        .unwrap();
+    assert_eq!(
+        withdrawn.target.as_deref(),
+        Some(call.id.to_string().as_str())
+    );
+    assert_eq!(withdrawn.actor, Some(w.admin.user_id));
+}
+
+/// The subject lifts their own objection: recorded as a request (who,
+/// when), a restriction stays, and lifting nothing is `NotFound`.
+#[tokio::test]
+async fn an_objection_is_lifted_with_a_record() {
+    let s = setup().await;
+    let w = &s.w;
+    let call = w.call(&w.rep_a, Some(w.team_a), 13);
+    s.store.insert_call(&w.rep_a, &call).await.unwrap();
+    let client = Subject::Email(call.client.email.clone().unwrap());
+    assert!(matches!(
+        s.requests.lift_objection(&w.owner, client.clone()).await,
+        Err(Error::NotFound { .. })
+    ));
+    for kind in [RequestKind::Objection, RequestKind::Restriction] {
+        s.requests
+            .apply_standing(&w.owner, client.clone(), kind)
+            .await
+            .unwrap();
+    }
+    let lift = s
+        .requests
+        .lift_objection(&w.admin, client.clone())
+        .await
+        .unwrap();
+    assert_eq!(lift.kind, RequestKind::ObjectionLift);
+    assert_eq!(lift.subject, Some(client.clone()));
+    assert!(matches!(lift.state, RequestState::Completed { .. }));
+    let flags = s
+        .store
+        .subject_flags(&w.owner, std::slice::from_ref(&client))
+        .await
+        .unwrap();
+    assert!(!flags.objected && flags.restricted);
+    assert!(matches!(
+        s.requests.lift_objection(&w.manager, client).await,
+        Err(Error::Forbidden { .. })
+    ));
+}
+
+/// Every rejection and extension carries the reason and the supervisory
+/// authority, PUODO by default or the one configured, in the stored record.
+#[tokio::test]
+async fn refusals_and_extensions_name_the_supervisory_authority() {
+    use closeq_core::SupervisoryAuthority;
+    let s = setup().await;
+    let w = &s.w;
+    let subject = Subject::Email(closeq_core::EmailAddress::parse("asks@example.com").unwrap());
+    let r = s
+        .requests
+        .receive(&w.owner, subject.clone(), RequestKind::Access)
+        .await
+        .unwrap();
+    assert_eq!(r.complaint_notice(), None);
+    let extended = s
+        .requests
+        .extend(&w.owner, r.id, 20, "many requests this month")
+        .await
+        .unwrap();
+    let notice = extended.complaint_notice().unwrap();
+    assert!(notice.contains("many requests this month"), "{notice}");
+    assert!(
+        notice.contains("PUODO") && notice.contains("ul. Stawki 2"),
+        "{notice}"
+    );
+    let stored = s.store.get_request(&w.owner, r.id).await.unwrap();
+    assert_eq!(
+        stored.extensions[0].complaint,
+        Some(SupervisoryAuthority::puodo())
+    );
+    let ico = SupervisoryAuthority::new(
+        "Information Commissioner's Office",
+        "Wycliffe House, Water Lane, Wilmslow SK9 5AF, United Kingdom",
+        "https://ico.org.uk",
+    )
+    .unwrap();
+    assert!(SupervisoryAuthority::new(" ", "a", "b").is_err());
+    let requests = s.requests.clone().with_supervisory_authority(ico.clone());
+    let rejected = requests
+        .reject(&w.owner, r.id, "identity not verified")
+        .await
+        .unwrap();
+    match &s.store.get_request(&w.owner, r.id).await.unwrap().state {
+        RequestState::Rejected {
+            reason, complaint, ..
+        } => {
+            assert_eq!(reason, "identity not verified");
+            assert_eq!(complaint.as_ref(), Some(&ico));
+        }
+        other => panic!("{other:?}"),
+    }
+    let notice = rejected.complaint_notice().unwrap();
+    assert!(notice.contains("identity not verified") && notice.contains("Wilmslow"));
 }

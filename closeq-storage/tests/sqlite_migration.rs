@@ -369,6 +369,7 @@ async fn migration_0003_back_fills_a_database_of_the_previous_schema() {
         call_id: mine.id,
         method: ConsentMethod::Verbal,
         obtained_at: base_time(),
+        withdrawn_at: None,
     };
     sqlite
         .privacy

@@ -2,6 +2,8 @@
 //! Every request is recorded (received → in progress → completed), so
 //! `closeq dsr list` shows what was asked, when it is due, and where it
 //! stands; restriction and objection stay in force until lifted.
+//! Rejections and extensions print the notice of the right to complain to
+//! the supervisory authority (PUODO), which the stored request keeps.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +41,11 @@ pub enum DsrCommand {
         /// Who the request is about.
         #[command(flatten)]
         subject: SubjectArgs,
+        /// The restriction is for the establishment, exercise or defence
+        /// of legal claims (Art. 18(1)(c)): retention also keeps the
+        /// subject's calls and audio until it is lifted.
+        #[arg(long)]
+        legal_claims: bool,
     },
     /// Lifts a restriction (tell the subject before, Art. 18(3)).
     Unrestrict {
@@ -49,6 +56,25 @@ pub enum DsrCommand {
     /// Objection (GDPR Art. 21): no further AI analysis of the subject's calls.
     Object {
         /// Who the request is about.
+        #[command(flatten)]
+        subject: SubjectArgs,
+    },
+    /// The subject lifts their own objection: recorded as a request (who
+    /// and when); AI analysis of their calls is allowed again.
+    Unobject {
+        /// Who the request is about.
+        #[command(flatten)]
+        subject: SubjectArgs,
+    },
+    /// Withdrawal of a call's recording consent (GDPR Art. 7(3)) by a
+    /// person on the call: from now on the call is not analysed, its scores
+    /// are not exported and its audio is not handed out; what was done
+    /// before is kept (use `erase` to delete it).
+    ConsentWithdraw {
+        /// The call.
+        #[arg(long)]
+        call: closeq_core::CallId,
+        /// Who withdraws (the call's client or rep).
         #[command(flatten)]
         subject: SubjectArgs,
     },
@@ -153,10 +179,6 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
         let state = LocalInstallation::open().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let requests = SubjectRequests::new(state.privacy().clone(), state.workspaces().clone(), clock.clone());
-        let cmd_kind = match &cmd {
-            DsrCommand::Restrict { .. } => Some(RequestKind::Restriction),
-            _ => None,
-        };
         match cmd {
             DsrCommand::List { open, json } => {
                 let mut all = requests.list(state.owner_scope(), 1000).await?;
@@ -168,24 +190,64 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 }
                 Ok(())
             }
-            DsrCommand::Restrict { subject } | DsrCommand::Object { subject } => {
-                let kind = if matches!(cmd_kind, Some(RequestKind::Restriction)) {
-                    RequestKind::Restriction
+            DsrCommand::Restrict {
+                subject,
+                legal_claims,
+            } => {
+                let scope = state.owner_scope();
+                let r = if legal_claims {
+                    requests
+                        .restrict_for_legal_claims(scope, subject.subject()?)
+                        .await?
                 } else {
-                    RequestKind::Objection
+                    requests
+                        .apply_standing(scope, subject.subject()?, RequestKind::Restriction)
+                        .await?
                 };
+                println!(
+                    "restriction recorded as request {} and in force: the subject's calls are not analysed, scored, exported or handed out until `closeq dsr unrestrict`{}",
+                    r.id,
+                    if legal_claims {
+                        "; held for legal claims, so retention keeps them too"
+                    } else {
+                        ""
+                    }
+                );
+                Ok(())
+            }
+            DsrCommand::Object { subject } => {
                 let r = requests
-                    .apply_standing(state.owner_scope(), subject.subject()?, kind)
+                    .apply_standing(state.owner_scope(), subject.subject()?, RequestKind::Objection)
                     .await?;
                 println!(
-                    "{} recorded as request {} and in force: {}",
-                    kind.name(),
+                    "objection recorded as request {} and in force: no further AI analysis of the subject's calls until `closeq dsr unobject`",
+                    r.id
+                );
+                Ok(())
+            }
+            DsrCommand::Unobject { subject } => {
+                let r = requests
+                    .lift_objection(state.owner_scope(), subject.subject()?)
+                    .await?;
+                println!(
+                    "objection lifted, recorded as request {} at {}: AI analysis of the subject's calls is allowed again",
                     r.id,
-                    match kind {
-                        RequestKind::Restriction =>
-                            "the subject's calls are not analysed, scored, exported or handed out until `closeq dsr unrestrict`",
-                        _ => "no further AI analysis of the subject's calls",
-                    }
+                    r.received_at.format("%Y-%m-%d %H:%M:%S UTC")
+                );
+                Ok(())
+            }
+            DsrCommand::ConsentWithdraw { call, subject } => {
+                let scope = state.owner_scope();
+                let call = state.calls().get_call(scope, call).await?;
+                let (r, consent) = requests
+                    .withdraw_consent(scope, subject.subject()?, &call)
+                    .await?;
+                let at = consent.withdrawn_at.unwrap_or(r.received_at);
+                println!(
+                    "consent for call {} withdrawn at {}, recorded as request {}: the call is no longer analysed, its scores are not exported and its audio is not handed out; what was done before is kept (`closeq dsr erase` deletes it)",
+                    call.id,
+                    at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    r.id
                 );
                 Ok(())
             }
@@ -206,11 +268,17 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
             DsrCommand::Extend { id, days, reason } => {
                 let r = requests.extend(state.owner_scope(), id, days, &reason).await?;
                 println!("request {id} now due {}", r.due_at().format("%Y-%m-%d %H:%M UTC"));
+                if let Some(notice) = r.complaint_notice() {
+                    println!("tell the subject: {notice}");
+                }
                 Ok(())
             }
             DsrCommand::Reject { id, reason } => {
-                requests.reject(state.owner_scope(), id, &reason).await?;
+                let r = requests.reject(state.owner_scope(), id, &reason).await?;
                 println!("request {id} rejected");
+                if let Some(notice) = r.complaint_notice() {
+                    println!("tell the subject: {notice}");
+                }
                 Ok(())
             }
             DsrCommand::Export { subject, out } => {
@@ -259,10 +327,14 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     Ok(r) => r,
                     Err(e @ closeq_core::Error::Forbidden { .. }) => {
                         // A refusal closes the request as rejected, with
-                        // the reason the subject is told; nothing changed.
-                        requests
+                        // the reason the subject is told and where they
+                        // may complain; nothing changed.
+                        let r = requests
                             .reject(state.owner_scope(), request, &e.to_string())
                             .await?;
+                        if let Some(notice) = r.complaint_notice() {
+                            eprintln!("request {request} rejected; tell the subject: {notice}");
+                        }
                         return Err(e.into());
                     }
                     Err(e) => return Err(e.into()),
@@ -348,7 +420,7 @@ fn print_requests(all: &[SubjectRequest], now: chrono::DateTime<chrono::Utc>) {
         return;
     }
     println!(
-        "{:<36}  {:<13}  {:<7}  {:<11}  {:<10}  {:<10}",
+        "{:<36}  {:<18}  {:<7}  {:<11}  {:<10}  {:<10}",
         "id", "kind", "subject", "state", "received", "due"
     );
     for r in all {
@@ -358,7 +430,7 @@ fn print_requests(all: &[SubjectRequest], now: chrono::DateTime<chrono::Utc>) {
             s => s.name(),
         };
         println!(
-            "{:<36}  {:<13}  {:<7}  {:<11}  {:<10}  {:<10}{}",
+            "{:<36}  {:<18}  {:<7}  {:<11}  {:<10}  {:<10}{}",
             r.id,
             r.kind.name(),
             r.subject_kind.name(),

@@ -33,11 +33,17 @@ fn print(r: &SweepReport, json: bool, verb: &str) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(r)?);
     } else {
         println!("examined {} calls", r.examined);
-        if r.counts.is_empty() && r.unreferenced_audio == 0 {
+        if r.counts.is_empty() && r.unreferenced_audio == 0 && r.held == 0 {
             println!("nothing is due");
         }
         for (c, n) in &r.counts {
             println!("{verb} {n} × {c}");
+        }
+        if r.held > 0 {
+            println!(
+                "held back {} calls that were due: a subject's restriction for legal claims",
+                r.held
+            );
         }
         if r.unreferenced_audio > 0 {
             println!(
@@ -61,6 +67,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
         let sweeper = Sweeper::new(
             state.calls().clone(),
             state.workspaces().clone(),
+            state.privacy().clone(),
             audio,
             clock,
         );
@@ -82,6 +89,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                         *total.counts.entry(c).or_default() += n;
                     }
                     total.unreferenced_audio += r.unreferenced_audio;
+                    total.held += r.held;
                     checkpoint = r.checkpoint;
                     if r.complete {
                         total.complete = true;

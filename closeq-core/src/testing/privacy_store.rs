@@ -8,7 +8,7 @@ use crate::contact::{EmailAddress, PhoneNumber};
 use crate::error::Error;
 use crate::id::{CallId, DataSubjectRequestId};
 use crate::subject::{Subject, SubjectFlags, SubjectKind};
-use crate::subject_request::{RequestKind, SubjectRequest};
+use crate::subject_request::{RequestKind, SubjectRequest, SupervisoryAuthority};
 use crate::testing::Outcome;
 use crate::testing::world::{Stores, World, base_time};
 
@@ -71,7 +71,12 @@ pub async fn requests(s: &Stores, _: &()) -> Outcome {
     let mut erasure = reqs[1].clone();
     erasure.start().expect("start");
     erasure
-        .extend(10, "many calls to review", base_time() + Duration::days(2))
+        .extend(
+            10,
+            "many calls to review",
+            base_time() + Duration::days(2),
+            &SupervisoryAuthority::default(),
+        )
         .expect("extend");
     p.update_request(&w.admin, &erasure).await.expect("update");
     erasure
@@ -130,6 +135,7 @@ pub async fn subject_flags(s: &Stores, _: &()) -> Outcome {
     let restricted = SubjectFlags {
         restricted: true,
         objected: false,
+        legal_hold: false,
     };
     let phone = call.client.phone.clone().expect("phone");
     let national = Subject::Phone(
@@ -150,6 +156,7 @@ pub async fn subject_flags(s: &Stores, _: &()) -> Outcome {
         SubjectFlags {
             restricted: false,
             objected: true,
+            legal_hold: false,
         },
     )
     .await
@@ -158,7 +165,8 @@ pub async fn subject_flags(s: &Stores, _: &()) -> Outcome {
         p.subject_flags(&w.manager, &subjects).await.expect("flags"),
         SubjectFlags {
             restricted: true,
-            objected: true
+            objected: true,
+            legal_hold: false
         }
     );
     // Other subjects and other workspaces are untouched.
@@ -210,6 +218,7 @@ pub async fn consent(s: &Stores, _: &()) -> Outcome {
         call_id: call.id,
         method: ConsentMethod::Verbal,
         obtained_at: base_time(),
+        withdrawn_at: None,
     };
     p.put_consent(&w.rep_a, &record).await.expect("put");
     assert_eq!(
@@ -251,6 +260,102 @@ pub async fn consent(s: &Stores, _: &()) -> Outcome {
     Outcome::Passed
 }
 
+/// A withdrawn consent stays withdrawn: re-sending the original record
+/// (or any consent given before the withdrawal) is refused and changes
+/// nothing; a consent given afterwards replaces it.
+pub async fn consent_withdrawal(s: &Stores, _: &()) -> Outcome {
+    let w = World::create(s).await;
+    let p = &s.privacy;
+    let call = w.call(&w.rep_a, Some(w.team_a), 3);
+    s.calls.insert_call(&w.rep_a, &call).await.expect("insert");
+    let original = ConsentRecord::given(call.id, ConsentMethod::Verbal, base_time());
+    p.put_consent(&w.rep_a, &original).await.expect("put");
+    let mut withdrawn = original.clone();
+    withdrawn
+        .withdraw(base_time() + Duration::days(2))
+        .expect("withdraw");
+    p.put_consent(&w.admin, &withdrawn)
+        .await
+        .expect("withdrawn");
+    let err = p.put_consent(&w.rep_a, &original).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Compliance { rule, .. } if rule == "GDPR Art. 7(3)"),
+        "{err:?}"
+    );
+    let at_withdrawal = ConsentRecord::given(
+        call.id,
+        ConsentMethod::Written,
+        base_time() + Duration::days(2),
+    );
+    assert!(p.put_consent(&w.rep_a, &at_withdrawal).await.is_err());
+    assert_eq!(
+        p.get_consent(&w.owner, call.id).await.expect("get"),
+        Some(withdrawn.clone()),
+        "a refused replacement changes nothing"
+    );
+    // Withdrawing again keeps the record; a later consent replaces it.
+    p.put_consent(&w.admin, &withdrawn).await.expect("again");
+    let renewed = ConsentRecord::given(
+        call.id,
+        ConsentMethod::Written,
+        base_time() + Duration::days(3),
+    );
+    p.put_consent(&w.rep_a, &renewed).await.expect("renewed");
+    assert_eq!(
+        p.get_consent(&w.manager, call.id).await.expect("get"),
+        Some(renewed)
+    );
+    Outcome::Passed
+}
+
+/// A legal hold is stored with its restriction, read back in the union,
+/// and dropped without one (a hold alone restricts nothing).
+pub async fn legal_hold(s: &Stores, _: &()) -> Outcome {
+    let w = World::create(s).await;
+    let p = &s.privacy;
+    let client = email(&w, "claimant");
+    let held = SubjectFlags {
+        restricted: true,
+        objected: false,
+        legal_hold: true,
+    };
+    p.set_subject_flags(&w.admin, &client, held)
+        .await
+        .expect("set");
+    let read = p
+        .subject_flags(&w.rep_a, &[email(&w, "other"), client.clone()])
+        .await
+        .expect("flags");
+    assert_eq!(read, held);
+    assert!(read.holds_retention());
+    // A hold without a restriction is not stored.
+    p.set_subject_flags(
+        &w.admin,
+        &client,
+        SubjectFlags {
+            restricted: false,
+            objected: true,
+            legal_hold: true,
+        },
+    )
+    .await
+    .expect("set");
+    let read = p
+        .subject_flags(&w.owner, std::slice::from_ref(&client))
+        .await
+        .expect("flags");
+    assert_eq!(
+        read,
+        SubjectFlags {
+            restricted: false,
+            objected: true,
+            legal_hold: false,
+        }
+    );
+    assert!(!read.holds_retention());
+    Outcome::Passed
+}
+
 /// Runs every case of the privacy-store suite as its own test.
 #[macro_export]
 macro_rules! privacy_store_conformance {
@@ -259,7 +364,13 @@ macro_rules! privacy_store_conformance {
             suite = privacy_store,
             make = $make,
             fixture = (),
-            cases = [requests, subject_flags, consent]
+            cases = [
+                requests,
+                subject_flags,
+                consent,
+                consent_withdrawal,
+                legal_hold
+            ]
         );
     };
     (make_or_skip = $make:expr $(,)?) => {
@@ -267,7 +378,13 @@ macro_rules! privacy_store_conformance {
             suite = privacy_store,
             make_or_skip = $make,
             fixture = (),
-            cases = [requests, subject_flags, consent]
+            cases = [
+                requests,
+                subject_flags,
+                consent,
+                consent_withdrawal,
+                legal_hold
+            ]
         );
     };
 }

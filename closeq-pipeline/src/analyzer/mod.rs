@@ -98,6 +98,7 @@ impl Analyzer {
                         call_id: existing.id,
                         method,
                         obtained_at: self.clock.now(),
+                        withdrawn_at: None,
                     });
                     return self
                         .resume(

@@ -35,6 +35,7 @@ impl Analyzer {
             call_id: call.id,
             method,
             obtained_at: now,
+            withdrawn_at: None,
         });
         self.gates(scope, settings, &call, consent.as_ref()).await?;
         self.report(call.id, Stage::GatesPassed, 1.0);
@@ -206,7 +207,8 @@ impl Analyzer {
     }
 
     /// The gates, with the settings read once: restriction, AI switch,
-    /// objection, consent (the supplied record, else the stored one).
+    /// objection, consent (a withdrawn stored record, else the supplied
+    /// record, else the stored one).
     async fn gates(
         &self,
         scope: &Scope,
@@ -214,19 +216,13 @@ impl Analyzer {
         call: &Call,
         consent: Option<&ConsentRecord>,
     ) -> Result<()> {
-        let stored = match consent {
-            Some(_) => None,
-            None => match self.privacy.get_consent(scope, call.id).await {
-                Ok(c) => c,
-                Err(Error::NotFound { .. }) => None,
-                Err(e) => return Err(e),
-            },
-        };
+        let stored = gates::stored_consent(self.privacy.as_ref(), scope, call.id).await?;
         let flags = self
             .privacy
             .subject_flags(scope, &Subject::of_call(call))
             .await?;
-        gates::check_analysis(settings, call.id, consent.or(stored.as_ref()), flags)
+        let consent = gates::effective_consent(consent, stored.as_ref());
+        gates::check_analysis(settings, call.id, consent, flags)
     }
 
     /// Stores the recording unless partial retention samples it out, or

@@ -65,6 +65,7 @@ impl PrivacyStore for InMemoryStore {
     ) -> Result<()> {
         policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
         let key = (scope.workspace_id, self.hasher.hash(subject)?);
+        let flags = flags.normalized();
         let mut s = self.write();
         if flags == SubjectFlags::default() {
             s.subject_flags.remove(&key);
@@ -89,6 +90,9 @@ impl PrivacyStore for InMemoryStore {
     async fn put_consent(&self, scope: &Scope, record: &ConsentRecord) -> Result<()> {
         let mut s = self.write();
         s.call_for(scope, record.call_id, Action::UploadCall)?;
+        if let Some(stored) = s.consents.get(&record.call_id) {
+            stored.may_be_replaced_by(record)?;
+        }
         s.consents.insert(record.call_id, record.clone());
         Ok(())
     }

@@ -8,7 +8,7 @@ use closeq_core::{
     SubjectFlags, SubjectRequest,
 };
 
-use super::calls::call_for;
+use super::calls::{call_for, call_for_update};
 use super::{Dialect, Sql, SqlRow, SqlStore, dup};
 use crate::codec::to_json;
 use crate::policy;
@@ -72,20 +72,23 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
     ) -> Result<()> {
         policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
         let hash = self.hasher().hash(subject)?;
+        let flags = flags.normalized();
         let sql = if flags == SubjectFlags::default() {
             Sql::new("DELETE FROM subject_flags WHERE workspace_id = $1 AND subject_hash = $2")
                 .bind(scope.workspace_id)
                 .bind(&hash[..])
         } else {
             Sql::new(
-                "INSERT INTO subject_flags (workspace_id, subject_hash, restricted, objected) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, subject_hash) \
-                 DO UPDATE SET restricted = excluded.restricted, objected = excluded.objected",
+                "INSERT INTO subject_flags (workspace_id, subject_hash, restricted, objected, legal_hold) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, subject_hash) \
+                 DO UPDATE SET restricted = excluded.restricted, objected = excluded.objected, \
+                 legal_hold = excluded.legal_hold",
             )
             .bind(scope.workspace_id)
             .bind(&hash[..])
             .bind(flags.restricted)
             .bind(flags.objected)
+            .bind(flags.legal_hold)
         };
         self.exec("set_subject_flags", scope, sql).await?;
         Ok(())
@@ -97,7 +100,7 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
             return Ok(flags);
         }
         let mut q = Sql::new(
-            "SELECT restricted, objected FROM subject_flags WHERE workspace_id = $1 AND subject_hash IN (",
+            "SELECT restricted, objected, legal_hold FROM subject_flags WHERE workspace_id = $1 AND subject_hash IN (",
         )
         .bind(scope.workspace_id);
         for (i, subject) in subjects.iter().enumerate() {
@@ -110,6 +113,7 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
             flags = flags.union(SubjectFlags {
                 restricted: r.flag(0)?,
                 objected: r.flag(1)?,
+                legal_hold: r.flag(2)?,
             });
         }
         Ok(flags)
@@ -117,7 +121,16 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
 
     async fn put_consent(&self, scope: &Scope, record: &ConsentRecord) -> Result<()> {
         let mut tx = self.begin("put_consent", scope).await?;
-        call_for(&mut tx, scope, record.call_id, Action::UploadCall).await?;
+        // The call's row is locked, so a withdrawal and a replacement of
+        // the same record are serialized and the check below sees the
+        // latest record.
+        call_for_update(&mut tx, scope, record.call_id, Action::UploadCall).await?;
+        let stored: Option<ConsentRecord> = tx
+            .doc(Sql::new("SELECT data FROM call_consents WHERE call_id = $1").bind(record.call_id))
+            .await?;
+        if let Some(stored) = stored {
+            stored.may_be_replaced_by(record)?;
+        }
         let sql = Sql::new(
             "INSERT INTO call_consents (call_id, workspace_id, data) VALUES ($1, $2, $3) \
              ON CONFLICT (call_id) DO UPDATE SET data = excluded.data",

@@ -38,6 +38,7 @@ fn full_bundle(w: &World, rep: &Scope, minutes: i64) -> CallBundle {
             call_id: call.id,
             method: ConsentMethod::Verbal,
             obtained_at: base_time(),
+            withdrawn_at: None,
         }),
         transcript: Some(sample_transcript()),
         scorecards: vec![first, second],
