@@ -536,3 +536,61 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn workspace_delete_schedules_or_purges_and_leaves_no_identifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = ok(&analyze(
+        d,
+        &[
+            "--client-email",
+            "kim@example.com",
+            "--client-name",
+            "Kim Vale",
+        ],
+    ));
+    let call = out
+        .lines()
+        .find_map(|l| l.strip_prefix("stored as call "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let defaults: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("defaults.json")).unwrap()).unwrap();
+    let ws = defaults["workspace_id"].as_str().unwrap().to_owned();
+    let owner = defaults["owner_id"].as_str().unwrap().to_owned();
+    let refused = closeq(d, &["workspace", "delete", "--now"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+    // Scheduled: the subscription ends now, the purge is 90 days away.
+    let scheduled = ok(&closeq(d, &["workspace", "delete", "--yes"]));
+    assert!(scheduled.contains("will be deleted on"), "{scheduled}");
+    let swept = ok(&closeq(d, &["retention", "run"]));
+    assert!(swept.contains("will be deleted on"), "{swept}");
+    // At once.
+    let purged = ok(&closeq(d, &["workspace", "delete", "--now", "--yes"]));
+    assert!(
+        purged.contains("deleted the workspace: 1 calls"),
+        "{purged}"
+    );
+    assert!(!purged.contains(&ws) && !purged.contains(&call), "{purged}");
+    for entry in walk(d) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for canary in [
+            ws.as_str(),
+            owner.as_str(),
+            call.as_str(),
+            "kim@example.com",
+            "Kim Vale",
+        ] {
+            assert!(
+                !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
+                "{} still holds {canary}",
+                entry.display()
+            );
+        }
+    }
+    // The next command starts a fresh workspace.
+    ok(&closeq(d, &["workspace", "show"]));
+}

@@ -50,11 +50,13 @@ pub enum Action {
     ChangeRetention,
     /// Run data-subject requests.
     RunDataSubjectRequests,
+    /// Delete the workspace and everything in it (owners only).
+    DeleteWorkspace,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Self::ListCalls,
         Self::ViewCall,
         Self::UploadCall,
@@ -68,6 +70,7 @@ impl Action {
         Self::ManageApiKeys,
         Self::ChangeRetention,
         Self::RunDataSubjectRequests,
+        Self::DeleteWorkspace,
     ];
 
     /// Whether the action targets a call (rather than the workspace).
@@ -100,6 +103,7 @@ impl Action {
             Self::ManageApiKeys => "manage_api_keys",
             Self::ChangeRetention => "change_retention",
             Self::RunDataSubjectRequests => "run_data_subject_requests",
+            Self::DeleteWorkspace => "delete_workspace",
         }
     }
 }
@@ -136,6 +140,9 @@ pub fn permits(role: Role, action: Action, relation: Relation) -> bool {
     use Relation::*;
     if relation == OtherWorkspace {
         return false;
+    }
+    if action == Action::DeleteWorkspace {
+        return role == Role::Owner;
     }
     if !action.is_call_action() {
         return matches!(role, Role::Owner | Role::Admin);
@@ -177,7 +184,7 @@ mod tests {
         const N: bool = false;
         // (action, owner, admin, manager, member)
         type Row = [bool; 4];
-        let table: [(Action, Row, Row, Row, Row); 13] = [
+        let table: [(Action, Row, Row, Row, Row); 14] = [
             (
                 Action::ListCalls,
                 [Y, Y, Y, N],
@@ -266,6 +273,13 @@ mod tests {
                 Action::RunDataSubjectRequests,
                 [Y, Y, Y, N],
                 [Y, Y, Y, N],
+                [N, N, N, N],
+                [N, N, N, N],
+            ),
+            (
+                Action::DeleteWorkspace,
+                [Y, Y, Y, N],
+                [N, N, N, N],
                 [N, N, N, N],
                 [N, N, N, N],
             ),

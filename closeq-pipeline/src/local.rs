@@ -214,6 +214,18 @@ impl LocalInstallation {
         &self.scope
     }
 
+    /// After the default workspace was purged: forgets it (removes
+    /// `defaults.json`, which names it), so the next [`open`](Self::open)
+    /// starts a new one.
+    pub fn forget_workspace(self) -> Result<()> {
+        let path = self.dir.join("defaults.json");
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error("remove", &path, &e)),
+        }
+    }
+
     /// The data folder.
     pub fn data_dir(&self) -> &Path {
         &self.dir

@@ -30,3 +30,4 @@ pub mod request;
 pub mod retention;
 pub mod secrets;
 pub mod subprocessors;
+pub mod termination;

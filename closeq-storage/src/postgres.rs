@@ -69,6 +69,7 @@ impl Dialect for PostgresDialect {
 
     const NAME: &'static str = "postgres";
     const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const PURGE_WORKSPACE: &'static [&'static str] = &["SELECT closeq_purge_workspace($1)"];
 
     async fn begin<'p>(
         pool: &'p PgPool,
@@ -220,6 +221,10 @@ impl SqlStore<PostgresDialect> {
             format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {runtime_role}"),
             format!("REVOKE ALL ON _sqlx_migrations FROM {runtime_role}"),
             format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_records FROM {runtime_role}"),
+            format!(
+                "REVOKE SELECT, UPDATE, DELETE, TRUNCATE ON purge_receipts FROM {runtime_role}"
+            ),
+            format!("GRANT EXECUTE ON FUNCTION closeq_purge_workspace(uuid) TO {runtime_role}"),
         ] {
             sqlx::query(&sql).execute(&pool).await.map_err(failed)?;
         }

@@ -46,6 +46,14 @@ impl Dialect for SqliteDialect {
     // A write transaction holds the database's write lock from its start
     // (`BEGIN IMMEDIATE`): what it reads cannot change before it writes.
     const FOR_UPDATE: &'static str = "";
+    const PURGE_WORKSPACE: &'static [&'static str] = &[
+        "DELETE FROM audit_records WHERE workspace_id = $1",
+        "DELETE FROM daily_verdicts WHERE workspace_id = $1",
+        "DELETE FROM daily_stats WHERE workspace_id = $1",
+        "DELETE FROM review_events WHERE workspace_id = $1",
+        "DELETE FROM calls WHERE workspace_id = $1",
+        "DELETE FROM workspaces WHERE id = $1",
+    ];
 
     async fn begin<'p>(
         pool: &'p SqlitePool,

@@ -356,3 +356,56 @@ async fn an_audit_record_in_another_persons_name_is_refused() {
         );
     }
 }
+
+/// The purge function runs with its owner's rights, so it must act only
+/// for an owner of the scope's own workspace: an admin, an owner of
+/// another workspace naming this one, or no scope at all purges nothing;
+/// and the runtime role still cannot delete audit records or read
+/// purge receipts directly.
+#[tokio::test]
+async fn the_purge_function_acts_only_for_the_owner_of_the_scopes_workspace() {
+    let Some(db) = support::db() else { return };
+    let s = stores(db).await;
+    let (a, b) = (World::create(&s).await, World::create(&s).await);
+    let purge = |scope: Option<Scope>, role: &'static str, target: closeq_core::WorkspaceId| async move {
+        let mut c = PgConnection::connect(&db.runtime_url).await.unwrap();
+        let mut tx = c.begin().await.unwrap();
+        act(&mut tx, scope.as_ref(), role, None).await;
+        let r = sqlx::query("SELECT closeq_purge_workspace($1)")
+            .bind(target.as_uuid())
+            .execute(&mut *tx)
+            .await;
+        tx.rollback().await.unwrap();
+        r.map(|_| ())
+    };
+    let ws = a.workspace.id;
+    for (scope, role) in [
+        (Some(a.admin.clone()), "admin"),
+        (Some(a.owner.clone()), "admin"),
+        (Some(b.owner.clone()), "owner"),
+        (None, "owner"),
+    ] {
+        let r = purge(scope, role, ws).await;
+        let e = r.expect_err("purged without being the workspace's owner");
+        assert!(e.to_string().contains("only an owner"), "{e}");
+    }
+    // The owner's own scope may (rolled back here).
+    purge(Some(a.owner.clone()), "owner", ws).await.unwrap();
+    s.workspaces.get_workspace(&a.owner).await.unwrap();
+    // Direct deletes of the append-only log and reads of receipts stay
+    // refused at the privilege level.
+    let mut c = PgConnection::connect(&db.runtime_url).await.unwrap();
+    let mut tx = c.begin().await.unwrap();
+    act(&mut tx, Some(&a.owner), "owner", None).await;
+    let del = sqlx::query("DELETE FROM audit_records")
+        .execute(&mut *tx)
+        .await;
+    assert!(del.is_err(), "the runtime role deleted audit records");
+    tx.rollback().await.unwrap();
+    let mut tx = c.begin().await.unwrap();
+    act(&mut tx, Some(&a.owner), "owner", None).await;
+    let read = sqlx::query("SELECT data FROM purge_receipts")
+        .execute(&mut *tx)
+        .await;
+    assert!(read.is_err(), "the runtime role read purge receipts");
+}

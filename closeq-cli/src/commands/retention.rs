@@ -5,6 +5,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use closeq_core::{Clock, SystemClock};
 use closeq_privacy::retention::{SweepReport, Sweeper};
+use closeq_privacy::termination::{PurgeStatus, WorkspacePurge};
 
 use closeq_pipeline::LocalInstallation;
 
@@ -68,6 +69,13 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
             state.calls().clone(),
             state.workspaces().clone(),
             state.privacy().clone(),
+            audio.clone(),
+            clock.clone(),
+        );
+        let purge = WorkspacePurge::new(
+            state.calls().clone(),
+            state.workspaces().clone(),
+            state.privacy().clone(),
             audio,
             clock,
         );
@@ -96,7 +104,20 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                         break;
                     }
                 }
-                print(&total, json, "removed")
+                print(&total, json, "removed")?;
+                // A terminated workspace whose window has passed goes whole.
+                match purge.purge_if_due(state.owner_scope()).await? {
+                    PurgeStatus::Purged(receipt) => {
+                        state.forget_workspace()?;
+                        super::workspace::print_receipt(&receipt)?;
+                    }
+                    PurgeStatus::Due(at) if !json => println!(
+                        "the workspace will be deleted on {} (its subscription has ended)",
+                        at.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                    _ => {}
+                }
+                Ok(())
             }
         }
     })

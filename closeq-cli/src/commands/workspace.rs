@@ -1,4 +1,6 @@
-//! `closeq workspace show|set`: the settings the pipeline's gates read.
+//! `closeq workspace show|set`: the settings the pipeline's gates read;
+//! `closeq workspace delete`: the termination purge, scheduled per the
+//! policy or at once.
 
 use std::sync::Arc;
 
@@ -6,6 +8,7 @@ use clap::Subcommand;
 use closeq_core::{Clock, RetentionPeriod, SystemClock, TransferMechanism, WorkspaceSettings};
 use closeq_pipeline::LocalInstallation;
 use closeq_pipeline::settings::{SETTING_KEYS, set_setting};
+use closeq_privacy::termination::WorkspacePurge;
 
 /// `closeq workspace ...`.
 #[derive(Debug, Subcommand)]
@@ -26,6 +29,29 @@ pub enum WorkspaceCommand {
         /// Its new value.
         value: String,
     },
+    /// Delete the workspace with everything in it (owners). Without
+    /// `--now`: end the subscription now and purge 90 days later (the
+    /// privacy policy's window; `closeq retention run` carries it out when
+    /// due). With `--now`: purge at once. Either asks for `--yes`.
+    Delete {
+        /// Purge now instead of at the end of the policy's window.
+        #[arg(long)]
+        now: bool,
+        /// Confirm: the purge cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Prints what is left of a purged workspace: its receipt.
+pub fn print_receipt(r: &closeq_core::PurgeReceipt) -> anyhow::Result<()> {
+    println!(
+        "deleted the workspace: {} calls with their transcripts, scorecards and records, {} audio objects, its members, teams, invitations, API keys, integrations, privacy records and audit log",
+        r.calls, r.audio_objects
+    );
+    println!("receipt (kept; it names nothing of the workspace):");
+    println!("{}", serde_json::to_string_pretty(r)?);
+    Ok(())
 }
 
 fn on(b: bool) -> &'static str {
@@ -113,6 +139,32 @@ pub fn run(cmd: WorkspaceCommand) -> anyhow::Result<()> {
                 .await?;
                 println!("set {key}; the workspace's settings are now:");
                 print(&s);
+            }
+            WorkspaceCommand::Delete { now, yes } => {
+                if !yes {
+                    anyhow::bail!(
+                        "deleting the workspace cannot be undone; pass --yes to confirm"
+                    );
+                }
+                let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+                let purge = WorkspacePurge::new(
+                    state.calls().clone(),
+                    state.workspaces().clone(),
+                    state.privacy().clone(),
+                    state.audio_store(clock.clone())?,
+                    clock,
+                );
+                if now {
+                    let receipt = purge.purge_now(state.owner_scope()).await?;
+                    state.forget_workspace()?;
+                    print_receipt(&receipt)?;
+                } else {
+                    let due = purge.schedule(state.owner_scope()).await?;
+                    println!(
+                        "the subscription has ended; the workspace and everything in it will be deleted on {} (run `closeq retention run` then, or `closeq workspace delete --now --yes` to delete it at once)",
+                        due.format("%Y-%m-%d %H:%M UTC")
+                    );
+                }
             }
         }
         Ok(())

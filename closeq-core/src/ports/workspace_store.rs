@@ -12,6 +12,7 @@ use crate::id::{ApiKeyId, IntegrationId, InvitationId, UserId, WorkspaceId};
 use crate::invitation::{Invitation, InvitationStatus};
 use crate::member::Member;
 use crate::member::Team;
+use crate::purge::PurgeReceipt;
 use crate::scope::Scope;
 use crate::workspace::{Workspace, WorkspaceSettings};
 
@@ -223,6 +224,15 @@ pub trait WorkspaceStore: Debug + Send + Sync {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<AuditRecord>>;
+
+    /// Deletes the scope's workspace and everything stored about it, in
+    /// one transaction: calls, transcripts, scorecards, reviews, rollups,
+    /// members, teams, invitations, API keys, integrations, privacy
+    /// records and the audit log — and stores `receipt`, the only trace
+    /// (no identifier of the workspace). Owners only (action
+    /// `delete_workspace`); audio lives in the [`AudioStore`](super::AudioStore):
+    /// delete it first. A workspace already gone is `NotFound`.
+    async fn delete_workspace(&self, scope: &Scope, receipt: &PurgeReceipt) -> Result<()>;
 }
 
 fn _object_safe(_: Arc<dyn WorkspaceStore>) {}

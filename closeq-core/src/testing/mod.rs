@@ -12,6 +12,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod call_store;
+pub mod every_record;
 mod fake_language_model;
 mod fake_stt;
 mod harness;

@@ -14,6 +14,9 @@ use crate::testing::world::{Stores, World, base_time};
 use crate::workspace::{RetentionPeriod, Workspace};
 
 mod erasure;
+mod purge;
+
+pub use purge::{delete_workspace, snapshot};
 
 pub use erasure::invitations_to_an_address_are_deleted;
 
@@ -524,7 +527,8 @@ macro_rules! workspace_store_conformance {
                 api_keys,
                 integrations,
                 audit_log,
-                invitations_to_an_address_are_deleted
+                invitations_to_an_address_are_deleted,
+                delete_workspace
             ]
         );
     };
@@ -540,7 +544,8 @@ macro_rules! workspace_store_conformance {
                 api_keys,
                 integrations,
                 audit_log,
-                invitations_to_an_address_are_deleted
+                invitations_to_an_address_are_deleted,
+                delete_workspace
             ]
         );
     };

@@ -108,10 +108,14 @@ impl ObjectAudioStore {
         std::fs::create_dir_all(dir).map_err(|e| {
             failed("cannot create the audio folder").with_source(StorageSource::new("I/O error", e))
         })?;
-        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir).map_err(|e| {
-            failed("cannot open the audio folder")
-                .with_source(StorageSource::new("object_store error", e))
-        })?;
+        // Empty folders go with their last object: a folder named by a
+        // purged workspace or call would still name it.
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| {
+                failed("cannot open the audio folder")
+                    .with_source(StorageSource::new("object_store error", e))
+            })?
+            .with_automatic_cleanup(true);
         Ok(Self::new(
             Arc::new(fs),
             "local",

@@ -39,6 +39,7 @@ struct State {
     requests: HashMap<closeq_core::DataSubjectRequestId, closeq_core::SubjectRequest>,
     subject_flags: HashMap<(WorkspaceId, [u8; 32]), closeq_core::SubjectFlags>,
     consents: HashMap<CallId, closeq_core::ConsentRecord>,
+    purge_receipts: Vec<closeq_core::PurgeReceipt>,
 }
 
 /// Calls and workspaces in memory. Cheap to clone (shared state).

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};
 use closeq_core::{
-    Action, ApiKeyId, EmailAddress, Error, IntegrationId, Invitation, InvitationId,
+    Action, ApiKeyId, CallId, EmailAddress, Error, IntegrationId, Invitation, InvitationId,
     InvitationStatus, Member, Result, Role, Scope, Team, UserId, Workspace, WorkspaceId,
     WorkspaceSettings,
 };
@@ -325,6 +325,48 @@ impl WorkspaceStore for InMemoryStore {
             .take(limit as usize)
             .cloned()
             .collect())
+    }
+
+    async fn delete_workspace(
+        &self,
+        scope: &Scope,
+        receipt: &closeq_core::PurgeReceipt,
+    ) -> Result<()> {
+        check_workspace(scope, Action::DeleteWorkspace)?;
+        let ws = scope.workspace_id;
+        let mut s = self.write();
+        if s.workspaces.remove(&ws).is_none() {
+            return Err(Error::not_found("workspace", ws));
+        }
+        let calls: std::collections::HashSet<CallId> = s
+            .calls
+            .values()
+            .filter(|c| c.workspace_id == ws)
+            .map(|c| c.id)
+            .collect();
+        let cards: std::collections::HashSet<closeq_core::ScorecardId> = s
+            .scorecards
+            .values()
+            .filter(|c| calls.contains(&c.call_id))
+            .map(|c| c.id)
+            .collect();
+        s.teams.retain(|_, t| t.workspace_id != ws);
+        s.members.retain(|(w, _), _| *w != ws);
+        s.invitations.retain(|_, (i, _)| i.workspace_id != ws);
+        s.api_keys.retain(|_, k| k.workspace_id != ws);
+        s.integrations.retain(|_, i| i.workspace_id != ws);
+        s.calls.retain(|id, _| !calls.contains(id));
+        s.transcripts.retain(|id, _| !calls.contains(id));
+        s.scorecards.retain(|id, _| !cards.contains(id));
+        s.card_order.retain(|id, _| !calls.contains(id));
+        s.reviews.retain(|r| !cards.contains(&r.scorecard_id));
+        s.subjects.retain(|(w, _), _| *w != ws);
+        s.audit.retain(|r| r.workspace_id != ws);
+        s.requests.retain(|_, r| r.workspace_id != ws);
+        s.subject_flags.retain(|(w, _), _| *w != ws);
+        s.consents.retain(|id, _| !calls.contains(id));
+        s.purge_receipts.push(receipt.clone());
+        Ok(())
     }
 }
 

@@ -81,6 +81,12 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
     /// ` FOR UPDATE` where the database locks rows; empty where a write
     /// locks the whole database.
     const FOR_UPDATE: &'static str;
+    /// The statements that delete a workspace with everything in it, `$1`
+    /// its id, run in one transaction acting as its owner (PostgreSQL:
+    /// one `SECURITY DEFINER` function that also clears the append-only
+    /// audit log; SQLite: the tables without a cascading foreign key, then
+    /// the workspace row, whose foreign keys cascade).
+    const PURGE_WORKSPACE: &'static [&'static str];
 
     /// Starts an operation acting as `acting` that `writes` or only reads.
     fn begin<'p>(

@@ -106,6 +106,30 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         tx.commit().await
     }
 
+    async fn delete_workspace(
+        &self,
+        scope: &Scope,
+        receipt: &closeq_core::PurgeReceipt,
+    ) -> Result<()> {
+        check_workspace(scope, Action::DeleteWorkspace)?;
+        let ws = scope.workspace_id;
+        let mut tx = self.begin("delete_workspace", scope).await?;
+        let found = tx
+            .rows(Sql::new("SELECT id FROM workspaces WHERE id = $1").bind(ws))
+            .await?;
+        if found.is_empty() {
+            return Err(Error::not_found("workspace", ws));
+        }
+        for statement in D::PURGE_WORKSPACE {
+            tx.exec(Sql::new(*statement).bind(ws)).await?;
+        }
+        let sql = Sql::new("INSERT INTO purge_receipts (id, data) VALUES ($1, $2)")
+            .bind(receipt.id)
+            .bind(to_json(D::NAME, receipt)?);
+        tx.exec(sql).await?;
+        tx.commit().await
+    }
+
     async fn create_team(&self, scope: &Scope, team: &Team) -> Result<()> {
         check_workspace(scope, Action::ManageMembers)?;
         team.validate()?;

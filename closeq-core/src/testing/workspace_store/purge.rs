@@ -1,0 +1,123 @@
+//! The termination purge: `delete_workspace` removes everything of one
+//! workspace, leaves a receipt, and touches no other workspace.
+
+use crate::error::Error;
+use crate::ports::{CallFilter, PageRequest};
+use crate::purge::{PurgeReason, PurgeReceipt};
+use crate::testing::Outcome;
+use crate::testing::every_record::{every_kind_of_record, unique_hash};
+use crate::testing::world::{Stores, World, base_time};
+
+/// What a workspace's owner can read back, for before/after comparisons.
+pub async fn snapshot(s: &Stores, w: &World) -> String {
+    let o = &w.owner;
+    let calls = s
+        .calls
+        .list_calls(o, &CallFilter::default(), &PageRequest::first(100))
+        .await
+        .expect("calls");
+    let mut out = serde_json::to_string(&calls.items).expect("json");
+    for c in &calls.items {
+        let t = s.calls.get_transcript(o, c.id).await.expect("transcript");
+        let cards = s.calls.list_scorecards(o, c.id).await.expect("cards");
+        let consent = s.privacy.get_consent(o, c.id).await.expect("consent");
+        out += &serde_json::to_string(&(t, cards, consent)).expect("json");
+    }
+    out += &serde_json::to_string(&(
+        s.workspaces.get_workspace(o).await.expect("ws"),
+        s.workspaces.list_members(o).await.expect("members"),
+        s.workspaces.list_teams(o).await.expect("teams"),
+        s.workspaces.list_api_keys(o).await.expect("keys"),
+        s.workspaces
+            .list_integrations(o)
+            .await
+            .expect("integrations"),
+        s.workspaces.list_audit(o, 0, 1000).await.expect("audit"),
+        s.privacy.list_requests(o, 1000).await.expect("requests"),
+    ))
+    .expect("json");
+    out
+}
+
+/// Only an owner purges; afterwards nothing of the workspace is found,
+/// by scope or by secret hash; a second purge is `NotFound`; another
+/// workspace reads back exactly as before.
+pub async fn delete_workspace(s: &Stores, _: &()) -> Outcome {
+    let (a, b) = (World::create(s).await, World::create(s).await);
+    let filled = every_kind_of_record(s, &a).await;
+    every_kind_of_record(s, &b).await;
+    let before_b = snapshot(s, &b).await;
+    let receipt = PurgeReceipt::new(PurgeReason::OwnerRequest, base_time(), 2, 0);
+    for who in [&a.admin, &a.manager, &a.rep_a] {
+        let r = s.workspaces.delete_workspace(who, &receipt).await;
+        assert!(
+            matches!(r, Err(Error::Forbidden { .. })),
+            "{:?} purged: {r:?}",
+            who.role
+        );
+    }
+    assert!(
+        s.workspaces.get_workspace(&a.owner).await.is_ok(),
+        "a refused purge changes nothing"
+    );
+    s.workspaces
+        .delete_workspace(&a.owner, &receipt)
+        .await
+        .expect("purge");
+    assert!(matches!(
+        s.workspaces.get_workspace(&a.owner).await,
+        Err(Error::NotFound { .. })
+    ));
+    for c in &filled.calls {
+        assert!(matches!(
+            s.calls.get_call(&a.owner, c.id).await,
+            Err(Error::NotFound { .. })
+        ));
+    }
+    assert!(
+        s.calls
+            .list_calls(&a.owner, &CallFilter::default(), &PageRequest::first(10))
+            .await
+            .map(|p| p.items.is_empty())
+            .unwrap_or(true)
+    );
+    assert!(matches!(
+        s.workspaces
+            .find_api_key(unique_hash(a.workspace.id, 1))
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.workspaces
+            .find_invitation(unique_hash(a.workspace.id, 2))
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(
+        s.workspaces
+            .list_members(&a.owner)
+            .await
+            .map(|m| m.is_empty())
+            .unwrap_or(true)
+    );
+    assert!(
+        s.workspaces
+            .list_audit(&a.owner, 0, 100)
+            .await
+            .map(|l| l.is_empty())
+            .unwrap_or(true)
+    );
+    assert!(
+        s.privacy
+            .list_requests(&a.owner, 100)
+            .await
+            .map(|l| l.is_empty())
+            .unwrap_or(true)
+    );
+    assert!(matches!(
+        s.workspaces.delete_workspace(&a.owner, &receipt).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(snapshot(s, &b).await, before_b, "another workspace changed");
+    Outcome::Passed
+}
