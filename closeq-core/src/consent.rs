@@ -3,11 +3,15 @@
 //! analysed without one.
 //!
 //! Consent can be withdrawn (GDPR Art. 7(3)): the record keeps when it was
-//! given and gains when it was withdrawn. From that moment the call is not
-//! processed further (no analysis, no score export, no signed audio URL);
+//! given and gains when it was withdrawn. From that moment the privacy
+//! gates refuse further processing of the call: analysis (checked again
+//! before results are stored), the score-export gate, and signed audio
+//! URLs and reads through `closeq_privacy`'s gates (an audio store built
+//! with its access gate);
 //! what was done before stays lawful and is not deleted unless erasure is
 //! also asked for. A withdrawn record is replaced only by a consent given
-//! after the withdrawal.
+//! after the withdrawal, and the stores accept that renewal only from an
+//! owner or admin.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -73,23 +77,18 @@ impl ConsentRecord {
     }
 
     /// Marks the consent withdrawn at `at`. Withdrawing twice keeps the
-    /// first moment; a withdrawal before the consent was given is refused.
-    pub fn withdraw(&mut self, at: DateTime<Utc>) -> Result<()> {
-        if at < self.obtained_at {
-            return Err(Error::invalid(
-                "withdrawn_at",
-                "is before the consent was given",
-            ));
-        }
+    /// first moment. A withdrawal is never refused: not even by a record
+    /// whose `obtained_at` (supplied by whoever stored it) lies after `at`.
+    pub fn withdraw(&mut self, at: DateTime<Utc>) {
         if self.withdrawn_at.is_none() {
             self.withdrawn_at = Some(at);
         }
-        Ok(())
     }
 
     /// May `next` replace this stored record? Not when this one was
     /// withdrawn and `next` is not a consent given after the withdrawal
-    /// (re-sending the original record must not undo a withdrawal).
+    /// (re-sending the original record must not undo a withdrawal). The
+    /// stores add: only an owner or admin records a renewed consent.
     pub fn may_be_replaced_by(&self, next: &ConsentRecord) -> Result<()> {
         match self.withdrawn_at {
             Some(w) if next.withdrawn_at.is_none() && next.obtained_at <= w => {

@@ -51,6 +51,7 @@ mod invitation;
 mod member;
 mod metrics;
 pub mod ports;
+mod profile;
 mod purge;
 mod recording_sample;
 mod rubric;
@@ -88,6 +89,7 @@ pub use invitation::{
 };
 pub use member::{Member, Role, Team};
 pub use metrics::{ConversationMetrics, MetricKey, MinuteBucket, Patience, PerSide};
+pub use profile::{Locale, Notifications, Preferences, TimeZoneName};
 pub use purge::{PurgeReason, PurgeReceipt};
 pub use recording_sample::RecordingSample;
 pub use rubric::{Comparison, Criterion, Cue, EvidenceSide, JudgeGuide, Rubric, RubricKey};

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::contact::EmailAddress;
 use crate::error::Result;
 use crate::id::{TeamId, UserId, WorkspaceId};
+use crate::profile::{Preferences, TimeZoneName};
 use crate::sensitive::Sensitive;
 
 /// A member's role in a workspace. See [`crate::access`] for what each may do.
@@ -119,6 +120,12 @@ pub struct Member {
     pub email: Option<EmailAddress>,
     /// When they joined.
     pub joined_at: DateTime<Utc>,
+    /// Their time zone (account data, personal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<TimeZoneName>,
+    /// Their interface preferences (account data).
+    #[serde(default)]
+    pub preferences: Preferences,
 }
 
 impl Member {
@@ -138,6 +145,8 @@ impl Member {
             display_name: None,
             email: None,
             joined_at,
+            time_zone: None,
+            preferences: Preferences::default(),
         }
     }
 
@@ -165,6 +174,8 @@ mod tests {
             display_name: Some("Dana Rep".into()),
             email: Some(EmailAddress::parse("dana@example.com").unwrap()),
             joined_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            time_zone: Some(TimeZoneName::parse("Europe/Warsaw").unwrap()),
+            preferences: Preferences::default(),
         };
         m.validate().unwrap();
         let json = serde_json::to_string(&m).unwrap();

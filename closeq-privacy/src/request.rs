@@ -299,7 +299,7 @@ impl SubjectRequests {
             .receive(scope, subject, RequestKind::ConsentWithdrawal)
             .await?;
         self.start(scope, request.id).await?;
-        consent.withdraw(now)?;
+        consent.withdraw(now);
         self.privacy.put_consent(scope, &consent).await?;
         self.audit(
             scope,

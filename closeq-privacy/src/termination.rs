@@ -12,8 +12,9 @@
 //! keeps them in its own store, outside this purge.
 //!
 //! A restriction for legal claims (GDPR Art. 18(1)(c)) on any subject of
-//! the workspace's calls holds the purge back, scheduled or immediate,
-//! until it is lifted.
+//! the workspace holds the purge back, scheduled or immediate, until it is
+//! lifted: checked here before any audio goes, and again by every store
+//! inside the deleting transaction.
 
 use std::sync::Arc;
 
@@ -86,7 +87,7 @@ impl WorkspacePurge {
                 now
             }
         };
-        let due = ended + RetentionRules::defaults(&settings).termination_purge;
+        let due = purge_due(ended, &settings)?;
         let record = AuditRecord {
             seq: 0,
             workspace_id: scope.workspace_id,
@@ -107,7 +108,7 @@ impl WorkspacePurge {
         let SubscriptionState::Terminated { at } = settings.subscription else {
             return Ok(PurgeStatus::NotScheduled);
         };
-        let due = at + RetentionRules::defaults(&settings).termination_purge;
+        let due = purge_due(at, &settings)?;
         if self.clock.now() < due {
             return Ok(PurgeStatus::Due(due));
         }
@@ -164,28 +165,8 @@ impl WorkspacePurge {
             self.audio.delete(scope, *call, key).await?;
             audio_objects += 1;
         }
-        // Objects no call holds (staging copies, failed first writes), of
-        // any age: the backend compares its own modification times.
-        let everything_before = DateTime::<Utc>::MAX_UTC;
-        loop {
-            let left = self
-                .audio
-                .unreferenced(scope, everything_before, 1_000)
-                .await?;
-            if left.is_empty() {
-                break;
-            }
-            let mut deleted_any = false;
-            for o in &left {
-                if self.audio.delete_unreferenced(scope, o).await? {
-                    audio_objects += 1;
-                    deleted_any = true;
-                }
-            }
-            if !deleted_any {
-                break;
-            }
-        }
+        // Objects no call holds (staging copies, failed first writes).
+        audio_objects += self.delete_unreferenced(scope).await?;
         let receipt = PurgeReceipt::new(
             reason,
             self.clock.now(),
@@ -193,9 +174,52 @@ impl WorkspacePurge {
             audio_objects,
         );
         self.workspaces.delete_workspace(scope, &receipt).await?;
-        self.calls.checkpoint_erasure().await?;
+        // An upload that raced the purge left an object no call will ever
+        // hold: gone now too (best effort; the workspace is gone).
+        let _ = self.delete_unreferenced(scope).await;
+        // Flush the deleted pages out of the SQLite WAL. The purge has
+        // committed, so a busy log does not fail it: SQLite checkpoints on
+        // its own soon after.
+        for _ in 0..3 {
+            match self.calls.checkpoint_erasure().await {
+                Err(e) if e.is_retryable() => continue,
+                _ => break,
+            }
+        }
         Ok(receipt)
     }
+
+    /// Deletes every audio object of the workspace no call holds, of any
+    /// age (the backend compares its own modification times); how many.
+    async fn delete_unreferenced(&self, scope: &Scope) -> Result<u64> {
+        let mut deleted = 0u64;
+        loop {
+            let left = self
+                .audio
+                .unreferenced(scope, DateTime::<Utc>::MAX_UTC, 1_000)
+                .await?;
+            let mut deleted_any = false;
+            for o in &left {
+                if self.audio.delete_unreferenced(scope, o).await? {
+                    deleted += 1;
+                    deleted_any = true;
+                }
+            }
+            if !deleted_any {
+                return Ok(deleted);
+            }
+        }
+    }
+}
+
+/// When the purge of a subscription that ended at `ended` is due.
+fn purge_due(
+    ended: DateTime<Utc>,
+    settings: &closeq_core::WorkspaceSettings,
+) -> Result<DateTime<Utc>> {
+    ended
+        .checked_add_signed(RetentionRules::defaults(settings).termination_purge)
+        .ok_or_else(|| Error::invalid("subscription", "ends too far in the future"))
 }
 
 fn owner_only(scope: &Scope) -> Result<()> {

@@ -151,6 +151,7 @@ async fn an_erased_calls_recording_dies_with_its_urls() {
     let eraser = Eraser::new(
         s.store.clone(),
         s.store.clone(),
+        s.store.clone(),
         s.audio.clone(),
         s.clock.clone(),
     );

@@ -218,7 +218,7 @@ async fn setup() -> Setup {
         .unwrap(),
     );
     Setup {
-        eraser: Eraser::new(store.clone(), store.clone(), audio, clock),
+        eraser: Eraser::new(store.clone(), store.clone(), store.clone(), audio, clock),
         store,
         w,
         _dir: dir,

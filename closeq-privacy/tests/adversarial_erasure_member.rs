@@ -306,7 +306,13 @@ async fn run(backend: Backend) {
     }
 
     // The only owner cannot be erased: a typed refusal, nothing changed.
-    let eraser = Eraser::new(store.clone(), workspaces.clone(), audio, clock);
+    let eraser = Eraser::new(
+        store.clone(),
+        workspaces.clone(),
+        stores.privacy.clone(),
+        audio,
+        clock,
+    );
     let refused = eraser
         .erase(
             &w.owner,

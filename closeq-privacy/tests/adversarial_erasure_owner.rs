@@ -37,7 +37,13 @@ fn eraser(s: &Stores) -> Eraser {
     ));
     let signer = UrlSigner::new("https://x/a", SigningKey::new("k", [2; 32]), clock.clone());
     let audio = Arc::new(ObjectAudioStore::in_memory(signer, s.calls.clone()));
-    Eraser::new(s.calls.clone(), s.workspaces.clone(), audio, clock)
+    Eraser::new(
+        s.calls.clone(),
+        s.workspaces.clone(),
+        s.privacy.clone(),
+        audio,
+        clock,
+    )
 }
 
 fn key(w: &World, by: &Scope, secret: u8) -> ApiKeyRecord {

@@ -250,6 +250,7 @@ async fn run(backend: Backend, mode: ErasureMode) {
     let eraser = Eraser::new(
         calls.clone(),
         workspaces.clone(),
+        stores.privacy.clone(),
         audio.clone(),
         clock.clone(),
     );

@@ -141,3 +141,50 @@ pub(crate) fn check_key_creator(
         None => Err(refuse("the acting user is not a member of the workspace")),
     }
 }
+
+/// Settings may change the subscription's state (its end schedules the
+/// termination purge) only by an owner: an admin who backdated the end
+/// would delete the workspace, audit log included.
+pub(crate) fn check_settings_change(
+    scope: &Scope,
+    old: &closeq_core::WorkspaceSettings,
+    new: &closeq_core::WorkspaceSettings,
+) -> Result<()> {
+    if old.subscription != new.subscription {
+        check_workspace(scope, Action::DeleteWorkspace)?;
+    }
+    Ok(())
+}
+
+/// Whether `next` may replace the stored consent `stored`: a withdrawn
+/// consent is replaced only by an owner or admin (who records a renewed
+/// consent), and only with one given after the withdrawal; nobody else
+/// can undo a withdrawal with a record of their own.
+pub(crate) fn check_consent_replacement(
+    scope: &Scope,
+    stored: &closeq_core::ConsentRecord,
+    next: &closeq_core::ConsentRecord,
+) -> Result<()> {
+    if stored.is_withdrawn() && !next.is_withdrawn() {
+        let admin = access::permits(
+            scope.role,
+            Action::RunDataSubjectRequests,
+            scope.relation_to_workspace(scope.workspace_id),
+        );
+        if !admin {
+            return Err(Error::Compliance {
+                rule: "GDPR Art. 7(3)".into(),
+                reason: "consent for this call was withdrawn; only an owner or admin records a renewed consent".into(),
+            });
+        }
+    }
+    stored.may_be_replaced_by(next)
+}
+
+/// The refusal of a purge while a restriction for legal claims stands.
+pub(crate) fn held_for_legal_claims() -> Error {
+    Error::Compliance {
+        rule: "GDPR Art. 18(1)(c)".into(),
+        reason: "a subject of this workspace is restricted for legal claims; lift the restriction before the workspace can be deleted".into(),
+    }
+}

@@ -409,3 +409,35 @@ async fn the_purge_function_acts_only_for_the_owner_of_the_scopes_workspace() {
         .await;
     assert!(read.is_err(), "the runtime role read purge receipts");
 }
+
+/// The purge's permissive DELETE policies apply to the function's owner
+/// only: a runtime session acting as an owner cannot delete its workspace
+/// row (or its audit log, or its rollups) around the function — which
+/// would skip the receipt and the legal-hold check and orphan the rows
+/// without a foreign key.
+#[tokio::test]
+async fn the_runtime_role_cannot_delete_a_workspace_row_directly() {
+    let Some(db) = support::db() else { return };
+    let s = stores(db).await;
+    let w = World::create(&s).await;
+    let mut c = PgConnection::connect(&db.runtime_url).await.unwrap();
+    for sql in [
+        "DELETE FROM workspaces WHERE id = $1",
+        "DELETE FROM daily_stats WHERE workspace_id = $1",
+    ] {
+        let mut tx = c.begin().await.unwrap();
+        act(&mut tx, Some(&w.owner), "owner", None).await;
+        let n = sqlx::query(sql)
+            .bind(w.workspace.id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map(|r| r.rows_affected());
+        tx.rollback().await.unwrap();
+        if sql.contains("workspaces") {
+            assert_eq!(n.unwrap(), 0, "{sql} deleted the workspace row");
+        } else {
+            assert!(n.is_ok(), "{sql}: {n:?}");
+        }
+    }
+    s.workspaces.get_workspace(&w.owner).await.unwrap();
+}

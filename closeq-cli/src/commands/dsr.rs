@@ -67,9 +67,9 @@ pub enum DsrCommand {
         subject: SubjectArgs,
     },
     /// Withdrawal of a call's recording consent (GDPR Art. 7(3)) by a
-    /// person on the call: from now on the call is not analysed, its scores
-    /// are not exported and its audio is not handed out; what was done
-    /// before is kept (use `erase` to delete it).
+    /// person on the call: from now on the call is not analysed and its
+    /// audio is not read or handed out by signed URL; what was done before
+    /// is kept (use `erase` to delete it).
     ConsentWithdraw {
         /// The call.
         #[arg(long)]
@@ -244,7 +244,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     .await?;
                 let at = consent.withdrawn_at.unwrap_or(r.received_at);
                 println!(
-                    "consent for call {} withdrawn at {}, recorded as request {}: the call is no longer analysed, its scores are not exported and its audio is not handed out; what was done before is kept (`closeq dsr erase` deletes it)",
+                    "consent for call {} withdrawn at {}, recorded as request {}: the call is no longer analysed and its audio is not handed out; what was done before is kept (`closeq dsr erase` deletes it)",
                     call.id,
                     at.format("%Y-%m-%d %H:%M:%S UTC"),
                     r.id
@@ -317,7 +317,13 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 }
                 let request = begin(&requests, &state, &subject, RequestKind::Erasure).await?;
                 let audio = state.audio_store(clock.clone())?;
-                let eraser = Eraser::new(state.calls().clone(), state.workspaces().clone(), audio, clock);
+                let eraser = Eraser::new(
+                    state.calls().clone(),
+                    state.workspaces().clone(),
+                    state.privacy().clone(),
+                    audio,
+                    clock,
+                );
                 let mode = if delete {
                     ErasureMode::Delete
                 } else {
@@ -325,7 +331,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 };
                 let r = match eraser.erase(state.owner_scope(), &subject, mode).await {
                     Ok(r) => r,
-                    Err(e @ closeq_core::Error::Forbidden { .. }) => {
+                    Err(e @ (closeq_core::Error::Forbidden { .. } | closeq_core::Error::Compliance { .. })) => {
                         // A refusal closes the request as rejected, with
                         // the reason the subject is told and where they
                         // may complain; nothing changed.

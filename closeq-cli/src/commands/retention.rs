@@ -106,16 +106,26 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                 }
                 print(&total, json, "removed")?;
                 // A terminated workspace whose window has passed goes whole.
-                match purge.purge_if_due(state.owner_scope()).await? {
-                    PurgeStatus::Purged(receipt) => {
+                match purge.purge_if_due(state.owner_scope()).await {
+                    Ok(PurgeStatus::Purged(receipt)) => {
                         state.forget_workspace()?;
-                        super::workspace::print_receipt(&receipt)?;
+                        if json {
+                            println!("{}", serde_json::to_string_pretty(&receipt)?);
+                        } else {
+                            super::workspace::print_receipt(&receipt)?;
+                        }
                     }
-                    PurgeStatus::Due(at) if !json => println!(
+                    Ok(PurgeStatus::Due(at)) if !json => println!(
                         "the workspace will be deleted on {} (its subscription has ended)",
                         at.format("%Y-%m-%d %H:%M UTC")
                     ),
-                    _ => {}
+                    Ok(_) => {}
+                    // The purge is due but held for legal claims: the sweep
+                    // itself succeeded; say why the workspace stays.
+                    Err(closeq_core::Error::Compliance { reason, .. }) => {
+                        eprintln!("the workspace's deletion is due but held back: {reason}");
+                    }
+                    Err(e) => return Err(e.into()),
                 }
                 Ok(())
             }

@@ -262,18 +262,37 @@ pub async fn consent(s: &Stores, _: &()) -> Outcome {
 
 /// A withdrawn consent stays withdrawn: re-sending the original record
 /// (or any consent given before the withdrawal) is refused and changes
-/// nothing; a consent given afterwards replaces it.
+/// nothing; only an owner or admin records a consent given afterwards. A
+/// consent dated in the future does not block the withdrawal.
 pub async fn consent_withdrawal(s: &Stores, _: &()) -> Outcome {
     let w = World::create(s).await;
     let p = &s.privacy;
     let call = w.call(&w.rep_a, Some(w.team_a), 3);
     s.calls.insert_call(&w.rep_a, &call).await.expect("insert");
     let original = ConsentRecord::given(call.id, ConsentMethod::Verbal, base_time());
+    // A rep dating their record far ahead does not block a withdrawal.
+    let other = w.call(&w.rep_a, Some(w.team_a), 4);
+    s.calls.insert_call(&w.rep_a, &other).await.expect("insert");
+    let far = ConsentRecord::given(
+        other.id,
+        ConsentMethod::Verbal,
+        base_time() + Duration::days(3650),
+    );
+    p.put_consent(&w.rep_a, &far).await.expect("put");
+    let mut early = far.clone();
+    early.withdraw(base_time() + Duration::days(1));
+    p.put_consent(&w.admin, &early)
+        .await
+        .expect("withdrawn before its date");
+    assert!(
+        p.get_consent(&w.owner, other.id)
+            .await
+            .expect("get")
+            .is_some_and(|c| c.is_withdrawn())
+    );
     p.put_consent(&w.rep_a, &original).await.expect("put");
     let mut withdrawn = original.clone();
-    withdrawn
-        .withdraw(base_time() + Duration::days(2))
-        .expect("withdraw");
+    withdrawn.withdraw(base_time() + Duration::days(2));
     p.put_consent(&w.admin, &withdrawn)
         .await
         .expect("withdrawn");
@@ -293,14 +312,20 @@ pub async fn consent_withdrawal(s: &Stores, _: &()) -> Outcome {
         Some(withdrawn.clone()),
         "a refused replacement changes nothing"
     );
-    // Withdrawing again keeps the record; a later consent replaces it.
+    // Withdrawing again keeps the record. A consent given later is
+    // recorded by an owner or admin only: the rep (or their manager)
+    // cannot undo the withdrawal with a record dated after it.
     p.put_consent(&w.admin, &withdrawn).await.expect("again");
     let renewed = ConsentRecord::given(
         call.id,
         ConsentMethod::Written,
         base_time() + Duration::days(3),
     );
-    p.put_consent(&w.rep_a, &renewed).await.expect("renewed");
+    for who in [&w.rep_a, &w.manager] {
+        let r = p.put_consent(who, &renewed).await;
+        assert!(matches!(r, Err(Error::Compliance { .. })), "{r:?}");
+    }
+    p.put_consent(&w.admin, &renewed).await.expect("renewed");
     assert_eq!(
         p.get_consent(&w.manager, call.id).await.expect("get"),
         Some(renewed)

@@ -64,15 +64,7 @@ pub async fn workspace_and_settings(s: &Stores, _: &()) -> Outcome {
     let dup = Workspace {
         ..w.workspace.clone()
     };
-    let owner = Member {
-        workspace_id: dup.id,
-        user_id: UserId::new(),
-        role: Role::Owner,
-        team_ids: Default::default(),
-        display_name: None,
-        email: None,
-        joined_at: base_time(),
-    };
+    let owner = Member::new(dup.id, UserId::new(), Role::Owner, base_time());
     assert!(matches!(
         s.workspaces.create_workspace(&dup, &owner).await,
         Err(Error::AlreadyExists { .. })

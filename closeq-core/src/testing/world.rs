@@ -82,6 +82,8 @@ impl World {
             ))
             .ok(),
             joined_at: t,
+            time_zone: crate::TimeZoneName::parse("Europe/Warsaw").ok(),
+            preferences: crate::Preferences::default(),
         };
         let owner_m = member(Role::Owner, vec![]);
         stores

@@ -390,6 +390,13 @@ impl Analyzer {
             Err(e) => return Err(self.fail(scope, &call, ProcessingStage::Analysis, e).await),
         };
         self.report(call.id, Stage::Scored, 1.0);
+        // The gates again, on the stored state, right before the results
+        // are kept: a consent withdrawn, or a restriction or objection
+        // recorded, while the call was being transcribed or scored stops
+        // it here (Art. 7(3): no processing after the withdrawal).
+        if let Err(e) = self.gates(scope, settings, &call, None).await {
+            return Err(self.fail(scope, &call, ProcessingStage::Analysis, e).await);
+        }
         let stored = match self
             .calls
             .advance_call(scope, call.id, &[CallStatus::Analyzed], None, &new_cards)

@@ -21,10 +21,17 @@
 //! byte-for-byte, moved to a tombstone rep id; the member's name and
 //! e-mail address are erased wherever they are mentioned, their
 //! invitations deleted and their member record removed.
+//!
+//! Erasure does not apply where the data is needed for legal claims
+//! (Art. 17(3)(e)): while one of the subject's calls has a subject
+//! restricted for legal claims, the erasure is refused before anything
+//! changes (`Compliance`, naming the rule).
 
 use std::sync::Arc;
 
-use closeq_core::ports::{AudioStore, CallFilter, CallStore, PageRequest, WorkspaceStore};
+use closeq_core::ports::{
+    AudioStore, CallFilter, CallStore, PageRequest, PrivacyStore, WorkspaceStore,
+};
 use closeq_core::{AuditRecord, Call, Clock, Error, Result, Scope, Subject};
 use serde::Serialize;
 
@@ -61,6 +68,7 @@ pub struct ErasureReport {
 pub struct Eraser {
     calls: Arc<dyn CallStore>,
     workspaces: Arc<dyn WorkspaceStore>,
+    privacy: Arc<dyn PrivacyStore>,
     audio: Arc<dyn AudioStore>,
     clock: Arc<dyn Clock>,
 }
@@ -72,16 +80,18 @@ impl std::fmt::Debug for Eraser {
 }
 
 impl Eraser {
-    /// An eraser over these stores.
+    /// An eraser over these stores (the privacy store for legal holds).
     pub fn new(
         calls: Arc<dyn CallStore>,
         workspaces: Arc<dyn WorkspaceStore>,
+        privacy: Arc<dyn PrivacyStore>,
         audio: Arc<dyn AudioStore>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             calls,
             workspaces,
+            privacy,
             audio,
             clock,
         }
@@ -110,6 +120,18 @@ impl Eraser {
                 Ok(c) => subject_calls.push(c),
                 Err(Error::NotFound { .. }) => {}
                 Err(e) => return Err(e),
+            }
+        }
+        for call in &subject_calls {
+            let flags = self
+                .privacy
+                .subject_flags(scope, &Subject::of_call(call))
+                .await?;
+            if flags.holds_retention() {
+                return Err(Error::Compliance {
+                    rule: "GDPR Art. 17(3)(e)".into(),
+                    reason: "a call of this subject is restricted for legal claims; it cannot be erased until the restriction is lifted".into(),
+                });
             }
         }
         // Mentions in other calls go first: while the subject's calls exist

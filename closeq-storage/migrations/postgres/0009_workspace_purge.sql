@@ -16,16 +16,19 @@ CREATE POLICY owner_insert ON purge_receipts FOR INSERT
 -- it (and on to the calls' records); the rollups and the audit log have
 -- none, and the audit log is append-only for the runtime role (no DELETE
 -- grant). So the purge is one function, run with its owner's rights, that
--- acts only for the owner of the scope's own workspace. Its deletes still
--- pass the restrictive tenant policies (the tables force RLS); these
--- permissive policies let an owner's purge through.
-CREATE POLICY owner_purge ON workspaces FOR DELETE
+-- acts only for the owner of the scope's own workspace, and not while a
+-- subject is restricted for legal claims. Its deletes still pass the
+-- restrictive tenant policies (the tables force RLS); these permissive
+-- policies let the purge through, and only the purge: they apply to the
+-- role that owns the function (the one running this migration), never to
+-- the runtime role, which cannot delete a workspace row by itself.
+CREATE POLICY owner_purge ON workspaces FOR DELETE TO CURRENT_USER
   USING ((SELECT closeq_role()) = 'owner');
-CREATE POLICY owner_purge ON audit_records FOR DELETE
+CREATE POLICY owner_purge ON audit_records FOR DELETE TO CURRENT_USER
   USING ((SELECT closeq_role()) = 'owner');
-CREATE POLICY owner_purge ON daily_stats FOR DELETE
+CREATE POLICY owner_purge ON daily_stats FOR DELETE TO CURRENT_USER
   USING ((SELECT closeq_role()) = 'owner');
-CREATE POLICY owner_purge ON daily_verdicts FOR DELETE
+CREATE POLICY owner_purge ON daily_verdicts FOR DELETE TO CURRENT_USER
   USING ((SELECT closeq_role()) = 'owner');
 
 CREATE FUNCTION closeq_purge_workspace(ws uuid) RETURNS void
@@ -34,6 +37,11 @@ BEGIN
   IF ws IS NULL OR ws IS DISTINCT FROM closeq_ws() OR closeq_role() IS DISTINCT FROM 'owner' THEN
     RAISE EXCEPTION 'only an owner of the workspace purges it'
       USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF EXISTS (SELECT 1 FROM subject_flags f
+             WHERE f.workspace_id = ws AND f.restricted AND f.legal_hold) THEN
+    RAISE EXCEPTION 'a subject of the workspace is restricted for legal claims'
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'legal_hold';
   END IF;
   DELETE FROM audit_records WHERE workspace_id = ws;
   DELETE FROM daily_verdicts WHERE workspace_id = ws;

@@ -91,7 +91,7 @@ impl PrivacyStore for InMemoryStore {
         let mut s = self.write();
         s.call_for(scope, record.call_id, Action::UploadCall)?;
         if let Some(stored) = s.consents.get(&record.call_id) {
-            stored.may_be_replaced_by(record)?;
+            crate::policy::check_consent_replacement(scope, stored, record)?;
         }
         s.consents.insert(record.call_id, record.clone());
         Ok(())

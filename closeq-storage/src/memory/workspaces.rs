@@ -43,6 +43,7 @@ impl WorkspaceStore for InMemoryStore {
             .workspaces
             .get_mut(&scope.workspace_id)
             .ok_or_else(|| Error::not_found("workspace", scope.workspace_id))?;
+        crate::policy::check_settings_change(scope, &w.settings, settings)?;
         w.settings = settings.clone();
         Ok(())
     }
@@ -335,9 +336,16 @@ impl WorkspaceStore for InMemoryStore {
         check_workspace(scope, Action::DeleteWorkspace)?;
         let ws = scope.workspace_id;
         let mut s = self.write();
-        if s.workspaces.remove(&ws).is_none() {
+        if !s.workspaces.contains_key(&ws) {
             return Err(Error::not_found("workspace", ws));
         }
+        if s.subject_flags
+            .iter()
+            .any(|((w, _), f)| *w == ws && f.holds_retention())
+        {
+            return Err(crate::policy::held_for_legal_claims());
+        }
+        s.workspaces.remove(&ws);
         let calls: std::collections::HashSet<CallId> = s
             .calls
             .values()

@@ -129,7 +129,7 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
             .doc(Sql::new("SELECT data FROM call_consents WHERE call_id = $1").bind(record.call_id))
             .await?;
         if let Some(stored) = stored {
-            stored.may_be_replaced_by(record)?;
+            policy::check_consent_replacement(scope, &stored, record)?;
         }
         let sql = Sql::new(
             "INSERT INTO call_consents (call_id, workspace_id, data) VALUES ($1, $2, $3) \

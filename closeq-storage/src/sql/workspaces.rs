@@ -99,6 +99,7 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         let mut tx = self.begin("update_settings", scope).await?;
         let (ws, table) = (scope.workspace_id, ("workspaces", "workspace"));
         update_doc(&mut tx, table, ws, ws, |w: &mut Workspace| {
+            crate::policy::check_settings_change(scope, &w.settings, settings)?;
             w.settings = settings.clone();
             Ok(())
         })
@@ -119,6 +120,13 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
             .await?;
         if found.is_empty() {
             return Err(Error::not_found("workspace", ws));
+        }
+        let held = Sql::new(
+            "SELECT 1 FROM subject_flags WHERE workspace_id = $1 AND restricted AND legal_hold",
+        )
+        .bind(ws);
+        if !tx.rows(held).await?.is_empty() {
+            return Err(crate::policy::held_for_legal_claims());
         }
         for statement in D::PURGE_WORKSPACE {
             tx.exec(Sql::new(*statement).bind(ws)).await?;

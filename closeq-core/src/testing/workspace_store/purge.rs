@@ -60,6 +60,50 @@ pub async fn delete_workspace(s: &Stores, _: &()) -> Outcome {
         s.workspaces.get_workspace(&a.owner).await.is_ok(),
         "a refused purge changes nothing"
     );
+    // Ending the subscription schedules the purge: owners only. An admin
+    // who backdated the end would have the next sweep delete everything.
+    let mut ended = s
+        .workspaces
+        .get_workspace(&a.owner)
+        .await
+        .expect("ws")
+        .settings;
+    ended.subscription = crate::SubscriptionState::Terminated { at: base_time() };
+    let r = s.workspaces.update_settings(&a.admin, &ended).await;
+    assert!(matches!(r, Err(Error::Forbidden { .. })), "{r:?}");
+    let mut other = s
+        .workspaces
+        .get_workspace(&a.owner)
+        .await
+        .expect("ws")
+        .settings;
+    other.ai_analysis_enabled = !other.ai_analysis_enabled;
+    s.workspaces
+        .update_settings(&a.admin, &other)
+        .await
+        .expect("admins change the other settings");
+    // A restriction for legal claims holds the purge back, in the store
+    // itself (whoever calls it).
+    let held = crate::Subject::Email(filled.calls[0].client.email.clone().expect("email"));
+    let hold = crate::SubjectFlags {
+        restricted: true,
+        objected: false,
+        legal_hold: true,
+    };
+    s.privacy
+        .set_subject_flags(&a.admin, &held, hold)
+        .await
+        .expect("hold");
+    let r = s.workspaces.delete_workspace(&a.owner, &receipt).await;
+    assert!(
+        matches!(&r, Err(Error::Compliance { rule, .. }) if rule == "GDPR Art. 18(1)(c)"),
+        "{r:?}"
+    );
+    s.workspaces.get_workspace(&a.owner).await.expect("kept");
+    s.privacy
+        .set_subject_flags(&a.admin, &held, crate::SubjectFlags::default())
+        .await
+        .expect("lift");
     s.workspaces
         .delete_workspace(&a.owner, &receipt)
         .await
