@@ -34,7 +34,7 @@ fn export_a_rep_after_the_demo() {
         &["dsr", "export", "--user", owner],
     )))
     .unwrap();
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(
         v["calls"].as_array().unwrap().len(),
         5,
@@ -593,4 +593,71 @@ fn workspace_delete_schedules_or_purges_and_leaves_no_identifier() {
     }
     // The next command starts a fresh workspace.
     ok(&closeq(d, &["workspace", "show"]));
+}
+
+#[test]
+fn a_members_rectification_is_a_request_and_their_export_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&analyze(d, &[]));
+    let defaults: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("defaults.json")).unwrap()).unwrap();
+    let owner = defaults["owner_id"].as_str().unwrap().to_owned();
+    let bad = closeq(
+        d,
+        &[
+            "dsr",
+            "rectify",
+            "--user",
+            &owner,
+            "--new-time-zone",
+            "Mars/Olympus",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("time_zone"));
+    let said = ok(&closeq(
+        d,
+        &[
+            "dsr",
+            "rectify",
+            "--user",
+            &owner,
+            "--new-name",
+            "Ola Nowak",
+            "--new-time-zone",
+            "Europe/Warsaw",
+            "--new-locale",
+            "pl-pl",
+        ],
+    ));
+    assert!(
+        said.contains("display_name, time_zone, preferences"),
+        "{said}"
+    );
+    assert!(!said.contains("Ola Nowak"), "{said}");
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&closeq(d, &["dsr", "export", "--user", &owner]))).unwrap();
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["member"]["display_name"], "Ola Nowak");
+    assert_eq!(v["member"]["time_zone"], "Europe/Warsaw");
+    assert_eq!(v["member"]["preferences"]["locale"], "pl-PL");
+    let kinds: Vec<&str> = v["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"rectification"), "{kinds:?}");
+    // Nothing changed by the refused correction was recorded as a request.
+    let list = ok(&closeq(d, &["dsr", "list", "--json"]));
+    let all: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["kind"] == "rectification")
+            .count(),
+        1
+    );
 }

@@ -12,8 +12,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::error::{Error, Result};
 
 /// An IANA time-zone name (`Europe/Warsaw`), checked against the tz
-/// database compiled into CloseQ.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+/// database compiled into CloseQ. `Debug` hides it (it is personal data).
+#[derive(Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct TimeZoneName(String);
 
@@ -50,8 +50,9 @@ impl<'de> Deserialize<'de> for TimeZoneName {
 }
 
 /// An interface language as a BCP 47 tag of language, optional script and
-/// optional region (`pl`, `en-GB`, `zh-Hant-TW`, `es-419`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+/// optional region (`pl`, `en-GB`, `zh-Hant-TW`, `es-419`). `Debug` hides
+/// it (it is a member's personal preference).
+#[derive(Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Locale(String);
 
@@ -112,6 +113,18 @@ impl<'de> Deserialize<'de> for Locale {
     }
 }
 
+impl std::fmt::Debug for TimeZoneName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TimeZoneName(<redacted>)")
+    }
+}
+
+impl std::fmt::Debug for Locale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Locale(<redacted>)")
+    }
+}
+
 /// Which e-mails a member gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -169,6 +182,8 @@ mod tests {
         }
         let json: std::result::Result<TimeZoneName, _> = serde_json::from_str("\"Mars/Olympus\"");
         assert!(json.is_err());
+        let tz = TimeZoneName::parse("Europe/Warsaw").unwrap();
+        assert!(!format!("{tz:?}").contains("Warsaw"));
     }
 
     #[test]

@@ -146,10 +146,13 @@ pub const FIELDS: &[Label] = labels![
     "Scorecard.metrics" => AiAnalysis / User,
     "Member.display_name" => Account / User,
     "Member.email" => Account / User,
+    "Member.time_zone" => Account / User,
+    "Member.preferences" => Account / User,
     "Invitation.email" => Account / User,
     "Scorecard.review" => AiAnalysis / User,
     "SubjectRequest.subject" => ClientContact / ClientContact,
     "ConsentRecord.obtained_at" => CallMetadata / ClientContact,
+    "ConsentRecord.withdrawn_at" => CallMetadata / ClientContact,
 ];
 
 /// Stored objects outside the database.

@@ -1,18 +1,27 @@
 //! Data-subject access and portability (GDPR Art. 15 and 20): everything
 //! about one subject, as versioned JSON and as CSV (one file per entity),
 //! leaving out other people's data where it can be separated — a client
-//! gets the calls they were on and only their own utterances; a rep gets
-//! their calls, their own utterances and the scorecards about them.
+//! gets the calls they were on and only their own utterances; a member
+//! (an employee is a data subject too) gets their member record (name,
+//! e-mail, time zone, preferences), the calls they took with their own
+//! utterances, the scorecards about them with every review. Everyone gets
+//! the consent records of their calls and the data-subject requests about
+//! them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use closeq_core::ports::CallStore;
-use closeq_core::{Call, Error, Result, Scope, Scorecard, SpeakerRole, Subject};
+use closeq_core::ports::{CallStore, PrivacyStore, ReviewRecord, WorkspaceStore};
+use closeq_core::{
+    Call, ConsentRecord, Error, Member, Result, Scope, Scorecard, SpeakerRole, Subject,
+    SubjectRequest,
+};
 use serde::Serialize;
 
 /// The export format's version.
-pub const EXPORT_VERSION: u32 = 1;
+/// Version 2 added the member record, review history, consent records and
+/// requests.
+pub const EXPORT_VERSION: u32 = 2;
 
 /// One exported utterance. `Debug` omits the text.
 #[derive(Clone, Serialize)]
@@ -38,6 +47,26 @@ pub struct SubjectExport {
     pub utterances: Vec<ExportedUtterance>,
     /// Scorecards about the subject (reps only).
     pub scorecards: Vec<Scorecard>,
+    /// Every review of those scorecards, oldest first (reps only).
+    pub reviews: Vec<ReviewRecord>,
+    /// The member record (members only; `None` once they left).
+    pub member: Option<Member>,
+    /// The consent records of the subject's calls.
+    pub consents: Vec<ConsentRecord>,
+    /// The data-subject requests about the subject (those that still
+    /// name them).
+    pub requests: Vec<SubjectRequest>,
+}
+
+/// The stores an export reads.
+#[derive(Clone, Copy)]
+pub struct ExportSources<'a> {
+    /// Calls, transcripts, scorecards.
+    pub calls: &'a dyn CallStore,
+    /// Members.
+    pub workspaces: &'a dyn WorkspaceStore,
+    /// Consent records and requests.
+    pub privacy: &'a dyn PrivacyStore,
 }
 
 impl std::fmt::Debug for ExportedUtterance {
@@ -58,22 +87,52 @@ impl std::fmt::Debug for SubjectExport {
             .field("calls", &self.calls.len())
             .field("utterances", &self.utterances.len())
             .field("scorecards", &self.scorecards.len())
+            .field("reviews", &self.reviews.len())
+            .field("member", &self.member.is_some())
+            .field("consents", &self.consents.len())
+            .field("requests", &self.requests.len())
             .finish()
     }
 }
 
 /// Collects the export. Requires the data-subject-request permission.
 pub async fn export_subject(
-    calls: &dyn CallStore,
+    from: ExportSources<'_>,
     scope: &Scope,
     subject: &Subject,
 ) -> Result<SubjectExport> {
+    let calls = from.calls;
+    // Asked first: the requests need the permission, so nobody else
+    // learns what the other stores hold.
+    let requests = from
+        .privacy
+        .list_requests(scope, 1000)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.subject
+                .as_ref()
+                .is_some_and(|s| crate::request::same_subject(s, subject))
+        })
+        .collect();
     let ids = calls.find_calls_by_subject(scope, subject).await?;
+    let member = match subject {
+        Subject::User(user) => match from.workspaces.get_member(scope, *user).await {
+            Ok(m) => Some(m),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        _ => None,
+    };
     let mut out = SubjectExport {
         version: EXPORT_VERSION,
         calls: Vec::new(),
         utterances: Vec::new(),
         scorecards: Vec::new(),
+        reviews: Vec::new(),
+        member,
+        consents: Vec::new(),
+        requests,
     };
     let own_side = match subject {
         Subject::User(_) => SpeakerRole::Rep,
@@ -98,8 +157,14 @@ pub async fn export_subject(
             Err(e) => return Err(e),
         }
         if matches!(subject, Subject::User(_)) {
-            out.scorecards
-                .extend(calls.list_scorecards(scope, id).await?);
+            for card in calls.list_scorecards(scope, id).await? {
+                out.reviews
+                    .extend(calls.review_history(scope, card.id).await?);
+                out.scorecards.push(card);
+            }
+        }
+        if let Some(c) = from.privacy.get_consent(scope, id).await? {
+            out.consents.push(c);
         }
         let mut call = call;
         if matches!(subject, Subject::User(_)) {
@@ -167,10 +232,56 @@ impl SubjectExport {
                 s.review().name()
             );
         }
-        BTreeMap::from([
+        let mut reviews = String::from("scorecard_id,review\n");
+        for r in &self.reviews {
+            let _ = writeln!(reviews, "{},{}", r.scorecard_id, r.state.name());
+        }
+        let mut consents = String::from("call_id,method,obtained_at,withdrawn_at\n");
+        for c in &self.consents {
+            let _ = writeln!(
+                consents,
+                "{},{},{},{}",
+                c.call_id,
+                c.method.name(),
+                c.obtained_at.to_rfc3339(),
+                c.withdrawn_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+            );
+        }
+        let mut requests = String::from("request_id,kind,state,received_at\n");
+        for r in &self.requests {
+            let _ = writeln!(
+                requests,
+                "{},{},{},{}",
+                r.id,
+                r.kind.name(),
+                r.state.name(),
+                r.received_at.to_rfc3339()
+            );
+        }
+        let mut files = BTreeMap::from([
             ("calls.csv", calls),
             ("utterances.csv", utts),
             ("scorecards.csv", cards),
-        ])
+            ("reviews.csv", reviews),
+            ("consents.csv", consents),
+            ("requests.csv", requests),
+        ]);
+        if let Some(m) = &self.member {
+            let mut member =
+                String::from("user_id,role,display_name,email,time_zone,locale,joined_at\n");
+            let _ = writeln!(
+                member,
+                "{},{},{},{},{},{},{}",
+                m.user_id,
+                m.role,
+                csv_field(m.display_name.as_ref().map_or("", |n| n.expose().as_str())),
+                csv_field(m.email.as_ref().map_or("", |e| e.as_str())),
+                m.time_zone.as_ref().map_or("", |t| t.as_str()),
+                m.preferences.locale.as_ref().map_or("", |l| l.as_str()),
+                m.joined_at.to_rfc3339()
+            );
+            files.insert("member.csv", member);
+        }
+        files
     }
 }

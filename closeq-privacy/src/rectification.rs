@@ -1,10 +1,16 @@
 //! Rectification (GDPR Art. 16) of a client contact's details on every call
 //! they were on. The subject index is rebuilt by the store, so the subject
 //! is found under the corrected identifiers afterwards and no longer under
-//! the old ones.
+//! the old ones. And of a member's own account data ([`rectify_member`]):
+//! name, e-mail, time zone, preferences, recorded as a request about them.
 
 use closeq_core::ports::{CallStore, WorkspaceStore};
-use closeq_core::{AuditRecord, Clock, EmailAddress, Error, PhoneNumber, Result, Scope, Subject};
+use closeq_core::{
+    AuditRecord, Clock, EmailAddress, Error, PhoneNumber, Preferences, RequestKind, Result, Scope,
+    Subject, SubjectRequest, TimeZoneName, UserId,
+};
+
+use crate::request::SubjectRequests;
 
 /// The corrected fields; `None` leaves a field as it is.
 #[derive(Clone, Default)]
@@ -87,4 +93,86 @@ pub async fn rectify_contact(
         )
         .await?;
     Ok(changed)
+}
+
+/// A member's corrected account data; `None` leaves a field as it is.
+#[derive(Clone, Default)]
+pub struct MemberCorrection {
+    /// The corrected display name.
+    pub display_name: Option<String>,
+    /// The corrected e-mail address.
+    pub email: Option<EmailAddress>,
+    /// The corrected time zone.
+    pub time_zone: Option<TimeZoneName>,
+    /// The corrected interface preferences.
+    pub preferences: Option<Preferences>,
+}
+
+impl std::fmt::Debug for MemberCorrection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberCorrection")
+            .field("fields", &self.fields())
+            .finish()
+    }
+}
+
+impl MemberCorrection {
+    /// The names of the fields it corrects.
+    pub fn fields(&self) -> Vec<&'static str> {
+        [
+            ("display_name", self.display_name.is_some()),
+            ("email", self.email.is_some()),
+            ("time_zone", self.time_zone.is_some()),
+            ("preferences", self.preferences.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(n, set)| set.then_some(n))
+        .collect()
+    }
+}
+
+/// Rectification of a member's account data (Art. 16) at their request:
+/// recorded as a rectification request about them (who asked, when),
+/// applied to their member record, completed, and audited with the names
+/// of the fields changed (never the values). Owners and admins carry it
+/// out; an invalid value changes nothing and leaves no request.
+pub async fn rectify_member(
+    requests: &SubjectRequests,
+    workspaces: &dyn WorkspaceStore,
+    scope: &Scope,
+    user: UserId,
+    correction: &MemberCorrection,
+) -> Result<SubjectRequest> {
+    let fields = correction.fields();
+    if fields.is_empty() {
+        return Err(Error::invalid("correction", "nothing to correct"));
+    }
+    let mut member = workspaces.get_member(scope, user).await?;
+    if let Some(n) = &correction.display_name {
+        member.display_name = Some(n.trim().to_owned().into());
+    }
+    if let Some(e) = &correction.email {
+        member.email = Some(e.clone());
+    }
+    if let Some(t) = &correction.time_zone {
+        member.time_zone = Some(t.clone());
+    }
+    if let Some(p) = &correction.preferences {
+        member.preferences = p.clone();
+    }
+    member.validate()?;
+    let request = requests
+        .receive(scope, Subject::User(user), RequestKind::Rectification)
+        .await?;
+    requests.start(scope, request.id).await?;
+    workspaces.put_member(scope, &member).await?;
+    requests
+        .audit(
+            scope,
+            "dsr.rectify_member",
+            Some(request.id.to_string()),
+            serde_json::json!({ "fields": fields }),
+        )
+        .await?;
+    requests.complete(scope, request.id).await
 }

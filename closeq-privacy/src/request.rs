@@ -82,7 +82,7 @@ impl SubjectRequests {
     }
 
     /// Appends an audit record: an action, an opaque target, codes only.
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         scope: &Scope,
         action: &str,
@@ -391,7 +391,7 @@ fn may_run_requests(scope: &Scope) -> Result<()> {
 }
 
 /// Whether two identifiers name the same person.
-fn same_subject(a: &Subject, b: &Subject) -> bool {
+pub(crate) fn same_subject(a: &Subject, b: &Subject) -> bool {
     match (a, b) {
         (Subject::Email(x), Subject::Email(y)) => x.normalized() == y.normalized(),
         (Subject::User(x), Subject::User(y)) => x == y,

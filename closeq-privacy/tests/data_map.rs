@@ -92,6 +92,17 @@ fn the_manifest_names_real_places_only_once() {
             "Call.{f} no longer exists"
         );
     }
+    let member = serde_json::to_value(schemars::schema_for!(closeq_core::Member)).unwrap();
+    for f in ["display_name", "email", "time_zone", "preferences"] {
+        assert!(
+            member["properties"][f].is_object(),
+            "Member.{f} no longer exists"
+        );
+        assert!(
+            FIELDS.iter().any(|l| l.location == format!("Member.{f}")),
+            "Member.{f} is not labelled"
+        );
+    }
     for f in [
         "Call.client.name",
         "Call.client.email",

@@ -7,7 +7,7 @@ use closeq_core::ports::CallStore;
 use closeq_core::testing::call_store::{sample_scorecard, sample_transcript};
 use closeq_core::testing::{Stores, World};
 use closeq_core::{Error, Subject, Verdict};
-use closeq_privacy::export::export_subject;
+use closeq_privacy::export::{ExportSources, export_subject};
 use closeq_storage::{InMemoryStore, SubjectHasher};
 
 #[tokio::test]
@@ -30,8 +30,10 @@ async fn client_and_rep_exports() {
     .await
     .unwrap();
     let client = Subject::Email(c.client.email.clone().unwrap());
-    let e = export_subject(s.as_ref(), &w.owner, &client).await.unwrap();
-    assert_eq!(e.version, 1);
+    let e = export_subject(sources(&s), &w.owner, &client)
+        .await
+        .unwrap();
+    assert_eq!(e.version, 2);
     assert_eq!(e.calls.len(), 1, "only the calls the client was on");
     assert_eq!(e.utterances.len(), 1, "only the client's own utterances");
     assert_eq!(e.utterances[0].text, "Etwa fünfzigtausend, 五万.");
@@ -42,11 +44,11 @@ async fn client_and_rep_exports() {
     let csv = e.to_csv();
     assert!(csv["utterances.csv"].contains("\"Etwa fünfzigtausend, 五万.\""));
     assert!(csv["calls.csv"].contains(c.client.email.as_ref().unwrap().as_str()));
-    assert_eq!(e.to_json()["version"], 1);
+    assert_eq!(e.to_json()["version"], 2);
     let dbg = format!("{e:?} {:?}", e.utterances[0]);
     assert!(!dbg.contains("fünfzigtausend"), "Debug must not leak text");
 
-    let rep = export_subject(s.as_ref(), &w.owner, &Subject::User(w.rep_a.user_id))
+    let rep = export_subject(sources(&s), &w.owner, &Subject::User(w.rep_a.user_id))
         .await
         .unwrap();
     assert_eq!(rep.calls.len(), 1);
@@ -57,7 +59,89 @@ async fn client_and_rep_exports() {
     assert_eq!(rep.utterances[0].text, "What's your budget — in €? 🙂");
     assert_eq!(rep.scorecards.len(), 1);
     assert!(matches!(
-        export_subject(s.as_ref(), &w.rep_a, &client).await,
+        export_subject(sources(&s), &w.rep_a, &client).await,
         Err(Error::Forbidden { .. })
     ));
+}
+
+fn sources(s: &InMemoryStore) -> ExportSources<'_> {
+    ExportSources {
+        calls: s,
+        workspaces: s,
+        privacy: s,
+    }
+}
+
+/// An employee's access export: their member record (with time zone and
+/// preferences), the scorecards about them with every review, the
+/// consent records of their calls and the requests about them — and
+/// still only their own utterances, nothing of the client's contact.
+#[tokio::test]
+async fn a_members_export_holds_their_account_reviews_consent_and_requests() {
+    use closeq_core::ports::{PrivacyStore, WorkspaceStore};
+    use closeq_core::testing::base_time;
+    use closeq_core::{ConsentMethod, ConsentRecord, Locale, RequestKind, SubjectRequest};
+    let s = Arc::new(InMemoryStore::new(SubjectHasher::new([1; 32], "44")));
+    let w = World::create(&Stores::of(s.clone())).await;
+    let mut me = s.get_member(&w.owner, w.rep_a.user_id).await.unwrap();
+    me.preferences.locale = Some(Locale::parse("pl-PL").unwrap());
+    s.put_member(&w.owner, &me).await.unwrap();
+    let c = w.call(&w.rep_a, Some(w.team_a), 5);
+    s.insert_call(&w.owner, &c).await.unwrap();
+    s.put_transcript(&w.owner, c.id, &sample_transcript())
+        .await
+        .unwrap();
+    let mut card = sample_scorecard(&c, 66.0, &[("budget", Verdict::Met)]);
+    s.insert_scorecard(&w.owner, &card).await.unwrap();
+    card.accept(w.manager.user_id, base_time()).unwrap();
+    s.save_review(&w.manager, &card).await.unwrap();
+    s.put_consent(
+        &w.rep_a,
+        &ConsentRecord::given(c.id, ConsentMethod::Ivr, base_time()),
+    )
+    .await
+    .unwrap();
+    let me_subject = Subject::User(w.rep_a.user_id);
+    let asked = SubjectRequest::received(
+        w.workspace.id,
+        me_subject.clone(),
+        RequestKind::Access,
+        base_time(),
+        30,
+    )
+    .unwrap();
+    s.insert_request(&w.owner, &asked).await.unwrap();
+    let someone_else = SubjectRequest::received(
+        w.workspace.id,
+        Subject::User(w.rep_b.user_id),
+        RequestKind::Access,
+        base_time(),
+        30,
+    )
+    .unwrap();
+    s.insert_request(&w.owner, &someone_else).await.unwrap();
+
+    let e = export_subject(sources(&s), &w.owner, &me_subject)
+        .await
+        .unwrap();
+    let m = e.member.as_ref().expect("the member record");
+    assert_eq!(m.user_id, w.rep_a.user_id);
+    assert_eq!(m.time_zone.as_ref().unwrap().as_str(), "Europe/Warsaw");
+    assert_eq!(e.reviews.len(), 1, "the review history");
+    assert_eq!(e.consents.len(), 1);
+    assert_eq!(
+        e.requests.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [asked.id],
+        "only the requests about them"
+    );
+    assert!(e.calls[0].client.is_empty());
+    let csv = e.to_csv();
+    assert!(csv["member.csv"].contains("Europe/Warsaw") && csv["member.csv"].contains("pl-PL"));
+    assert_eq!(csv["reviews.csv"].lines().count(), 2);
+    assert!(csv["consents.csv"].contains("ivr"));
+    assert!(csv["requests.csv"].contains(&asked.id.to_string()));
+    let json = e.to_json();
+    assert_eq!(json["member"]["preferences"]["locale"], "pl-PL");
+    // Counts only in Debug.
+    assert!(!format!("{e:?}").contains("Warsaw"));
 }

@@ -15,8 +15,10 @@ use closeq_core::{
     SubjectRequest, SystemClock, UserId,
 };
 use closeq_privacy::erasure::{Eraser, ErasureMode};
-use closeq_privacy::export::export_subject;
-use closeq_privacy::rectification::{ContactCorrection, rectify_contact};
+use closeq_privacy::export::{ExportSources, export_subject};
+use closeq_privacy::rectification::{
+    ContactCorrection, MemberCorrection, rectify_contact, rectify_member,
+};
 use closeq_privacy::request::SubjectRequests;
 
 use super::files::write_all_or_nothing;
@@ -133,9 +135,16 @@ pub enum DsrCommand {
         /// The corrected e-mail address.
         #[arg(long)]
         new_email: Option<String>,
-        /// The corrected phone number.
+        /// The corrected phone number (clients).
         #[arg(long)]
         new_phone: Option<String>,
+        /// The corrected time zone, an IANA name such as Europe/Warsaw
+        /// (members).
+        #[arg(long)]
+        new_time_zone: Option<String>,
+        /// The corrected interface language, such as pl or en-GB (members).
+        #[arg(long)]
+        new_locale: Option<String>,
     },
 }
 
@@ -284,7 +293,16 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
             DsrCommand::Export { subject, out } => {
                 let subject = subject.subject()?;
                 let request = begin(&requests, &state, &subject, RequestKind::Access).await?;
-                let export = export_subject(state.calls().as_ref(), state.owner_scope(), &subject).await?;
+                let export = export_subject(
+                    ExportSources {
+                        calls: state.calls().as_ref(),
+                        workspaces: state.workspaces().as_ref(),
+                        privacy: state.privacy().as_ref(),
+                    },
+                    state.owner_scope(),
+                    &subject,
+                )
+                .await?;
                 let json = serde_json::to_string_pretty(&export.to_json())?;
                 match out {
                     None => println!("{json}"),
@@ -373,8 +391,47 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 new_name,
                 new_email,
                 new_phone,
+                new_time_zone,
+                new_locale,
             } => {
                 let subject = subject.subject()?;
+                if let Subject::User(user) = subject {
+                    // A member's own account data, in their member record.
+                    if new_phone.is_some() {
+                        anyhow::bail!("--new-phone is for clients; a member has no phone number on record");
+                    }
+                    let scope = state.owner_scope();
+                    let preferences = match new_locale {
+                        None => None,
+                        Some(l) => {
+                            let mut p = state.workspaces().get_member(scope, user).await?.preferences;
+                            p.locale = Some(closeq_core::Locale::parse(&l).context("--new-locale")?);
+                            Some(p)
+                        }
+                    };
+                    let correction = MemberCorrection {
+                        display_name: new_name,
+                        email: new_email
+                            .map(|e| EmailAddress::parse(&e))
+                            .transpose()
+                            .context("--new-email")?,
+                        time_zone: new_time_zone
+                            .map(|t| closeq_core::TimeZoneName::parse(&t))
+                            .transpose()
+                            .context("--new-time-zone")?,
+                        preferences,
+                    };
+                    let r = rectify_member(&requests, state.workspaces().as_ref(), scope, user, &correction).await?;
+                    println!(
+                        "rectified the member's {}; recorded as request {}",
+                        correction.fields().join(", "),
+                        r.id
+                    );
+                    return Ok(());
+                }
+                if new_time_zone.is_some() || new_locale.is_some() {
+                    anyhow::bail!("--new-time-zone and --new-locale are for members (--user)");
+                }
                 let request =
                     begin(&requests, &state, &subject, RequestKind::Rectification).await?;
                 let correction = ContactCorrection {
