@@ -152,6 +152,15 @@ impl RetentionPeriod {
             Self::Months(m) => anchor.checked_add_months(Months::new(m)),
         }
     }
+
+    /// The latest moment whose period has ended at `now`: an item made at
+    /// or before it is due (`None` when out of range).
+    pub fn cutoff(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match *self {
+            Self::Days(d) => now.checked_sub_signed(chrono::Duration::days(i64::from(d))),
+            Self::Months(m) => now.checked_sub_months(Months::new(m)),
+        }
+    }
 }
 
 /// Whether the workspace's subscription is running.

@@ -110,6 +110,7 @@ pub const COLUMNS: &[Label] = labels![
     "audit_records.seq" => TechnicalLogs / None,
     "audit_records.workspace_id" => TechnicalLogs / None,
     "audit_records.data" => TechnicalLogs / User,
+    "audit_records.at" => TechnicalLogs / None,
     "purge_receipts.id" => TechnicalLogs / None,
     "purge_receipts.data" => TechnicalLogs / None,
     "subject_requests.id" => ClientContact / None,

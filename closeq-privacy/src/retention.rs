@@ -260,6 +260,10 @@ pub struct SweepReport {
     /// restriction for legal claims.
     #[serde(default)]
     pub held: u64,
+    /// Audit records past the technical-log rule (90 days), removed (or
+    /// that would be) once the sweep reached the end, by owners and admins.
+    #[serde(default)]
+    pub audit_records: u64,
 }
 
 /// Calls read per keyset page of a sweep.
@@ -346,6 +350,47 @@ impl Sweeper {
         };
         self.workspaces.append_audit(scope, &record).await?;
         Ok(())
+    }
+
+    /// The technical-log rule over the audit log: records made at the
+    /// rule's cutoff or earlier go (or, planning, are counted, over the
+    /// oldest 10,000). Leaves a record of its own when it removed any.
+    async fn expire_logs(
+        &self,
+        scope: &Scope,
+        rules: &RetentionRules,
+        now: DateTime<Utc>,
+        execute: bool,
+    ) -> Result<u64> {
+        let Some(cutoff) = rules
+            .rules
+            .get(&DataCategory::TechnicalLogs)
+            .and_then(|r| r.period)
+            .and_then(|p| p.cutoff(now))
+        else {
+            return Ok(0);
+        };
+        if !execute {
+            let mut due = 0u64;
+            let mut after = 0u64;
+            for _ in 0..10 {
+                let page = self.workspaces.list_audit(scope, after, 1_000).await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                due += page.iter().filter(|r| r.at <= cutoff).count() as u64;
+                if page.iter().any(|r| r.at > cutoff) {
+                    break;
+                }
+            }
+            return Ok(due);
+        }
+        let n = self.workspaces.expire_audit(scope, cutoff).await?;
+        if n > 0 {
+            let details = serde_json::json!({"deleted": n, "cutoff": cutoff.to_rfc3339()});
+            self.audit(scope, now, "retention.technical_logs", details)
+                .await?;
+        }
+        Ok(n)
     }
 
     /// Deletes a call's recording, then the call's reference to it.
@@ -477,6 +522,7 @@ impl Sweeper {
         // audit record, with one of its own.
         let sees_all = access::permits(scope.role, Action::DeleteCall, Relation::OtherInWorkspace);
         if report.complete && sees_all {
+            report.audit_records = self.expire_logs(scope, &rules, now, execute).await?;
             let before = now - UNREFERENCED_AUDIO_GRACE;
             for o in self
                 .audio

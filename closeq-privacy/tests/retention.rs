@@ -509,3 +509,39 @@ async fn a_legal_hold_keeps_a_call_through_the_termination_purge() {
     let kept = s.calls.get_call(&s.world.owner, held.id).await.unwrap();
     assert!(kept.audio.is_some());
 }
+
+/// Technical logs (the audit log) go 90 days after they were written: at
+/// the deadline −1 s nothing, at 0 the record, the sweep's own records
+/// kept; planned first, counted the same.
+#[tokio::test]
+async fn audit_records_expire_at_the_technical_log_deadline() {
+    let s = setup().await;
+    let old = closeq_core::AuditRecord {
+        seq: 0,
+        workspace_id: s.world.workspace.id,
+        at: t0(),
+        actor: Some(s.world.owner.user_id),
+        action: "settings.changed".into(),
+        target: None,
+        details: serde_json::json!({}),
+    };
+    s.calls.append_audit(&s.world.owner, &old).await.unwrap();
+    let deadline = t0() + Duration::days(90);
+    s.clock.set(deadline - Duration::seconds(1));
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.audit_records, 0);
+    s.clock.set(deadline);
+    let plan = sweeper(&s).plan(&s.world.owner).await.unwrap();
+    assert_eq!(plan.audit_records, 1);
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.audit_records, 1);
+    let log = s.calls.list_audit(&s.world.owner, 0, 100).await.unwrap();
+    assert!(log.iter().all(|r| r.at > t0()), "{log:?}");
+    assert!(log.iter().any(|r| r.action == "retention.technical_logs"));
+    s.clock.set(deadline + Duration::seconds(1));
+    let r = sweeper(&s).run(&s.world.owner, None, 100).await.unwrap();
+    assert_eq!(r.audit_records, 0, "nothing left that old");
+    // A manager's sweep does not touch the log.
+    let r = sweeper(&s).run(&s.world.manager, None, 100).await.unwrap();
+    assert_eq!(r.audit_records, 0);
+}

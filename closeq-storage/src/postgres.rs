@@ -70,6 +70,7 @@ impl Dialect for PostgresDialect {
     const NAME: &'static str = "postgres";
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     const PURGE_WORKSPACE: &'static [&'static str] = &["SELECT closeq_purge_workspace($1)"];
+    const EXPIRE_AUDIT: &'static str = "SELECT * FROM closeq_expire_audit($1, $2)";
 
     async fn begin<'p>(
         pool: &'p PgPool,
@@ -225,6 +226,9 @@ impl SqlStore<PostgresDialect> {
                 "REVOKE SELECT, UPDATE, DELETE, TRUNCATE ON purge_receipts FROM {runtime_role}"
             ),
             format!("GRANT EXECUTE ON FUNCTION closeq_purge_workspace(uuid) TO {runtime_role}"),
+            format!(
+                "GRANT EXECUTE ON FUNCTION closeq_expire_audit(uuid, timestamptz) TO {runtime_role}"
+            ),
         ] {
             sqlx::query(&sql).execute(&pool).await.map_err(failed)?;
         }

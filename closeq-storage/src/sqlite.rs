@@ -54,6 +54,8 @@ impl Dialect for SqliteDialect {
         "DELETE FROM calls WHERE workspace_id = $1",
         "DELETE FROM workspaces WHERE id = $1",
     ];
+    const EXPIRE_AUDIT: &'static str =
+        "DELETE FROM audit_records WHERE workspace_id = $1 AND at <= $2 RETURNING seq";
 
     async fn begin<'p>(
         pool: &'p SqlitePool,

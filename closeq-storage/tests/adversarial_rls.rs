@@ -441,3 +441,28 @@ async fn the_runtime_role_cannot_delete_a_workspace_row_directly() {
     }
     s.workspaces.get_workspace(&w.owner).await.unwrap();
 }
+
+/// The audit-log expiry function runs with its owner's rights: a manager,
+/// or an admin of another workspace naming this one, expires nothing.
+#[tokio::test]
+async fn the_audit_expiry_function_acts_only_for_admins_of_the_scopes_workspace() {
+    let Some(db) = support::db() else { return };
+    let s = stores(db).await;
+    let (a, b) = (World::create(&s).await, World::create(&s).await);
+    let ws = a.workspace.id.as_uuid();
+    for (scope, role) in [
+        (Some(&a.manager), "manager"),
+        (Some(&b.admin), "admin"),
+        (None, "admin"),
+    ] {
+        let mut c = PgConnection::connect(&db.runtime_url).await.unwrap();
+        let mut tx = c.begin().await.unwrap();
+        act(&mut tx, scope, role, None).await;
+        let r = sqlx::query("SELECT * FROM closeq_expire_audit($1, now() + interval '1 day')")
+            .bind(ws)
+            .fetch_all(&mut *tx)
+            .await;
+        let e = r.expect_err("expired another's audit log");
+        assert!(e.to_string().contains("only an owner or admin"), "{e}");
+    }
+}

@@ -231,6 +231,24 @@ async fn migration_0003_back_fills_a_database_of_the_previous_schema() {
         .execute(&pool)
         .await
         .unwrap();
+    // An audit record as the old store wrote it: its time in the document
+    // only (with sub-second digits), back-filled by migration 0010.
+    let old_at = base_time() + chrono::Duration::microseconds(123_456);
+    let old_record = closeq_core::AuditRecord {
+        seq: 0,
+        workspace_id: w.workspace.id,
+        at: old_at,
+        actor: Some(w.owner.user_id),
+        action: "settings.changed".into(),
+        target: None,
+        details: serde_json::json!({}),
+    };
+    sqlx::query("INSERT INTO audit_records (workspace_id, data) VALUES (?, ?)")
+        .bind(&ws)
+        .bind(serde_json::to_string(&old_record).unwrap())
+        .execute(&pool)
+        .await
+        .unwrap();
     for t in memory.workspaces.list_teams(&w.owner).await.unwrap() {
         sqlx::query("INSERT INTO teams (id, workspace_id, data) VALUES (?, ?, ?)")
             .bind(t.id.to_string())
@@ -343,6 +361,18 @@ async fn migration_0003_back_fills_a_database_of_the_previous_schema() {
         assert_eq!(blank.0, 0, "{table}: no team is the nil UUID now");
     }
     same_answers(&sqlite, &memory, &w, "after migration").await;
+    // The old audit record's time was back-filled: it expires by age.
+    let expire = |s: i64| {
+        let ws = sqlite.workspaces.clone();
+        let owner = w.owner.clone();
+        async move {
+            ws.expire_audit(&owner, old_at + chrono::Duration::seconds(s))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(expire(-1).await, 0);
+    assert_eq!(expire(1).await, 1);
 
     // Old rows through today's code paths (words read from the JSON, where
     // the store wrote them before migration 0007).

@@ -34,7 +34,7 @@ fn print(r: &SweepReport, json: bool, verb: &str) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(r)?);
     } else {
         println!("examined {} calls", r.examined);
-        if r.counts.is_empty() && r.unreferenced_audio == 0 && r.held == 0 {
+        if r.counts.is_empty() && r.unreferenced_audio == 0 && r.held == 0 && r.audit_records == 0 {
             println!("nothing is due");
         }
         for (c, n) in &r.counts {
@@ -44,6 +44,12 @@ fn print(r: &SweepReport, json: bool, verb: &str) -> anyhow::Result<()> {
             println!(
                 "held back {} calls that were due: a subject's restriction for legal claims",
                 r.held
+            );
+        }
+        if r.audit_records > 0 {
+            println!(
+                "{verb} {} × audit record older than the technical-log rule (90 days)",
+                r.audit_records
             );
         }
         if r.unreferenced_audio > 0 {
@@ -98,6 +104,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                     }
                     total.unreferenced_audio += r.unreferenced_audio;
                     total.held += r.held;
+                    total.audit_records += r.audit_records;
                     checkpoint = r.checkpoint;
                     if r.complete {
                         total.complete = true;

@@ -225,6 +225,12 @@ pub trait WorkspaceStore: Debug + Send + Sync {
         limit: u32,
     ) -> Result<Vec<AuditRecord>>;
 
+    /// Deletes the workspace's audit records made at `cutoff` or earlier
+    /// (the technical-log retention rule); how many. Owners and admins
+    /// (action `change_retention`); the only way records leave the
+    /// append-only log besides the termination purge.
+    async fn expire_audit(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64>;
+
     /// Deletes the scope's workspace and everything stored about it, in
     /// one transaction: calls, transcripts, scorecards, reviews, rollups,
     /// members, teams, invitations, API keys, integrations, privacy

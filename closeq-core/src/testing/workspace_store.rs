@@ -16,7 +16,7 @@ use crate::workspace::{RetentionPeriod, Workspace};
 mod erasure;
 mod purge;
 
-pub use purge::{delete_workspace, snapshot};
+pub use purge::{delete_workspace, expire_audit, snapshot};
 
 pub use erasure::invitations_to_an_address_are_deleted;
 
@@ -520,7 +520,8 @@ macro_rules! workspace_store_conformance {
                 integrations,
                 audit_log,
                 invitations_to_an_address_are_deleted,
-                delete_workspace
+                delete_workspace,
+                expire_audit
             ]
         );
     };
@@ -537,7 +538,8 @@ macro_rules! workspace_store_conformance {
                 integrations,
                 audit_log,
                 invitations_to_an_address_are_deleted,
-                delete_workspace
+                delete_workspace,
+                expire_audit
             ]
         );
     };

@@ -328,6 +328,15 @@ impl WorkspaceStore for InMemoryStore {
             .collect())
     }
 
+    async fn expire_audit(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let mut s = self.write();
+        let before = s.audit.len();
+        s.audit
+            .retain(|r| r.workspace_id != scope.workspace_id || r.at > cutoff);
+        Ok(u64::try_from(before - s.audit.len()).unwrap_or(u64::MAX))
+    }
+
     async fn delete_workspace(
         &self,
         scope: &Scope,

@@ -87,6 +87,10 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
     /// audit log; SQLite: the tables without a cascading foreign key, then
     /// the workspace row, whose foreign keys cascade).
     const PURGE_WORKSPACE: &'static [&'static str];
+    /// Deletes the audit records of workspace `$1` from `$2` or earlier,
+    /// returning one row per record deleted (PostgreSQL: a `SECURITY
+    /// DEFINER` function, the log being append-only for the runtime role).
+    const EXPIRE_AUDIT: &'static str;
 
     /// Starts an operation acting as `acting` that `writes` or only reads.
     fn begin<'p>(

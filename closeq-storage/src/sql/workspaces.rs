@@ -107,6 +107,20 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         tx.commit().await
     }
 
+    async fn expire_audit(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let mut tx = self.begin("expire_audit", scope).await?;
+        let rows = tx
+            .rows(
+                Sql::new(D::EXPIRE_AUDIT)
+                    .bind(scope.workspace_id)
+                    .bind(cutoff),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+    }
+
     async fn delete_workspace(
         &self,
         scope: &Scope,
@@ -471,10 +485,11 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
             ..record.clone()
         };
         let sql = Sql::new(
-            "INSERT INTO audit_records (workspace_id, data) VALUES ($1, $2) RETURNING seq",
+            "INSERT INTO audit_records (workspace_id, data, at) VALUES ($1, $2, $3) RETURNING seq",
         )
         .bind(record.workspace_id)
-        .bind(to_json(D::NAME, &unnumbered)?);
+        .bind(to_json(D::NAME, &unnumbered)?)
+        .bind(record.at);
         let seq = match tx.row(sql).await? {
             Some(row) => audit_seq(row.int(0)?)?,
             None => return Err(Error::internal("INSERT … RETURNING returned no row")),

@@ -165,3 +165,61 @@ pub async fn delete_workspace(s: &Stores, _: &()) -> Outcome {
     assert_eq!(snapshot(s, &b).await, before_b, "another workspace changed");
     Outcome::Passed
 }
+
+/// The technical-log rule: audit records made at the cutoff or earlier go
+/// (−1 s and 0), one a second later stays (+1 s); owners and admins only;
+/// other workspaces untouched.
+pub async fn expire_audit(s: &Stores, _: &()) -> Outcome {
+    let (a, b) = (World::create(s).await, World::create(s).await);
+    let cutoff = base_time() + chrono::Duration::days(1);
+    for w in [&a, &b] {
+        for offset in [-1, 0, 1] {
+            let record = crate::AuditRecord {
+                seq: 0,
+                workspace_id: w.workspace.id,
+                at: cutoff + chrono::Duration::seconds(offset),
+                actor: Some(w.owner.user_id),
+                action: "settings.changed".into(),
+                target: None,
+                details: serde_json::json!({ "offset": offset }),
+            };
+            s.workspaces
+                .append_audit(&w.owner, &record)
+                .await
+                .expect("append");
+        }
+    }
+    for who in [&a.manager, &a.rep_a] {
+        let r = s.workspaces.expire_audit(who, cutoff).await;
+        assert!(matches!(r, Err(Error::Forbidden { .. })), "{r:?}");
+    }
+    let n = s
+        .workspaces
+        .expire_audit(&a.admin, cutoff)
+        .await
+        .expect("expire");
+    assert_eq!(n, 2);
+    let left = s
+        .workspaces
+        .list_audit(&a.owner, 0, 100)
+        .await
+        .expect("list");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].details["offset"], 1);
+    assert_eq!(
+        s.workspaces
+            .expire_audit(&a.owner, cutoff)
+            .await
+            .expect("again"),
+        0
+    );
+    assert_eq!(
+        s.workspaces
+            .list_audit(&b.owner, 0, 100)
+            .await
+            .expect("b")
+            .len(),
+        3
+    );
+    Outcome::Passed
+}
