@@ -37,7 +37,9 @@ impl Analyzer {
             obtained_at: now,
             withdrawn_at: None,
         });
-        self.gates(scope, settings, &call, consent.as_ref()).await?;
+        // A new call: no stored consent or record to look up yet.
+        self.gates(scope, settings, &call, consent.as_ref(), false)
+            .await?;
         self.report(call.id, Stage::GatesPassed, 1.0);
         let audio_input = matches!(req.input, CallInput::Audio { .. });
         let stt_recipient = if audio_input {
@@ -101,7 +103,8 @@ impl Analyzer {
         input: Option<CallInput>,
         rubrics: &[Rubric],
     ) -> Result<Analysed> {
-        self.gates(scope, settings, &call, consent.as_ref()).await?;
+        self.gates(scope, settings, &call, consent.as_ref(), true)
+            .await?;
         if let Some(c) = &consent {
             self.privacy.put_consent(scope, c).await?;
         }
@@ -215,8 +218,13 @@ impl Analyzer {
         settings: &WorkspaceSettings,
         call: &Call,
         consent: Option<&ConsentRecord>,
+        call_is_stored: bool,
     ) -> Result<()> {
-        let stored = gates::stored_consent(self.privacy.as_ref(), scope, call.id).await?;
+        let stored = if call_is_stored {
+            gates::stored_consent(self.privacy.as_ref(), scope, call.id).await?
+        } else {
+            None
+        };
         let flags = self
             .privacy
             .subject_flags(scope, &Subject::of_call(call))
@@ -394,7 +402,7 @@ impl Analyzer {
         // are kept: a consent withdrawn, or a restriction or objection
         // recorded, while the call was being transcribed or scored stops
         // it here (Art. 7(3): no processing after the withdrawal).
-        if let Err(e) = self.gates(scope, settings, &call, None).await {
+        if let Err(e) = self.gates(scope, settings, &call, None, true).await {
             return Err(self.fail(scope, &call, ProcessingStage::Analysis, e).await);
         }
         let stored = match self
