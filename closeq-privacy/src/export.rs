@@ -177,10 +177,17 @@ pub async fn export_subject(
 }
 
 fn csv_field(s: &str) -> String {
+    // A spreadsheet would run a cell starting with = + - @ (or a tab or
+    // carriage return) as a formula: such cells get a leading apostrophe.
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s
     }
 }
 

@@ -135,7 +135,11 @@ impl MemberCorrection {
 /// recorded as a rectification request about them (who asked, when),
 /// applied to their member record, completed, and audited with the names
 /// of the fields changed (never the values). Owners and admins carry it
-/// out; an invalid value changes nothing and leaves no request.
+/// out; an invalid value changes nothing and leaves no request; a write
+/// the store refuses closes the request as rejected, with the reason.
+/// The record is read, changed and written back: a concurrent membership
+/// change between the read and the write is overwritten (the member store
+/// has no compare-and-swap yet).
 pub async fn rectify_member(
     requests: &SubjectRequests,
     workspaces: &dyn WorkspaceStore,
@@ -165,7 +169,12 @@ pub async fn rectify_member(
         .receive(scope, Subject::User(user), RequestKind::Rectification)
         .await?;
     requests.start(scope, request.id).await?;
-    workspaces.put_member(scope, &member).await?;
+    if let Err(e) = workspaces.put_member(scope, &member).await {
+        // Refused (an admin correcting an owner, a stale scope): the
+        // request is closed as rejected with the reason, not left open.
+        requests.reject(scope, request.id, &e.to_string()).await?;
+        return Err(e);
+    }
     requests
         .audit(
             scope,

@@ -397,7 +397,17 @@ pub(crate) fn same_subject(a: &Subject, b: &Subject) -> bool {
         (Subject::User(x), Subject::User(y)) => x == y,
         (Subject::Phone(x), Subject::Phone(y)) => {
             use crate::redaction::{phone_digits, same_phone_digits};
-            same_phone_digits(&phone_digits(x.as_str()), &phone_digits(y.as_str()))
+            // Two numbers written with a country code are the same only
+            // when every digit matches (+48 600 100 200 is not
+            // +44 7600 100200); a national form matches on the last nine.
+            let international =
+                |p: &closeq_core::PhoneNumber| p.as_str().trim_start().starts_with('+');
+            let (dx, dy) = (phone_digits(x.as_str()), phone_digits(y.as_str()));
+            if international(x) && international(y) {
+                dx == dy
+            } else {
+                same_phone_digits(&dx, &dy)
+            }
         }
         _ => false,
     }

@@ -354,7 +354,7 @@ impl Sweeper {
 
     /// The technical-log rule over the audit log: records made at the
     /// rule's cutoff or earlier go (or, planning, are counted, over the
-    /// oldest 10,000). Leaves a record of its own when it removed any.
+    /// oldest 10,000 records).
     async fn expire_logs(
         &self,
         scope: &Scope,
@@ -378,19 +378,11 @@ impl Sweeper {
                 let Some(last) = page.last() else { break };
                 after = last.seq;
                 due += page.iter().filter(|r| r.at <= cutoff).count() as u64;
-                if page.iter().any(|r| r.at > cutoff) {
-                    break;
-                }
             }
             return Ok(due);
         }
-        let n = self.workspaces.expire_audit(scope, cutoff).await?;
-        if n > 0 {
-            let details = serde_json::json!({"deleted": n, "cutoff": cutoff.to_rfc3339()});
-            self.audit(scope, now, "retention.technical_logs", details)
-                .await?;
-        }
-        Ok(n)
+        // The store records the expiry itself, in the same transaction.
+        self.workspaces.expire_audit(scope, cutoff).await
     }
 
     /// Deletes a call's recording, then the call's reference to it.

@@ -233,7 +233,8 @@ async fn migration_0003_back_fills_a_database_of_the_previous_schema() {
         .unwrap();
     // An audit record as the old store wrote it: its time in the document
     // only (with sub-second digits), back-filled by migration 0010.
-    let old_at = base_time() + chrono::Duration::microseconds(123_456);
+    let old_at =
+        chrono::Utc::now() - chrono::Duration::days(200) + chrono::Duration::microseconds(123_456);
     let old_record = closeq_core::AuditRecord {
         seq: 0,
         workspace_id: w.workspace.id,

@@ -111,28 +111,42 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                         break;
                     }
                 }
-                print(&total, json, "removed")?;
-                // A terminated workspace whose window has passed goes whole.
-                match purge.purge_if_due(state.owner_scope()).await {
-                    Ok(PurgeStatus::Purged(receipt)) => {
-                        state.forget_workspace()?;
-                        if json {
-                            println!("{}", serde_json::to_string_pretty(&receipt)?);
-                        } else {
-                            super::workspace::print_receipt(&receipt)?;
-                        }
-                    }
-                    Ok(PurgeStatus::Due(at)) if !json => println!(
-                        "the workspace will be deleted on {} (its subscription has ended)",
-                        at.format("%Y-%m-%d %H:%M UTC")
-                    ),
-                    Ok(_) => {}
-                    // The purge is due but held for legal claims: the sweep
-                    // itself succeeded; say why the workspace stays.
+                // A terminated workspace whose window has passed goes whole;
+                // held back for legal claims, it stays and says why.
+                let (purged, due, held) = match purge.purge_if_due(state.owner_scope()).await {
+                    Ok(PurgeStatus::Purged(receipt)) => (Some(receipt), None, None),
+                    Ok(PurgeStatus::Due(at)) => (None, Some(at), None),
+                    Ok(PurgeStatus::NotScheduled) => (None, None, None),
                     Err(closeq_core::Error::Compliance { reason, .. }) => {
-                        eprintln!("the workspace's deletion is due but held back: {reason}");
+                        (None, None, Some(reason.into_owned()))
                     }
                     Err(e) => return Err(e.into()),
+                };
+                if purged.is_some() {
+                    state.forget_workspace()?;
+                }
+                if json {
+                    let doc = serde_json::json!({
+                        "sweep": total,
+                        "workspace_purged": purged,
+                        "workspace_purge_due": due,
+                        "workspace_purge_held": held,
+                    });
+                    println!("{}", serde_json::to_string_pretty(&doc)?);
+                    return Ok(());
+                }
+                print(&total, false, "removed")?;
+                if let Some(receipt) = &purged {
+                    super::workspace::print_receipt(receipt)?;
+                }
+                if let Some(at) = due {
+                    println!(
+                        "the workspace will be deleted on {} (its subscription has ended)",
+                        at.format("%Y-%m-%d %H:%M UTC")
+                    );
+                }
+                if let Some(reason) = held {
+                    println!("the workspace's deletion is due but held back: {reason}");
                 }
                 Ok(())
             }

@@ -31,4 +31,6 @@ pub use speech_to_text::{
     AudioInput, ProgressFn, SpeechToText, SttCapabilities, TranscribeOptions,
 };
 pub use sub_processor::SubProcessor;
-pub use workspace_store::{ApiKeyRecord, IntegrationRecord, WorkspaceStore};
+pub use workspace_store::{
+    AUDIT_MINIMUM_AGE, ApiKeyRecord, IntegrationRecord, WorkspaceStore, audit_expiry_record,
+};

@@ -226,9 +226,13 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     ) -> Result<Vec<AuditRecord>>;
 
     /// Deletes the workspace's audit records made at `cutoff` or earlier
-    /// (the technical-log retention rule); how many. Owners and admins
-    /// (action `change_retention`); the only way records leave the
-    /// append-only log besides the termination purge.
+    /// (the technical-log retention rule) and appends one record of the
+    /// expiry (count and cutoff) in the same transaction; how many went.
+    /// Owners and admins (action `change_retention`); the only way records
+    /// leave the append-only log besides the termination purge. A cutoff
+    /// later than [`AUDIT_MINIMUM_AGE`] before the store's own clock is
+    /// moved back to it: nobody empties the log of recent actions, their
+    /// own included.
     async fn expire_audit(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64>;
 
     /// Deletes the scope's workspace and everything stored about it, in
@@ -239,6 +243,30 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     /// `delete_workspace`); audio lives in the [`AudioStore`](super::AudioStore):
     /// delete it first. A workspace already gone is `NotFound`.
     async fn delete_workspace(&self, scope: &Scope, receipt: &PurgeReceipt) -> Result<()>;
+}
+
+/// How old an audit record must be before [`WorkspaceStore::expire_audit`]
+/// removes it: the privacy policy's technical-log period.
+pub const AUDIT_MINIMUM_AGE: chrono::Duration = chrono::Duration::days(90);
+
+/// An expiry cutoff bounded by [`AUDIT_MINIMUM_AGE`] before the store's
+/// clock `now`, and the record of the expiry to append.
+pub fn audit_expiry_record(
+    scope: &Scope,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (DateTime<Utc>, AuditRecord) {
+    let cutoff = cutoff.min(now - AUDIT_MINIMUM_AGE);
+    let record = AuditRecord {
+        seq: 0,
+        workspace_id: scope.workspace_id,
+        at: now,
+        actor: Some(scope.user_id),
+        action: "retention.technical_logs".into(),
+        target: None,
+        details: serde_json::json!({ "cutoff": cutoff.to_rfc3339() }),
+    };
+    (cutoff, record)
 }
 
 fn _object_safe(_: Arc<dyn WorkspaceStore>) {}

@@ -22,6 +22,10 @@ BEGIN
     RAISE EXCEPTION 'only an owner or admin of the workspace expires its audit log'
       USING ERRCODE = 'insufficient_privilege';
   END IF;
-  RETURN QUERY DELETE FROM audit_records WHERE workspace_id = ws AND at <= cutoff RETURNING seq;
+  -- Records younger than 90 days are never removed, whatever the caller
+  -- asks (the store bounds the cutoff the same way).
+  RETURN QUERY DELETE FROM audit_records
+    WHERE workspace_id = ws AND at <= LEAST(cutoff, now() - interval '90 days')
+    RETURNING seq;
 END $$;
 REVOKE ALL ON FUNCTION closeq_expire_audit(uuid, timestamptz) FROM PUBLIC;

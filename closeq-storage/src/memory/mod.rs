@@ -40,6 +40,8 @@ struct State {
     subject_flags: HashMap<(WorkspaceId, [u8; 32]), closeq_core::SubjectFlags>,
     consents: HashMap<CallId, closeq_core::ConsentRecord>,
     purge_receipts: Vec<closeq_core::PurgeReceipt>,
+    /// The last audit sequence number handed out.
+    audit_seq: u64,
 }
 
 /// Calls and workspaces in memory. Cheap to clone (shared state).

@@ -303,7 +303,10 @@ impl WorkspaceStore for InMemoryStore {
         record.validate()?;
         record.check_author(scope)?;
         let mut s = self.write();
-        let seq = s.audit.len() as u64 + 1;
+        // Never reused, as the databases' sequences: expiry removes
+        // records, and a reader pages by `after_seq`.
+        s.audit_seq += 1;
+        let seq = s.audit_seq;
         s.audit.push(closeq_core::AuditRecord {
             seq,
             ..record.clone()
@@ -330,11 +333,18 @@ impl WorkspaceStore for InMemoryStore {
 
     async fn expire_audit(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64> {
         check_workspace(scope, Action::ChangeRetention)?;
+        let (cutoff, mut record) =
+            closeq_core::ports::audit_expiry_record(scope, cutoff, Utc::now());
         let mut s = self.write();
         let before = s.audit.len();
         s.audit
             .retain(|r| r.workspace_id != scope.workspace_id || r.at > cutoff);
-        Ok(u64::try_from(before - s.audit.len()).unwrap_or(u64::MAX))
+        let n = u64::try_from(before - s.audit.len()).unwrap_or(u64::MAX);
+        record.details["deleted"] = n.into();
+        s.audit_seq += 1;
+        record.seq = s.audit_seq;
+        s.audit.push(record);
+        Ok(n)
     }
 
     async fn delete_workspace(

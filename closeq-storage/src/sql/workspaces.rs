@@ -109,16 +109,22 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
 
     async fn expire_audit(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64> {
         check_workspace(scope, Action::ChangeRetention)?;
+        let (cutoff, mut record) =
+            closeq_core::ports::audit_expiry_record(scope, cutoff, Utc::now());
         let mut tx = self.begin("expire_audit", scope).await?;
-        let rows = tx
-            .rows(
-                Sql::new(D::EXPIRE_AUDIT)
-                    .bind(scope.workspace_id)
-                    .bind(cutoff),
-            )
-            .await?;
+        let expire = Sql::new(D::EXPIRE_AUDIT)
+            .bind(scope.workspace_id)
+            .bind(cutoff);
+        let n = u64::try_from(tx.rows(expire).await?.len()).unwrap_or(u64::MAX);
+        record.details["deleted"] = n.into();
+        let sql =
+            Sql::new("INSERT INTO audit_records (workspace_id, data, at) VALUES ($1, $2, $3)")
+                .bind(scope.workspace_id)
+                .bind(to_json(D::NAME, &record)?)
+                .bind(record.at);
+        tx.exec(sql).await?;
         tx.commit().await?;
-        Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+        Ok(n)
     }
 
     async fn delete_workspace(

@@ -171,7 +171,8 @@ pub async fn delete_workspace(s: &Stores, _: &()) -> Outcome {
 /// other workspaces untouched.
 pub async fn expire_audit(s: &Stores, _: &()) -> Outcome {
     let (a, b) = (World::create(s).await, World::create(s).await);
-    let cutoff = base_time() + chrono::Duration::days(1);
+    // Relative to the stores' own clock, which bounds the cutoff.
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(100);
     for w in [&a, &b] {
         for offset in [-1, 0, 1] {
             let record = crate::AuditRecord {
@@ -204,14 +205,66 @@ pub async fn expire_audit(s: &Stores, _: &()) -> Outcome {
         .list_audit(&a.owner, 0, 100)
         .await
         .expect("list");
-    assert_eq!(left.len(), 1);
+    assert_eq!(left.len(), 2, "the young record and the expiry's own");
     assert_eq!(left[0].details["offset"], 1);
+    assert_eq!(left[1].action, "retention.technical_logs");
+    assert_eq!(left[1].details["deleted"], 2);
+    assert!(left[1].seq > left[0].seq);
+
     assert_eq!(
         s.workspaces
             .expire_audit(&a.owner, cutoff)
             .await
             .expect("again"),
         0
+    );
+    // Sequence numbers are never reused after an expiry.
+    let next = crate::AuditRecord {
+        seq: 0,
+        workspace_id: a.workspace.id,
+        at: base_time(),
+        actor: Some(a.owner.user_id),
+        action: "settings.changed".into(),
+        target: None,
+        details: serde_json::json!({}),
+    };
+    let seq = s
+        .workspaces
+        .append_audit(&a.owner, &next)
+        .await
+        .expect("append");
+    let all = s
+        .workspaces
+        .list_audit(&a.owner, 0, 100)
+        .await
+        .expect("list");
+    assert_eq!(
+        all.iter().filter(|r| r.seq == seq).count(),
+        1,
+        "seq {seq} reused"
+    );
+    // Nobody empties the log of recent actions, not even an owner: a
+    // cutoff of now removes nothing younger than 90 days.
+    let young = crate::AuditRecord {
+        at: chrono::Utc::now() - chrono::Duration::days(89),
+        ..next
+    };
+    s.workspaces
+        .append_audit(&a.owner, &young)
+        .await
+        .expect("append");
+    s.workspaces
+        .expire_audit(&a.owner, chrono::Utc::now())
+        .await
+        .expect("now");
+    let all = s
+        .workspaces
+        .list_audit(&a.owner, 0, 100)
+        .await
+        .expect("list");
+    assert!(
+        all.iter().any(|r| r.at == young.at),
+        "a record younger than 90 days was expired"
     );
     assert_eq!(
         s.workspaces
