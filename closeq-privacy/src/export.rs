@@ -157,9 +157,10 @@ pub async fn export_subject(
             Err(e) => return Err(e),
         }
         if matches!(subject, Subject::User(_)) {
-            for card in calls.list_scorecards(scope, id).await? {
+            for mut card in calls.list_scorecards(scope, id).await? {
                 out.reviews
                     .extend(calls.review_history(scope, card.id).await?);
+                withhold_client_quotes(&mut card);
                 out.scorecards.push(card);
             }
         }
@@ -174,6 +175,23 @@ pub async fn export_subject(
         out.calls.push(call);
     }
     Ok(out)
+}
+
+/// A rep's export carries the scorecards about them, but not the client's
+/// words: the quote of every evidence span the client said is emptied
+/// (the span — which utterance, when — stays). Free text (rationales,
+/// reviewers' reasons) is kept whole; it may paraphrase the client.
+fn withhold_client_quotes(card: &mut Scorecard) {
+    let spans = card
+        .criteria
+        .iter_mut()
+        .flat_map(|c| c.evidence.iter_mut())
+        .chain(card.issues.iter_mut().flat_map(|i| i.evidence.iter_mut()));
+    for e in spans {
+        if e.speaker_role == SpeakerRole::Client {
+            e.quote = String::new().into();
+        }
+    }
 }
 
 fn csv_field(s: &str) -> String {

@@ -4,7 +4,8 @@
 //!   export carried requests (with the full number) about another
 //!   person whose international number shared them;
 //! - a display name starting with `=` reached `member.csv` as a formula;
-//! - an admin's refused correction of an owner left the request open.
+//! - an admin's refused correction of an owner left the request open;
+//! - a rep's export quoted the client's words in scorecard evidence.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -113,4 +114,27 @@ async fn an_admin_rectifying_the_owner_leaves_no_open_request() {
         owner.display_name.as_ref().map(|n| n.expose().as_str()),
         Some("Someone Else")
     );
+}
+
+#[tokio::test]
+async fn a_reps_export_quotes_no_client_utterance() {
+    use closeq_core::ports::CallStore;
+    use closeq_core::testing::call_store::sample_scorecard;
+    let s = setup();
+    let w = World::create(&Stores::of(s.clone())).await;
+    let c = w.call(&w.rep_a, Some(w.team_a), 7);
+    s.insert_call(&w.owner, &c).await.unwrap();
+    let mut card = sample_scorecard(&c, 50.0, &[("budget", closeq_core::Verdict::Met)]);
+    let mut theirs = card.criteria[0].evidence[0].clone();
+    theirs.speaker_role = closeq_core::SpeakerRole::Client;
+    theirs.quote = "our budget is 40k".to_owned().into();
+    card.criteria[0].evidence.push(theirs);
+    s.insert_scorecard(&w.owner, &card).await.unwrap();
+    let e = export_subject(sources(&s), &w.owner, &Subject::User(w.rep_a.user_id))
+        .await
+        .unwrap();
+    let json = e.to_json().to_string();
+    assert!(!json.contains("our budget is 40k"), "{json}");
+    assert!(json.contains("What's"), "the rep's own quote stays");
+    assert_eq!(e.scorecards[0].criteria[0].evidence.len(), 2);
 }
