@@ -52,6 +52,9 @@ enum Command {
     /// Show or change the workspace settings the compliance gates read.
     #[command(subcommand)]
     Workspace(commands::workspace::WorkspaceCommand),
+    /// Print who read which calls, transcripts, scorecards and recordings
+    /// (the access log, kept 90 days).
+    AccessLog(commands::access_log::AccessLogArgs),
     /// Print the sub-processor list (Markdown, or JSON with --json).
     Subprocessors {
         /// Print JSON.
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
         Command::Retention(cmd) => commands::retention::run(cmd),
         Command::Keys(cmd) => commands::keys::run(cmd),
         Command::Dsr(cmd) => commands::dsr::run(cmd),
+        Command::AccessLog(args) => commands::access_log::run(args),
         Command::ProcessingRecord { json } => commands::subprocessors::processing_record(json),
     };
     match result {

@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+mod access_record;
 mod audit;
 mod call;
 mod clock;
@@ -70,6 +71,7 @@ mod wer;
 mod workspace;
 
 pub use access::{Action, Relation};
+pub use access_record::{AccessAction, AccessQuery, AccessRecord, MAX_ACCESS_RESOURCES};
 pub use audit::AuditRecord;
 pub use call::{
     AudioRef, Call, CallDirection, CallOutcome, CallSource, CallStatus, ChannelLayout,

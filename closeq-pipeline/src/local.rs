@@ -16,7 +16,10 @@ use closeq_core::{
     Clock, Error, Member, Result, Role, Scope, SystemClock, UserId, Workspace, WorkspaceId,
 };
 use closeq_privacy::gates::PrivacyAudioGate;
-use closeq_storage::{ObjectAudioStore, SigningKey, SqliteStore, SubjectHasher, UrlSigner};
+use closeq_storage::{
+    AccessLogConfig, AccessLoggedAudioStore, AccessLoggedCallStore, AccessRecorder,
+    ObjectAudioStore, SigningKey, SqliteStore, SubjectHasher, UrlSigner,
+};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +39,11 @@ struct Defaults {
 
 /// The local installation.
 pub struct LocalInstallation {
+    /// Reads recorded in the access log.
     calls: Arc<dyn CallStore>,
+    /// The same store unlogged, for CloseQ's own processing.
+    unlogged_calls: Arc<dyn CallStore>,
+    access: Arc<AccessRecorder>,
     workspaces: Arc<dyn WorkspaceStore>,
     privacy: Arc<dyn PrivacyStore>,
     scope: Scope,
@@ -154,9 +161,21 @@ impl LocalInstallation {
             (stores, db_label) =
                 Self::stores(dir, database_url, subject_key, &settings.phone_country_code).await?;
         }
-        let (calls, workspaces, privacy) = stores;
+        let (unlogged_calls, workspaces, privacy) = stores;
+        // Every record written before its read returns: a command is a
+        // short-lived process.
+        let access = Arc::new(AccessRecorder::new(
+            workspaces.clone(),
+            Arc::new(SystemClock),
+            AccessLogConfig::WRITE_THROUGH,
+        )?);
         Ok(Self {
-            calls,
+            calls: Arc::new(AccessLoggedCallStore::new(
+                unlogged_calls.clone(),
+                access.clone(),
+            )),
+            unlogged_calls,
+            access,
             workspaces,
             privacy,
             scope,
@@ -236,9 +255,23 @@ impl LocalInstallation {
         &self.db_label
     }
 
-    /// The call store.
+    /// The call store, its reads of calls, transcripts and scorecards
+    /// recorded in the workspace's access log (for reads people see).
     pub fn calls(&self) -> &Arc<dyn CallStore> {
         &self.calls
+    }
+
+    /// The call store without access logging, for CloseQ's own processing
+    /// (the pipeline, retention, the termination purge), which reads
+    /// calls to act on them, not to show them.
+    pub fn calls_unlogged(&self) -> &Arc<dyn CallStore> {
+        &self.unlogged_calls
+    }
+
+    /// The recorder behind [`calls`](Self::calls) and
+    /// [`audio_store`](Self::audio_store) (write-through: nothing waits).
+    pub fn access_recorder(&self) -> &Arc<AccessRecorder> {
+        &self.access
     }
 
     /// The workspace store.
@@ -256,8 +289,13 @@ impl LocalInstallation {
     /// signed by the installation's key and the privacy engine's gate
     /// ([`PrivacyAudioGate`], reading as the owner): a restricted subject's
     /// or an erased call's recording is not served.
+    /// Recordings streamed and signed URLs issued through it are recorded
+    /// in the access log.
     pub fn audio_store(&self, clock: Arc<dyn Clock>) -> Result<Arc<dyn AudioStore>> {
-        Ok(Arc::new(self.object_audio_store(clock)?))
+        Ok(Arc::new(AccessLoggedAudioStore::new(
+            Arc::new(self.object_audio_store(clock)?),
+            self.access.clone(),
+        )))
     }
 
     /// [`audio_store`](Self::audio_store) as its concrete type (for
@@ -269,12 +307,12 @@ impl LocalInstallation {
             clock,
         );
         let gate = PrivacyAudioGate::for_workspace(
-            self.calls.clone(),
+            self.unlogged_calls.clone(),
             self.privacy.clone(),
             self.scope.clone(),
         );
         Ok(
-            ObjectAudioStore::local(&self.dir.join("audio"), signer, self.calls.clone())?
+            ObjectAudioStore::local(&self.dir.join("audio"), signer, self.unlogged_calls.clone())?
                 .with_gate(Arc::new(gate)),
         )
     }
@@ -285,10 +323,10 @@ impl LocalInstallation {
     pub fn analyzer(&self) -> Result<AnalyzerBuilder> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Analyzer::builder()
-            .call_store(self.calls.clone())
+            .call_store(self.unlogged_calls.clone())
             .workspace_store(self.workspaces.clone())
             .privacy_store(self.privacy.clone())
-            .audio_store(self.audio_store(clock.clone())?)
+            .audio_store(Arc::new(self.object_audio_store(clock.clone())?))
             .redaction_key(self.redaction_key)
             .clock(clock))
     }

@@ -264,6 +264,11 @@ pub struct SweepReport {
     /// that would be) once the sweep reached the end, by owners and admins.
     #[serde(default)]
     pub audit_records: u64,
+    /// Access-log records past the technical-log rule (90 days), removed
+    /// (or that would be) once the sweep reached the end, by owners and
+    /// admins.
+    #[serde(default)]
+    pub access_records: u64,
 }
 
 /// Calls read per keyset page of a sweep.
@@ -383,6 +388,45 @@ impl Sweeper {
         }
         // The store records the expiry itself, in the same transaction.
         self.workspaces.expire_audit(scope, cutoff).await
+    }
+
+    /// The technical-log rule over the access log: records made at the
+    /// rule's cutoff or earlier go (or, planning, are counted, over the
+    /// oldest 100,000 records).
+    async fn expire_access(
+        &self,
+        scope: &Scope,
+        rules: &RetentionRules,
+        now: DateTime<Utc>,
+        execute: bool,
+    ) -> Result<u64> {
+        let Some(cutoff) = rules
+            .rules
+            .get(&DataCategory::TechnicalLogs)
+            .and_then(|r| r.period)
+            .and_then(|p| p.cutoff(now))
+        else {
+            return Ok(0);
+        };
+        if execute {
+            // The store records the expiry itself, in the same transaction.
+            return self.workspaces.expire_access(scope, cutoff).await;
+        }
+        // The same floor the store applies.
+        let cutoff = cutoff.min(now - closeq_core::ports::AUDIT_MINIMUM_AGE);
+        let mut query = closeq_core::AccessQuery::first(1_000);
+        let mut due = 0u64;
+        for _ in 0..100 {
+            let page = self.workspaces.list_access(scope, &query).await?;
+            let Some(last) = page.last() else { break };
+            query.after_seq = last.seq;
+            let old = page.iter().filter(|r| r.at <= cutoff).count();
+            due += old as u64;
+            if old < page.len() {
+                break;
+            }
+        }
+        Ok(due)
     }
 
     /// Deletes a call's recording, then the call's reference to it.
@@ -515,6 +559,7 @@ impl Sweeper {
         let sees_all = access::permits(scope.role, Action::DeleteCall, Relation::OtherInWorkspace);
         if report.complete && sees_all {
             report.audit_records = self.expire_logs(scope, &rules, now, execute).await?;
+            report.access_records = self.expire_access(scope, &rules, now, execute).await?;
             let before = now - UNREFERENCED_AUDIO_GRACE;
             for o in self
                 .audio

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod access_log;
 mod aggregate;
 mod anonymize;
 pub mod audio;
@@ -42,6 +43,9 @@ pub mod testing;
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
 mod word_codec;
 
+pub use access_log::{
+    AccessLogConfig, AccessLoggedAudioStore, AccessLoggedCallStore, AccessRecorder,
+};
 #[cfg(feature = "audio-s3")]
 pub use audio::UPLOAD_CONDITION;
 pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};

@@ -71,6 +71,8 @@ impl Dialect for PostgresDialect {
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     const PURGE_WORKSPACE: &'static [&'static str] = &["SELECT closeq_purge_workspace($1)"];
     const EXPIRE_AUDIT: &'static str = "SELECT * FROM closeq_expire_audit($1, $2)";
+    const EXPIRE_ACCESS: &'static str = "SELECT * FROM closeq_expire_access($1, $2)";
+    const RESOURCES_HOLD: &'static str = "position({} IN resources) > 0";
 
     async fn begin<'p>(
         pool: &'p PgPool,
@@ -222,12 +224,16 @@ impl SqlStore<PostgresDialect> {
             format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {runtime_role}"),
             format!("REVOKE ALL ON _sqlx_migrations FROM {runtime_role}"),
             format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_records FROM {runtime_role}"),
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON access_records FROM {runtime_role}"),
             format!(
                 "REVOKE SELECT, UPDATE, DELETE, TRUNCATE ON purge_receipts FROM {runtime_role}"
             ),
             format!("GRANT EXECUTE ON FUNCTION closeq_purge_workspace(uuid) TO {runtime_role}"),
             format!(
                 "GRANT EXECUTE ON FUNCTION closeq_expire_audit(uuid, timestamptz) TO {runtime_role}"
+            ),
+            format!(
+                "GRANT EXECUTE ON FUNCTION closeq_expire_access(uuid, timestamptz) TO {runtime_role}"
             ),
         ] {
             sqlx::query(&sql).execute(&pool).await.map_err(failed)?;

@@ -48,6 +48,7 @@ impl Dialect for SqliteDialect {
     const FOR_UPDATE: &'static str = "";
     const PURGE_WORKSPACE: &'static [&'static str] = &[
         "DELETE FROM audit_records WHERE workspace_id = $1",
+        "DELETE FROM access_records WHERE workspace_id = $1",
         "DELETE FROM daily_verdicts WHERE workspace_id = $1",
         "DELETE FROM daily_stats WHERE workspace_id = $1",
         "DELETE FROM review_events WHERE workspace_id = $1",
@@ -56,6 +57,9 @@ impl Dialect for SqliteDialect {
     ];
     const EXPIRE_AUDIT: &'static str =
         "DELETE FROM audit_records WHERE workspace_id = $1 AND at <= $2 RETURNING seq";
+    const EXPIRE_ACCESS: &'static str =
+        "DELETE FROM access_records WHERE workspace_id = $1 AND at <= $2 RETURNING seq";
+    const RESOURCES_HOLD: &'static str = "instr(resources, {}) > 0";
 
     async fn begin<'p>(
         pool: &'p SqlitePool,

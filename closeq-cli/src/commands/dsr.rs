@@ -247,7 +247,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
             }
             DsrCommand::ConsentWithdraw { call, subject } => {
                 let scope = state.owner_scope();
-                let call = state.calls().get_call(scope, call).await?;
+                let call = state.calls_unlogged().get_call(scope, call).await?;
                 let (r, consent) = requests
                     .withdraw_consent(scope, subject.subject()?, &call)
                     .await?;
@@ -334,9 +334,10 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                     anyhow::bail!("erasure cannot be undone; pass --yes to confirm");
                 }
                 let request = begin(&requests, &state, &subject, RequestKind::Erasure).await?;
-                let audio = state.audio_store(clock.clone())?;
+                let audio: Arc<dyn closeq_core::ports::AudioStore> =
+                    Arc::new(state.object_audio_store(clock.clone())?);
                 let eraser = Eraser::new(
-                    state.calls().clone(),
+                    state.calls_unlogged().clone(),
                     state.workspaces().clone(),
                     state.privacy().clone(),
                     audio,
@@ -446,7 +447,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         .context("--new-phone")?,
                 };
                 let n = rectify_contact(
-                    state.calls().as_ref(),
+                    state.calls_unlogged().as_ref(),
                     state.workspaces().as_ref(),
                     &SystemClock,
                     state.owner_scope(),

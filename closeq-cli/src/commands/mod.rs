@@ -1,5 +1,6 @@
 //! One module per top-level command.
 
+pub mod access_log;
 pub mod agreement;
 pub mod analyze;
 pub mod audio;

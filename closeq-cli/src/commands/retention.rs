@@ -34,7 +34,12 @@ fn print(r: &SweepReport, json: bool, verb: &str) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(r)?);
     } else {
         println!("examined {} calls", r.examined);
-        if r.counts.is_empty() && r.unreferenced_audio == 0 && r.held == 0 && r.audit_records == 0 {
+        if r.counts.is_empty()
+            && r.unreferenced_audio == 0
+            && r.held == 0
+            && r.audit_records == 0
+            && r.access_records == 0
+        {
             println!("nothing is due");
         }
         for (c, n) in &r.counts {
@@ -50,6 +55,12 @@ fn print(r: &SweepReport, json: bool, verb: &str) -> anyhow::Result<()> {
             println!(
                 "{verb} {} × audit record older than the technical-log rule (90 days)",
                 r.audit_records
+            );
+        }
+        if r.access_records > 0 {
+            println!(
+                "{verb} {} × access record older than the technical-log rule (90 days)",
+                r.access_records
             );
         }
         if r.unreferenced_audio > 0 {
@@ -70,16 +81,18 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
     rt.block_on(async {
         let state = LocalInstallation::open().await?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let audio = state.audio_store(clock.clone())?;
+        // CloseQ's own processing: reads here act on calls, not show them.
+        let audio: Arc<dyn closeq_core::ports::AudioStore> =
+            Arc::new(state.object_audio_store(clock.clone())?);
         let sweeper = Sweeper::new(
-            state.calls().clone(),
+            state.calls_unlogged().clone(),
             state.workspaces().clone(),
             state.privacy().clone(),
             audio.clone(),
             clock.clone(),
         );
         let purge = WorkspacePurge::new(
-            state.calls().clone(),
+            state.calls_unlogged().clone(),
             state.workspaces().clone(),
             state.privacy().clone(),
             audio,
@@ -105,6 +118,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                     total.unreferenced_audio += r.unreferenced_audio;
                     total.held += r.held;
                     total.audit_records += r.audit_records;
+                    total.access_records += r.access_records;
                     checkpoint = r.checkpoint;
                     if r.complete {
                         total.complete = true;

@@ -148,10 +148,10 @@ pub fn run(cmd: WorkspaceCommand) -> anyhow::Result<()> {
                 }
                 let clock: Arc<dyn Clock> = Arc::new(SystemClock);
                 let purge = WorkspacePurge::new(
-                    state.calls().clone(),
+                    state.calls_unlogged().clone(),
                     state.workspaces().clone(),
                     state.privacy().clone(),
-                    state.audio_store(clock.clone())?,
+                    Arc::new(state.object_audio_store(clock.clone())?),
                     clock,
                 );
                 if now {

@@ -32,5 +32,6 @@ pub use speech_to_text::{
 };
 pub use sub_processor::SubProcessor;
 pub use workspace_store::{
-    AUDIT_MINIMUM_AGE, ApiKeyRecord, IntegrationRecord, WorkspaceStore, audit_expiry_record,
+    AUDIT_MINIMUM_AGE, ApiKeyRecord, IntegrationRecord, WorkspaceStore, access_expiry_record,
+    audit_expiry_record,
 };

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::access_record::{AccessQuery, AccessRecord};
 use crate::audit::AuditRecord;
 use crate::contact::EmailAddress;
 use crate::error::Result;
@@ -235,6 +236,26 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     /// own included.
     async fn expire_audit(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64>;
 
+    /// Appends access records (the access log: reads of calls,
+    /// transcripts, scorecards and recordings, signed URLs issued), in one
+    /// transaction: all or none. Any member appends records of their own
+    /// reads ([`AccessRecord::check_author`]); the log is append-only.
+    ///
+    /// Errors: `Forbidden` for a record of another workspace or in another
+    /// person's name; `InvalidInput` for more than 1,000 ids in a record.
+    async fn append_access(&self, scope: &Scope, records: &[AccessRecord]) -> Result<()>;
+    /// The workspace's access log, oldest first, filtered by `query`
+    /// (owners and admins: action `change_retention`, as for the audit log).
+    ///
+    /// Errors: `Forbidden` for other roles; `InvalidInput` naming `limit`.
+    async fn list_access(&self, scope: &Scope, query: &AccessQuery) -> Result<Vec<AccessRecord>>;
+    /// Deletes the workspace's access records made at `cutoff` or earlier
+    /// (the technical-log rule, 90 days) and appends an audit record of the
+    /// expiry in the same transaction; how many went. Owners and admins. A
+    /// cutoff later than [`AUDIT_MINIMUM_AGE`] before the store's clock is
+    /// moved back to it, as for [`expire_audit`](Self::expire_audit).
+    async fn expire_access(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64>;
+
     /// Deletes the scope's workspace and everything stored about it, in
     /// one transaction: calls, transcripts, scorecards, reviews, rollups,
     /// members, teams, invitations, API keys, integrations, privacy
@@ -256,13 +277,32 @@ pub fn audit_expiry_record(
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> (DateTime<Utc>, AuditRecord) {
+    technical_log_expiry(scope, cutoff, now, "retention.technical_logs")
+}
+
+/// As [`audit_expiry_record`], for the access log
+/// ([`WorkspaceStore::expire_access`]).
+pub fn access_expiry_record(
+    scope: &Scope,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (DateTime<Utc>, AuditRecord) {
+    technical_log_expiry(scope, cutoff, now, "retention.access_log")
+}
+
+fn technical_log_expiry(
+    scope: &Scope,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    action: &str,
+) -> (DateTime<Utc>, AuditRecord) {
     let cutoff = cutoff.min(now - AUDIT_MINIMUM_AGE);
     let record = AuditRecord {
         seq: 0,
         workspace_id: scope.workspace_id,
         at: now,
         actor: Some(scope.user_id),
-        action: "retention.technical_logs".into(),
+        action: action.into(),
         target: None,
         details: serde_json::json!({ "cutoff": cutoff.to_rfc3339() }),
     };

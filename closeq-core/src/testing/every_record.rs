@@ -28,7 +28,8 @@ pub struct EveryRecord {
 
 /// Fills `w`'s workspace with calls (with transcripts, reviewed
 /// scorecards, consent), an invitation, an API key, an integration, an
-/// audit record, a data-subject request and subject flags.
+/// audit record, an access record, a data-subject request and subject
+/// flags.
 pub async fn every_kind_of_record(s: &Stores, w: &World) -> EveryRecord {
     let mut calls = Vec::new();
     for (rep, team, minutes) in [(&w.rep_a, Some(w.team_a), 1), (&w.rep_b, Some(w.team_b), 2)] {
@@ -113,6 +114,16 @@ pub async fn every_kind_of_record(s: &Stores, w: &World) -> EveryRecord {
         )
         .await
         .expect("audit");
+    let read = crate::AccessRecord::new(
+        &w.rep_a,
+        crate::AccessAction::CallRead,
+        vec![calls[0].id.as_uuid()],
+        base_time(),
+    );
+    s.workspaces
+        .append_access(&w.rep_a, &[read])
+        .await
+        .expect("access record");
     let client = Subject::Email(calls[0].client.email.clone().expect("email"));
     let request =
         SubjectRequest::received(ws, client.clone(), RequestKind::Access, base_time(), 30)

@@ -13,9 +13,11 @@ use crate::testing::Outcome;
 use crate::testing::world::{Stores, World, base_time};
 use crate::workspace::{RetentionPeriod, Workspace};
 
+mod access_log;
 mod erasure;
 mod purge;
 
+pub use access_log::{access_log, expire_access};
 pub use purge::{delete_workspace, expire_audit, snapshot};
 
 pub use erasure::invitations_to_an_address_are_deleted;
@@ -521,7 +523,9 @@ macro_rules! workspace_store_conformance {
                 audit_log,
                 invitations_to_an_address_are_deleted,
                 delete_workspace,
-                expire_audit
+                expire_audit,
+                access_log,
+                expire_access
             ]
         );
     };
@@ -539,7 +543,9 @@ macro_rules! workspace_store_conformance {
                 audit_log,
                 invitations_to_an_address_are_deleted,
                 delete_workspace,
-                expire_audit
+                expire_audit,
+                access_log,
+                expire_access
             ]
         );
     };

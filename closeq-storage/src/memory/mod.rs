@@ -42,6 +42,9 @@ struct State {
     purge_receipts: Vec<closeq_core::PurgeReceipt>,
     /// The last audit sequence number handed out.
     audit_seq: u64,
+    access: Vec<closeq_core::AccessRecord>,
+    /// The last access-log sequence number handed out.
+    access_seq: u64,
 }
 
 /// Calls and workspaces in memory. Cheap to clone (shared state).

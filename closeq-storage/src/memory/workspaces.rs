@@ -347,6 +347,59 @@ impl WorkspaceStore for InMemoryStore {
         Ok(n)
     }
 
+    async fn append_access(
+        &self,
+        scope: &Scope,
+        records: &[closeq_core::AccessRecord],
+    ) -> Result<()> {
+        for r in records {
+            r.check_author(scope)?;
+        }
+        let mut s = self.write();
+        for r in records {
+            s.access_seq += 1;
+            let seq = s.access_seq;
+            s.access
+                .push(closeq_core::AccessRecord { seq, ..r.clone() });
+        }
+        Ok(())
+    }
+
+    async fn list_access(
+        &self,
+        scope: &Scope,
+        query: &closeq_core::AccessQuery,
+    ) -> Result<Vec<closeq_core::AccessRecord>> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        query.validate()?;
+        Ok(self
+            .read()
+            .access
+            .iter()
+            .filter(|r| {
+                r.workspace_id == scope.workspace_id && r.seq > query.after_seq && query.matches(r)
+            })
+            .take(query.limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn expire_access(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let (cutoff, mut record) =
+            closeq_core::ports::access_expiry_record(scope, cutoff, Utc::now());
+        let mut s = self.write();
+        let before = s.access.len();
+        s.access
+            .retain(|r| r.workspace_id != scope.workspace_id || r.at > cutoff);
+        let n = u64::try_from(before - s.access.len()).unwrap_or(u64::MAX);
+        record.details["deleted"] = n.into();
+        s.audit_seq += 1;
+        record.seq = s.audit_seq;
+        s.audit.push(record);
+        Ok(n)
+    }
+
     async fn delete_workspace(
         &self,
         scope: &Scope,
@@ -389,6 +442,7 @@ impl WorkspaceStore for InMemoryStore {
         s.reviews.retain(|r| !cards.contains(&r.scorecard_id));
         s.subjects.retain(|(w, _), _| *w != ws);
         s.audit.retain(|r| r.workspace_id != ws);
+        s.access.retain(|r| r.workspace_id != ws);
         s.requests.retain(|_, r| r.workspace_id != ws);
         s.subject_flags.retain(|(w, _), _| *w != ws);
         s.consents.retain(|id, _| !calls.contains(id));

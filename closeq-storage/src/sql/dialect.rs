@@ -91,6 +91,11 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
     /// returning one row per record deleted (PostgreSQL: a `SECURITY
     /// DEFINER` function, the log being append-only for the runtime role).
     const EXPIRE_AUDIT: &'static str;
+    /// As [`EXPIRE_AUDIT`](Self::EXPIRE_AUDIT), for the access log.
+    const EXPIRE_ACCESS: &'static str;
+    /// A condition true when the `resources` column (16-byte ids,
+    /// concatenated) holds the bytes of the placeholder `{}` (`$n`).
+    const RESOURCES_HOLD: &'static str;
 
     /// Starts an operation acting as `acting` that `writes` or only reads.
     fn begin<'p>(

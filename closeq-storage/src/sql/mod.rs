@@ -8,6 +8,7 @@
 //! visibility rule is part of every call query ([`visibility`]); on
 //! PostgreSQL, Row-Level Security applies it a first time, in the database.
 
+mod access_log;
 mod advance;
 mod aggregate;
 mod calls;

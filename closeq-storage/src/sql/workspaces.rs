@@ -127,6 +127,26 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         Ok(n)
     }
 
+    async fn append_access(
+        &self,
+        scope: &Scope,
+        records: &[closeq_core::AccessRecord],
+    ) -> Result<()> {
+        self.sql_append_access(scope, records).await
+    }
+
+    async fn list_access(
+        &self,
+        scope: &Scope,
+        query: &closeq_core::AccessQuery,
+    ) -> Result<Vec<closeq_core::AccessRecord>> {
+        self.sql_list_access(scope, query).await
+    }
+
+    async fn expire_access(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64> {
+        self.sql_expire_access(scope, cutoff).await
+    }
+
     async fn delete_workspace(
         &self,
         scope: &Scope,

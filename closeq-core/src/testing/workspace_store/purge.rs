@@ -36,6 +36,13 @@ pub async fn snapshot(s: &Stores, w: &World) -> String {
         s.privacy.list_requests(o, 1000).await.expect("requests"),
     ))
     .expect("json");
+    out += &serde_json::to_string(
+        &s.workspaces
+            .list_access(o, &crate::AccessQuery::first(1000))
+            .await
+            .expect("access log"),
+    )
+    .expect("json");
     out
 }
 
@@ -147,6 +154,13 @@ pub async fn delete_workspace(s: &Stores, _: &()) -> Outcome {
     assert!(
         s.workspaces
             .list_audit(&a.owner, 0, 100)
+            .await
+            .map(|l| l.is_empty())
+            .unwrap_or(true)
+    );
+    assert!(
+        s.workspaces
+            .list_access(&a.owner, &crate::AccessQuery::first(100))
             .await
             .map(|l| l.is_empty())
             .unwrap_or(true)
