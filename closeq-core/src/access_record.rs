@@ -69,6 +69,25 @@ impl AccessAction {
 /// calls, [`PageRequest`](crate::ports::PageRequest)).
 pub const MAX_ACCESS_RESOURCES: usize = 1_000;
 
+/// The most records one [`append_access`] call takes.
+///
+/// [`append_access`]: crate::ports::WorkspaceStore::append_access
+pub const MAX_ACCESS_BATCH: usize = 10_000;
+
+/// Checks a batch for [`append_access`]: at most [`MAX_ACCESS_BATCH`]
+/// records, each [`check_author`](AccessRecord::check_author)ed.
+///
+/// Errors: [`Error::InvalidInput`] naming `records`, or the first record's
+/// error.
+///
+/// [`append_access`]: crate::ports::WorkspaceStore::append_access
+pub fn check_access_batch(scope: &Scope, records: &[AccessRecord]) -> Result<()> {
+    if records.len() > MAX_ACCESS_BATCH {
+        return Err(Error::invalid("records", "at most 10,000 per append"));
+    }
+    records.iter().try_for_each(|r| r.check_author(scope))
+}
+
 /// One access: who, what, on which resources, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessRecord {

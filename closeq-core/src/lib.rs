@@ -71,7 +71,10 @@ mod wer;
 mod workspace;
 
 pub use access::{Action, Relation};
-pub use access_record::{AccessAction, AccessQuery, AccessRecord, MAX_ACCESS_RESOURCES};
+pub use access_record::{
+    AccessAction, AccessQuery, AccessRecord, MAX_ACCESS_BATCH, MAX_ACCESS_RESOURCES,
+    check_access_batch,
+};
 pub use audit::AuditRecord;
 pub use call::{
     AudioRef, Call, CallDirection, CallOutcome, CallSource, CallStatus, ChannelLayout,

@@ -71,7 +71,7 @@ impl Dialect for PostgresDialect {
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     const PURGE_WORKSPACE: &'static [&'static str] = &["SELECT closeq_purge_workspace($1)"];
     const EXPIRE_AUDIT: &'static str = "SELECT * FROM closeq_expire_audit($1, $2)";
-    const EXPIRE_ACCESS: &'static str = "SELECT * FROM closeq_expire_access($1, $2)";
+    const EXPIRE_ACCESS: &'static str = "SELECT * FROM closeq_expire_access($1, $2, $3)";
     const RESOURCES_HOLD: &'static str = "position({} IN resources) > 0";
 
     async fn begin<'p>(
@@ -233,7 +233,7 @@ impl SqlStore<PostgresDialect> {
                 "GRANT EXECUTE ON FUNCTION closeq_expire_audit(uuid, timestamptz) TO {runtime_role}"
             ),
             format!(
-                "GRANT EXECUTE ON FUNCTION closeq_expire_access(uuid, timestamptz) TO {runtime_role}"
+                "GRANT EXECUTE ON FUNCTION closeq_expire_access(uuid, timestamptz, bigint) TO {runtime_role}"
             ),
         ] {
             sqlx::query(&sql).execute(&pool).await.map_err(failed)?;

@@ -57,8 +57,9 @@ impl Dialect for SqliteDialect {
     ];
     const EXPIRE_AUDIT: &'static str =
         "DELETE FROM audit_records WHERE workspace_id = $1 AND at <= $2 RETURNING seq";
-    const EXPIRE_ACCESS: &'static str =
-        "DELETE FROM access_records WHERE workspace_id = $1 AND at <= $2 RETURNING seq";
+    const EXPIRE_ACCESS: &'static str = "DELETE FROM access_records WHERE seq IN \
+        (SELECT seq FROM access_records WHERE workspace_id = $1 AND at <= $2 ORDER BY seq LIMIT $3) \
+        RETURNING seq";
     const RESOURCES_HOLD: &'static str = "instr(resources, {}) > 0";
 
     async fn begin<'p>(

@@ -222,6 +222,131 @@ async fn batches_wait_boundedly_and_then_reads_fail() {
     assert_eq!(log_of(&s, &w).await.len(), 5 + 6 + 1);
 }
 
+fn batched(batch: usize, max_pending: usize) -> AccessLogConfig {
+    AccessLogConfig {
+        batch,
+        max_delay: chrono::Duration::seconds(60),
+        max_pending,
+    }
+}
+
+/// A read whose future is dropped while it writes the batch (a client
+/// hanging up) puts the batch back: nobody's records are lost.
+#[tokio::test]
+async fn a_cancelled_write_loses_no_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("closeq.db");
+    let store = Arc::new(SqliteStore::open(&path, hasher()).await.unwrap());
+    let s = Stores::of(store.clone());
+    let w = World::create(&s).await;
+    let call = call_of_rep_a(&s, &w).await;
+    let recorder = Arc::new(
+        AccessRecorder::new(s.workspaces.clone(), Arc::new(SystemClock), batched(2, 10)).unwrap(),
+    );
+    let logged = AccessLoggedCallStore::new(s.calls.clone(), recorder.clone());
+    logged.get_call(&w.manager, call.id).await.unwrap();
+    // Another connection holds the write lock: the batch write waits.
+    use sqlx::Connection;
+    let mut blocker = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let read = logged.get_call(&w.rep_a, call.id);
+    let r = tokio::time::timeout(std::time::Duration::from_millis(200), read).await;
+    assert!(r.is_err(), "the write should have been waiting");
+    assert_eq!(recorder.pending(), 2, "the cancelled batch went back");
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    recorder.flush().await.unwrap();
+    let log = log_of(&s, &w).await;
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        log[0].actor, w.manager.user_id,
+        "the other reader's record kept"
+    );
+}
+
+/// A record the store refuses for good (its workspace was purged while it
+/// waited) is dropped and counted; it does not block other workspaces.
+#[tokio::test]
+async fn a_record_of_a_purged_workspace_blocks_nobody() {
+    let (_dir, store) = sqlite().await;
+    let s = Stores::of(store.clone());
+    let (a, b) = (World::create(&s).await, World::create(&s).await);
+    let call_a = call_of_rep_a(&s, &a).await;
+    let call_b = call_of_rep_a(&s, &b).await;
+    let recorder = Arc::new(
+        AccessRecorder::new(s.workspaces.clone(), Arc::new(SystemClock), batched(2, 2)).unwrap(),
+    );
+    let logged = AccessLoggedCallStore::new(s.calls.clone(), recorder.clone());
+    logged.get_call(&a.rep_a, call_a.id).await.unwrap();
+    let receipt =
+        closeq_core::PurgeReceipt::new(closeq_core::PurgeReason::OwnerRequest, base_time(), 1, 0);
+    s.workspaces
+        .delete_workspace(&a.owner, &receipt)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        logged.get_call(&b.rep_a, call_b.id).await.unwrap();
+    }
+    recorder.flush().await.unwrap();
+    assert_eq!(recorder.dropped(), 1);
+    assert_eq!(recorder.pending(), 0);
+    assert_eq!(log_of(&s, &b).await.len(), 3);
+}
+
+/// More ids than one record holds (a call with 1,001 scorecards) make
+/// several records, never a refused read.
+#[tokio::test]
+async fn a_huge_read_is_split_not_refused() {
+    let (_dir, store) = sqlite().await;
+    let s = Stores::of(store.clone());
+    let w = World::create(&s).await;
+    let recorder = AccessRecorder::new(
+        s.workspaces.clone(),
+        Arc::new(SystemClock),
+        AccessLogConfig::WRITE_THROUGH,
+    )
+    .unwrap();
+    let ids: Vec<uuid::Uuid> = (0..1_001).map(|_| uuid::Uuid::now_v7()).collect();
+    recorder
+        .record(&w.rep_a, AccessAction::ScorecardRead, ids.clone())
+        .await
+        .unwrap();
+    let log = log_of(&s, &w).await;
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].resources.len(), 1_000);
+    assert_eq!(log[1].resources, [ids[1_000]]);
+    // A batch over 10,000 records is refused whole by the store.
+    let many: Vec<AccessRecord> = (0..10_001)
+        .map(|_| AccessRecord::new(&w.rep_a, AccessAction::CallRead, vec![], base_time()))
+        .collect();
+    let r = s.workspaces.append_access(&w.rep_a, &many).await;
+    assert!(matches!(r, Err(Error::InvalidInput { .. })), "{r:?}");
+}
+
+/// `flush` says when records are left unwritten.
+#[tokio::test]
+async fn a_failed_flush_is_an_error() {
+    let (_dir, store) = sqlite().await;
+    let s = Stores::of(store.clone());
+    let w = World::create(&s).await;
+    let recorder =
+        AccessRecorder::new(s.workspaces.clone(), Arc::new(SystemClock), batched(3, 6)).unwrap();
+    recorder
+        .record(&w.rep_a, AccessAction::CallRead, vec![])
+        .await
+        .unwrap();
+    hide_log(&store, true).await;
+    assert!(recorder.flush().await.is_err());
+    assert_eq!(recorder.pending(), 1);
+    hide_log(&store, false).await;
+    recorder.flush().await.unwrap();
+    assert_eq!(log_of(&s, &w).await.len(), 1);
+}
+
 #[test]
 fn a_recorder_refuses_a_config_that_cannot_work() {
     let store: Arc<dyn WorkspaceStore> = Arc::new(InMemoryStore::new(hasher()));
@@ -311,6 +436,16 @@ mod postgres {
             Ok(1),
             "one's own read"
         );
+        // Rows the store could not read back are refused by the schema.
+        for bad in [
+            "INSERT INTO access_records (workspace_id, at, actor, action, resources) \
+             VALUES ($1, now(), $2, 'call.write', '')",
+            "INSERT INTO access_records (workspace_id, at, actor, action, resources) \
+             VALUES ($1, now(), $2, 'call.read', '\\x00')",
+        ] {
+            let r = run(db, Some(&w.rep_a), "member", bad, &w, &w.rep_a).await;
+            assert!(r.is_err(), "an unreadable row was stored: {bad}");
+        }
         for (who, role, actor) in [
             (&w.rep_b, "member", &w.rep_a),
             (&w.admin, "admin", &w.rep_a),
@@ -346,7 +481,7 @@ mod postgres {
                 assert!(e.contains("permission denied"), "{e}");
             }
         }
-        let expire = "SELECT * FROM closeq_expire_access($1, now() + interval '1 day') WHERE $2::uuid IS NOT NULL";
+        let expire = "SELECT * FROM closeq_expire_access($1, now() + interval '1 day', 10) WHERE $2::uuid IS NOT NULL";
         for (scope, role) in [
             (Some(&w.manager), "manager"),
             (Some(&other.admin), "admin"),

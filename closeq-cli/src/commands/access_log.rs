@@ -18,6 +18,10 @@ pub struct AccessLogArgs {
     /// Only records at or after this time (RFC 3339, e.g. 2026-12-01T00:00:00Z).
     #[arg(long)]
     since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only records after this sequence number (the `seq` of the last
+    /// record of the previous page), oldest first.
+    #[arg(long, default_value_t = 0)]
+    after: u64,
     /// At most this many records (1–1000).
     #[arg(long, default_value_t = 100)]
     limit: u32,
@@ -38,7 +42,7 @@ pub fn run(args: AccessLogArgs) -> anyhow::Result<()> {
             actor: args.user,
             resource: args.resource.map(|id| id.as_uuid()),
             since: args.since,
-            ..AccessQuery::default()
+            after_seq: args.after,
         };
         let records = state
             .workspaces()
@@ -50,11 +54,15 @@ pub fn run(args: AccessLogArgs) -> anyhow::Result<()> {
         }
         if records.is_empty() {
             println!("no access records");
+        } else if records.len() == query.limit as usize {
+            let last = records.last().map_or(0, |r| r.seq);
+            println!("(more may follow: --after {last})");
         }
         for r in &records {
             let ids: Vec<String> = r.resources.iter().map(ToString::to_string).collect();
             println!(
-                "{}  {}  {:<16}  {}",
+                "{:>8}  {}  {}  {:<16}  {}",
+                r.seq,
                 r.at.format("%Y-%m-%d %H:%M:%S UTC"),
                 r.actor,
                 r.action.code(),

@@ -130,7 +130,7 @@ pub fn run(cmd: WorkspaceCommand) -> anyhow::Result<()> {
                 let clock: Arc<dyn Clock> = Arc::new(SystemClock);
                 let s = set_setting(
                     state.workspaces().as_ref(),
-                    state.calls().as_ref(),
+                    state.calls_unlogged().as_ref(),
                     clock.as_ref(),
                     state.owner_scope(),
                     &key,

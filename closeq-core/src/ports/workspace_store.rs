@@ -242,7 +242,10 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     /// reads ([`AccessRecord::check_author`]); the log is append-only.
     ///
     /// Errors: `Forbidden` for a record of another workspace or in another
-    /// person's name; `InvalidInput` for more than 1,000 ids in a record.
+    /// person's name; `InvalidInput` for more than 1,000 ids in a record or
+    /// more than 10,000 records ([`check_access_batch`](crate::check_access_batch));
+    /// `NotFound` when the workspace is gone. The store keeps the time each
+    /// record carries (the recorder's clock).
     async fn append_access(&self, scope: &Scope, records: &[AccessRecord]) -> Result<()>;
     /// The workspace's access log, oldest first, filtered by `query`
     /// (owners and admins: action `change_retention`, as for the audit log).

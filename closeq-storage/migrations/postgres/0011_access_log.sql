@@ -7,8 +7,11 @@ CREATE TABLE access_records (
     workspace_id uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     at timestamptz NOT NULL,
     actor uuid NOT NULL,
-    action text NOT NULL,
+    action text NOT NULL CHECK (action IN ('call.read', 'call.list', 'transcript.read',
+                                           'scorecard.read', 'audio.read', 'audio.url_issued')),
+    -- 16-byte ids, at most 1,000.
     resources bytea NOT NULL
+      CHECK (octet_length(resources) % 16 = 0 AND octet_length(resources) <= 16000)
 );
 CREATE INDEX access_records_at ON access_records (workspace_id, at);
 ALTER TABLE access_records ENABLE ROW LEVEL SECURITY;
@@ -26,15 +29,18 @@ CREATE POLICY admin_read ON access_records FOR SELECT USING ((SELECT closeq_is_a
 CREATE POLICY retention_expire ON access_records FOR DELETE TO CURRENT_USER
   USING ((SELECT closeq_is_admin()));
 
-CREATE FUNCTION closeq_expire_access(ws uuid, cutoff timestamptz) RETURNS SETOF bigint
+CREATE FUNCTION closeq_expire_access(ws uuid, cutoff timestamptz, lim bigint) RETURNS SETOF bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   IF ws IS NULL OR ws IS DISTINCT FROM closeq_ws() OR NOT closeq_is_admin() THEN
     RAISE EXCEPTION 'only an owner or admin of the workspace expires its access log'
       USING ERRCODE = 'insufficient_privilege';
   END IF;
+  -- The oldest `lim` records due (the store deletes in batches).
   RETURN QUERY DELETE FROM access_records
-    WHERE workspace_id = ws AND at <= LEAST(cutoff, now() - interval '90 days')
+    WHERE seq IN (SELECT a.seq FROM access_records a
+                  WHERE a.workspace_id = ws AND a.at <= LEAST(cutoff, now() - interval '90 days')
+                  ORDER BY a.seq LIMIT lim)
     RETURNING seq;
 END $$;
-REVOKE ALL ON FUNCTION closeq_expire_access(uuid, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION closeq_expire_access(uuid, timestamptz, bigint) FROM PUBLIC;

@@ -8,7 +8,10 @@ CREATE TABLE access_records (
     workspace_id TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     at INTEGER NOT NULL,
     actor TEXT NOT NULL,
-    action TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('call.read', 'call.list', 'transcript.read',
+                                           'scorecard.read', 'audio.read', 'audio.url_issued')),
+    -- 16-byte ids, at most 1,000.
     resources BLOB NOT NULL
+      CHECK (length(resources) % 16 = 0 AND length(resources) <= 16000)
 );
 CREATE INDEX access_records_at ON access_records (workspace_id, at);

@@ -16,10 +16,14 @@ use closeq_core::{
 use super::AccessRecorder;
 
 /// A [`CallStore`] that records every read of a call, a page of calls, a
-/// transcript or scorecards in the access log ([`AccessRecorder`]), after
-/// the read succeeded; everything else passes through unchanged. Wrap the
-/// store that serves people (an API, the CLI); give the pipeline's own
-/// machinery the inner store.
+/// transcript or scorecards (`get_call`, `list_calls`, `get_transcript`,
+/// `get_scorecard`, `list_scorecards`, `review_history`) in the access log
+/// ([`AccessRecorder`]), after the read succeeded; everything else passes
+/// through unrecorded — writes, and the reads CloseQ makes to act on calls
+/// (`transition_call` and `advance_call` return the call they changed,
+/// `find_calls_by_subject` serves data-subject requests, `aggregate`
+/// dashboards). Wrap the store that serves people (an API, the CLI); give
+/// the pipeline's own machinery the inner store.
 #[derive(Debug, Clone)]
 pub struct AccessLoggedCallStore {
     inner: Arc<dyn CallStore>,
@@ -141,7 +145,8 @@ impl CallStore for AccessLoggedCallStore {
     }
 
     async fn aggregate(&self, scope: &Scope, query: &AggregateQuery) -> Result<Vec<AggregateRow>> {
-        // Aggregates name no call: nothing of a call is read.
+        // Not recorded: aggregates name no call (a narrow window can still
+        // single one out; dashboards are read through here).
         self.inner.aggregate(scope, query).await
     }
 

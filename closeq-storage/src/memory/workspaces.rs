@@ -352,10 +352,11 @@ impl WorkspaceStore for InMemoryStore {
         scope: &Scope,
         records: &[closeq_core::AccessRecord],
     ) -> Result<()> {
-        for r in records {
-            r.check_author(scope)?;
-        }
+        closeq_core::check_access_batch(scope, records)?;
         let mut s = self.write();
+        if !s.workspaces.contains_key(&scope.workspace_id) {
+            return Err(Error::not_found("workspace", scope.workspace_id));
+        }
         for r in records {
             s.access_seq += 1;
             let seq = s.access_seq;

@@ -91,7 +91,8 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
     /// returning one row per record deleted (PostgreSQL: a `SECURITY
     /// DEFINER` function, the log being append-only for the runtime role).
     const EXPIRE_AUDIT: &'static str;
-    /// As [`EXPIRE_AUDIT`](Self::EXPIRE_AUDIT), for the access log.
+    /// As [`EXPIRE_AUDIT`](Self::EXPIRE_AUDIT), for the access log, at
+    /// most `$3` records (the oldest).
     const EXPIRE_ACCESS: &'static str;
     /// A condition true when the `resources` column (16-byte ids,
     /// concatenated) holds the bytes of the placeholder `{}` (`$n`).
