@@ -34,7 +34,7 @@ fn export_a_rep_after_the_demo() {
         &["dsr", "export", "--user", owner],
     )))
     .unwrap();
-    assert_eq!(v["version"], 2);
+    assert_eq!(v["version"], 3);
     assert_eq!(
         v["calls"].as_array().unwrap().len(),
         5,
@@ -638,7 +638,7 @@ fn a_members_rectification_is_a_request_and_their_export_shows_it() {
     assert!(!said.contains("Ola Nowak"), "{said}");
     let v: serde_json::Value =
         serde_json::from_str(&ok(&closeq(d, &["dsr", "export", "--user", &owner]))).unwrap();
-    assert_eq!(v["version"], 2);
+    assert_eq!(v["version"], 3);
     assert_eq!(v["member"]["display_name"], "Ola Nowak");
     assert_eq!(v["member"]["time_zone"], "Europe/Warsaw");
     assert_eq!(v["member"]["preferences"]["locale"], "pl-PL");

@@ -4,7 +4,8 @@
 //! gets the calls they were on and only their own utterances; a member
 //! (an employee is a data subject too) gets their member record (name,
 //! e-mail, time zone, preferences), the calls they took with their own
-//! utterances, the scorecards about them with every review. Everyone gets
+//! utterances, the scorecards about them with every review, and their own
+//! reads from the access log. Everyone gets
 //! the consent records of their calls and the data-subject requests about
 //! them.
 
@@ -13,15 +14,15 @@ use std::fmt::Write as _;
 
 use closeq_core::ports::{CallStore, PrivacyStore, ReviewRecord, WorkspaceStore};
 use closeq_core::{
-    Call, ConsentRecord, Error, Member, Result, Scope, Scorecard, SpeakerRole, Subject,
-    SubjectRequest,
+    AccessQuery, AccessRecord, Call, ConsentRecord, Error, Member, Result, Scope, Scorecard,
+    SpeakerRole, Subject, SubjectRequest,
 };
 use serde::Serialize;
 
 /// The export format's version.
 /// Version 2 added the member record, review history, consent records and
-/// requests.
-pub const EXPORT_VERSION: u32 = 2;
+/// requests; version 3 a member's own reads from the access log.
+pub const EXPORT_VERSION: u32 = 3;
 
 /// One exported utterance. `Debug` omits the text.
 #[derive(Clone, Serialize)]
@@ -56,6 +57,9 @@ pub struct SubjectExport {
     /// The data-subject requests about the subject (those that still
     /// name them).
     pub requests: Vec<SubjectRequest>,
+    /// A member's own reads, from the access log (kept 90 days): what
+    /// they read and when (ids only).
+    pub access: Vec<AccessRecord>,
 }
 
 /// The stores an export reads.
@@ -91,6 +95,7 @@ impl std::fmt::Debug for SubjectExport {
             .field("member", &self.member.is_some())
             .field("consents", &self.consents.len())
             .field("requests", &self.requests.len())
+            .field("access", &self.access.len())
             .finish()
     }
 }
@@ -133,7 +138,22 @@ pub async fn export_subject(
         member,
         consents: Vec::new(),
         requests,
+        access: Vec::new(),
     };
+    if let Subject::User(user) = subject {
+        let mut query = AccessQuery::first(1_000);
+        query.actor = Some(*user);
+        loop {
+            let page = from.workspaces.list_access(scope, &query).await?;
+            let Some(last) = page.last() else { break };
+            query.after_seq = last.seq;
+            let done = page.len() < 1_000;
+            out.access.extend(page);
+            if done {
+                break;
+            }
+        }
+    }
     let own_side = match subject {
         Subject::User(_) => SpeakerRole::Rep,
         Subject::Email(_) | Subject::Phone(_) => SpeakerRole::Client,
@@ -283,6 +303,18 @@ impl SubjectExport {
                 r.received_at.to_rfc3339()
             );
         }
+        let mut access = String::from("seq,at,action,ids\n");
+        for r in &self.access {
+            let ids: Vec<String> = r.resources.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                access,
+                "{},{},{},{}",
+                r.seq,
+                r.at.to_rfc3339(),
+                r.action.code(),
+                ids.join(" ")
+            );
+        }
         let mut files = BTreeMap::from([
             ("calls.csv", calls),
             ("utterances.csv", utts),
@@ -291,6 +323,9 @@ impl SubjectExport {
             ("consents.csv", consents),
             ("requests.csv", requests),
         ]);
+        if !self.access.is_empty() {
+            files.insert("access.csv", access);
+        }
         if let Some(m) = &self.member {
             let mut member =
                 String::from("user_id,role,display_name,email,time_zone,locale,joined_at\n");

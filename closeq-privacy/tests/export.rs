@@ -33,7 +33,7 @@ async fn client_and_rep_exports() {
     let e = export_subject(sources(&s), &w.owner, &client)
         .await
         .unwrap();
-    assert_eq!(e.version, 2);
+    assert_eq!(e.version, 3);
     assert_eq!(e.calls.len(), 1, "only the calls the client was on");
     assert_eq!(e.utterances.len(), 1, "only the client's own utterances");
     assert_eq!(e.utterances[0].text, "Etwa fünfzigtausend, 五万.");
@@ -44,7 +44,7 @@ async fn client_and_rep_exports() {
     let csv = e.to_csv();
     assert!(csv["utterances.csv"].contains("\"Etwa fünfzigtausend, 五万.\""));
     assert!(csv["calls.csv"].contains(c.client.email.as_ref().unwrap().as_str()));
-    assert_eq!(e.to_json()["version"], 2);
+    assert_eq!(e.to_json()["version"], 3);
     let dbg = format!("{e:?} {:?}", e.utterances[0]);
     assert!(!dbg.contains("fünfzigtausend"), "Debug must not leak text");
 
@@ -144,4 +144,45 @@ async fn a_members_export_holds_their_account_reviews_consent_and_requests() {
     assert_eq!(json["member"]["preferences"]["locale"], "pl-PL");
     // Counts only in Debug.
     assert!(!format!("{e:?}").contains("Warsaw"));
+}
+
+/// A member's export holds their own reads from the access log, not
+/// anyone else's; a client's holds none.
+#[tokio::test]
+async fn a_members_export_holds_their_own_reads() {
+    use closeq_core::ports::WorkspaceStore;
+    use closeq_core::{AccessAction, AccessRecord};
+    let s = Arc::new(InMemoryStore::new(SubjectHasher::new([1; 32], "44")));
+    let stores = Stores::of(s.clone());
+    let w = World::create(&stores).await;
+    let c = w.call(&w.rep_a, Some(w.team_a), 5);
+    s.insert_call(&w.owner, &c).await.unwrap();
+    let read = |scope: &closeq_core::Scope| {
+        AccessRecord::new(
+            scope,
+            AccessAction::CallRead,
+            vec![c.id.as_uuid()],
+            closeq_core::testing::base_time(),
+        )
+    };
+    for _ in 0..2 {
+        s.append_access(&w.rep_a, &[read(&w.rep_a)]).await.unwrap();
+    }
+    s.append_access(&w.manager, &[read(&w.manager)])
+        .await
+        .unwrap();
+    let e = export_subject(sources(&s), &w.owner, &Subject::User(w.rep_a.user_id))
+        .await
+        .unwrap();
+    assert_eq!(e.access.len(), 2);
+    assert!(e.access.iter().all(|r| r.actor == w.rep_a.user_id));
+    let csv = e.to_csv();
+    assert_eq!(csv["access.csv"].lines().count(), 3, "header and two reads");
+    let client = c.client.email.clone().map(Subject::Email);
+    if let Some(client) = client {
+        let e = export_subject(sources(&s), &w.owner, &client)
+            .await
+            .unwrap();
+        assert!(e.access.is_empty());
+    }
 }
