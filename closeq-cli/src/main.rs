@@ -52,6 +52,9 @@ enum Command {
     /// Show or change the workspace settings the compliance gates read.
     #[command(subcommand)]
     Workspace(commands::workspace::WorkspaceCommand),
+    /// Your own account data: show it, or correct it yourself.
+    #[command(subcommand)]
+    Account(commands::account::AccountCommand),
     /// Print who read which calls, transcripts, scorecards and recordings
     /// (the access log, kept 90 days).
     AccessLog(commands::access_log::AccessLogArgs),
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
         Command::Keys(cmd) => commands::keys::run(cmd),
         Command::Dsr(cmd) => commands::dsr::run(cmd),
         Command::AccessLog(args) => commands::access_log::run(args),
+        Command::Account(cmd) => commands::account::run(cmd),
         Command::ProcessingRecord { json } => commands::subprocessors::processing_record(json),
     };
     match result {

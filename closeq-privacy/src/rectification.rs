@@ -185,3 +185,62 @@ pub async fn rectify_member(
         .await?;
     requests.complete(scope, request.id).await
 }
+
+/// A member's correction of their own account data (GDPR Art. 16,
+/// self-service): any member, for their own record. Recorded as a
+/// rectification request about them, received and completed at once, and
+/// audited with the names of the fields changed (never the values) — the
+/// member record, the request and the audit record in one transaction
+/// ([`WorkspaceStore::rectify_own_account`]), so a refused change leaves
+/// nothing behind and a concurrent membership change is not overwritten.
+///
+/// Errors: `InvalidInput` naming `correction` when nothing is corrected, or
+/// the invalid value's field; `NotFound` when the member is gone.
+pub async fn rectify_own_account(
+    workspaces: &dyn WorkspaceStore,
+    clock: &dyn Clock,
+    scope: &Scope,
+    correction: &MemberCorrection,
+) -> Result<SubjectRequest> {
+    let fields = correction.fields();
+    if fields.is_empty() {
+        return Err(Error::invalid("correction", "nothing to correct"));
+    }
+    let mut member = workspaces.get_member(scope, scope.user_id).await?;
+    if let Some(n) = &correction.display_name {
+        member.display_name = Some(n.trim().to_owned().into());
+    }
+    if let Some(e) = &correction.email {
+        member.email = Some(e.clone());
+    }
+    if let Some(t) = &correction.time_zone {
+        member.time_zone = Some(t.clone());
+    }
+    if let Some(p) = &correction.preferences {
+        member.preferences = p.clone();
+    }
+    member.validate()?;
+    let now = clock.now();
+    let mut request = SubjectRequest::received(
+        scope.workspace_id,
+        Subject::User(scope.user_id),
+        RequestKind::Rectification,
+        now,
+        30,
+    )?;
+    request.start()?;
+    request.complete(now)?;
+    let audit = AuditRecord {
+        seq: 0,
+        workspace_id: scope.workspace_id,
+        at: now,
+        actor: Some(scope.user_id),
+        action: "dsr.rectify_own_account".into(),
+        target: Some(request.id.to_string()),
+        details: serde_json::json!({ "fields": fields }),
+    };
+    workspaces
+        .rectify_own_account(scope, &member, &request, &audit)
+        .await?;
+    Ok(request)
+}

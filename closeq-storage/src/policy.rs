@@ -188,3 +188,47 @@ pub(crate) fn held_for_legal_claims() -> Error {
         reason: "a subject of this workspace is restricted for legal claims; lift the restriction before the workspace can be deleted".into(),
     }
 }
+
+/// Checks a member's correction of their own account
+/// ([`WorkspaceStore::rectify_own_account`](closeq_core::ports::WorkspaceStore::rectify_own_account)):
+/// their own record, only the account data changed, a completed
+/// rectification request about them, an audit record in their name.
+pub(crate) fn check_own_account(
+    scope: &Scope,
+    stored: &closeq_core::Member,
+    member: &closeq_core::Member,
+    request: &closeq_core::SubjectRequest,
+    audit: &closeq_core::AuditRecord,
+) -> Result<()> {
+    if member.user_id != scope.user_id || member.workspace_id != scope.workspace_id {
+        return Err(Error::Forbidden {
+            action: "rectify_own_account".into(),
+            reason: "a member corrects only their own account".into(),
+        });
+    }
+    member.validate()?;
+    let mut expected = stored.clone();
+    expected.display_name.clone_from(&member.display_name);
+    expected.email.clone_from(&member.email);
+    expected.time_zone.clone_from(&member.time_zone);
+    expected.preferences.clone_from(&member.preferences);
+    if expected != *member {
+        return Err(Error::invalid(
+            "member",
+            "only the display name, e-mail address, time zone and preferences may change",
+        ));
+    }
+    let about_them = request.subject == Some(closeq_core::Subject::User(scope.user_id));
+    if request.workspace_id != scope.workspace_id
+        || request.kind != closeq_core::RequestKind::Rectification
+        || !about_them
+        || !matches!(request.state, closeq_core::RequestState::Completed { .. })
+    {
+        return Err(Error::invalid(
+            "request",
+            "must be a completed rectification request about the acting member",
+        ));
+    }
+    audit.validate()?;
+    audit.check_author(scope)
+}

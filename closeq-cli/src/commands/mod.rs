@@ -1,6 +1,7 @@
 //! One module per top-level command.
 
 pub mod access_log;
+pub mod account;
 pub mod agreement;
 pub mod analyze;
 pub mod audio;

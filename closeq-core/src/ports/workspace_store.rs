@@ -15,6 +15,7 @@ use crate::member::Member;
 use crate::member::Team;
 use crate::purge::PurgeReceipt;
 use crate::scope::Scope;
+use crate::subject_request::SubjectRequest;
 use crate::workspace::{Workspace, WorkspaceSettings};
 
 /// A stored API key: never the secret, only its SHA-256 and a display prefix.
@@ -235,6 +236,26 @@ pub trait WorkspaceStore: Debug + Send + Sync {
     /// moved back to it: nobody empties the log of recent actions, their
     /// own included.
     async fn expire_audit(&self, scope: &Scope, cutoff: DateTime<Utc>) -> Result<u64>;
+
+    /// A member's correction of their own account data (GDPR Art. 16,
+    /// self-service), in one transaction: `member` replaces the scope's own
+    /// member record — only its display name, e-mail address, time zone and
+    /// preferences may differ from the stored one —, and the completed
+    /// rectification `request` about them and the `audit` record (in their
+    /// name) are stored with it. Any member, for their own record only.
+    ///
+    /// Errors: `Forbidden` for another member's record or an audit record
+    /// in another's name; `InvalidInput` naming `member` when anything but
+    /// the account data changed (or a value is invalid), naming `request`
+    /// when it is not a completed rectification about the scope's user;
+    /// `NotFound` when the member is gone.
+    async fn rectify_own_account(
+        &self,
+        scope: &Scope,
+        member: &Member,
+        request: &SubjectRequest,
+        audit: &AuditRecord,
+    ) -> Result<()>;
 
     /// Appends access records (the access log: reads of calls,
     /// transcripts, scorecards and recordings, signed URLs issued), in one

@@ -15,9 +15,11 @@ use crate::workspace::{RetentionPeriod, Workspace};
 
 mod access_log;
 mod erasure;
+mod own_account;
 mod purge;
 
 pub use access_log::{access_log, expire_access};
+pub use own_account::own_account;
 pub use purge::{delete_workspace, expire_audit, snapshot};
 
 pub use erasure::invitations_to_an_address_are_deleted;
@@ -525,7 +527,8 @@ macro_rules! workspace_store_conformance {
                 delete_workspace,
                 expire_audit,
                 access_log,
-                expire_access
+                expire_access,
+                own_account
             ]
         );
     };
@@ -545,7 +548,8 @@ macro_rules! workspace_store_conformance {
                 delete_workspace,
                 expire_audit,
                 access_log,
-                expire_access
+                expire_access,
+                own_account
             ]
         );
     };

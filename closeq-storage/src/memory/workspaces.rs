@@ -347,6 +347,35 @@ impl WorkspaceStore for InMemoryStore {
         Ok(n)
     }
 
+    async fn rectify_own_account(
+        &self,
+        scope: &Scope,
+        member: &Member,
+        request: &closeq_core::SubjectRequest,
+        audit: &closeq_core::AuditRecord,
+    ) -> Result<()> {
+        let mut s = self.write();
+        let key = (scope.workspace_id, scope.user_id);
+        let stored = s
+            .members
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| Error::not_found("member", scope.user_id))?;
+        crate::policy::check_own_account(scope, &stored, member, request, audit)?;
+        if s.requests.contains_key(&request.id) {
+            return Err(Error::already_exists("subject request", request.id));
+        }
+        s.members.insert(key, member.clone());
+        s.requests.insert(request.id, request.clone());
+        s.audit_seq += 1;
+        let seq = s.audit_seq;
+        s.audit.push(closeq_core::AuditRecord {
+            seq,
+            ..audit.clone()
+        });
+        Ok(())
+    }
+
     async fn append_access(
         &self,
         scope: &Scope,

@@ -15,6 +15,7 @@ mod calls;
 mod dialect;
 mod error;
 mod ingest;
+mod own_account;
 mod privacy;
 mod query;
 mod rollup;

@@ -127,6 +127,17 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         Ok(n)
     }
 
+    async fn rectify_own_account(
+        &self,
+        scope: &Scope,
+        member: &Member,
+        request: &closeq_core::SubjectRequest,
+        audit: &AuditRecord,
+    ) -> Result<()> {
+        self.sql_rectify_own_account(scope, member, request, audit)
+            .await
+    }
+
     async fn append_access(
         &self,
         scope: &Scope,
