@@ -5,23 +5,24 @@
 //! (an employee is a data subject too) gets their member record (name,
 //! e-mail, time zone, preferences), the calls they took with their own
 //! utterances, the scorecards about them with every review, and their own
-//! reads from the access log. Everyone gets
-//! the consent records of their calls and the data-subject requests about
-//! them.
+//! reads from the access log. Everyone gets the invitations to their
+//! address, the consent records of their calls and the data-subject
+//! requests about them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use closeq_core::ports::{CallStore, PrivacyStore, ReviewRecord, WorkspaceStore};
 use closeq_core::{
-    AccessQuery, AccessRecord, Call, ConsentRecord, Error, Member, Result, Scope, Scorecard,
-    SpeakerRole, Subject, SubjectRequest,
+    AccessQuery, AccessRecord, Call, ConsentRecord, Error, Invitation, Member, Result, Scope,
+    Scorecard, SpeakerRole, Subject, SubjectRequest,
 };
 use serde::Serialize;
 
 /// The export format's version.
 /// Version 2 added the member record, review history, consent records and
-/// requests; version 3 a member's own reads from the access log.
+/// requests; version 3 a member's own reads from the access log and the
+/// invitations to the subject's address.
 pub const EXPORT_VERSION: u32 = 3;
 
 /// One exported utterance. `Debug` omits the text.
@@ -60,6 +61,9 @@ pub struct SubjectExport {
     /// A member's own reads, from the access log (kept 90 days): what
     /// they read and when (ids only).
     pub access: Vec<AccessRecord>,
+    /// The invitations to the subject's e-mail address (a member's, or the
+    /// address asked about): who invited them, to which role, when, status.
+    pub invitations: Vec<Invitation>,
 }
 
 /// The stores an export reads.
@@ -96,6 +100,7 @@ impl std::fmt::Debug for SubjectExport {
             .field("consents", &self.consents.len())
             .field("requests", &self.requests.len())
             .field("access", &self.access.len())
+            .field("invitations", &self.invitations.len())
             .finish()
     }
 }
@@ -139,7 +144,16 @@ pub async fn export_subject(
         consents: Vec::new(),
         requests,
         access: Vec::new(),
+        invitations: Vec::new(),
     };
+    let address = match (subject, &out.member) {
+        (Subject::Email(e), _) => Some(e.clone()),
+        (Subject::User(_), Some(m)) => m.email.clone(),
+        _ => None,
+    };
+    if let Some(address) = address {
+        out.invitations = from.workspaces.list_invitations_to(scope, &address).await?;
+    }
     if let Subject::User(user) = subject {
         let mut query = AccessQuery::first(1_000);
         query.actor = Some(*user);
@@ -325,6 +339,23 @@ impl SubjectExport {
         ]);
         if !self.access.is_empty() {
             files.insert("access.csv", access);
+        }
+        if !self.invitations.is_empty() {
+            let mut inv =
+                String::from("invitation_id,role,status,invited_by,created_at,expires_at\n");
+            for i in &self.invitations {
+                let _ = writeln!(
+                    inv,
+                    "{},{},{},{},{},{}",
+                    i.id,
+                    i.role,
+                    i.status.as_str(),
+                    i.invited_by,
+                    i.created_at.to_rfc3339(),
+                    i.expires_at.to_rfc3339()
+                );
+            }
+            files.insert("invitations.csv", inv);
         }
         if let Some(m) = &self.member {
             let mut member =

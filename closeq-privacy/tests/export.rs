@@ -186,3 +186,54 @@ async fn a_members_export_holds_their_own_reads() {
         assert!(e.access.is_empty());
     }
 }
+
+/// The invitations to the subject's address are theirs: a member's (by
+/// their record's address) and a person asked about by e-mail who never
+/// joined; not another address's.
+#[tokio::test]
+async fn an_export_holds_the_invitations_to_the_address() {
+    use closeq_core::ports::WorkspaceStore;
+    use closeq_core::{EmailAddress, Invitation, Role};
+    let s = Arc::new(InMemoryStore::new(SubjectHasher::new([1; 32], "44")));
+    let stores = Stores::of(s.clone());
+    let w = World::create(&stores).await;
+    let base = closeq_core::testing::base_time();
+    let invite = |to: &str| {
+        Invitation::new(
+            w.workspace.id,
+            EmailAddress::parse(to).unwrap(),
+            Role::Member,
+            w.owner.user_id,
+            base,
+            base + chrono::Duration::days(7),
+        )
+        .unwrap()
+    };
+    let mut member = s.get_member(&w.owner, w.rep_a.user_id).await.unwrap();
+    member.email = Some(EmailAddress::parse("rep.a@example.com").unwrap());
+    s.put_member(&w.owner, &member).await.unwrap();
+    for (n, to) in [
+        "rep.a@example.com",
+        "never.joined@example.com",
+        "someone@example.com",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        s.insert_invitation(&w.owner, &invite(to), [u8::try_from(n).unwrap() + 1; 32])
+            .await
+            .unwrap();
+    }
+    let e = export_subject(sources(&s), &w.owner, &Subject::User(w.rep_a.user_id))
+        .await
+        .unwrap();
+    assert_eq!(e.invitations.len(), 1);
+    assert_eq!(e.invitations[0].email.as_str(), "rep.a@example.com");
+    assert!(e.to_csv().contains_key("invitations.csv"));
+    let invited = Subject::Email(EmailAddress::parse("Never.Joined@example.com").unwrap());
+    let e = export_subject(sources(&s), &w.owner, &invited)
+        .await
+        .unwrap();
+    assert_eq!(e.invitations.len(), 1);
+    assert_eq!(e.invitations[0].email.as_str(), "never.joined@example.com");
+}

@@ -171,6 +171,16 @@ pub trait WorkspaceStore: Debug + Send + Sync {
         status: InvitationStatus,
     ) -> Result<()>;
 
+    /// Every invitation of the scope's workspace addressed to `email`
+    /// (compared case-insensitively), whatever its status, oldest first.
+    /// For the access request of the person invited (GDPR Art. 15).
+    /// Requires action `run_data_subject_requests` (owners and admins;
+    /// `Forbidden` otherwise).
+    async fn list_invitations_to(
+        &self,
+        scope: &Scope,
+        email: &EmailAddress,
+    ) -> Result<Vec<Invitation>>;
     /// Deletes every invitation of the scope's workspace addressed to
     /// `email` (compared case-insensitively), whatever its status, and
     /// returns how many went. For the erasure of a member (GDPR Art. 17):

@@ -138,6 +138,27 @@ impl WorkspaceStore for InMemoryStore {
         Ok(())
     }
 
+    async fn list_invitations_to(
+        &self,
+        scope: &Scope,
+        email: &EmailAddress,
+    ) -> Result<Vec<Invitation>> {
+        check_workspace(scope, Action::RunDataSubjectRequests)?;
+        let mut v: Vec<Invitation> = self
+            .read()
+            .invitations
+            .values()
+            .map(|(inv, _)| inv)
+            .filter(|inv| {
+                inv.workspace_id == scope.workspace_id
+                    && inv.email.as_str().eq_ignore_ascii_case(email.as_str())
+            })
+            .cloned()
+            .collect();
+        v.sort_by_key(|i| i.id);
+        Ok(v)
+    }
+
     async fn delete_invitations_to(&self, scope: &Scope, email: &EmailAddress) -> Result<u32> {
         check_workspace(scope, Action::RunDataSubjectRequests)?;
         let mut s = self.write();

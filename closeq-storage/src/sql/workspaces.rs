@@ -278,6 +278,23 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         Ok(())
     }
 
+    async fn list_invitations_to(
+        &self,
+        scope: &Scope,
+        email: &EmailAddress,
+    ) -> Result<Vec<Invitation>> {
+        check_workspace(scope, Action::RunDataSubjectRequests)?;
+        // The address lives in the JSON document.
+        let sql = Sql::new("SELECT data FROM invitations WHERE workspace_id = $1 ORDER BY id");
+        let all: Vec<Invitation> = self
+            .docs("list_invitations_to", scope, sql.bind(scope.workspace_id))
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|i| i.email.as_str().eq_ignore_ascii_case(email.as_str()))
+            .collect())
+    }
+
     async fn delete_invitations_to(&self, scope: &Scope, email: &EmailAddress) -> Result<u32> {
         check_workspace(scope, Action::RunDataSubjectRequests)?;
         let mut tx = self.begin("delete_invitations_to", scope).await?;

@@ -1,6 +1,9 @@
 //! Conformance case for
+//! [`list_invitations_to`](crate::ports::WorkspaceStore::list_invitations_to)
+//! and
 //! [`delete_invitations_to`](crate::ports::WorkspaceStore::delete_invitations_to):
-//! the erasure of a member deletes the invitations holding their address.
+//! an access request lists, the erasure of a member deletes the
+//! invitations holding their address.
 
 use chrono::Duration;
 
@@ -43,6 +46,19 @@ pub async fn invitations_to_an_address_are_deleted(s: &Stores, _: &()) -> Outcom
         hashes.push(hash);
     }
     let leaver = EmailAddress::parse("leaver@example.com").expect("email");
+    // Listed for their access request first: both of this workspace's.
+    let listed = s
+        .workspaces
+        .list_invitations_to(&w.admin, &leaver)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|i| i.workspace_id == w.workspace.id));
+    assert!(listed.windows(2).all(|p| p[0].id < p[1].id));
+    assert!(matches!(
+        s.workspaces.list_invitations_to(&w.manager, &leaver).await,
+        Err(Error::Forbidden { .. })
+    ));
     assert!(matches!(
         s.workspaces.delete_invitations_to(&w.rep_a, &leaver).await,
         Err(Error::Forbidden { .. })
