@@ -51,20 +51,49 @@ fn a_user_corrects_their_own_account() {
         ],
     ));
     assert!(
-        out.contains("display_name, time_zone, preferences"),
+        out.contains("corrected your time_zone, preferences"),
         "{out}"
     );
+    assert!(out.contains("display_name must be verified"), "{out}");
     let after = ok(&closeq(d, &["account", "show"]));
-    assert!(
-        after.contains("Ola Nowak") && after.contains("Europe/Warsaw"),
-        "{after}"
-    );
+    assert!(after.contains("Europe/Warsaw"), "{after}");
     assert!(after.contains("locale:    pl"), "{after}");
+    assert!(
+        !after.contains("Ola Nowak"),
+        "a name was applied unverified: {after}"
+    );
 
-    let list: serde_json::Value =
-        serde_json::from_str(&ok(&closeq(d, &["dsr", "list", "--json"]))).unwrap();
-    let requests = list.as_array().unwrap();
-    assert_eq!(requests.len(), 1, "{list}");
-    assert_eq!(requests[0]["kind"], "rectification");
-    assert_eq!(requests[0]["state"]["state"], "completed");
+    let requests = |d: &Path| -> Vec<serde_json::Value> {
+        serde_json::from_str(&ok(&closeq(d, &["dsr", "list", "--json"]))).unwrap()
+    };
+    let list = requests(d);
+    assert_eq!(list.len(), 2, "{list:?}");
+    let states: Vec<&str> = list
+        .iter()
+        .map(|r| r["state"]["state"].as_str().unwrap())
+        .collect();
+    assert!(
+        states.contains(&"completed") && states.contains(&"received"),
+        "{states:?}"
+    );
+
+    // The admin applies the filed name; the filed request is completed.
+    let defaults: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("defaults.json")).unwrap()).unwrap();
+    let me = defaults["owner_id"].as_str().unwrap();
+    ok(&closeq(
+        d,
+        &["dsr", "rectify", "--user", me, "--new-name", "Ola Nowak"],
+    ));
+    assert!(ok(&closeq(d, &["account", "show"])).contains("Ola Nowak"));
+    let list = requests(d);
+    assert_eq!(
+        list.len(),
+        2,
+        "the filed request answered, no new one: {list:?}"
+    );
+    assert!(
+        list.iter().all(|r| r["state"]["state"] == "completed"),
+        "{list:?}"
+    );
 }

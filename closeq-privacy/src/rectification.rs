@@ -132,8 +132,9 @@ impl MemberCorrection {
 }
 
 /// Rectification of a member's account data (Art. 16) at their request:
-/// recorded as a rectification request about them (who asked, when),
-/// applied to their member record, completed, and audited with the names
+/// recorded as a rectification request about them (who asked, when) — the
+/// oldest open one they filed themselves ([`rectify_own_account`]), else a
+/// new one —, applied to their member record, completed, and audited with the names
 /// of the fields changed (never the values). Owners and admins carry it
 /// out; an invalid value changes nothing and leaves no request; a write
 /// the store refuses closes the request as rejected, with the reason.
@@ -165,9 +166,27 @@ pub async fn rectify_member(
         member.preferences = p.clone();
     }
     member.validate()?;
-    let request = requests
-        .receive(scope, Subject::User(user), RequestKind::Rectification)
-        .await?;
+    // A correction the member filed themselves (rectify_own_account) is
+    // the request this answers; otherwise a new one is received.
+    let about = Subject::User(user);
+    let filed = requests
+        .list(scope, 1_000)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.kind == RequestKind::Rectification
+                && r.subject.as_ref() == Some(&about)
+                && r.state == closeq_core::RequestState::Received
+        })
+        .min_by_key(|r| r.received_at);
+    let request = match filed {
+        Some(r) => r,
+        None => {
+            requests
+                .receive(scope, about, RequestKind::Rectification)
+                .await?
+        }
+    };
     requests.start(scope, request.id).await?;
     if let Err(e) = workspaces.put_member(scope, &member).await {
         // Refused (an admin correcting an owner, a stale scope): the
@@ -186,13 +205,35 @@ pub async fn rectify_member(
     requests.complete(scope, request.id).await
 }
 
+/// What [`rectify_own_account`] did.
+#[derive(Debug, Clone)]
+pub struct OwnCorrection {
+    /// The completed request of the fields applied at once (time zone,
+    /// preferences), if any.
+    pub applied: Option<SubjectRequest>,
+    /// The names of those fields.
+    pub applied_fields: Vec<&'static str>,
+    /// The open request filed for an owner or admin to verify and apply
+    /// (name, e-mail address), if any: `dsr rectify --user` completes it.
+    pub filed: Option<SubjectRequest>,
+    /// The names of those fields (the values are not stored; the member
+    /// tells the admin).
+    pub filed_fields: Vec<&'static str>,
+}
+
 /// A member's correction of their own account data (GDPR Art. 16,
-/// self-service): any member, for their own record. Recorded as a
-/// rectification request about them, received and completed at once, and
-/// audited with the names of the fields changed (never the values) — the
-/// member record, the request and the audit record in one transaction
-/// ([`WorkspaceStore::rectify_own_account`]), so a refused change leaves
-/// nothing behind and a concurrent membership change is not overwritten.
+/// self-service): any member, for their own record. Time zone and
+/// preferences are applied at once, recorded as a completed rectification
+/// request about them and audited (field names, never values) — record,
+/// request and audit record in one transaction
+/// ([`WorkspaceStore::rectify_own_account`]). A corrected name or e-mail
+/// address is not applied by the member: those identify them elsewhere (a
+/// member's erasure redacts their name and address in every call;
+/// invitations are matched by address), so an unverified value could make
+/// an erasure redact other people's words or hand them someone else's
+/// invitations. It is filed as an open rectification request about them,
+/// audited, for an owner or admin to verify and apply with
+/// [`rectify_member`], which completes it.
 ///
 /// Errors: `InvalidInput` naming `correction` when nothing is corrected, or
 /// the invalid value's field; `NotFound` when the member is gone.
@@ -201,18 +242,13 @@ pub async fn rectify_own_account(
     clock: &dyn Clock,
     scope: &Scope,
     correction: &MemberCorrection,
-) -> Result<SubjectRequest> {
+) -> Result<OwnCorrection> {
     let fields = correction.fields();
     if fields.is_empty() {
         return Err(Error::invalid("correction", "nothing to correct"));
     }
-    let mut member = workspaces.get_member(scope, scope.user_id).await?;
-    if let Some(n) = &correction.display_name {
-        member.display_name = Some(n.trim().to_owned().into());
-    }
-    if let Some(e) = &correction.email {
-        member.email = Some(e.clone());
-    }
+    let stored = workspaces.get_member(scope, scope.user_id).await?;
+    let mut member = stored.clone();
     if let Some(t) = &correction.time_zone {
         member.time_zone = Some(t.clone());
     }
@@ -220,27 +256,66 @@ pub async fn rectify_own_account(
         member.preferences = p.clone();
     }
     member.validate()?;
-    let now = clock.now();
-    let mut request = SubjectRequest::received(
-        scope.workspace_id,
-        Subject::User(scope.user_id),
-        RequestKind::Rectification,
-        now,
-        30,
-    )?;
-    request.start()?;
-    request.complete(now)?;
-    let audit = AuditRecord {
-        seq: 0,
-        workspace_id: scope.workspace_id,
-        at: now,
-        actor: Some(scope.user_id),
-        action: "dsr.rectify_own_account".into(),
-        target: Some(request.id.to_string()),
-        details: serde_json::json!({ "fields": fields }),
+    if let Some(e) = &correction.email {
+        // Checked now, so a bad address is refused before anything is filed.
+        let mut probe = stored.clone();
+        probe.email = Some(e.clone());
+        probe.validate()?;
+    }
+    let (applied_fields, filed_fields): (Vec<_>, Vec<_>) = fields
+        .into_iter()
+        .partition(|f| matches!(*f, "time_zone" | "preferences"));
+    let mut out = OwnCorrection {
+        applied: None,
+        applied_fields,
+        filed: None,
+        filed_fields,
     };
-    workspaces
-        .rectify_own_account(scope, &member, &request, &audit)
-        .await?;
-    Ok(request)
+    let own = |fields: &[&str], complete: bool| -> Result<(SubjectRequest, AuditRecord)> {
+        let now = clock.now();
+        let mut request = SubjectRequest::received(
+            scope.workspace_id,
+            Subject::User(scope.user_id),
+            RequestKind::Rectification,
+            now,
+            30,
+        )?;
+        if complete {
+            request.start()?;
+            request.complete(now)?;
+        }
+        let audit = AuditRecord {
+            seq: 0,
+            workspace_id: scope.workspace_id,
+            at: now,
+            actor: Some(scope.user_id),
+            action: "dsr.rectify_own_account".into(),
+            target: Some(request.id.to_string()),
+            details: serde_json::json!({
+                "fields": fields,
+                "state": if complete { "applied" } else { "awaiting_admin" },
+            }),
+        };
+        Ok((request, audit))
+    };
+    if !out.applied_fields.is_empty() {
+        let (request, audit) = own(&out.applied_fields, true)?;
+        workspaces
+            .rectify_own_account(scope, &member, &request, &audit)
+            .await?;
+        out.applied = Some(request);
+    }
+    if !out.filed_fields.is_empty() {
+        let current = if out.applied.is_some() {
+            &member
+        } else {
+            &stored
+        };
+        let (request, audit) = own(&out.filed_fields, false)?;
+        workspaces
+            .rectify_own_account(scope, current, &request, &audit)
+            .await?;
+        out.filed = Some(request);
+    }
+    Ok(out)
 }

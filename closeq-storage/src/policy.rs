@@ -189,10 +189,19 @@ pub(crate) fn held_for_legal_claims() -> Error {
     }
 }
 
+/// How far the times of a member's own request and audit record may be
+/// from the store's clock.
+const OWN_ACCOUNT_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
 /// Checks a member's correction of their own account
 /// ([`WorkspaceStore::rectify_own_account`](closeq_core::ports::WorkspaceStore::rectify_own_account)):
-/// their own record, only the account data changed, a completed
-/// rectification request about them, an audit record in their name.
+/// their own record, only the time zone and preferences changed (name and
+/// e-mail address identify them elsewhere — erasure redacts them in every
+/// call, invitations are matched by address — so an admin verifies and
+/// applies those); a completed rectification about them when the record
+/// changes, a received one (filed for an admin) when it does not; the
+/// request new, dated now, due within a month; the audit record in their
+/// name, of this correction, now.
 pub(crate) fn check_own_account(
     scope: &Scope,
     stored: &closeq_core::Member,
@@ -200,6 +209,7 @@ pub(crate) fn check_own_account(
     request: &closeq_core::SubjectRequest,
     audit: &closeq_core::AuditRecord,
 ) -> Result<()> {
+    use closeq_core::RequestState;
     if member.user_id != scope.user_id || member.workspace_id != scope.workspace_id {
         return Err(Error::Forbidden {
             action: "rectify_own_account".into(),
@@ -208,27 +218,45 @@ pub(crate) fn check_own_account(
     }
     member.validate()?;
     let mut expected = stored.clone();
-    expected.display_name.clone_from(&member.display_name);
-    expected.email.clone_from(&member.email);
     expected.time_zone.clone_from(&member.time_zone);
     expected.preferences.clone_from(&member.preferences);
     if expected != *member {
         return Err(Error::invalid(
             "member",
-            "only the display name, e-mail address, time zone and preferences may change",
+            "only the time zone and preferences may change (an owner or admin applies a corrected name or e-mail address)",
         ));
     }
-    let about_them = request.subject == Some(closeq_core::Subject::User(scope.user_id));
+    let now = chrono::Utc::now();
+    let recent = |t: chrono::DateTime<chrono::Utc>| (t - now).abs() <= OWN_ACCOUNT_SKEW;
+    let state_fits = match &request.state {
+        RequestState::Completed { at } => member != stored && recent(*at),
+        RequestState::Received => member == stored,
+        _ => false,
+    };
     if request.workspace_id != scope.workspace_id
         || request.kind != closeq_core::RequestKind::Rectification
-        || !about_them
-        || !matches!(request.state, closeq_core::RequestState::Completed { .. })
+        || request.subject != Some(closeq_core::Subject::User(scope.user_id))
+        || request.subject_kind != closeq_core::SubjectKind::User
+        || !(1..=31).contains(&request.answer_days)
+        || !request.extensions.is_empty()
+        || !recent(request.received_at)
+        || !state_fits
     {
         return Err(Error::invalid(
             "request",
-            "must be a completed rectification request about the acting member",
+            "must be a new rectification request about the acting member, received now: completed when the record changes, open when it does not",
         ));
     }
     audit.validate()?;
-    audit.check_author(scope)
+    audit.check_author(scope)?;
+    if audit.action != "dsr.rectify_own_account"
+        || audit.target.as_deref() != Some(request.id.to_string().as_str())
+        || !recent(audit.at)
+    {
+        return Err(Error::invalid(
+            "audit",
+            "must record this correction (action dsr.rectify_own_account, the request as its target), now",
+        ));
+    }
+    Ok(())
 }

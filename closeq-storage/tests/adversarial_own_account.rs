@@ -1,9 +1,11 @@
 //! Attacks on the self-service correction of account data
 //! (`WorkspaceStore::rectify_own_account`, PostgreSQL migration 0012), in
 //! raw SQL as the runtime role acting as a rep: the row policy that lets a
-//! member update their own member row must not let them change their role
-//! or teams, touch another member's row, or file requests other than a
-//! completed rectification about themselves.
+//! member update their own member row must not let them change their role,
+//! teams, name or e-mail address, write a record the store cannot read
+//! back (wrong types, unknown or duplicate keys), touch another member's
+//! row, or file requests other than the store's own rectification
+//! requests about themselves.
 #![cfg(feature = "store-postgres")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -63,32 +65,66 @@ async fn a_member_changes_only_their_own_account_data() {
         )
     };
     assert_eq!(
-        run(db, me, &set("display_name", "\"Jo\""), me).await,
+        run(db, me, &set("time_zone", "\"America/New_York\""), me).await,
         Ok(1),
-        "one's own name"
+        "one's own time zone"
     );
     assert_eq!(
-        run(db, me, &set("time_zone", "\"Europe/Warsaw\""), me).await,
-        Ok(1)
+        run(
+            db,
+            me,
+            &set(
+                "preferences",
+                r#"{"locale": "pl", "notifications": {"weekly_summary": false}}"#
+            ),
+            me
+        )
+        .await,
+        Ok(1),
+        "one's own preferences"
     );
+    // Name and address identify the member to erasure and invitations;
+    // membership is the admins'; and nothing the store could not read back.
     for (path, value) in [
+        ("display_name", "\"Thank You\""),
+        ("email", "\"someone.else@example.com\""),
         ("role", "\"owner\""),
         ("team_ids", "[]"),
         ("joined_at", "\"2020-01-01T00:00:00Z\""),
+        ("preferences", "null"),
+        ("preferences", r#"{"theme": "dark"}"#),
+        ("preferences", r#"{"locale": "not a tag"}"#),
+        (
+            "preferences",
+            r#"{"notifications": {"weekly_summary": "yes"}}"#,
+        ),
+        ("time_zone", "\"a b\""),
+        ("time_zone", "5"),
     ] {
         let e = run(db, me, &set(path, value), me)
             .await
-            .expect_err("changed their own membership");
-        assert!(e.contains("only their own account data"), "{path}: {e}");
+            .expect_err("changed what is not theirs, or wrote an unreadable record");
+        assert!(
+            e.contains("only their own account data"),
+            "{path} = {value}: {e}"
+        );
     }
+    let duplicate = "UPDATE members SET data = regexp_replace(data, '^\\{', '{\"role\":\"owner\",') \
+                     WHERE workspace_id = $1 AND user_id = $2";
+    let e = run(db, me, duplicate, me)
+        .await
+        .expect_err("a duplicated key slipped through");
+    assert!(e.contains("only their own account data"), "{e}");
     assert_eq!(
-        run(db, me, &set("display_name", "\"Mallory\""), other).await,
+        run(db, me, &set("time_zone", "\"Europe/Paris\""), other).await,
         Ok(0),
         "another member's row is out of reach"
     );
     let move_row = "UPDATE members SET user_id = $2 WHERE workspace_id = $1 AND user_id = $2";
     assert_eq!(run(db, me, move_row, other).await, Ok(0));
 
+    // Requests: only what the store writes — new, about oneself, complete
+    // and readable. Hand-made documents are refused, however close.
     let request = |subject: &Scope, kind: &str, state: &str| {
         format!(
             "INSERT INTO subject_requests (id, workspace_id, received_at, data) VALUES \
@@ -98,14 +134,11 @@ async fn a_member_changes_only_their_own_account_data() {
             subject.user_id
         )
     };
-    assert_eq!(
-        run(db, me, &request(me, "rectification", "completed"), me).await,
-        Ok(1)
-    );
     for (about, kind, state) in [
+        (me, "rectification", "completed"),
+        (me, "rectification", "received"),
         (other, "rectification", "completed"),
         (me, "erasure", "completed"),
-        (me, "rectification", "received"),
     ] {
         let r = run(db, me, &request(about, kind, state), me).await;
         assert!(r.is_err(), "a member filed {kind}/{state}: {r:?}");

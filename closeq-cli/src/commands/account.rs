@@ -8,13 +8,14 @@ use closeq_core::{EmailAddress, Locale, SystemClock, TimeZoneName};
 use closeq_pipeline::LocalInstallation;
 use closeq_privacy::rectification::{MemberCorrection, rectify_own_account};
 
-/// Account commands.
-#[derive(Debug, Subcommand)]
+/// Account commands. `Debug` names the fields given, never their values.
+#[derive(Subcommand)]
 pub enum AccountCommand {
     /// Print your member record (role, name, e-mail, time zone, locale).
     Show,
-    /// Correct your own name, e-mail address, time zone or interface
-    /// language.
+    /// Correct your own time zone or interface language (applied at once),
+    /// or file a correction of your name or e-mail address for an owner or
+    /// admin to verify and apply.
     Update {
         /// Your name as shown to others.
         #[arg(long)]
@@ -79,20 +80,52 @@ pub fn run(cmd: AccountCommand) -> anyhow::Result<()> {
                         .context("--time-zone")?,
                     preferences,
                 };
-                let r = rectify_own_account(
+                let done = rectify_own_account(
                     state.workspaces().as_ref(),
                     &SystemClock,
                     scope,
                     &correction,
                 )
                 .await?;
-                println!(
-                    "corrected your {}; recorded as request {}",
-                    correction.fields().join(", "),
-                    r.id
-                );
+                if let Some(r) = &done.applied {
+                    println!(
+                        "corrected your {}; recorded as request {}",
+                        done.applied_fields.join(", "),
+                        r.id
+                    );
+                }
+                if let Some(r) = &done.filed {
+                    println!(
+                        "your corrected {} must be verified and applied by an owner or admin \
+                         (they identify you elsewhere); filed as request {} — the admin applies it \
+                         with `closeq dsr rectify --user {}`",
+                        done.filed_fields.join(", "),
+                        r.id,
+                        scope.user_id
+                    );
+                }
             }
         }
         Ok(())
     })
+}
+
+impl std::fmt::Debug for AccountCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Show => f.write_str("Show"),
+            Self::Update {
+                name,
+                email,
+                time_zone,
+                locale,
+            } => f
+                .debug_struct("Update")
+                .field("name", &name.is_some())
+                .field("email", &email.is_some())
+                .field("time_zone", &time_zone.is_some())
+                .field("locale", &locale.is_some())
+                .finish(),
+        }
+    }
 }
