@@ -114,9 +114,7 @@ pub async fn export_subject(
     let calls = from.calls;
     // Asked first: the requests need the permission, so nobody else
     // learns what the other stores hold.
-    let requests = from
-        .privacy
-        .list_requests(scope, 1000)
+    let requests = crate::request::all_requests(from.privacy, scope)
         .await?
         .into_iter()
         .filter(|r| {

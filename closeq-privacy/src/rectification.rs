@@ -170,7 +170,7 @@ pub async fn rectify_member(
     // the request this answers; otherwise a new one is received.
     let about = Subject::User(user);
     let filed = requests
-        .list(scope, 1_000)
+        .all(scope)
         .await?
         .into_iter()
         .filter(|r| {

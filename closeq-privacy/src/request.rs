@@ -201,6 +201,12 @@ impl SubjectRequests {
         .await
     }
 
+    /// Every request of the workspace, newest first (keyset pages: none is
+    /// missed however many were filed).
+    pub async fn all(&self, scope: &Scope) -> Result<Vec<SubjectRequest>> {
+        all_requests(self.privacy.as_ref(), scope).await
+    }
+
     /// The workspace's requests, newest first.
     pub async fn list(&self, scope: &Scope, limit: u32) -> Result<Vec<SubjectRequest>> {
         self.privacy.list_requests(scope, limit).await
@@ -347,7 +353,7 @@ impl SubjectRequests {
     /// proof they were answered. Returns how many requests changed.
     pub async fn forget_subject(&self, scope: &Scope, subject: &Subject) -> Result<u32> {
         let mut changed = 0;
-        for mut r in self.privacy.list_requests(scope, 1000).await? {
+        for mut r in all_requests(self.privacy.as_ref(), scope).await? {
             if r.subject.as_ref().is_some_and(|s| same_subject(s, subject)) {
                 r.subject = None;
                 self.privacy.update_request(scope, &r).await?;
@@ -410,5 +416,23 @@ pub(crate) fn same_subject(a: &Subject, b: &Subject) -> bool {
             }
         }
         _ => false,
+    }
+}
+
+/// Every request of the workspace, newest id first, read in keyset pages
+/// of 1,000 ([`PrivacyStore::list_requests_before`]).
+pub async fn all_requests(
+    privacy: &dyn PrivacyStore,
+    scope: &Scope,
+) -> Result<Vec<SubjectRequest>> {
+    let mut out: Vec<SubjectRequest> = Vec::new();
+    loop {
+        let before = out.last().map(|r| r.id);
+        let page = privacy.list_requests_before(scope, before, 1_000).await?;
+        let done = page.len() < 1_000;
+        out.extend(page);
+        if done {
+            return Ok(out);
+        }
     }
 }

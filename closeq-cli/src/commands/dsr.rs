@@ -190,7 +190,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
         let requests = SubjectRequests::new(state.privacy().clone(), state.workspaces().clone(), clock.clone());
         match cmd {
             DsrCommand::List { open, json } => {
-                let mut all = requests.list(state.owner_scope(), 1000).await?;
+                let mut all = requests.all(state.owner_scope()).await?;
                 all.retain(|r| !open || r.is_open());
                 if json {
                     println!("{}", serde_json::to_string_pretty(&all)?);

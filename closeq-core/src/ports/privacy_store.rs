@@ -37,6 +37,17 @@ pub trait PrivacyStore: Debug + Send + Sync {
     /// The workspace's requests, newest first, at most `limit` (1–1000).
     async fn list_requests(&self, scope: &Scope, limit: u32) -> Result<Vec<SubjectRequest>>;
 
+    /// A keyset page of the workspace's requests in id order, newest id
+    /// first (ids are UUIDv7: creation order): those with an id below
+    /// `before` (all when `None`), at most `limit` (1–1000). Walks every
+    /// request, however many were filed since.
+    async fn list_requests_before(
+        &self,
+        scope: &Scope,
+        before: Option<DataSubjectRequestId>,
+        limit: u32,
+    ) -> Result<Vec<SubjectRequest>>;
+
     /// Sets a subject's flags (both false removes the entry).
     async fn set_subject_flags(
         &self,

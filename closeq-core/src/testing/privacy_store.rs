@@ -381,6 +381,61 @@ pub async fn legal_hold(s: &Stores, _: &()) -> Outcome {
     Outcome::Passed
 }
 
+/// Keyset pages walk every request of the workspace, newest id first,
+/// each once, none of another workspace; owners and admins only.
+pub async fn requests_in_keyset_pages(s: &Stores, _: &()) -> Outcome {
+    let (w, other) = (World::create(s).await, World::create(s).await);
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let r = SubjectRequest::received(
+            w.workspace.id,
+            Subject::User(w.rep_a.user_id),
+            RequestKind::Access,
+            base_time() + Duration::seconds(i),
+            30,
+        )
+        .expect("request");
+        s.privacy
+            .insert_request(&w.owner, &r)
+            .await
+            .expect("insert");
+        ids.push(r.id);
+    }
+    let theirs = SubjectRequest::received(
+        other.workspace.id,
+        Subject::User(other.rep_a.user_id),
+        RequestKind::Access,
+        base_time(),
+        30,
+    )
+    .expect("request");
+    s.privacy
+        .insert_request(&other.owner, &theirs)
+        .await
+        .expect("insert");
+    let r = s.privacy.list_requests_before(&w.rep_a, None, 3).await;
+    assert!(matches!(r, Err(Error::Forbidden { .. })), "{r:?}");
+    let r = s.privacy.list_requests_before(&w.owner, None, 0).await;
+    assert!(matches!(r, Err(Error::InvalidInput { .. })), "{r:?}");
+    let mut seen: Vec<DataSubjectRequestId> = Vec::new();
+    loop {
+        let page = s
+            .privacy
+            .list_requests_before(&w.admin, seen.last().copied(), 3)
+            .await
+            .expect("page");
+        assert!(page.len() <= 3);
+        let done = page.len() < 3;
+        seen.extend(page.iter().map(|r| r.id));
+        if done {
+            break;
+        }
+    }
+    ids.reverse();
+    assert_eq!(seen, ids, "every request once, newest id first");
+    Outcome::Passed
+}
+
 /// Runs every case of the privacy-store suite as its own test.
 #[macro_export]
 macro_rules! privacy_store_conformance {
@@ -394,7 +449,8 @@ macro_rules! privacy_store_conformance {
                 subject_flags,
                 consent,
                 consent_withdrawal,
-                legal_hold
+                legal_hold,
+                requests_in_keyset_pages
             ]
         );
     };
@@ -408,7 +464,8 @@ macro_rules! privacy_store_conformance {
                 subject_flags,
                 consent,
                 consent_withdrawal,
-                legal_hold
+                legal_hold,
+                requests_in_keyset_pages
             ]
         );
     };

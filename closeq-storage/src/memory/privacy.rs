@@ -42,6 +42,26 @@ impl PrivacyStore for InMemoryStore {
             .ok_or_else(|| Error::not_found("subject request", id))
     }
 
+    async fn list_requests_before(
+        &self,
+        scope: &Scope,
+        before: Option<closeq_core::DataSubjectRequestId>,
+        limit: u32,
+    ) -> Result<Vec<SubjectRequest>> {
+        policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
+        crate::privacy::check_limit(limit)?;
+        let s = self.read();
+        let mut out: Vec<SubjectRequest> = s
+            .requests
+            .values()
+            .filter(|r| r.workspace_id == scope.workspace_id && before.is_none_or(|b| r.id < b))
+            .cloned()
+            .collect();
+        out.sort_by_key(|r| std::cmp::Reverse(r.id));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
     async fn list_requests(&self, scope: &Scope, limit: u32) -> Result<Vec<SubjectRequest>> {
         policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
         crate::privacy::check_limit(limit)?;

@@ -52,6 +52,24 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
             .ok_or_else(|| Error::not_found("subject request", id))
     }
 
+    async fn list_requests_before(
+        &self,
+        scope: &Scope,
+        before: Option<closeq_core::DataSubjectRequestId>,
+        limit: u32,
+    ) -> Result<Vec<SubjectRequest>> {
+        policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
+        check_limit(limit)?;
+        let mut sql = Sql::new("SELECT data FROM subject_requests WHERE workspace_id = ");
+        sql.push_bind(scope.workspace_id);
+        if let Some(b) = before {
+            sql.push(" AND id < ").push_bind(b);
+        }
+        sql.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        self.docs("list_requests_before", scope, sql).await
+    }
+
     async fn list_requests(&self, scope: &Scope, limit: u32) -> Result<Vec<SubjectRequest>> {
         policy::check_workspace(scope, Action::RunDataSubjectRequests)?;
         check_limit(limit)?;
