@@ -49,6 +49,7 @@ mod data_category;
 mod error;
 mod id;
 mod invitation;
+mod job;
 mod member;
 mod metrics;
 pub mod ports;
@@ -92,6 +93,7 @@ pub use id::{
 pub use invitation::{
     Invitation, InvitationStatus, MAX_INVITATION_TOKEN_BYTES, invitation_token_sha256,
 };
+pub use job::{JobRecord, JobState, RetryPolicy, failure_reason};
 pub use member::{Member, Role, Team};
 pub use metrics::{ConversationMetrics, MetricKey, MinuteBucket, Patience, PerSide};
 pub use profile::{Locale, Notifications, Preferences, TimeZoneName};

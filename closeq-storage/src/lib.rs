@@ -50,7 +50,7 @@ pub use access_log::{
 pub use audio::UPLOAD_CONDITION;
 pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
 pub use closeq_core::ports::CallBundle;
-pub use memory::InMemoryStore;
+pub use memory::{InMemoryJobQueue, InMemoryStore};
 #[cfg(feature = "store-postgres")]
 pub use postgres::{PostgresDialect, PostgresStore};
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]

@@ -25,3 +25,21 @@ mod privacy_store {
     use super::*;
     closeq_core::privacy_store_conformance!(make = stores());
 }
+
+mod job_queue {
+    use std::sync::Arc;
+
+    use closeq_core::testing::job_queue::QueueUnderTest;
+    use closeq_core::{ManualClock, RetryPolicy};
+    use closeq_storage::InMemoryJobQueue;
+
+    fn queue() -> Arc<QueueUnderTest> {
+        let clock = Arc::new(ManualClock::new(closeq_core::testing::base_time()));
+        Arc::new(QueueUnderTest {
+            queue: Arc::new(InMemoryJobQueue::new(clock.clone(), RetryPolicy::default())),
+            clock,
+        })
+    }
+
+    closeq_core::job_queue_conformance!(make = queue());
+}

@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::id::{CallId, JobId, WorkspaceId};
+use crate::job::{JobRecord, JobState};
 use crate::scope::Scope;
 
 /// What a job does.
@@ -58,29 +59,54 @@ pub struct LeasedJob {
 
 /// A shared job queue for many stateless workers.
 ///
-/// Contract: a job is leased by at most one worker at a time; a lease that
-/// lapses (no heartbeat) makes the job available again; completing or
-/// failing with a stale lease token gives
-/// [`Error::Conflict`](crate::Error::Conflict); a retryable failure re-queues
-/// the job until `max_attempts`, after which it is dead.
+/// Contract, for every implementation (`job_queue_conformance!`):
+/// - a job is leased by at most one worker at a time; the oldest runnable
+///   job (`run_after` passed) of the kinds asked for goes first;
+/// - a lease carries a fresh token; heartbeats extend it; a lease that
+///   lapses makes the job available again (the lapse counts as an attempt:
+///   at `max_attempts` the job is dead, reason "lease lapsed");
+///   heartbeating, completing or failing with a stale token is
+///   [`Error::Conflict`](crate::Error::Conflict);
+/// - a retryable failure re-queues the job after the queue's
+///   [`RetryPolicy`](crate::RetryPolicy) (a provider's `Retry-After`
+///   honoured) until `max_attempts`; then, or after a failure that is not
+///   retryable, it is dead with its reason, listed for owners and admins
+///   and retried by them;
+/// - a job about a call is unique per (kind, call) among jobs not
+///   completed: enqueueing it again returns the existing job's id;
+/// - jobs belong to the scope's workspace: another workspace's job is
+///   `NotFound`, exactly as a missing one; workers lease across
+///   workspaces and act with a scope per job.
 #[async_trait]
 pub trait JobQueue: Debug + Send + Sync {
-    /// Enqueues a job in the scope's workspace.
+    /// Enqueues a job in the scope's workspace (or returns the id of the
+    /// same (kind, call) job not yet completed).
+    ///
+    /// Errors: `InvalidInput` naming `max_attempts` (0, or over 100).
     async fn enqueue(&self, scope: &Scope, spec: JobSpec) -> Result<JobId>;
-    /// Leases the oldest runnable job of one of `kinds`, if any.
+    /// Leases the oldest runnable job of one of `kinds`, if any, for
+    /// `lease_for`, to `worker` (a name for logs).
     async fn lease(
         &self,
         worker: &str,
         kinds: &[JobKind],
         lease_for: Duration,
     ) -> Result<Option<LeasedJob>>;
-    /// Extends a lease.
+    /// Extends a lease to `lease_for` from now.
     async fn heartbeat(&self, job: &LeasedJob, lease_for: Duration) -> Result<LeasedJob>;
     /// Marks a job done.
     async fn complete(&self, job: &LeasedJob) -> Result<()>;
-    /// Marks an attempt failed; `retryable` re-queues it (with backoff) until
-    /// `max_attempts`.
-    async fn fail(&self, job: &LeasedJob, retryable: bool, reason: &str) -> Result<()>;
+    /// Ends an attempt with `error`: re-queued with backoff when the error
+    /// is retryable and attempts remain, otherwise dead. Returns the job's
+    /// new state.
+    async fn fail(&self, job: &LeasedJob, error: &Error) -> Result<JobState>;
+    /// Reads a job of the scope's workspace.
+    async fn get_job(&self, scope: &Scope, id: JobId) -> Result<JobRecord>;
+    /// The workspace's dead jobs, oldest first (owners and admins).
+    async fn dead_jobs(&self, scope: &Scope, limit: u32) -> Result<Vec<JobRecord>>;
+    /// Queues a dead job again, now, with its attempts reset (owners and
+    /// admins). Errors: `NotFound`; `Conflict` when it is not dead.
+    async fn retry_dead(&self, scope: &Scope, id: JobId) -> Result<()>;
 }
 
 fn _object_safe(_: Arc<dyn JobQueue>) {}

@@ -16,6 +16,7 @@ pub mod every_record;
 mod fake_language_model;
 mod fake_stt;
 mod harness;
+pub mod job_queue;
 pub mod privacy_store;
 mod service;
 pub mod stt;

@@ -3,6 +3,7 @@
 
 mod calls;
 mod ingest;
+mod jobs;
 mod privacy;
 mod workspaces;
 
@@ -19,6 +20,7 @@ use crate::subject_index::SubjectHasher;
 
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
 pub(crate) use calls::check_editable;
+pub use jobs::InMemoryJobQueue;
 
 #[derive(Debug, Default)]
 struct State {

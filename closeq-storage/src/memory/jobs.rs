@@ -1,0 +1,241 @@
+//! [`InMemoryJobQueue`]: the reference model of the job queue, for one
+//! process and for tests.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use closeq_core::ports::{JobKind, JobQueue, JobSpec, LeasedJob};
+use closeq_core::{
+    Action, Clock, Error, JobId, JobRecord, JobState, Result, RetryPolicy, Scope, failure_reason,
+};
+
+use crate::policy::check_workspace;
+
+/// The most attempts a job may be given.
+pub(crate) const MAX_ATTEMPTS: u32 = 100;
+
+#[derive(Debug, Default)]
+struct Jobs {
+    jobs: HashMap<JobId, (JobRecord, Option<String>)>,
+}
+
+/// Jobs in memory, timed by an injected [`Clock`].
+#[derive(Debug, Clone)]
+pub struct InMemoryJobQueue {
+    state: Arc<Mutex<Jobs>>,
+    clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
+}
+
+impl InMemoryJobQueue {
+    /// An empty queue on `clock`, retrying after `retry`.
+    pub fn new(clock: Arc<dyn Clock>, retry: RetryPolicy) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(Jobs::default())),
+            clock,
+            retry,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Jobs> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub(crate) fn check_spec(spec: &JobSpec) -> Result<()> {
+    if !(1..=MAX_ATTEMPTS).contains(&spec.max_attempts) {
+        return Err(Error::invalid("max_attempts", "must be 1 to 100"));
+    }
+    Ok(())
+}
+
+pub(crate) fn lease_length(lease_for: Duration) -> Result<chrono::Duration> {
+    chrono::Duration::from_std(lease_for)
+        .ok()
+        .filter(|d| *d > chrono::Duration::zero() && *d <= chrono::Duration::hours(24))
+        .ok_or_else(|| Error::invalid("lease_for", "must be between 0 and 24 hours"))
+}
+
+fn stale() -> Error {
+    Error::Conflict {
+        resource: "job lease",
+        reason: "the lease was lost (lapsed and taken, or the job is finished)".into(),
+    }
+}
+
+#[async_trait]
+impl JobQueue for InMemoryJobQueue {
+    async fn enqueue(&self, scope: &Scope, spec: JobSpec) -> Result<JobId> {
+        check_spec(&spec)?;
+        let now = self.clock.now();
+        let mut s = self.lock();
+        if let Some(call) = spec.call_id
+            && let Some((existing, _)) = s.jobs.values().find(|(j, _)| {
+                j.workspace_id == scope.workspace_id
+                    && j.spec.kind == spec.kind
+                    && j.spec.call_id == Some(call)
+                    && j.state != JobState::Completed
+            })
+        {
+            return Ok(existing.id);
+        }
+        let id = JobId::new();
+        let record = JobRecord {
+            id,
+            workspace_id: scope.workspace_id,
+            run_after: spec.run_after.unwrap_or(now),
+            spec,
+            state: JobState::Queued,
+            attempts: 0,
+            lease_until: None,
+            last_error: None,
+        };
+        s.jobs.insert(id, (record, None));
+        Ok(id)
+    }
+
+    async fn lease(
+        &self,
+        worker: &str,
+        kinds: &[JobKind],
+        lease_for: Duration,
+    ) -> Result<Option<LeasedJob>> {
+        let _ = worker;
+        let length = lease_length(lease_for)?;
+        let now = self.clock.now();
+        let mut s = self.lock();
+        // Lapsed leases out of attempts die first.
+        for (j, token) in s.jobs.values_mut() {
+            let lapsed = j.state == JobState::Running && j.lease_until.is_some_and(|u| u <= now);
+            if lapsed && j.attempts >= j.spec.max_attempts {
+                j.state = JobState::Dead;
+                j.lease_until = None;
+                j.last_error = Some("lease lapsed".into());
+                *token = None;
+            }
+        }
+        let next = s
+            .jobs
+            .values()
+            .filter(|(j, _)| kinds.contains(&j.spec.kind))
+            .filter(|(j, _)| match j.state {
+                JobState::Queued => j.run_after <= now,
+                JobState::Running => j.lease_until.is_some_and(|u| u <= now),
+                _ => false,
+            })
+            .min_by_key(|(j, _)| (j.run_after, j.id))
+            .map(|(j, _)| j.id);
+        let Some(id) = next else { return Ok(None) };
+        let Some((j, token)) = s.jobs.get_mut(&id) else {
+            return Ok(None);
+        };
+        let fresh = uuid::Uuid::now_v7().to_string();
+        j.state = JobState::Running;
+        j.attempts = j.attempts.saturating_add(1);
+        j.lease_until = Some(now + length);
+        *token = Some(fresh.clone());
+        Ok(Some(LeasedJob {
+            id,
+            workspace_id: j.workspace_id,
+            spec: j.spec.clone(),
+            attempt: j.attempts,
+            lease_token: fresh,
+            lease_until: now + length,
+        }))
+    }
+
+    async fn heartbeat(&self, job: &LeasedJob, lease_for: Duration) -> Result<LeasedJob> {
+        let length = lease_length(lease_for)?;
+        let now = self.clock.now();
+        let mut s = self.lock();
+        let (j, token) = s.jobs.get_mut(&job.id).ok_or_else(stale)?;
+        let held = j.state == JobState::Running && token.as_deref() == Some(&job.lease_token);
+        // A lapsed lease is still held until another worker takes it.
+        if !held {
+            return Err(stale());
+        }
+        j.lease_until = Some(now + length);
+        Ok(LeasedJob {
+            lease_until: now + length,
+            ..job.clone()
+        })
+    }
+
+    async fn complete(&self, job: &LeasedJob) -> Result<()> {
+        let mut s = self.lock();
+        let (j, token) = s.jobs.get_mut(&job.id).ok_or_else(stale)?;
+        if j.state != JobState::Running || token.as_deref() != Some(&job.lease_token) {
+            return Err(stale());
+        }
+        j.state = JobState::Completed;
+        j.lease_until = None;
+        *token = None;
+        Ok(())
+    }
+
+    async fn fail(&self, job: &LeasedJob, error: &Error) -> Result<JobState> {
+        let now = self.clock.now();
+        let mut s = self.lock();
+        let (j, token) = s.jobs.get_mut(&job.id).ok_or_else(stale)?;
+        if j.state != JobState::Running || token.as_deref() != Some(&job.lease_token) {
+            return Err(stale());
+        }
+        *token = None;
+        j.lease_until = None;
+        j.last_error = Some(failure_reason(error));
+        if error.is_retryable() && j.attempts < j.spec.max_attempts {
+            j.state = JobState::Queued;
+            j.run_after = self.retry.next_run(j.id, j.attempts, error, now);
+        } else {
+            j.state = JobState::Dead;
+        }
+        Ok(j.state)
+    }
+
+    async fn get_job(&self, scope: &Scope, id: JobId) -> Result<JobRecord> {
+        self.lock()
+            .jobs
+            .get(&id)
+            .filter(|(j, _)| j.workspace_id == scope.workspace_id)
+            .map(|(j, _)| j.clone())
+            .ok_or_else(|| Error::not_found("job", id))
+    }
+
+    async fn dead_jobs(&self, scope: &Scope, limit: u32) -> Result<Vec<JobRecord>> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let mut v: Vec<JobRecord> = self
+            .lock()
+            .jobs
+            .values()
+            .map(|(j, _)| j)
+            .filter(|j| j.workspace_id == scope.workspace_id && j.state == JobState::Dead)
+            .cloned()
+            .collect();
+        v.sort_by_key(|j| j.id);
+        v.truncate(limit as usize);
+        Ok(v)
+    }
+
+    async fn retry_dead(&self, scope: &Scope, id: JobId) -> Result<()> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let now = self.clock.now();
+        let mut s = self.lock();
+        let (j, _) = s
+            .jobs
+            .get_mut(&id)
+            .filter(|(j, _)| j.workspace_id == scope.workspace_id)
+            .ok_or_else(|| Error::not_found("job", id))?;
+        if j.state != JobState::Dead {
+            return Err(Error::Conflict {
+                resource: "job",
+                reason: "only a dead job is retried".into(),
+            });
+        }
+        j.state = JobState::Queued;
+        j.attempts = 0;
+        j.run_after = now;
+        Ok(())
+    }
+}
