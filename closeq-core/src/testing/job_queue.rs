@@ -1,5 +1,5 @@
-//! Conformance suite for [`JobQueue`](crate::ports::JobQueue)
-//! implementations: lease exclusivity under concurrency, lapse and
+//! Conformance suite for [`JobQueue`] implementations: lease
+//! exclusivity under concurrency, lapse and
 //! re-lease, stale tokens, backoff (and `Retry-After`), dead jobs and
 //! their retry, uniqueness per (kind, call), tenant isolation.
 
