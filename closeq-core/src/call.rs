@@ -435,7 +435,8 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<Call>(&json).unwrap(), c);
         let dbg = format!("{c:?}");
-        for pii in ["Pat", "pat@", "555"] {
+        // Whole values: random ids are hex and may hold "555" by chance.
+        for pii in ["Pat Client", "pat@", "555 010", "5550109999", "+1 555"] {
             assert!(!dbg.contains(pii), "{pii} leaked: {dbg}");
         }
     }
