@@ -280,6 +280,16 @@ const SWEEP_PAGE: u32 = 1_000;
 /// times.
 pub const UNREFERENCED_AUDIO_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
+/// The technical-log rule's cutoff at `now` (records made then or earlier
+/// are due), if the rule has a period.
+fn technical_log_cutoff(rules: &RetentionRules, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    rules
+        .rules
+        .get(&DataCategory::TechnicalLogs)
+        .and_then(|r| r.period)
+        .and_then(|p| p.cutoff(now))
+}
+
 /// Runs retention for one workspace.
 #[derive(Debug, Clone)]
 pub struct Sweeper {
@@ -367,12 +377,7 @@ impl Sweeper {
         now: DateTime<Utc>,
         execute: bool,
     ) -> Result<u64> {
-        let Some(cutoff) = rules
-            .rules
-            .get(&DataCategory::TechnicalLogs)
-            .and_then(|r| r.period)
-            .and_then(|p| p.cutoff(now))
-        else {
+        let Some(cutoff) = technical_log_cutoff(rules, now) else {
             return Ok(0);
         };
         if !execute {
@@ -400,12 +405,7 @@ impl Sweeper {
         now: DateTime<Utc>,
         execute: bool,
     ) -> Result<u64> {
-        let Some(cutoff) = rules
-            .rules
-            .get(&DataCategory::TechnicalLogs)
-            .and_then(|r| r.period)
-            .and_then(|p| p.cutoff(now))
-        else {
+        let Some(cutoff) = technical_log_cutoff(rules, now) else {
             return Ok(0);
         };
         if execute {

@@ -56,6 +56,18 @@ pub struct InMemoryStore {
     hasher: SubjectHasher,
 }
 
+impl State {
+    /// Appends `record` to the audit log with the next sequence number
+    /// (never reused, as the databases' sequences: expiry removes records,
+    /// and a reader pages by `after_seq`).
+    fn push_audit(&mut self, record: closeq_core::AuditRecord) -> u64 {
+        self.audit_seq += 1;
+        let seq = self.audit_seq;
+        self.audit.push(closeq_core::AuditRecord { seq, ..record });
+        seq
+    }
+}
+
 impl InMemoryStore {
     /// An empty store indexing subjects with `hasher`.
     pub fn new(hasher: SubjectHasher) -> Self {

@@ -324,15 +324,7 @@ impl WorkspaceStore for InMemoryStore {
         record.validate()?;
         record.check_author(scope)?;
         let mut s = self.write();
-        // Never reused, as the databases' sequences: expiry removes
-        // records, and a reader pages by `after_seq`.
-        s.audit_seq += 1;
-        let seq = s.audit_seq;
-        s.audit.push(closeq_core::AuditRecord {
-            seq,
-            ..record.clone()
-        });
-        Ok(seq)
+        Ok(s.push_audit(record.clone()))
     }
 
     async fn list_audit(
@@ -362,9 +354,7 @@ impl WorkspaceStore for InMemoryStore {
             .retain(|r| r.workspace_id != scope.workspace_id || r.at > cutoff);
         let n = u64::try_from(before - s.audit.len()).unwrap_or(u64::MAX);
         record.details["deleted"] = n.into();
-        s.audit_seq += 1;
-        record.seq = s.audit_seq;
-        s.audit.push(record);
+        s.push_audit(record);
         Ok(n)
     }
 
@@ -388,12 +378,7 @@ impl WorkspaceStore for InMemoryStore {
         }
         s.members.insert(key, member.clone());
         s.requests.insert(request.id, request.clone());
-        s.audit_seq += 1;
-        let seq = s.audit_seq;
-        s.audit.push(closeq_core::AuditRecord {
-            seq,
-            ..audit.clone()
-        });
+        s.push_audit(audit.clone());
         Ok(())
     }
 
@@ -445,9 +430,7 @@ impl WorkspaceStore for InMemoryStore {
             .retain(|r| r.workspace_id != scope.workspace_id || r.at > cutoff);
         let n = u64::try_from(before - s.access.len()).unwrap_or(u64::MAX);
         record.details["deleted"] = n.into();
-        s.audit_seq += 1;
-        record.seq = s.audit_seq;
-        s.audit.push(record);
+        s.push_audit(record);
         Ok(n)
     }
 

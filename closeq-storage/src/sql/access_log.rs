@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use closeq_core::{AccessAction, AccessQuery, AccessRecord, Action, Error, Result, Scope, UserId};
 
 use super::{Dialect, ROWS_PER_INSERT, Sql, SqlRow, SqlStore, value_rows};
-use crate::codec::to_json;
 use crate::policy::check_workspace;
 
 /// Columns of one inserted row.
@@ -129,13 +128,7 @@ impl<D: Dialect> SqlStore<D> {
             n = n.saturating_add(u64::try_from(batch).unwrap_or(u64::MAX));
             if batch < EXPIRY_BATCH as usize {
                 record.details["deleted"] = n.into();
-                let sql = Sql::new(
-                    "INSERT INTO audit_records (workspace_id, data, at) VALUES ($1, $2, $3)",
-                )
-                .bind(scope.workspace_id)
-                .bind(to_json(D::NAME, &record)?)
-                .bind(record.at);
-                tx.exec(sql).await?;
+                super::workspaces::insert_audit(&mut tx, &record).await?;
                 tx.commit().await?;
                 return Ok(n);
             }

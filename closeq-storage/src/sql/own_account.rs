@@ -35,26 +35,10 @@ impl<D: Dialect> SqlStore<D> {
             .bind(scope.workspace_id)
             .bind(scope.user_id);
         tx.exec(sql).await?;
-        let sql = Sql::new(
-            "INSERT INTO subject_requests (id, workspace_id, received_at, data) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(request.id)
-        .bind(request.workspace_id)
-        .bind(request.received_at)
-        .bind(to_json(D::NAME, request)?);
-        tx.exec(sql)
+        tx.exec(super::privacy::insert_request_statement::<D>(request)?)
             .await
             .map_err(super::dup("subject request", request.id))?;
-        let unnumbered = AuditRecord {
-            seq: 0,
-            ..audit.clone()
-        };
-        let sql =
-            Sql::new("INSERT INTO audit_records (workspace_id, data, at) VALUES ($1, $2, $3)")
-                .bind(scope.workspace_id)
-                .bind(to_json(D::NAME, &unnumbered)?)
-                .bind(audit.at);
-        tx.exec(sql).await?;
+        super::workspaces::insert_audit(&mut tx, audit).await?;
         tx.commit().await
     }
 }

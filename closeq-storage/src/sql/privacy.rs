@@ -18,13 +18,7 @@ use crate::privacy::{check_limit, check_request};
 impl<D: Dialect> PrivacyStore for SqlStore<D> {
     async fn insert_request(&self, scope: &Scope, request: &SubjectRequest) -> Result<()> {
         check_request(scope, request)?;
-        let sql = Sql::new(
-            "INSERT INTO subject_requests (id, workspace_id, received_at, data) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(request.id)
-        .bind(request.workspace_id)
-        .bind(request.received_at)
-        .bind(to_json(D::NAME, request)?);
+        let sql = insert_request_statement::<D>(request)?;
         self.exec("insert_request", scope, sql)
             .await
             .map_err(dup("subject request", request.id))?;
@@ -166,4 +160,15 @@ impl<D: Dialect> PrivacyStore for SqlStore<D> {
         tx.doc(Sql::new("SELECT data FROM call_consents WHERE call_id = $1").bind(call))
             .await
     }
+}
+
+/// The statement that stores a new request.
+pub(super) fn insert_request_statement<D: Dialect>(request: &SubjectRequest) -> Result<Sql> {
+    Ok(Sql::new(
+        "INSERT INTO subject_requests (id, workspace_id, received_at, data) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(request.id)
+    .bind(request.workspace_id)
+    .bind(request.received_at)
+    .bind(to_json(D::NAME, request)?))
 }

@@ -117,12 +117,7 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
             .bind(cutoff);
         let n = u64::try_from(tx.rows(expire).await?.len()).unwrap_or(u64::MAX);
         record.details["deleted"] = n.into();
-        let sql =
-            Sql::new("INSERT INTO audit_records (workspace_id, data, at) VALUES ($1, $2, $3)")
-                .bind(scope.workspace_id)
-                .bind(to_json(D::NAME, &record)?)
-                .bind(record.at);
-        tx.exec(sql).await?;
+        insert_audit(&mut tx, &record).await?;
         tx.commit().await?;
         Ok(n)
     }
@@ -592,6 +587,24 @@ async fn held_row<D: Dialect, T: serde::de::DeserializeOwned>(
         return Ok(None);
     }
     from_json(D::NAME, row.text(1)?).map(Some)
+}
+
+/// Appends `record` to the audit log inside `tx` (the `seq` column numbers
+/// it; the stored document has 0).
+pub(super) async fn insert_audit<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    record: &AuditRecord,
+) -> Result<()> {
+    let unnumbered = AuditRecord {
+        seq: 0,
+        ..record.clone()
+    };
+    let sql = Sql::new("INSERT INTO audit_records (workspace_id, data, at) VALUES ($1, $2, $3)")
+        .bind(record.workspace_id)
+        .bind(to_json(D::NAME, &unnumbered)?)
+        .bind(record.at);
+    tx.exec(sql).await?;
+    Ok(())
 }
 
 fn audit_seq(n: i64) -> Result<u64> {
