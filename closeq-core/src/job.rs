@@ -36,6 +36,8 @@ pub struct JobRecord {
     pub state: JobState,
     /// Attempts started so far.
     pub attempts: u32,
+    /// Who enqueued it: a worker acts with this member's scope.
+    pub enqueued_by: crate::id::UserId,
     /// Not before.
     pub run_after: DateTime<Utc>,
     /// While running: when the lease lapses.
@@ -88,7 +90,12 @@ impl RetryPolicy {
         Duration::milliseconds(ms)
     }
 
-    /// When `job` runs again after `error` ended attempt `attempt` at `now`.
+    /// The most a provider's `Retry-After` defers a job: a day.
+    pub const MAX_RETRY_AFTER: Duration = Duration::days(1);
+
+    /// When `job` runs again after `error` ended attempt `attempt` at `now`:
+    /// never before `now`, never more than a day after it for a
+    /// `Retry-After`.
     pub fn next_run(
         &self,
         job: JobId,
@@ -96,16 +103,19 @@ impl RetryPolicy {
         error: &Error,
         now: DateTime<Utc>,
     ) -> DateTime<Utc> {
-        let mut wait = self.delay(job, attempt);
+        let mut wait = self.delay(job, attempt).max(Duration::zero());
         if let Error::RateLimited {
             retry_after: Some(after),
             ..
         } = error
         {
-            let after = Duration::from_std(*after).unwrap_or(self.max);
+            let after = Duration::from_std(*after)
+                .unwrap_or(Self::MAX_RETRY_AFTER)
+                .min(Self::MAX_RETRY_AFTER);
             wait = wait.max(after);
         }
-        now.checked_add_signed(wait).unwrap_or(now)
+        now.checked_add_signed(wait)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 }
 

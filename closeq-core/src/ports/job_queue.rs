@@ -40,8 +40,9 @@ pub struct JobSpec {
     pub run_after: Option<DateTime<Utc>>,
 }
 
-/// A job leased to one worker until `lease_until`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A job leased to one worker until `lease_until`. `Debug` leaves out
+/// the lease token and the payload.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeasedJob {
     /// Id.
     pub id: JobId,
@@ -56,6 +57,25 @@ pub struct LeasedJob {
     /// When the lease lapses and another worker may take the job.
     pub lease_until: DateTime<Utc>,
 }
+
+impl Debug for LeasedJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeasedJob")
+            .field("id", &self.id)
+            .field("workspace_id", &self.workspace_id)
+            .field("kind", &self.spec.kind)
+            .field("call_id", &self.spec.call_id)
+            .field("attempt", &self.attempt)
+            .field("lease_until", &self.lease_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The largest payload a job carries, serialized.
+pub const MAX_JOB_PAYLOAD_BYTES: usize = 16 * 1024;
+
+/// The latest a job may be scheduled: 30 days ahead.
+pub const MAX_JOB_DELAY: chrono::Duration = chrono::Duration::days(30);
 
 /// A shared job queue for many stateless workers.
 ///
@@ -72,17 +92,27 @@ pub struct LeasedJob {
 ///   honoured) until `max_attempts`; then, or after a failure that is not
 ///   retryable, it is dead with its reason, listed for owners and admins
 ///   and retried by them;
-/// - a job about a call is unique per (kind, call) among jobs not
-///   completed: enqueueing it again returns the existing job's id;
+/// - a job about a call is unique per (workspace, kind, call) among jobs
+///   queued or running: enqueueing it again returns the existing job's id
+///   (a dead or completed one does not block a new job);
+/// - `run_after` in the past means now; more than [`MAX_JOB_DELAY`] ahead
+///   is `InvalidInput`, as is a payload over [`MAX_JOB_PAYLOAD_BYTES`];
+/// - retention sweeps need action `change_retention`, data-subject
+///   requests `run_data_subject_requests`; the job records who enqueued
+///   it, so a worker acts with that member's scope, never wider;
+///   reading jobs (`get_job`, `dead_jobs`, `retry_dead`) is for owners and
+///   admins;
 /// - jobs belong to the scope's workspace: another workspace's job is
 ///   `NotFound`, exactly as a missing one; workers lease across
-///   workspaces and act with a scope per job.
+///   workspaces.
 #[async_trait]
 pub trait JobQueue: Debug + Send + Sync {
     /// Enqueues a job in the scope's workspace (or returns the id of the
     /// same (kind, call) job not yet completed).
     ///
-    /// Errors: `InvalidInput` naming `max_attempts` (0, or over 100).
+    /// Errors: `InvalidInput` naming `max_attempts` (0, or over 100),
+    /// `payload` or `run_after`; `Forbidden` for a kind the scope may not
+    /// run.
     async fn enqueue(&self, scope: &Scope, spec: JobSpec) -> Result<JobId>;
     /// Leases the oldest runnable job of one of `kinds`, if any, for
     /// `lease_for`, to `worker` (a name for logs).
@@ -100,7 +130,7 @@ pub trait JobQueue: Debug + Send + Sync {
     /// is retryable and attempts remain, otherwise dead. Returns the job's
     /// new state.
     async fn fail(&self, job: &LeasedJob, error: &Error) -> Result<JobState>;
-    /// Reads a job of the scope's workspace.
+    /// Reads a job of the scope's workspace (owners and admins).
     async fn get_job(&self, scope: &Scope, id: JobId) -> Result<JobRecord>;
     /// The workspace's dead jobs, oldest first (owners and admins).
     async fn dead_jobs(&self, scope: &Scope, limit: u32) -> Result<Vec<JobRecord>>;

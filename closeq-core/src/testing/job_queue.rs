@@ -256,6 +256,21 @@ pub async fn uniqueness_and_tenancy(q: &QueueUnderTest, _: &()) -> Outcome {
         let r = q.queue.enqueue(&a, spec(JobKind::Analyze, None, bad)).await;
         assert!(matches!(r, Err(Error::InvalidInput { .. })), "{r:?}");
     }
+    // Another workspace's job about the same call id is its own.
+    let theirs = q
+        .queue
+        .enqueue(&b, spec(JobKind::Transcribe, Some(call), 3))
+        .await
+        .expect("another workspace");
+    assert_ne!(theirs, first);
+    assert_eq!(
+        q.queue
+            .get_job(&b, theirs)
+            .await
+            .expect("theirs")
+            .workspace_id,
+        b.workspace_id
+    );
     let r = q.queue.get_job(&b, first).await;
     assert!(matches!(r, Err(Error::NotFound { .. })), "{r:?}");
     let r = q.queue.retry_dead(&b, first).await;

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use closeq_core::ports::{JobKind, JobQueue, JobSpec, LeasedJob};
+use closeq_core::ports::{
+    JobKind, JobQueue, JobSpec, LeasedJob, MAX_JOB_DELAY, MAX_JOB_PAYLOAD_BYTES,
+};
 use closeq_core::{
     Action, Clock, Error, JobId, JobRecord, JobState, Result, RetryPolicy, Scope, failure_reason,
 };
@@ -44,11 +46,29 @@ impl InMemoryJobQueue {
     }
 }
 
-pub(crate) fn check_spec(spec: &JobSpec) -> Result<()> {
+/// Checks a spec and who enqueues it; returns when it first runs.
+pub(crate) fn check_spec(
+    scope: &Scope,
+    spec: &JobSpec,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>> {
     if !(1..=MAX_ATTEMPTS).contains(&spec.max_attempts) {
         return Err(Error::invalid("max_attempts", "must be 1 to 100"));
     }
-    Ok(())
+    let size = serde_json::to_vec(&spec.payload).map_or(usize::MAX, |v| v.len());
+    if size > MAX_JOB_PAYLOAD_BYTES {
+        return Err(Error::invalid("payload", "at most 16 KiB"));
+    }
+    match spec.kind {
+        JobKind::RetentionSweep => check_workspace(scope, Action::ChangeRetention)?,
+        JobKind::DataSubjectRequest => check_workspace(scope, Action::RunDataSubjectRequests)?,
+        JobKind::Transcribe | JobKind::Analyze => {}
+    }
+    let run_after = spec.run_after.unwrap_or(now).max(now);
+    if run_after - now > MAX_JOB_DELAY {
+        return Err(Error::invalid("run_after", "at most 30 days ahead"));
+    }
+    Ok(run_after)
 }
 
 pub(crate) fn lease_length(lease_for: Duration) -> Result<chrono::Duration> {
@@ -68,15 +88,15 @@ fn stale() -> Error {
 #[async_trait]
 impl JobQueue for InMemoryJobQueue {
     async fn enqueue(&self, scope: &Scope, spec: JobSpec) -> Result<JobId> {
-        check_spec(&spec)?;
         let now = self.clock.now();
+        let run_after = check_spec(scope, &spec, now)?;
         let mut s = self.lock();
         if let Some(call) = spec.call_id
             && let Some((existing, _)) = s.jobs.values().find(|(j, _)| {
                 j.workspace_id == scope.workspace_id
                     && j.spec.kind == spec.kind
                     && j.spec.call_id == Some(call)
-                    && j.state != JobState::Completed
+                    && matches!(j.state, JobState::Queued | JobState::Running)
             })
         {
             return Ok(existing.id);
@@ -85,10 +105,11 @@ impl JobQueue for InMemoryJobQueue {
         let record = JobRecord {
             id,
             workspace_id: scope.workspace_id,
-            run_after: spec.run_after.unwrap_or(now),
+            run_after,
             spec,
             state: JobState::Queued,
             attempts: 0,
+            enqueued_by: scope.user_id,
             lease_until: None,
             last_error: None,
         };
@@ -195,6 +216,7 @@ impl JobQueue for InMemoryJobQueue {
     }
 
     async fn get_job(&self, scope: &Scope, id: JobId) -> Result<JobRecord> {
+        check_workspace(scope, Action::ChangeRetention)?;
         self.lock()
             .jobs
             .get(&id)
