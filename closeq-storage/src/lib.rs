@@ -52,11 +52,11 @@ pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
 pub use closeq_core::ports::CallBundle;
 pub use memory::{InMemoryJobQueue, InMemoryStore};
 #[cfg(feature = "store-postgres")]
-pub use postgres::{PostgresDialect, PostgresStore};
+pub use postgres::{PostgresDialect, PostgresJobQueue, PostgresStore};
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]
-pub use sql::{Dialect, SqlStore};
+pub use sql::{Dialect, SqlJobQueue, SqlStore};
 #[cfg(feature = "store-sqlite")]
-pub use sqlite::{SqliteDialect, SqliteStore};
+pub use sqlite::{SqliteDialect, SqliteJobQueue, SqliteStore};
 pub use subject_index::SubjectHasher;
 
 use closeq_core::{Error, Member, Result, Role, Scope, Workspace, WorkspaceId};

@@ -33,6 +33,10 @@ pub struct PostgresDialect;
 /// Calls and workspaces in PostgreSQL, under Row-Level Security.
 pub type PostgresStore = SqlStore<PostgresDialect>;
 
+/// The job queue in PostgreSQL: `FOR UPDATE SKIP LOCKED` leases for many
+/// workers, Row-Level Security for the runtime role.
+pub type PostgresJobQueue = crate::sql::SqlJobQueue<PostgresDialect>;
+
 impl sealed::Sealed for PostgresDialect {}
 
 bind_args!(Postgres, PgArguments, id: |u| u, time: |t| *t);
@@ -52,6 +56,7 @@ fn settings(acting: &Acting<'_>) -> [String; 5] {
                 none(),
             ]
         }
+        Acting::Worker => [none(), none(), none(), none(), none()],
         Acting::Lookup(hash) => [none(), none(), none(), none(), hex::encode(hash)],
         Acting::Holder { workspace, hash } => [
             workspace.to_string(),
@@ -69,10 +74,14 @@ impl Dialect for PostgresDialect {
 
     const NAME: &'static str = "postgres";
     const FOR_UPDATE: &'static str = " FOR UPDATE";
-    const PURGE_WORKSPACE: &'static [&'static str] = &["SELECT closeq_purge_workspace($1)"];
+    const PURGE_WORKSPACE: &'static [&'static str] = &[
+        "DELETE FROM jobs WHERE workspace_id = $1",
+        "SELECT closeq_purge_workspace($1)",
+    ];
     const EXPIRE_AUDIT: &'static str = "SELECT * FROM closeq_expire_audit($1, $2)";
     const EXPIRE_ACCESS: &'static str = "SELECT * FROM closeq_expire_access($1, $2, $3)";
     const RESOURCES_HOLD: &'static str = "position({} IN resources) > 0";
+    const JOB_FUNCTIONS: bool = true;
 
     async fn begin<'p>(
         pool: &'p PgPool,
@@ -151,6 +160,7 @@ impl SqlRow for PgRow {
         id -> Uuid,
         opt_id -> Option<Uuid>,
         time -> DateTime<Utc>,
+        opt_time -> Option<DateTime<Utc>>,
         bytes -> &[u8],
         opt_bytes -> Option<&[u8]>,
     );
@@ -235,6 +245,19 @@ impl SqlStore<PostgresDialect> {
             format!(
                 "GRANT EXECUTE ON FUNCTION closeq_expire_access(uuid, timestamptz, bigint) TO {runtime_role}"
             ),
+            format!(
+                "GRANT EXECUTE ON FUNCTION closeq_job_enqueue(uuid, uuid, text, uuid, text, bigint, \
+                 uuid, timestamptz, timestamptz) TO {runtime_role}"
+            ),
+            format!(
+                "GRANT EXECUTE ON FUNCTION closeq_job_lease(text, timestamptz, timestamptz, bytea) \
+                 TO {runtime_role}"
+            ),
+            format!(
+                "GRANT EXECUTE ON FUNCTION closeq_job_settle(uuid, bytea, text, timestamptz, \
+                 timestamptz, timestamptz, text) TO {runtime_role}"
+            ),
+            format!("REVOKE INSERT ON jobs FROM {runtime_role}"),
         ] {
             sqlx::query(&sql).execute(&pool).await.map_err(failed)?;
         }

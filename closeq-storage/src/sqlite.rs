@@ -29,6 +29,10 @@ pub struct SqliteDialect;
 /// Calls and workspaces in a SQLite database file.
 pub type SqliteStore = SqlStore<SqliteDialect>;
 
+/// The job queue in a SQLite database file (one process: SQLite has one
+/// writer at a time).
+pub type SqliteJobQueue = crate::sql::SqlJobQueue<SqliteDialect>;
+
 impl sealed::Sealed for SqliteDialect {}
 
 bind_args!(
@@ -47,6 +51,7 @@ impl Dialect for SqliteDialect {
     // (`BEGIN IMMEDIATE`): what it reads cannot change before it writes.
     const FOR_UPDATE: &'static str = "";
     const PURGE_WORKSPACE: &'static [&'static str] = &[
+        "DELETE FROM jobs WHERE workspace_id = $1",
         "DELETE FROM audit_records WHERE workspace_id = $1",
         "DELETE FROM access_records WHERE workspace_id = $1",
         "DELETE FROM daily_verdicts WHERE workspace_id = $1",
@@ -61,6 +66,7 @@ impl Dialect for SqliteDialect {
         (SELECT seq FROM access_records WHERE workspace_id = $1 AND at <= $2 ORDER BY seq LIMIT $3) \
         RETURNING seq";
     const RESOURCES_HOLD: &'static str = "instr(resources, {}) > 0";
+    const JOB_FUNCTIONS: bool = false;
 
     async fn begin<'p>(
         pool: &'p SqlitePool,
@@ -148,6 +154,15 @@ impl SqlRow for SqliteRow {
         let micros: i64 = self.try_get(i).map_err(decode)?;
         DateTime::from_timestamp_micros(micros)
             .ok_or_else(|| corrupt("a stored time is out of range"))
+    }
+    fn opt_time(&self, i: usize) -> Result<Option<DateTime<Utc>>> {
+        self.try_get::<Option<i64>, _>(i)
+            .map_err(decode)?
+            .map(|micros| {
+                DateTime::from_timestamp_micros(micros)
+                    .ok_or_else(|| corrupt("a stored time is out of range"))
+            })
+            .transpose()
     }
     fn bytes(&self, i: usize) -> Result<&[u8]> {
         self.try_get(i).map_err(decode)

@@ -67,6 +67,22 @@ pub fn postgres_test_database() -> Option<&'static PostgresTestDatabase> {
     .as_ref()
 }
 
+/// A new migrated database of the caller's own, on the same server and
+/// roles as [`postgres_test_database`]: for tests that read the whole
+/// database, such as the job queue's (workers lease across workspaces).
+/// `None` when PostgreSQL is not configured (and not required).
+///
+/// # Panics
+/// When the server is configured but the set-up fails.
+#[allow(clippy::panic)]
+pub async fn postgres_fresh_database() -> Option<PostgresTestDatabase> {
+    let admin = required_service_url("CLOSEQ_TEST_POSTGRES_URL")?;
+    match create(&admin).await {
+        Ok(db) => Some(db),
+        Err(e) => panic!("PostgreSQL test set-up failed: {e}"),
+    }
+}
+
 async fn create(admin: &str) -> Result<PostgresTestDatabase, String> {
     use sqlx::Connection;
     let mut c = sqlx::PgConnection::connect(admin)

@@ -34,3 +34,31 @@ mod privacy_store {
     use super::*;
     closeq_core::privacy_store_conformance!(make_or_skip = stores().await);
 }
+
+mod job_queue {
+    use std::sync::Arc;
+
+    use closeq_core::testing::job_queue::QueueUnderTest;
+    use closeq_core::{ManualClock, RetryPolicy};
+    use closeq_storage::{PostgresJobQueue, PostgresStore, SubjectHasher};
+
+    /// Each case on a database of its own: workers lease across
+    /// workspaces, so cases sharing one would take each other's jobs.
+    async fn queue() -> Option<Arc<QueueUnderTest>> {
+        let db = closeq_storage::testing::postgres_fresh_database().await?;
+        let store = PostgresStore::connect(&db.runtime_url, SubjectHasher::new([9; 32], "44"))
+            .await
+            .unwrap();
+        let clock = Arc::new(ManualClock::new(closeq_core::testing::base_time()));
+        Some(Arc::new(QueueUnderTest {
+            queue: Arc::new(PostgresJobQueue::new(
+                store,
+                clock.clone(),
+                RetryPolicy::default(),
+            )),
+            clock,
+        }))
+    }
+
+    closeq_core::job_queue_conformance!(make_or_skip = queue().await);
+}

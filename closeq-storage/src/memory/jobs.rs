@@ -20,7 +20,7 @@ pub(crate) const MAX_ATTEMPTS: u32 = 100;
 
 #[derive(Debug, Default)]
 struct Jobs {
-    jobs: HashMap<JobId, (JobRecord, Option<String>)>,
+    jobs: HashMap<JobId, (JobRecord, Option<[u8; 32]>)>,
 }
 
 /// Jobs in memory, timed by an injected [`Clock`].
@@ -71,6 +71,23 @@ pub(crate) fn check_spec(
     Ok(run_after)
 }
 
+/// A fresh lease token: 32 random bytes from the operating system, as
+/// hex. Queues keep only its [`token_hash`].
+pub(crate) fn new_lease_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The SHA-256 of a lease token, as a queue keeps it: a presented token is
+/// compared by its hash, so the comparison reveals nothing about the
+/// stored token.
+pub(crate) fn token_hash(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
 pub(crate) fn lease_length(lease_for: Duration) -> Result<chrono::Duration> {
     chrono::Duration::from_std(lease_for)
         .ok()
@@ -78,7 +95,7 @@ pub(crate) fn lease_length(lease_for: Duration) -> Result<chrono::Duration> {
         .ok_or_else(|| Error::invalid("lease_for", "must be between 0 and 24 hours"))
 }
 
-fn stale() -> Error {
+pub(crate) fn stale() -> Error {
     Error::Conflict {
         resource: "job lease",
         reason: "the lease was lost (lapsed and taken, or the job is finished)".into(),
@@ -152,11 +169,11 @@ impl JobQueue for InMemoryJobQueue {
         let Some((j, token)) = s.jobs.get_mut(&id) else {
             return Ok(None);
         };
-        let fresh = uuid::Uuid::now_v7().to_string();
+        let fresh = new_lease_token();
         j.state = JobState::Running;
         j.attempts = j.attempts.saturating_add(1);
         j.lease_until = Some(now + length);
-        *token = Some(fresh.clone());
+        *token = Some(token_hash(&fresh));
         Ok(Some(LeasedJob {
             id,
             workspace_id: j.workspace_id,
@@ -172,7 +189,7 @@ impl JobQueue for InMemoryJobQueue {
         let now = self.clock.now();
         let mut s = self.lock();
         let (j, token) = s.jobs.get_mut(&job.id).ok_or_else(stale)?;
-        let held = j.state == JobState::Running && token.as_deref() == Some(&job.lease_token);
+        let held = j.state == JobState::Running && *token == Some(token_hash(&job.lease_token));
         // A lapsed lease is still held until another worker takes it.
         if !held {
             return Err(stale());
@@ -187,7 +204,7 @@ impl JobQueue for InMemoryJobQueue {
     async fn complete(&self, job: &LeasedJob) -> Result<()> {
         let mut s = self.lock();
         let (j, token) = s.jobs.get_mut(&job.id).ok_or_else(stale)?;
-        if j.state != JobState::Running || token.as_deref() != Some(&job.lease_token) {
+        if j.state != JobState::Running || *token != Some(token_hash(&job.lease_token)) {
             return Err(stale());
         }
         j.state = JobState::Completed;
@@ -200,7 +217,7 @@ impl JobQueue for InMemoryJobQueue {
         let now = self.clock.now();
         let mut s = self.lock();
         let (j, token) = s.jobs.get_mut(&job.id).ok_or_else(stale)?;
-        if j.state != JobState::Running || token.as_deref() != Some(&job.lease_token) {
+        if j.state != JobState::Running || *token != Some(token_hash(&job.lease_token)) {
             return Err(stale());
         }
         *token = None;

@@ -3,7 +3,7 @@
 
 mod calls;
 mod ingest;
-mod jobs;
+pub(crate) mod jobs;
 mod privacy;
 mod workspaces;
 

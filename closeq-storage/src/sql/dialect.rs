@@ -35,6 +35,10 @@ pub enum Acting<'a> {
         /// The SHA-256 of the secret.
         hash: &'a [u8; 32],
     },
+    /// A worker of the job queue, before it acts on a job: no workspace;
+    /// on PostgreSQL it reaches job rows only, through the queue's
+    /// `SECURITY DEFINER` functions.
+    Worker,
 }
 
 /// What a store operation runs on.
@@ -97,6 +101,11 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
     /// A condition true when the `resources` column (16-byte ids,
     /// concatenated) holds the bytes of the placeholder `{}` (`$n`).
     const RESOURCES_HOLD: &'static str;
+    /// Whether the job queue goes through the database's functions
+    /// (`closeq_job_enqueue`, `closeq_job_lease`, `closeq_job_settle`: the
+    /// runtime role has no direct access to other workspaces' jobs) rather
+    /// than plain statements.
+    const JOB_FUNCTIONS: bool;
 
     /// Starts an operation acting as `acting` that `writes` or only reads.
     fn begin<'p>(
@@ -153,6 +162,7 @@ macro_rules! bind_args {
                 q = match a {
                     Arg::Id(v) => q.bind(v.map(|$u| $id)),
                     Arg::Time($t) => q.bind($time),
+                    Arg::OptTime(v) => q.bind(v.as_ref().map(|$t| $time)),
                     Arg::Text(v) => q.bind(v.as_deref()),
                     Arg::Int(v) => q.bind(*v),
                     Arg::Float(v) => q.bind(*v),

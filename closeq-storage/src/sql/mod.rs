@@ -15,6 +15,7 @@ mod calls;
 mod dialect;
 mod error;
 mod ingest;
+mod jobs;
 mod own_account;
 mod privacy;
 mod query;
@@ -31,6 +32,7 @@ pub(crate) use dialect::sealed;
 pub use dialect::{Acting, Dialect, Session};
 pub(crate) use dialect::{bind_args, run_bound_queries};
 pub(crate) use error::{dup, dup_card, from_migrate, from_sqlx};
+pub use jobs::SqlJobQueue;
 pub use query::{Arg, Sql, SqlRow};
 pub(crate) use query::{ROWS_PER_INSERT, value_rows};
 
@@ -40,11 +42,21 @@ use crate::subject_index::SubjectHasher;
 /// The calls, workspaces and privacy records of CloseQ in a SQL database;
 /// used as [`SqliteStore`](crate::SqliteStore) and
 /// [`PostgresStore`](crate::PostgresStore).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SqlStore<D: Dialect> {
     pool: sqlx::Pool<D::Db>,
     hasher: SubjectHasher,
     dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> Clone for SqlStore<D> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            hasher: self.hasher.clone(),
+            dialect: PhantomData,
+        }
+    }
 }
 
 impl<D: Dialect> SqlStore<D> {

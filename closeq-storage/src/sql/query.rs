@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Utc};
 use closeq_core::{
-    ApiKeyId, CallId, DataSubjectRequestId, IntegrationId, InvitationId, Result, ScorecardId,
-    TeamId, UserId, WorkspaceId,
+    ApiKeyId, CallId, DataSubjectRequestId, IntegrationId, InvitationId, JobId, Result,
+    ScorecardId, TeamId, UserId, WorkspaceId,
 };
 use uuid::Uuid;
 
@@ -28,6 +28,8 @@ pub enum Arg {
     Bytes(Vec<u8>),
     /// A point in time.
     Time(DateTime<Utc>),
+    /// A point in time or `NULL`.
+    OptTime(Option<DateTime<Utc>>),
 }
 
 /// The most rows one multi-row `INSERT` carries (SQLite allows 32,766
@@ -114,6 +116,8 @@ pub trait SqlRow {
     fn opt_id(&self, i: usize) -> Result<Option<Uuid>>;
     /// A point in time.
     fn time(&self, i: usize) -> Result<DateTime<Utc>>;
+    /// A point in time or `NULL`.
+    fn opt_time(&self, i: usize) -> Result<Option<DateTime<Utc>>>;
     /// Bytes (`bytea`, `BLOB`).
     fn bytes(&self, i: usize) -> Result<&[u8]>;
     /// Bytes or `NULL`.
@@ -139,6 +143,9 @@ args!(
     ApiKeyId => |v| Arg::Id(Some(v.as_uuid())),
     IntegrationId => |v| Arg::Id(Some(v.as_uuid())),
     DataSubjectRequestId => |v| Arg::Id(Some(v.as_uuid())),
+    JobId => |v| Arg::Id(Some(v.as_uuid())),
+    Option<CallId> => |v| Arg::Id(v.map(|c| c.as_uuid())),
+    Option<DateTime<Utc>> => |v| Arg::OptTime(v),
     Option<TeamId> => |v| Arg::Id(v.map(|t| t.as_uuid())),
     Uuid => |v| Arg::Id(Some(v)),
     &str => |v| Arg::Text(Some(v.to_owned())),

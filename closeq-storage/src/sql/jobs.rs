@@ -1,0 +1,408 @@
+//! The job queue on SQL: [`SqlJobQueue`], used as
+//! [`SqliteJobQueue`](crate::SqliteJobQueue) and
+//! [`PostgresJobQueue`](crate::PostgresJobQueue).
+//!
+//! On PostgreSQL the runtime role sees only its scope's workspace's jobs
+//! (Row-Level Security), and enqueues, leases and settles through
+//! `SECURITY DEFINER` functions that touch job rows only
+//! (`migrations/postgres/0013_jobs.sql`): a worker leases across
+//! workspaces without being able to read anything else, and then acts on
+//! the call with the scope of the member who enqueued the job. Leases are
+//! taken with `FOR UPDATE SKIP LOCKED`, so workers never wait on each
+//! other. On SQLite, one write transaction at a time does the same.
+//!
+//! Every time comes from the injected [`Clock`], never the database's.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use closeq_core::ports::{JobKind, JobQueue, JobSpec, LeasedJob};
+use closeq_core::{
+    Action, Clock, Error, JobId, JobRecord, JobState, Result, RetryPolicy, Scope, UserId,
+    WorkspaceId, failure_reason,
+};
+
+use super::{Acting, Dialect, Sql, SqlRow, SqlStore, Tx};
+use crate::memory::jobs::{check_spec, lease_length, new_lease_token, stale, token_hash};
+use crate::policy::check_workspace;
+
+/// The job queue in a SQL database, beside the store it shares a pool with.
+#[derive(Debug)]
+pub struct SqlJobQueue<D: Dialect> {
+    store: SqlStore<D>,
+    clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
+}
+
+const COLUMNS: &str = "id, workspace_id, kind, call_id, payload, max_attempts, state, attempts, \
+                       enqueued_by, run_after, lease_until, last_error";
+
+fn kind_code(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Transcribe => "transcribe",
+        JobKind::Analyze => "analyze",
+        JobKind::RetentionSweep => "retention_sweep",
+        JobKind::DataSubjectRequest => "data_subject_request",
+    }
+}
+
+fn kind_from(code: &str) -> Result<JobKind> {
+    Ok(match code {
+        "transcribe" => JobKind::Transcribe,
+        "analyze" => JobKind::Analyze,
+        "retention_sweep" => JobKind::RetentionSweep,
+        "data_subject_request" => JobKind::DataSubjectRequest,
+        _ => return Err(Error::internal("a stored job has an unknown kind")),
+    })
+}
+
+fn state_from(code: &str) -> Result<JobState> {
+    Ok(match code {
+        "queued" => JobState::Queued,
+        "running" => JobState::Running,
+        "completed" => JobState::Completed,
+        "dead" => JobState::Dead,
+        _ => return Err(Error::internal("a stored job has an unknown state")),
+    })
+}
+
+fn count(v: i64) -> Result<u32> {
+    u32::try_from(v).map_err(|_| Error::internal("a stored job count is out of range"))
+}
+
+fn payload(text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|_| Error::internal("a stored job payload does not parse"))
+}
+
+/// A row of [`COLUMNS`].
+fn record(r: &impl SqlRow) -> Result<JobRecord> {
+    Ok(JobRecord {
+        id: JobId::from_uuid(r.id(0)?)?,
+        workspace_id: WorkspaceId::from_uuid(r.id(1)?)?,
+        spec: JobSpec {
+            kind: kind_from(r.text(2)?)?,
+            call_id: r
+                .opt_id(3)?
+                .map(closeq_core::CallId::from_uuid)
+                .transpose()?,
+            payload: payload(r.text(4)?)?,
+            max_attempts: count(r.int(5)?)?,
+            run_after: None,
+        },
+        state: state_from(r.text(6)?)?,
+        attempts: count(r.int(7)?)?,
+        enqueued_by: UserId::from_uuid(r.id(8)?)?,
+        run_after: r.time(9)?,
+        lease_until: r.opt_time(10)?,
+        last_error: r.opt_text(11)?.map(str::to_owned),
+    })
+}
+
+impl<D: Dialect> Clone for SqlJobQueue<D> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            retry: self.retry,
+        }
+    }
+}
+
+/// What a settled lease becomes.
+#[derive(Clone)]
+enum Settle {
+    Heartbeat(DateTime<Utc>),
+    Complete,
+    Retry(DateTime<Utc>, String),
+    Dead(String),
+}
+
+impl<D: Dialect> SqlJobQueue<D> {
+    /// The queue in `store`'s database, timed by `clock`, retrying failed
+    /// attempts after `retry`.
+    pub fn new(store: SqlStore<D>, clock: Arc<dyn Clock>, retry: RetryPolicy) -> Self {
+        Self {
+            store,
+            clock,
+            retry,
+        }
+    }
+
+    /// The store the queue shares its database with.
+    pub fn store(&self) -> &SqlStore<D> {
+        &self.store
+    }
+
+    /// Enqueues `spec` in an open transaction of the store acting as
+    /// `scope` (the call's first write): both commit, or neither.
+    pub(crate) async fn enqueue_in(
+        tx: &mut Tx<'_, D>,
+        scope: &Scope,
+        spec: &JobSpec,
+        now: DateTime<Utc>,
+    ) -> Result<JobId> {
+        let run_after = check_spec(scope, spec, now)?;
+        let id = JobId::new();
+        let body = serde_json::to_string(&spec.payload)
+            .map_err(|_| Error::invalid("payload", "does not serialize"))?;
+        let insert = if D::JOB_FUNCTIONS {
+            "SELECT closeq_job_enqueue($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        } else {
+            "INSERT INTO jobs (id, workspace_id, kind, call_id, payload, max_attempts, state, \
+             enqueued_by, run_after, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9) \
+             ON CONFLICT (workspace_id, kind, call_id) \
+             WHERE state IN ('queued', 'running') AND call_id IS NOT NULL DO NOTHING \
+             RETURNING id"
+        };
+        let sql = Sql::new(insert)
+            .bind(id)
+            .bind(scope.workspace_id)
+            .bind(kind_code(spec.kind))
+            .bind(spec.call_id)
+            .bind(body)
+            .bind(i64::from(spec.max_attempts))
+            .bind(scope.user_id)
+            .bind(run_after)
+            .bind(now);
+        // PostgreSQL's function answers the new or the live job's id; the
+        // SQLite insert answers no row when a live job exists.
+        if let Some(row) = tx.row(sql).await? {
+            return JobId::from_uuid(row.id(0)?);
+        }
+        let existing = Sql::new(
+            "SELECT id FROM jobs WHERE workspace_id = $1 AND kind = $2 AND call_id = $3 \
+             AND state IN ('queued', 'running')",
+        )
+        .bind(scope.workspace_id)
+        .bind(kind_code(spec.kind))
+        .bind(spec.call_id);
+        let row = tx
+            .row(existing)
+            .await?
+            .ok_or_else(|| Error::internal("a duplicate job vanished"))?;
+        JobId::from_uuid(row.id(0)?)
+    }
+
+    async fn settle(
+        &self,
+        operation: &'static str,
+        job: &LeasedJob,
+        how: Settle,
+    ) -> Result<JobState> {
+        let now = self.clock.now();
+        let (action, until, run_after, reason) = match how {
+            Settle::Heartbeat(until) => ("heartbeat", Some(until), None, None),
+            Settle::Complete => ("complete", None, None, None),
+            Settle::Retry(at, reason) => ("retry", None, Some(at), Some(reason)),
+            Settle::Dead(reason) => ("dead", None, None, Some(reason)),
+        };
+        let text = if D::JOB_FUNCTIONS {
+            "SELECT * FROM closeq_job_settle($1, $2, $3, $4, $5, $6, $7)"
+        } else {
+            "UPDATE jobs SET \
+             state = CASE $3 WHEN 'heartbeat' THEN 'running' WHEN 'complete' THEN 'completed' \
+                             WHEN 'retry' THEN 'queued' ELSE 'dead' END, \
+             lease_until = CASE WHEN $3 = 'heartbeat' THEN $5 END, \
+             lease_token = CASE WHEN $3 = 'heartbeat' THEN lease_token END, \
+             run_after = CASE WHEN $3 = 'retry' THEN $6 ELSE run_after END, \
+             last_error = CASE WHEN $3 IN ('retry', 'dead') THEN $7 ELSE last_error END, \
+             updated_at = $4 \
+             WHERE id = $1 AND state = 'running' AND lease_token = $2 RETURNING state"
+        };
+        let sql = Sql::new(text)
+            .bind(job.id)
+            .bind(token_hash(&job.lease_token).to_vec())
+            .bind(action)
+            .bind(now)
+            .bind(until)
+            .bind(run_after)
+            .bind(reason);
+        let mut tx = self.store.begin(operation, Acting::Worker).await?;
+        let Some(row) = tx.row(sql).await? else {
+            return Err(stale());
+        };
+        let state = state_from(row.text(0)?)?;
+        tx.commit().await?;
+        Ok(state)
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> JobQueue for SqlJobQueue<D> {
+    async fn enqueue(&self, scope: &Scope, spec: JobSpec) -> Result<JobId> {
+        let now = self.clock.now();
+        check_spec(scope, &spec, now)?;
+        let mut tx = self.store.begin("enqueue_job", scope).await?;
+        let id = Self::enqueue_in(&mut tx, scope, &spec, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn lease(
+        &self,
+        worker: &str,
+        kinds: &[JobKind],
+        lease_for: Duration,
+    ) -> Result<Option<LeasedJob>> {
+        let _ = worker;
+        let length = lease_length(lease_for)?;
+        if kinds.is_empty() {
+            return Ok(None);
+        }
+        let now = self.clock.now();
+        let until = now + length;
+        let token = new_lease_token();
+        let kinds: Vec<&str> = kinds.iter().map(|k| kind_code(*k)).collect();
+        let kinds = kinds.join(",");
+        let hash = token_hash(&token).to_vec();
+        let mut tx = self.store.begin("lease_job", Acting::Worker).await?;
+        let row = if D::JOB_FUNCTIONS {
+            let sql = Sql::new("SELECT * FROM closeq_job_lease($1, $2, $3, $4)")
+                .bind(kinds)
+                .bind(now)
+                .bind(until)
+                .bind(hash);
+            tx.row(sql).await?
+        } else {
+            // Lapsed leases out of attempts die first.
+            let dead = Sql::new(
+                "UPDATE jobs SET state = 'dead', last_error = 'lease lapsed', lease_until = NULL, \
+                 lease_token = NULL, updated_at = $1 \
+                 WHERE state = 'running' AND lease_until <= $1 AND attempts >= max_attempts",
+            )
+            .bind(now);
+            tx.exec(dead).await?;
+            let sql = Sql::new(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, \
+                 lease_token = $3, updated_at = $1 \
+                 WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'running') \
+                   AND instr(',' || $4 || ',', ',' || kind || ',') > 0 \
+                   AND CASE WHEN state = 'queued' THEN run_after <= $1 ELSE lease_until <= $1 END \
+                   ORDER BY run_after, id LIMIT 1) \
+                 RETURNING id, workspace_id, kind, call_id, payload, max_attempts, attempts",
+            )
+            .bind(now)
+            .bind(until)
+            .bind(hash)
+            .bind(kinds);
+            tx.row(sql).await?
+        };
+        let leased = row
+            .map(|r| -> Result<LeasedJob> {
+                Ok(LeasedJob {
+                    id: JobId::from_uuid(r.id(0)?)?,
+                    workspace_id: WorkspaceId::from_uuid(r.id(1)?)?,
+                    spec: JobSpec {
+                        kind: kind_from(r.text(2)?)?,
+                        call_id: r
+                            .opt_id(3)?
+                            .map(closeq_core::CallId::from_uuid)
+                            .transpose()?,
+                        payload: payload(r.text(4)?)?,
+                        max_attempts: count(r.int(5)?)?,
+                        run_after: None,
+                    },
+                    attempt: count(r.int(6)?)?,
+                    lease_token: token.clone(),
+                    lease_until: until,
+                })
+            })
+            .transpose()?;
+        tx.commit().await?;
+        Ok(leased)
+    }
+
+    async fn heartbeat(&self, job: &LeasedJob, lease_for: Duration) -> Result<LeasedJob> {
+        let until = self.clock.now() + lease_length(lease_for)?;
+        self.settle("heartbeat_job", job, Settle::Heartbeat(until))
+            .await?;
+        Ok(LeasedJob {
+            lease_until: until,
+            ..job.clone()
+        })
+    }
+
+    async fn complete(&self, job: &LeasedJob) -> Result<()> {
+        self.settle("complete_job", job, Settle::Complete).await?;
+        Ok(())
+    }
+
+    async fn fail(&self, job: &LeasedJob, error: &Error) -> Result<JobState> {
+        let reason = failure_reason(error);
+        let how = if error.is_retryable() && job.attempt < job.spec.max_attempts {
+            let at = self
+                .retry
+                .next_run(job.id, job.attempt, error, self.clock.now());
+            Settle::Retry(at, reason)
+        } else {
+            Settle::Dead(reason)
+        };
+        self.settle("fail_job", job, how).await
+    }
+
+    async fn get_job(&self, scope: &Scope, id: JobId) -> Result<JobRecord> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let sql = Sql::new(format!(
+            "SELECT {COLUMNS} FROM jobs WHERE workspace_id = $1 AND id = $2"
+        ))
+        .bind(scope.workspace_id)
+        .bind(id);
+        let mut tx = self.store.read("get_job", scope).await?;
+        let row = tx.row(sql).await?;
+        row.as_ref()
+            .map(record)
+            .transpose()?
+            .ok_or_else(|| Error::not_found("job", id))
+    }
+
+    async fn dead_jobs(&self, scope: &Scope, limit: u32) -> Result<Vec<JobRecord>> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let sql = Sql::new(format!(
+            "SELECT {COLUMNS} FROM jobs WHERE workspace_id = $1 AND state = 'dead' \
+             ORDER BY id LIMIT $2"
+        ))
+        .bind(scope.workspace_id)
+        .bind(i64::from(limit));
+        let mut tx = self.store.read("dead_jobs", scope).await?;
+        tx.rows(sql).await?.iter().map(record).collect()
+    }
+
+    async fn retry_dead(&self, scope: &Scope, id: JobId) -> Result<()> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin("retry_dead_job", scope).await?;
+        let retried = tx
+            .exec(
+                Sql::new(
+                    "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $3, updated_at = $3 \
+                     WHERE workspace_id = $1 AND id = $2 AND state = 'dead'",
+                )
+                .bind(scope.workspace_id)
+                .bind(id)
+                .bind(now),
+            )
+            .await?;
+        if retried == 0 {
+            let exists = tx
+                .row(
+                    Sql::new("SELECT id FROM jobs WHERE workspace_id = $1 AND id = $2")
+                        .bind(scope.workspace_id)
+                        .bind(id),
+                )
+                .await?
+                .is_some();
+            return Err(if exists {
+                Error::Conflict {
+                    resource: "job",
+                    reason: "only a dead job is retried".into(),
+                }
+            } else {
+                Error::not_found("job", id)
+            });
+        }
+        tx.commit().await
+    }
+}
