@@ -61,11 +61,13 @@ mod render;
 mod request;
 pub mod settings;
 mod transfer;
+pub mod worker;
 
-pub use analyzer::{Analyzer, AnalyzerBuilder};
+pub use analyzer::{Analyzer, AnalyzerBuilder, QUEUED_ATTEMPTS, QueuedWork, Submitted};
 pub use limits::InputLimits;
 #[cfg(feature = "store-sqlite")]
 pub use local::LocalInstallation;
 pub use progress::{Progress, ProgressFn, Stage};
 pub use render::{render_scorecard, review_line};
 pub use request::{Analysed, AnalyzeRequest, CallDetails, CallInput};
+pub use worker::{RateLimit, Worker, WorkerConfig, WorkerReport};

@@ -52,6 +52,8 @@ pub struct LeasedJob {
     pub spec: JobSpec,
     /// Attempt number, from 1.
     pub attempt: u32,
+    /// Who enqueued it: the worker acts with this member's scope.
+    pub enqueued_by: crate::id::UserId,
     /// Lease token: heartbeats and completion must present it.
     pub lease_token: String,
     /// When the lease lapses and another worker may take the job.
@@ -114,6 +116,31 @@ pub trait JobQueue: Debug + Send + Sync {
     /// `payload` or `run_after`; `Forbidden` for a kind the scope may not
     /// run.
     async fn enqueue(&self, scope: &Scope, spec: JobSpec) -> Result<JobId>;
+    /// Stores a new call (`bundle`, through `calls`) and enqueues `spec`
+    /// for it: an uploaded call is never without its job, and a job never
+    /// points at a call that was not stored.
+    ///
+    /// A queue in the store's own database overrides this with one
+    /// transaction (`SqlJobQueue` writes the bundle through the store it
+    /// was built on). The default writes the call, then enqueues, and
+    /// deletes the call again when the enqueue fails.
+    async fn submit(
+        &self,
+        scope: &Scope,
+        calls: &dyn super::CallStore,
+        bundle: &super::CallBundle,
+        spec: JobSpec,
+    ) -> Result<JobId> {
+        calls.ingest(scope, std::slice::from_ref(bundle)).await?;
+        match self.enqueue(scope, spec).await {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                // Best effort: the enqueue's error is the one to report.
+                let _ = calls.delete_call(scope, bundle.call.id).await;
+                Err(e)
+            }
+        }
+    }
     /// Leases the oldest runnable job of one of `kinds`, if any, for
     /// `lease_for`, to `worker` (a name for logs).
     async fn lease(

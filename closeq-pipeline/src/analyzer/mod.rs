@@ -3,6 +3,7 @@
 //! scoring and atomic storage — with every stage's status persisted.
 
 mod builder;
+mod queued;
 mod stages;
 mod transcript_input;
 
@@ -17,6 +18,7 @@ use closeq_core::{
 };
 
 pub use builder::AnalyzerBuilder;
+pub use queued::{QUEUED_ATTEMPTS, QueuedWork, Submitted};
 
 use crate::limits::InputLimits;
 use crate::progress::{Progress, ProgressFn, Stage};

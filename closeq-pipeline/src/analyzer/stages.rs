@@ -19,6 +19,9 @@ use crate::redact::Redaction;
 use crate::request::{Analysed, AnalyzeRequest, CallInput};
 use crate::transfer;
 
+/// After speech-to-text in one run: transcribed, then analysing.
+const TO_ANALYSIS: &[CallStatus] = &[CallStatus::Transcribed, CallStatus::Analyzing];
+
 impl Analyzer {
     /// A new call, from the checks to the stored scorecards.
     pub(super) async fn start(
@@ -71,7 +74,7 @@ impl Analyzer {
                 }
                 self.report(call.id, Stage::CallStored, 1.0);
                 let t = self
-                    .transcribe_and_store(scope, &mut call, bytes, layout)
+                    .transcribe_and_store(scope, &mut call, bytes, layout, TO_ANALYSIS)
                     .await?;
                 (t, call.audio.is_some())
             }
@@ -131,7 +134,7 @@ impl Analyzer {
                     .await?;
             }
             let layout = call.channels;
-            self.transcribe_and_store(scope, &mut call, bytes, layout)
+            self.transcribe_and_store(scope, &mut call, bytes, layout, TO_ANALYSIS)
                 .await?
         } else {
             let t = self.calls.get_transcript(scope, call.id).await?;
@@ -177,7 +180,7 @@ impl Analyzer {
             .await
     }
 
-    fn new_call(
+    pub(super) fn new_call(
         &self,
         scope: &Scope,
         req: &AnalyzeRequest,
@@ -212,7 +215,7 @@ impl Analyzer {
     /// The gates, with the settings read once: restriction, AI switch,
     /// objection, consent (a withdrawn stored record, else the supplied
     /// record, else the stored one).
-    async fn gates(
+    pub(super) async fn gates(
         &self,
         scope: &Scope,
         settings: &WorkspaceSettings,
@@ -235,7 +238,7 @@ impl Analyzer {
 
     /// Stores the recording unless partial retention samples it out, or
     /// there is no audio store. `None`: not kept.
-    async fn store_audio(
+    pub(super) async fn store_audio(
         &self,
         scope: &Scope,
         settings: &WorkspaceSettings,
@@ -263,7 +266,7 @@ impl Analyzer {
     /// audio store deletes it for a scope that sees every call; for anyone
     /// else it cannot tell a missing call from an invisible one and leaves
     /// the object.
-    async fn remove_audio(
+    pub(super) async fn remove_audio(
         &self,
         scope: &Scope,
         call: closeq_core::CallId,
@@ -277,7 +280,7 @@ impl Analyzer {
     }
 
     /// The stored recording of a call to transcribe again.
-    async fn stored_audio(&self, scope: &Scope, call: &Call) -> Result<Bytes> {
+    pub(super) async fn stored_audio(&self, scope: &Scope, call: &Call) -> Result<Bytes> {
         use futures::TryStreamExt;
         let (Some(store), Some(a)) = (&self.audio, &call.audio) else {
             return Err(Error::invalid(
@@ -293,13 +296,16 @@ impl Analyzer {
         Ok(chunks.concat().into())
     }
 
-    /// Speech-to-text, then the transcript stored with status `analyzing`.
-    async fn transcribe_and_store(
+    /// Speech-to-text, then the transcript stored with the call moved
+    /// through `steps` ([`TO_ANALYSIS`] in one run; `transcribed` only when
+    /// a worker queues the scoring as a job of its own).
+    pub(super) async fn transcribe_and_store(
         &self,
         scope: &Scope,
         call: &mut Call,
         bytes: Bytes,
         layout: ChannelLayout,
+        steps: &[CallStatus],
     ) -> Result<Transcript> {
         let stt = self.stt()?.clone();
         let id = call.id;
@@ -327,10 +333,9 @@ impl Analyzer {
                     .await);
             }
         };
-        let steps = [CallStatus::Transcribed, CallStatus::Analyzing];
         match self
             .calls
-            .advance_call(scope, id, &steps, Some(&transcript), &[])
+            .advance_call(scope, id, steps, Some(&transcript), &[])
             .await
         {
             Ok(stored) => *call = stored,

@@ -26,6 +26,8 @@ pub enum Backend {
 
 pub struct Ctx {
     pub stores: Stores,
+    /// A job queue in the same database (memory: its own).
+    pub queue: Arc<dyn closeq_core::ports::JobQueue>,
     pub world: World,
     pub clock: Arc<ManualClock>,
     pub audio: Arc<ObjectAudioStore>,
@@ -40,25 +42,33 @@ fn hasher() -> SubjectHasher {
 impl Ctx {
     pub async fn new(b: Backend) -> Ctx {
         let db_dir = tempfile::tempdir().unwrap();
-        let stores = match b {
-            Backend::Memory => Stores::of(Arc::new(InMemoryStore::new(hasher()))),
-            Backend::Sqlite => Stores::of(Arc::new(
-                SqliteStore::open(db_dir.path().join("t.db"), hasher())
+        let clock = Arc::new(ManualClock::new(base_time()));
+        let retry = closeq_core::RetryPolicy::default();
+        let (stores, queue): (Stores, Arc<dyn closeq_core::ports::JobQueue>) = match b {
+            Backend::Memory => (
+                Stores::of(Arc::new(InMemoryStore::new(hasher()))),
+                Arc::new(closeq_storage::InMemoryJobQueue::new(clock.clone(), retry)),
+            ),
+            Backend::Sqlite => {
+                let s = SqliteStore::open(db_dir.path().join("t.db"), hasher())
                     .await
-                    .unwrap(),
-            )),
+                    .unwrap();
+                let q = closeq_storage::SqliteJobQueue::new(s.clone(), clock.clone(), retry);
+                (Stores::of(Arc::new(s)), Arc::new(q))
+            }
             Backend::Postgres => {
-                let db = closeq_storage::testing::postgres_test_database()
+                // A database per case: workers lease across workspaces.
+                let db = closeq_storage::testing::postgres_fresh_database()
+                    .await
                     .expect("the postgres cases check for a server first");
-                Stores::of(Arc::new(
-                    closeq_storage::PostgresStore::connect(&db.runtime_url, hasher())
-                        .await
-                        .unwrap(),
-                ))
+                let s = closeq_storage::PostgresStore::connect(&db.runtime_url, hasher())
+                    .await
+                    .unwrap();
+                let q = closeq_storage::PostgresJobQueue::new(s.clone(), clock.clone(), retry);
+                (Stores::of(Arc::new(s)), Arc::new(q))
             }
         };
         let world = World::create(&stores).await;
-        let clock = Arc::new(ManualClock::new(base_time()));
         let audio_dir = tempfile::tempdir().unwrap();
         let signer = UrlSigner::new(
             "http://127.0.0.1/audio",
@@ -70,6 +80,7 @@ impl Ctx {
         );
         Ctx {
             stores,
+            queue,
             world,
             clock,
             audio,

@@ -179,6 +179,7 @@ impl JobQueue for InMemoryJobQueue {
             workspace_id: j.workspace_id,
             spec: j.spec.clone(),
             attempt: j.attempts,
+            enqueued_by: j.enqueued_by,
             lease_token: fresh,
             lease_until: now + length,
         }))

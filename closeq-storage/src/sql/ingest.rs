@@ -9,7 +9,7 @@ use closeq_core::{Result, Scope};
 use uuid::Uuid;
 
 use super::rollup::{self, Key};
-use super::{Dialect, ROWS_PER_INSERT, Sql, SqlStore, dup, dup_card, value_rows};
+use super::{Dialect, ROWS_PER_INSERT, Sql, SqlStore, Tx, dup, dup_card, value_rows};
 use crate::bundle;
 use crate::codec::{enum_name, to_json};
 use crate::review::Contribution;
@@ -25,11 +25,23 @@ impl<D: Dialect> SqlStore<D> {
             bundle::check(scope, b)?;
         }
         let mut tx = self.begin("ingest", scope).await?;
-        for b in batch {
-            let c = &b.call;
-            let latest = b.scorecards.last();
-            let summary = latest.map(Contribution::of);
-            tx.exec(
+        ingest_in(&mut tx, self.hasher(), batch).await?;
+        tx.commit().await
+    }
+}
+
+/// Writes a checked batch in an open transaction (see
+/// [`SqlStore::ingest_batch`]); the caller commits.
+pub(super) async fn ingest_in<D: Dialect>(
+    tx: &mut Tx<'_, D>,
+    hasher: &crate::SubjectHasher,
+    batch: &[CallBundle],
+) -> Result<()> {
+    for b in batch {
+        let c = &b.call;
+        let latest = b.scorecards.last();
+        let summary = latest.map(Contribution::of);
+        tx.exec(
                 Sql::new(
                     "INSERT INTO calls (id, workspace_id, rep_id, team_id, started_at, status, outcome, \
                      latest_score, latest_rubric, latest_talk_ratio, latest_review, data) \
@@ -50,34 +62,34 @@ impl<D: Dialect> SqlStore<D> {
             )
             .await
             .map_err(dup("call", c.id))?;
-            // The call's records carry its workspace, rep and team.
-            let of_call = |sql: &str| {
-                Sql::new(sql)
+        // The call's records carry its workspace, rep and team.
+        let of_call = |sql: &str| {
+            Sql::new(sql)
+                .bind(c.id)
+                .bind(c.workspace_id)
+                .bind(c.rep_id)
+                .bind(c.team_id)
+        };
+        let hashes = hasher.entries(c);
+        for chunk in hashes.chunks(ROWS_PER_INSERT) {
+            let mut sql = Sql::new(format!(
+                "INSERT INTO subject_index (call_id, workspace_id, rep_id, team_id, subject_hash) \
+                     VALUES {} ON CONFLICT DO NOTHING",
+                value_rows(chunk.len(), 5)
+            ));
+            for h in chunk {
+                sql = sql
                     .bind(c.id)
                     .bind(c.workspace_id)
                     .bind(c.rep_id)
                     .bind(c.team_id)
-            };
-            let hashes = self.hasher().entries(c);
-            for chunk in hashes.chunks(ROWS_PER_INSERT) {
-                let mut sql = Sql::new(format!(
-                    "INSERT INTO subject_index (call_id, workspace_id, rep_id, team_id, subject_hash) \
-                     VALUES {} ON CONFLICT DO NOTHING",
-                    value_rows(chunk.len(), 5)
-                ));
-                for h in chunk {
-                    sql = sql
-                        .bind(c.id)
-                        .bind(c.workspace_id)
-                        .bind(c.rep_id)
-                        .bind(c.team_id)
-                        .bind(&h[..]);
-                }
-                tx.exec(sql).await?;
+                    .bind(&h[..]);
             }
-            if let Some(t) = &b.transcript {
-                let (bare, words) = crate::word_codec::split(t);
-                tx.exec(
+            tx.exec(sql).await?;
+        }
+        if let Some(t) = &b.transcript {
+            let (bare, words) = crate::word_codec::split(t);
+            tx.exec(
                     of_call(
                         "INSERT INTO transcripts (call_id, workspace_id, rep_id, team_id, data, words) VALUES ($1, $2, $3, $4, $5, $6)",
                     )
@@ -85,18 +97,20 @@ impl<D: Dialect> SqlStore<D> {
                     .bind(words),
                 )
                 .await?;
-            }
-            if let Some(consent) = &b.consent {
-                tx.exec(
-                    Sql::new("INSERT INTO call_consents (call_id, workspace_id, data) VALUES ($1, $2, $3)")
-                        .bind(c.id)
-                        .bind(c.workspace_id)
-                        .bind(to_json(D::NAME, consent)?),
+        }
+        if let Some(consent) = &b.consent {
+            tx.exec(
+                Sql::new(
+                    "INSERT INTO call_consents (call_id, workspace_id, data) VALUES ($1, $2, $3)",
                 )
-                .await?;
-            }
-            for (seq, s) in (1_i64..).zip(&b.scorecards) {
-                tx.exec(
+                .bind(c.id)
+                .bind(c.workspace_id)
+                .bind(to_json(D::NAME, consent)?),
+            )
+            .await?;
+        }
+        for (seq, s) in (1_i64..).zip(&b.scorecards) {
+            tx.exec(
                     of_call(
                         "INSERT INTO scorecards (call_id, workspace_id, rep_id, team_id, id, seq, reviewed, data) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -108,31 +122,30 @@ impl<D: Dialect> SqlStore<D> {
                 )
                 .await
                 .map_err(dup_card(s))?;
-            }
-            // The verdicts the dashboard counts are the latest card's.
-            let verdicts = summary.map(|s| s.verdicts).unwrap_or_default();
-            for chunk in verdicts.chunks(ROWS_PER_INSERT) {
-                let mut sql = Sql::new(format!(
-                    "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) VALUES {}",
-                    value_rows(chunk.len(), 6)
-                ));
-                for (criterion, value) in chunk {
-                    sql = sql
-                        .bind(c.id)
-                        .bind(c.workspace_id)
-                        .bind(c.rep_id)
-                        .bind(c.team_id)
-                        .bind(criterion.as_str())
-                        .bind(*value);
-                }
-                tx.exec(sql).await?;
-            }
         }
-        for (key, sums) in contributions(batch) {
-            rollup::apply(&mut tx, key, &sums, 1).await?;
+        // The verdicts the dashboard counts are the latest card's.
+        let verdicts = summary.map(|s| s.verdicts).unwrap_or_default();
+        for chunk in verdicts.chunks(ROWS_PER_INSERT) {
+            let mut sql = Sql::new(format!(
+                "INSERT INTO call_verdicts (call_id, workspace_id, rep_id, team_id, criterion_id, value) VALUES {}",
+                value_rows(chunk.len(), 6)
+            ));
+            for (criterion, value) in chunk {
+                sql = sql
+                    .bind(c.id)
+                    .bind(c.workspace_id)
+                    .bind(c.rep_id)
+                    .bind(c.team_id)
+                    .bind(criterion.as_str())
+                    .bind(*value);
+            }
+            tx.exec(sql).await?;
         }
-        tx.commit().await
     }
+    for (key, sums) in contributions(batch) {
+        rollup::apply(tx, key, &sums, 1).await?;
+    }
+    Ok(())
 }
 
 /// The batch's rollup contributions, grouped.

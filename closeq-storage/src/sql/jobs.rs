@@ -241,6 +241,24 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
         Ok(id)
     }
 
+    async fn submit(
+        &self,
+        scope: &Scope,
+        _calls: &dyn closeq_core::ports::CallStore,
+        bundle: &closeq_core::ports::CallBundle,
+        spec: JobSpec,
+    ) -> Result<JobId> {
+        let now = self.clock.now();
+        check_spec(scope, &spec, now)?;
+        crate::bundle::check(scope, bundle)?;
+        let mut tx = self.store.begin("submit_call", scope).await?;
+        super::ingest::ingest_in(&mut tx, self.store.hasher(), std::slice::from_ref(bundle))
+            .await?;
+        let id = Self::enqueue_in(&mut tx, scope, &spec, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     async fn lease(
         &self,
         worker: &str,
@@ -282,7 +300,8 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
                    AND instr(',' || $4 || ',', ',' || kind || ',') > 0 \
                    AND CASE WHEN state = 'queued' THEN run_after <= $1 ELSE lease_until <= $1 END \
                    ORDER BY run_after, id LIMIT 1) \
-                 RETURNING id, workspace_id, kind, call_id, payload, max_attempts, attempts",
+                 RETURNING id, workspace_id, kind, call_id, payload, max_attempts, attempts, \
+                 enqueued_by",
             )
             .bind(now)
             .bind(until)
@@ -306,6 +325,7 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
                         run_after: None,
                     },
                     attempt: count(r.int(6)?)?,
+                    enqueued_by: UserId::from_uuid(r.id(7)?)?,
                     lease_token: token.clone(),
                     lease_until: until,
                 })
