@@ -58,6 +58,15 @@ enum Command {
     /// Print who read which calls, transcripts, scorecards and recordings
     /// (the access log, kept 90 days).
     AccessLog(commands::access_log::AccessLogArgs),
+    /// Run queued jobs (transcription, then scoring) until SIGTERM or Ctrl-C.
+    Worker(commands::worker::WorkerArgs),
+    /// Queued jobs: show one, list the dead, retry one.
+    #[command(subcommand)]
+    Jobs(commands::worker::JobsCommand),
+    /// Follow calls: list them, or show one with its transcript summary
+    /// and scorecards.
+    #[command(subcommand)]
+    Calls(commands::calls::CallsCommand),
     /// Print the sub-processor list (Markdown, or JSON with --json).
     Subprocessors {
         /// Print JSON.
@@ -69,24 +78,37 @@ enum Command {
 /// OpenMP (inside CTranslate2/oneDNN) reads its wait policy once, at start.
 /// Sleeping idle threads let local Whisper decode both channels of a call at
 /// once on all cores (see `WhisperConfig::parallel_channels`); spinning ones
-/// make that slower. When the variable is unset, the command runs itself
-/// again with it set (set it to anything to opt out).
+/// make that slower. When the variable is unset, the command replaces
+/// itself with a run that has it set (set it to anything to opt out). On
+/// Unix the process image is replaced (`exec`), so the process keeps its id
+/// and receives signals itself: a `closeq worker` stopped with SIGTERM
+/// shuts down gracefully.
 fn with_passive_openmp() -> Option<ExitCode> {
     if std::env::var_os("OMP_WAIT_POLICY").is_some() {
         return None;
     }
     let exe = std::env::current_exe().ok()?;
-    let status = std::process::Command::new(exe)
+    let mut command = std::process::Command::new(exe);
+    command
         .args(std::env::args_os().skip(1))
-        .env("OMP_WAIT_POLICY", "PASSIVE")
-        .status()
-        .ok()?;
-    Some(ExitCode::from(
-        status
-            .code()
-            .and_then(|c| u8::try_from(c).ok())
-            .unwrap_or(1),
-    ))
+        .env("OMP_WAIT_POLICY", "PASSIVE");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Returns only when the exec failed: run as we are.
+        let _ = command.exec();
+        None
+    }
+    #[cfg(not(unix))]
+    {
+        let status = command.status().ok()?;
+        Some(ExitCode::from(
+            status
+                .code()
+                .and_then(|c| u8::try_from(c).ok())
+                .unwrap_or(1),
+        ))
+    }
 }
 
 fn main() -> ExitCode {
@@ -112,6 +134,9 @@ fn main() -> ExitCode {
         Command::Dsr(cmd) => commands::dsr::run(cmd),
         Command::AccessLog(args) => commands::access_log::run(args),
         Command::Account(cmd) => commands::account::run(cmd),
+        Command::Worker(args) => commands::worker::run(args),
+        Command::Jobs(cmd) => commands::worker::run_jobs(cmd),
+        Command::Calls(cmd) => commands::calls::run(cmd),
         Command::ProcessingRecord { json } => commands::subprocessors::processing_record(json),
     };
     match result {

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use closeq_core::ports::{AudioStore, CallStore, PrivacyStore, WorkspaceStore};
+use closeq_core::ports::{AudioStore, CallStore, JobQueue, PrivacyStore, WorkspaceStore};
 use closeq_core::{
     Clock, Error, Member, Result, Role, Scope, SystemClock, UserId, Workspace, WorkspaceId,
 };
@@ -46,6 +46,7 @@ pub struct LocalInstallation {
     access: Arc<AccessRecorder>,
     workspaces: Arc<dyn WorkspaceStore>,
     privacy: Arc<dyn PrivacyStore>,
+    jobs: Arc<dyn JobQueue>,
     scope: Scope,
     dir: PathBuf,
     db_label: String,
@@ -161,7 +162,7 @@ impl LocalInstallation {
             (stores, db_label) =
                 Self::stores(dir, database_url, subject_key, &settings.phone_country_code).await?;
         }
-        let (unlogged_calls, workspaces, privacy) = stores;
+        let (unlogged_calls, workspaces, privacy, jobs) = stores;
         // Every record written before its read returns: a command is a
         // short-lived process.
         let access = Arc::new(AccessRecorder::new(
@@ -178,6 +179,7 @@ impl LocalInstallation {
             access,
             workspaces,
             privacy,
+            jobs,
             scope,
             dir: dir.to_owned(),
             db_label,
@@ -197,17 +199,26 @@ impl LocalInstallation {
             Arc<dyn CallStore>,
             Arc<dyn WorkspaceStore>,
             Arc<dyn PrivacyStore>,
+            Arc<dyn JobQueue>,
         ),
         String,
     )> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let retry = closeq_core::RetryPolicy::default();
         let hasher = SubjectHasher::new(subject_key, country);
         match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 #[cfg(feature = "store-postgres")]
                 {
-                    let s = Arc::new(closeq_storage::PostgresStore::connect(url, hasher).await?);
+                    let s = closeq_storage::PostgresStore::connect(url, hasher).await?;
+                    let q = Arc::new(closeq_storage::PostgresJobQueue::new(
+                        s.clone(),
+                        clock,
+                        retry,
+                    ));
+                    let s = Arc::new(s);
                     Ok((
-                        (s.clone(), s.clone(), s),
+                        (s.clone(), s.clone(), s, q),
                         "PostgreSQL (CLOSEQ_DATABASE_URL)".to_owned(),
                     ))
                 }
@@ -222,10 +233,17 @@ impl LocalInstallation {
             )),
             None => {
                 let path = dir.join("closeq.db");
-                let s = Arc::new(SqliteStore::open(&path, hasher).await?);
-                Ok(((s.clone(), s.clone(), s), path.display().to_string()))
+                let s = SqliteStore::open(&path, hasher).await?;
+                let q = Arc::new(closeq_storage::SqliteJobQueue::new(s.clone(), clock, retry));
+                let s = Arc::new(s);
+                Ok(((s.clone(), s.clone(), s, q), path.display().to_string()))
             }
         }
+    }
+
+    /// The job queue, in the same database as the stores.
+    pub fn jobs(&self) -> &Arc<dyn JobQueue> {
+        &self.jobs
     }
 
     /// The default workspace's owner.

@@ -36,6 +36,11 @@ pub struct AnalyzeArgs {
     /// Print the full scorecard as JSON.
     #[arg(long)]
     json: bool,
+    /// Store the call and queue it for `closeq worker` instead of
+    /// analysing it here; prints the call id (the rubric must be a
+    /// built-in one: workers resolve rubrics by id).
+    #[arg(long)]
+    queue: bool,
     /// The client's name (stored with the call; found by data-subject requests).
     #[arg(long)]
     client_name: Option<String>,
@@ -124,6 +129,11 @@ pub fn scorer(spec: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn Score
 /// Runs `closeq analyze` on an audio or transcript file.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let rubric = super::rubric::resolve(&args.rubric)?;
+    if args.queue && closeq_analysis::rubric::builtin_rubric(&args.rubric).is_err() {
+        anyhow::bail!(
+            "--queue takes a built-in rubric id (workers resolve rubrics by id); `closeq rubric list` shows them"
+        );
+    }
     let path = args.import.file.clone();
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     // Built before the runtime: a local model is loaded from disk here.
@@ -160,10 +170,37 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         if let Some(c) = args.consent {
             req = req.with_consent(c.into());
         }
+        if args.queue {
+            bar.finish_and_clear();
+            let queued = builder
+                .build()?
+                .submit(state.owner_scope(), req, state.jobs().as_ref())
+                .await
+                .context("the call could not be queued")?;
+            return Ok(Err(queued));
+        }
         let done = builder.build()?.analyze(state.owner_scope(), req).await;
         bar.finish_and_clear();
-        done.context("analysis failed")
+        done.map(Ok).context("analysis failed")
     })?;
+    let analysed = match analysed {
+        Ok(a) => a,
+        Err(queued) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"call_id": queued.call_id, "job_id": queued.job_id})
+                );
+            } else {
+                println!("{}", queued.call_id);
+                eprintln!(
+                    "queued as job {} ({:?}); run `closeq worker` to process it",
+                    queued.job_id, queued.kind
+                );
+            }
+            return Ok(());
+        }
+    };
     let card = analysed
         .scorecards
         .first()
