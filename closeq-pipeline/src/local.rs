@@ -47,11 +47,21 @@ pub struct LocalInstallation {
     workspaces: Arc<dyn WorkspaceStore>,
     privacy: Arc<dyn PrivacyStore>,
     jobs: Arc<dyn JobQueue>,
+    /// The queue again when it is PostgreSQL's (for its wake-ups).
+    #[cfg(feature = "store-postgres")]
+    pg_jobs: Option<closeq_storage::PostgresJobQueue>,
     scope: Scope,
     dir: PathBuf,
     db_label: String,
     url_key: [u8; 32],
     redaction_key: [u8; 32],
+}
+
+/// The job queue, and on PostgreSQL the concrete queue for its wake-ups.
+struct QueueHandle {
+    queue: Arc<dyn JobQueue>,
+    #[cfg(feature = "store-postgres")]
+    pg: Option<closeq_storage::PostgresJobQueue>,
 }
 
 impl std::fmt::Debug for LocalInstallation {
@@ -179,7 +189,9 @@ impl LocalInstallation {
             access,
             workspaces,
             privacy,
-            jobs,
+            #[cfg(feature = "store-postgres")]
+            pg_jobs: jobs.pg.clone(),
+            jobs: jobs.queue,
             scope,
             dir: dir.to_owned(),
             db_label,
@@ -199,7 +211,7 @@ impl LocalInstallation {
             Arc<dyn CallStore>,
             Arc<dyn WorkspaceStore>,
             Arc<dyn PrivacyStore>,
-            Arc<dyn JobQueue>,
+            QueueHandle,
         ),
         String,
     )> {
@@ -211,11 +223,11 @@ impl LocalInstallation {
                 #[cfg(feature = "store-postgres")]
                 {
                     let s = closeq_storage::PostgresStore::connect(url, hasher).await?;
-                    let q = Arc::new(closeq_storage::PostgresJobQueue::new(
-                        s.clone(),
-                        clock,
-                        retry,
-                    ));
+                    let pg = closeq_storage::PostgresJobQueue::new(s.clone(), clock, retry);
+                    let q = QueueHandle {
+                        queue: Arc::new(pg.clone()),
+                        pg: Some(pg),
+                    };
                     let s = Arc::new(s);
                     Ok((
                         (s.clone(), s.clone(), s, q),
@@ -234,7 +246,11 @@ impl LocalInstallation {
             None => {
                 let path = dir.join("closeq.db");
                 let s = SqliteStore::open(&path, hasher).await?;
-                let q = Arc::new(closeq_storage::SqliteJobQueue::new(s.clone(), clock, retry));
+                let q = QueueHandle {
+                    queue: Arc::new(closeq_storage::SqliteJobQueue::new(s.clone(), clock, retry)),
+                    #[cfg(feature = "store-postgres")]
+                    pg: None,
+                };
                 let s = Arc::new(s);
                 Ok(((s.clone(), s.clone(), s, q), path.display().to_string()))
             }
@@ -244,6 +260,17 @@ impl LocalInstallation {
     /// The job queue, in the same database as the stores.
     pub fn jobs(&self) -> &Arc<dyn JobQueue> {
         &self.jobs
+    }
+
+    /// Wakes for idle workers when jobs are queued: PostgreSQL's
+    /// LISTEN/NOTIFY (`PostgresJobQueue::wake_ups`); `None` on SQLite
+    /// (one process: workers poll).
+    pub async fn job_wake_ups(&self) -> Result<Option<Arc<tokio::sync::Notify>>> {
+        #[cfg(feature = "store-postgres")]
+        if let Some(pg) = &self.pg_jobs {
+            return Ok(Some(pg.wake_ups().await?));
+        }
+        Ok(None)
     }
 
     /// The default workspace's owner.

@@ -318,7 +318,11 @@ async fn shutdown_hands_back_unfinished_jobs() {
     assert_eq!((report.completed, report.released), (0, 1));
     let stored = ctx.queue.get_job(&ctx.world.owner, id).await.unwrap();
     assert_eq!(stored.state, JobState::Queued, "another worker takes it");
-    assert!(stored.last_error.unwrap().contains("shut down"));
+    assert_eq!(stored.attempts, 0, "a hand-back is not an attempt");
+    assert!(
+        stored.run_after <= closeq_core::Clock::now(ctx.clock.as_ref()),
+        "at once"
+    );
 }
 
 #[tokio::test(start_paused = true)]

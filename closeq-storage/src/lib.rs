@@ -25,6 +25,8 @@ mod bundle;
 mod codec;
 mod cursor;
 mod filter;
+#[cfg(feature = "store-postgres")]
+mod job_wake_ups;
 mod memory;
 mod policy;
 #[cfg(feature = "store-postgres")]
@@ -50,6 +52,8 @@ pub use access_log::{
 pub use audio::UPLOAD_CONDITION;
 pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
 pub use closeq_core::ports::CallBundle;
+#[cfg(feature = "store-postgres")]
+pub use job_wake_ups::JOB_CHANNEL;
 pub use memory::{InMemoryJobQueue, InMemoryStore};
 #[cfg(feature = "store-postgres")]
 pub use postgres::{PostgresDialect, PostgresJobQueue, PostgresStore};

@@ -74,13 +74,7 @@ async fn the_runtime_role_reaches_only_its_workspaces_jobs() {
         .await
         .unwrap();
     assert_eq!(seen, vec![(a.workspace_id.as_uuid(),)], "only A's job");
-    let changed = sqlx::query("UPDATE jobs SET state = 'queued' WHERE id = $1")
-        .bind(theirs.as_uuid())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    assert_eq!(changed.rows_affected(), 0, "B's job is out of reach");
-    // The token is stored as its hash only.
+    // The token is stored as its hash only, and the hash settles nothing.
     let tokens: Vec<Option<Vec<u8>>> = sqlx::query("SELECT lease_token FROM jobs")
         .fetch_all(&mut *tx)
         .await
@@ -88,11 +82,38 @@ async fn the_runtime_role_reaches_only_its_workspaces_jobs() {
         .iter()
         .map(|r| r.get(0))
         .collect();
+    tx.rollback().await.unwrap();
     for t in tokens.into_iter().flatten() {
         assert_ne!(t, leased.lease_token.as_bytes(), "a plain token");
         assert_eq!(t.len(), 32);
+        let settled: Vec<(String,)> = sqlx::query_as(
+            "SELECT * FROM closeq_job_settle($1, $2, 'complete', now(), NULL, NULL, NULL)",
+        )
+        .bind(leased.id.as_uuid())
+        .bind(hex::encode(&t))
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        assert!(settled.is_empty(), "the stored hash is not the token");
     }
-    tx.rollback().await.unwrap();
+    // No direct UPDATE at all, not even of one's own workspace's jobs (an
+    // admin would otherwise rewrite `enqueued_by` and run as the owner).
+    for (scope, id) in [(&a, leased.id), (&a, theirs)] {
+        let mut tx = c.begin().await.unwrap();
+        set_scope(&mut tx, scope).await;
+        let r = sqlx::query("UPDATE jobs SET enqueued_by = $2 WHERE id = $1")
+            .bind(id.as_uuid())
+            .bind(a.user_id.as_uuid())
+            .execute(&mut *tx)
+            .await;
+        refused(r, "update");
+        tx.rollback().await.unwrap();
+    }
+    // A lease longer than a day is refused.
+    let r = sqlx::query("SELECT * FROM closeq_job_lease('analyze', now(), 'infinity', 'x')")
+        .execute(&mut c)
+        .await;
+    assert!(r.is_err(), "an endless lease");
 
     // No direct insert; the enqueue function only in the scope's
     // workspace and member's name; admin-only kinds only for admins.

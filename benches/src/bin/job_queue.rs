@@ -142,20 +142,23 @@ async fn run_workers(
     jobs as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Enqueue-to-start latency of an idle worker polling every `poll`:
-/// (p50, p95) in ms.
+/// Enqueue-to-start latency of an idle worker polling every `poll`, and
+/// woken by `wake` when given: (p50, p95) in ms.
 async fn latency(
     stores: &Stores,
     queue: &Arc<dyn JobQueue>,
     scope: &Scope,
     poll: Duration,
+    wake: Option<Arc<tokio::sync::Notify>>,
 ) -> (f64, f64) {
     let p = provider(Duration::ZERO);
-    let worker = Worker::builder(queue.clone(), stores.workspaces.clone())
+    let mut builder = Worker::builder(queue.clone(), stores.workspaces.clone())
         .handler(JobKind::Analyze, p.clone())
-        .config(WorkerConfig::default().idle_poll(poll))
-        .build()
-        .unwrap();
+        .config(WorkerConfig::default().idle_poll(poll));
+    if let Some(n) = wake {
+        builder = builder.wake_on(n);
+    }
+    let worker = builder.build().unwrap();
     let stop = Arc::new(AtomicUsize::new(0));
     let s = stop.clone();
     let handle = tokio::spawn(async move {
@@ -186,7 +189,12 @@ async fn latency(
     (lat[lat.len() / 2], lat[lat.len() * 95 / 100])
 }
 
-async fn report(name: &str, stores: Stores, fresh: impl Fn() -> Arc<dyn JobQueue>) {
+async fn report(
+    name: &str,
+    stores: Stores,
+    fresh: impl Fn() -> Arc<dyn JobQueue>,
+    wake: Option<Arc<tokio::sync::Notify>>,
+) {
     let world = World::create(&stores).await;
     let scope = world.rep_a.clone();
     let rate = throughput(fresh(), &scope).await;
@@ -198,8 +206,22 @@ async fn report(name: &str, stores: Stores, fresh: impl Fn() -> Arc<dyn JobQueue
         eight / one
     );
     for poll in [200, 20] {
-        let (p50, p95) = latency(&stores, &fresh(), &scope, Duration::from_millis(poll)).await;
+        let (p50, p95) =
+            latency(&stores, &fresh(), &scope, Duration::from_millis(poll), None).await;
         println!("{name}: enqueue-to-start, {poll} ms poll: p50 {p50:.1} ms, p95 {p95:.1} ms");
+    }
+    if let Some(n) = wake {
+        let (p50, p95) = latency(
+            &stores,
+            &fresh(),
+            &scope,
+            Duration::from_millis(200),
+            Some(n),
+        )
+        .await;
+        println!(
+            "{name}: enqueue-to-start, LISTEN/NOTIFY wake-ups, 200 ms poll fallback: p50 {p50:.1} ms, p95 {p95:.1} ms"
+        );
     }
 }
 
@@ -211,26 +233,33 @@ async fn main() {
         .await
         .unwrap();
     let q = sqlite.clone();
-    report("sqlite", Stores::of(Arc::new(sqlite)), move || {
-        Arc::new(SqliteJobQueue::new(
-            q.clone(),
-            Arc::new(SystemClock),
-            RetryPolicy::default(),
-        ))
-    })
+    report(
+        "sqlite",
+        Stores::of(Arc::new(sqlite)),
+        move || {
+            Arc::new(SqliteJobQueue::new(
+                q.clone(),
+                Arc::new(SystemClock),
+                RetryPolicy::default(),
+            ))
+        },
+        None,
+    )
     .await;
     if let Some(db) = closeq_storage::testing::postgres_fresh_database().await {
         let pg = PostgresStore::connect_with(&db.runtime_url, 16, hasher)
             .await
             .unwrap();
         let q = pg.clone();
-        report("postgres", Stores::of(Arc::new(pg)), move || {
-            Arc::new(PostgresJobQueue::new(
-                q.clone(),
-                Arc::new(SystemClock),
-                RetryPolicy::default(),
-            ))
-        })
+        let make =
+            move || PostgresJobQueue::new(q.clone(), Arc::new(SystemClock), RetryPolicy::default());
+        let wake = make().wake_ups().await.unwrap();
+        report(
+            "postgres",
+            Stores::of(Arc::new(pg)),
+            move || Arc::new(make()) as Arc<dyn JobQueue>,
+            Some(wake),
+        )
         .await;
     } else {
         println!("postgres: SKIPPED (CLOSEQ_TEST_POSTGRES_URL not set)");

@@ -86,6 +86,12 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
             .pipeline(Arc::new(analyzer.build()?), builtin_rubrics())
             .only(&kinds)
             .config(config);
+        if let Some(wake) = state.job_wake_ups().await? {
+            builder = builder.wake_on(wake);
+        }
+        if let Some(wake) = state.job_wake_ups().await? {
+            builder = builder.wake_on(wake);
+        }
         if let Some(n) = args.stt_per_minute {
             builder = builder.rate_limit(JobKind::Transcribe, RateLimit::new(n, n.min(10))?);
         }

@@ -41,8 +41,9 @@ pub struct JobSpec {
 }
 
 /// A job leased to one worker until `lease_until`. `Debug` leaves out
-/// the lease token and the payload.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// the lease token and the payload; it is not serializable (the token is a
+/// credential).
+#[derive(Clone, PartialEq)]
 pub struct LeasedJob {
     /// Id.
     pub id: JobId,
@@ -153,6 +154,9 @@ pub trait JobQueue: Debug + Send + Sync {
     async fn heartbeat(&self, job: &LeasedJob, lease_for: Duration) -> Result<LeasedJob>;
     /// Marks a job done.
     async fn complete(&self, job: &LeasedJob) -> Result<()>;
+    /// Hands a job back unfinished (a worker shutting down): queued again
+    /// now, the attempt not counted. Errors: `Conflict` for a lost lease.
+    async fn release(&self, job: &LeasedJob) -> Result<()>;
     /// Ends an attempt with `error`: re-queued with backoff when the error
     /// is retryable and attempts remain, otherwise dead. Returns the job's
     /// new state.
@@ -162,7 +166,8 @@ pub trait JobQueue: Debug + Send + Sync {
     /// The workspace's dead jobs, oldest first (owners and admins).
     async fn dead_jobs(&self, scope: &Scope, limit: u32) -> Result<Vec<JobRecord>>;
     /// Queues a dead job again, now, with its attempts reset (owners and
-    /// admins). Errors: `NotFound`; `Conflict` when it is not dead.
+    /// admins). Errors: `NotFound`; `Conflict` when it is not dead, or
+    /// when another job for the same (kind, call) is queued or running.
     async fn retry_dead(&self, scope: &Scope, id: JobId) -> Result<()>;
 }
 

@@ -299,6 +299,63 @@ pub async fn uniqueness_and_tenancy(q: &QueueUnderTest, _: &()) -> Outcome {
     Outcome::Passed
 }
 
+/// A released job is queued again at once, its attempt not counted, and
+/// its old token settles nothing; a dead job is not retried while another
+/// job for the same (kind, call) is live.
+pub async fn release_and_retry_conflicts(q: &QueueUnderTest, _: &()) -> Outcome {
+    let a = owner();
+    let call = CallId::new();
+    let id = q
+        .queue
+        .enqueue(&a, spec(JobKind::Analyze, Some(call), 1))
+        .await
+        .expect("enqueue");
+    let job = q
+        .queue
+        .lease("w", &[JobKind::Analyze], LEASE)
+        .await
+        .expect("lease")
+        .expect("job");
+    q.queue.release(&job).await.expect("release");
+    let r = q.queue.complete(&job).await;
+    assert!(matches!(r, Err(Error::Conflict { .. })), "{r:?}");
+    let r = q.queue.release(&job).await;
+    assert!(matches!(r, Err(Error::Conflict { .. })), "twice: {r:?}");
+    let stored = q.queue.get_job(&a, id).await.expect("job");
+    assert_eq!((stored.state, stored.attempts), (JobState::Queued, 0));
+    let again = q
+        .queue
+        .lease("w", &[JobKind::Analyze], LEASE)
+        .await
+        .expect("lease")
+        .expect("released job, at once");
+    assert_eq!(
+        (again.id, again.attempt),
+        (id, 1),
+        "its one attempt is intact"
+    );
+    let state = q
+        .queue
+        .fail(&again, &Error::invalid("x", "bad"))
+        .await
+        .expect("fail");
+    assert_eq!(state, JobState::Dead);
+    let live = q
+        .queue
+        .enqueue(&a, spec(JobKind::Analyze, Some(call), 1))
+        .await
+        .expect("a new job for the call");
+    assert_ne!(live, id);
+    let r = q.queue.retry_dead(&a, id).await;
+    assert!(matches!(r, Err(Error::Conflict { .. })), "{r:?}");
+    assert_eq!(
+        q.queue.get_job(&a, id).await.expect("job").state,
+        JobState::Dead,
+        "unchanged"
+    );
+    Outcome::Passed
+}
+
 /// Runs every case of the job-queue suite as its own test.
 #[macro_export]
 macro_rules! job_queue_conformance {
@@ -311,7 +368,8 @@ macro_rules! job_queue_conformance {
                 lease_exclusivity,
                 lapse_and_stale_tokens,
                 backoff_and_dead,
-                uniqueness_and_tenancy
+                uniqueness_and_tenancy,
+                release_and_retry_conflicts
             ]
         );
     };
@@ -324,7 +382,8 @@ macro_rules! job_queue_conformance {
                 lease_exclusivity,
                 lapse_and_stale_tokens,
                 backoff_and_dead,
-                uniqueness_and_tenancy
+                uniqueness_and_tenancy,
+                release_and_retry_conflicts
             ]
         );
     };

@@ -57,8 +57,17 @@ impl JobHandler for AnalyzeJob {
     async fn run(&self, scope: &Scope, job: &LeasedJob, _: &dyn JobQueue) -> Result<()> {
         let call = call_of(job)?;
         let work = QueuedWork::of(&job.spec)?;
-        let rubrics = work
-            .rubrics
+        let mut keys = work.rubrics.clone();
+        keys.sort();
+        keys.dedup();
+        let most = crate::InputLimits::default().max_rubrics;
+        if keys.len() > most {
+            return Err(Error::invalid(
+                "rubrics",
+                format!("at most {most} per call"),
+            ));
+        }
+        let rubrics = keys
             .iter()
             .map(|key| (self.rubrics)(key).map_err(|e| e.in_field("rubrics")))
             .collect::<Result<Vec<_>>>()?;

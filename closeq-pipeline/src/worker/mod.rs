@@ -107,6 +107,7 @@ pub struct Worker {
     workspaces: Arc<dyn WorkspaceStore>,
     handlers: HashMap<JobKind, Arc<dyn JobHandler>>,
     limits: HashMap<JobKind, Arc<RateLimit>>,
+    wake: Option<Arc<tokio::sync::Notify>>,
     config: WorkerConfig,
 }
 
@@ -129,6 +130,7 @@ impl Worker {
                 workspaces,
                 handlers: HashMap::new(),
                 limits: HashMap::new(),
+                wake: None,
                 config: WorkerConfig::default(),
             },
             kinds: None,
@@ -191,6 +193,15 @@ impl WorkerBuilder {
     #[must_use]
     pub fn rate_limit(mut self, kind: JobKind, limit: RateLimit) -> Self {
         self.worker.limits.insert(kind, Arc::new(limit));
+        self
+    }
+
+    /// Wakes an idle worker when `notify` fires, before its next poll (on
+    /// PostgreSQL: `PostgresJobQueue::wake_ups`, LISTEN/NOTIFY); polling
+    /// stays as the fallback.
+    #[must_use]
+    pub fn wake_on(mut self, notify: Arc<tokio::sync::Notify>) -> Self {
+        self.worker.wake = Some(notify);
         self
     }
 

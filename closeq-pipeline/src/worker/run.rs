@@ -74,9 +74,16 @@ impl Worker {
                 }
                 Ok(None) => {
                     drop(permit);
+                    let woken = async {
+                        match &self.wake {
+                            Some(n) => n.notified().await,
+                            None => std::future::pending().await,
+                        }
+                    };
                     tokio::select! {
                         () = &mut shutdown => break,
                         () = tokio::time::sleep(self.config.idle_poll) => {}
+                        () = woken => {}
                     }
                 }
                 Err(e) => {
@@ -110,11 +117,7 @@ impl Worker {
         let unfinished: Vec<LeasedJob> = lock(&in_flight).drain().map(|(_, j)| j).collect();
         let mut last_error = None;
         for job in unfinished {
-            let release = Error::Unavailable {
-                service: "worker".into(),
-                reason: "the worker shut down before the job finished".into(),
-            };
-            match self.queue.fail(&job, &release).await {
+            match self.queue.release(&job).await {
                 Ok(_) => report.released += 1,
                 Err(Error::Conflict { .. }) => report.lost += 1,
                 Err(e) => last_error = Some(e),

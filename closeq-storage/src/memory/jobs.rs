@@ -95,6 +95,20 @@ pub(crate) fn lease_length(lease_for: Duration) -> Result<chrono::Duration> {
         .ok_or_else(|| Error::invalid("lease_for", "must be between 0 and 24 hours"))
 }
 
+pub(crate) fn not_dead() -> Error {
+    Error::Conflict {
+        resource: "job",
+        reason: "only a dead job is retried".into(),
+    }
+}
+
+pub(crate) fn live_job() -> Error {
+    Error::Conflict {
+        resource: "job",
+        reason: "another job for the same call and kind is queued or running".into(),
+    }
+}
+
 pub(crate) fn stale() -> Error {
     Error::Conflict {
         resource: "job lease",
@@ -214,6 +228,21 @@ impl JobQueue for InMemoryJobQueue {
         Ok(())
     }
 
+    async fn release(&self, job: &LeasedJob) -> Result<()> {
+        let now = self.clock.now();
+        let mut s = self.lock();
+        let (j, token) = s.jobs.get_mut(&job.id).ok_or_else(stale)?;
+        if j.state != JobState::Running || *token != Some(token_hash(&job.lease_token)) {
+            return Err(stale());
+        }
+        *token = None;
+        j.lease_until = None;
+        j.state = JobState::Queued;
+        j.attempts = j.attempts.saturating_sub(1);
+        j.run_after = now;
+        Ok(())
+    }
+
     async fn fail(&self, job: &LeasedJob, error: &Error) -> Result<JobState> {
         let now = self.clock.now();
         let mut s = self.lock();
@@ -262,17 +291,28 @@ impl JobQueue for InMemoryJobQueue {
         check_workspace(scope, Action::ChangeRetention)?;
         let now = self.clock.now();
         let mut s = self.lock();
-        let (j, _) = s
+        let (dead, _) = s
             .jobs
-            .get_mut(&id)
+            .get(&id)
             .filter(|(j, _)| j.workspace_id == scope.workspace_id)
             .ok_or_else(|| Error::not_found("job", id))?;
-        if j.state != JobState::Dead {
-            return Err(Error::Conflict {
-                resource: "job",
-                reason: "only a dead job is retried".into(),
-            });
+        if dead.state != JobState::Dead {
+            return Err(not_dead());
         }
+        let (kind, call) = (dead.spec.kind, dead.spec.call_id);
+        let live = call.is_some()
+            && s.jobs.values().any(|(j, _)| {
+                j.workspace_id == scope.workspace_id
+                    && j.spec.kind == kind
+                    && j.spec.call_id == call
+                    && matches!(j.state, JobState::Queued | JobState::Running)
+            });
+        if live {
+            return Err(live_job());
+        }
+        let Some((j, _)) = s.jobs.get_mut(&id) else {
+            return Err(Error::not_found("job", id));
+        };
         j.state = JobState::Queued;
         j.attempts = 0;
         j.run_after = now;

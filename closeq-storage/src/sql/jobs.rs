@@ -76,6 +76,17 @@ fn payload(text: &str) -> Result<serde_json::Value> {
     serde_json::from_str(text).map_err(|_| Error::internal("a stored job payload does not parse"))
 }
 
+/// A lease token as the queue's statements take it: PostgreSQL's
+/// functions hash it themselves (so a stored hash read from the table
+/// settles nothing); SQLite's statements compare the hash.
+fn token_arg<D: Dialect>(token: &str) -> super::Arg {
+    if D::JOB_FUNCTIONS {
+        token.to_owned().into()
+    } else {
+        token_hash(token).to_vec().into()
+    }
+}
+
 /// A row of [`COLUMNS`].
 fn record(r: &impl SqlRow) -> Result<JobRecord> {
     Ok(JobRecord {
@@ -115,6 +126,7 @@ impl<D: Dialect> Clone for SqlJobQueue<D> {
 enum Settle {
     Heartbeat(DateTime<Utc>),
     Complete,
+    Release,
     Retry(DateTime<Utc>, String),
     Dead(String),
 }
@@ -196,6 +208,7 @@ impl<D: Dialect> SqlJobQueue<D> {
         let (action, until, run_after, reason) = match how {
             Settle::Heartbeat(until) => ("heartbeat", Some(until), None, None),
             Settle::Complete => ("complete", None, None, None),
+            Settle::Release => ("release", None, None, None),
             Settle::Retry(at, reason) => ("retry", None, Some(at), Some(reason)),
             Settle::Dead(reason) => ("dead", None, None, Some(reason)),
         };
@@ -204,17 +217,20 @@ impl<D: Dialect> SqlJobQueue<D> {
         } else {
             "UPDATE jobs SET \
              state = CASE $3 WHEN 'heartbeat' THEN 'running' WHEN 'complete' THEN 'completed' \
-                             WHEN 'retry' THEN 'queued' ELSE 'dead' END, \
+                             WHEN 'retry' THEN 'queued' WHEN 'release' THEN 'queued' \
+                             ELSE 'dead' END, \
+             attempts = CASE WHEN $3 = 'release' THEN max(attempts - 1, 0) ELSE attempts END, \
              lease_until = CASE WHEN $3 = 'heartbeat' THEN $5 END, \
              lease_token = CASE WHEN $3 = 'heartbeat' THEN lease_token END, \
-             run_after = CASE WHEN $3 = 'retry' THEN $6 ELSE run_after END, \
+             run_after = CASE WHEN $3 = 'retry' THEN $6 WHEN $3 = 'release' THEN $4 \
+                         ELSE run_after END, \
              last_error = CASE WHEN $3 IN ('retry', 'dead') THEN $7 ELSE last_error END, \
              updated_at = $4 \
              WHERE id = $1 AND state = 'running' AND lease_token = $2 RETURNING state"
         };
         let sql = Sql::new(text)
             .bind(job.id)
-            .bind(token_hash(&job.lease_token).to_vec())
+            .bind(token_arg::<D>(&job.lease_token))
             .bind(action)
             .bind(now)
             .bind(until)
@@ -275,7 +291,7 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
         let token = new_lease_token();
         let kinds: Vec<&str> = kinds.iter().map(|k| kind_code(*k)).collect();
         let kinds = kinds.join(",");
-        let hash = token_hash(&token).to_vec();
+        let hash = token_arg::<D>(&token);
         let mut tx = self.store.begin("lease_job", Acting::Worker).await?;
         let row = if D::JOB_FUNCTIONS {
             let sql = Sql::new("SELECT * FROM closeq_job_lease($1, $2, $3, $4)")
@@ -350,6 +366,11 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
         Ok(())
     }
 
+    async fn release(&self, job: &LeasedJob) -> Result<()> {
+        self.settle("release_job", job, Settle::Release).await?;
+        Ok(())
+    }
+
     async fn fail(&self, job: &LeasedJob, error: &Error) -> Result<JobState> {
         let reason = failure_reason(error);
         let how = if error.is_retryable() && job.attempt < job.spec.max_attempts {
@@ -394,35 +415,47 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
         check_workspace(scope, Action::ChangeRetention)?;
         let now = self.clock.now();
         let mut tx = self.store.begin("retry_dead_job", scope).await?;
-        let retried = tx
-            .exec(
-                Sql::new(
-                    "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $3, updated_at = $3 \
-                     WHERE workspace_id = $1 AND id = $2 AND state = 'dead'",
-                )
+        let outcome = if D::JOB_FUNCTIONS {
+            let sql = Sql::new("SELECT * FROM closeq_job_retry($1, $2, $3)")
                 .bind(scope.workspace_id)
                 .bind(id)
-                .bind(now),
+                .bind(now);
+            match tx.row(sql).await? {
+                Some(r) => r.text(0)?.to_owned(),
+                None => return Err(Error::not_found("job", id)),
+            }
+        } else {
+            let sql = Sql::new(
+                "SELECT j.state, EXISTS (SELECT 1 FROM jobs l WHERE l.workspace_id = j.workspace_id \
+                 AND l.kind = j.kind AND l.call_id = j.call_id AND l.state IN ('queued', 'running')) \
+                 FROM jobs j WHERE j.workspace_id = $1 AND j.id = $2",
             )
-            .await?;
-        if retried == 0 {
-            let exists = tx
-                .row(
-                    Sql::new("SELECT id FROM jobs WHERE workspace_id = $1 AND id = $2")
-                        .bind(scope.workspace_id)
-                        .bind(id),
-                )
-                .await?
-                .is_some();
-            return Err(if exists {
-                Error::Conflict {
-                    resource: "job",
-                    reason: "only a dead job is retried".into(),
-                }
+            .bind(scope.workspace_id)
+            .bind(id);
+            let Some(r) = tx.row(sql).await? else {
+                return Err(Error::not_found("job", id));
+            };
+            if r.text(0)? != "dead" {
+                "not_dead".to_owned()
+            } else if r.flag(1)? {
+                "live".to_owned()
             } else {
-                Error::not_found("job", id)
-            });
+                tx.exec(
+                    Sql::new(
+                        "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $2, \
+                         updated_at = $2 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(now),
+                )
+                .await?;
+                "retried".to_owned()
+            }
+        };
+        match outcome.as_str() {
+            "retried" => tx.commit().await,
+            "live" => Err(crate::memory::jobs::live_job()),
+            _ => Err(crate::memory::jobs::not_dead()),
         }
-        tx.commit().await
     }
 }
