@@ -52,6 +52,8 @@ pub struct LocalInstallation {
     pg_jobs: Option<closeq_storage::PostgresJobQueue>,
     scope: Scope,
     dir: PathBuf,
+    /// Where recordings go: `None` for the data folder, else an S3 bucket.
+    audio_bucket: Option<String>,
     db_label: String,
     url_key: [u8; 32],
     redaction_key: [u8; 32],
@@ -119,6 +121,40 @@ fn key_file(path: &Path) -> Result<[u8; 32]> {
         }
         Err(e) => Err(io_error("read", path, &e)),
     }
+}
+
+/// The bucket `CLOSEQ_AUDIO_URL` names (`s3://BUCKET`), or `None` for the
+/// data folder.
+fn audio_bucket() -> Result<Option<String>> {
+    let Some(url) = std::env::var("CLOSEQ_AUDIO_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let bad = |why: &str| Error::invalid("CLOSEQ_AUDIO_URL", why.to_owned());
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| bad("must be s3://BUCKET (unset it for the data folder)"))?;
+    let bucket = rest.trim_end_matches('/');
+    if bucket.contains('/') {
+        return Err(bad(
+            "a prefix inside the bucket is not supported; use s3://BUCKET (recordings are kept under calls/)",
+        ));
+    }
+    let valid = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !valid {
+        return Err(bad("the bucket name must be 3-63 of a-z 0-9 - ."));
+    }
+    #[cfg(not(feature = "audio-s3"))]
+    return Err(Error::Unsupported {
+        what: "CLOSEQ_AUDIO_URL (build closeq-pipeline with feature audio-s3)".into(),
+    });
+    #[cfg(feature = "audio-s3")]
+    Ok(Some(bucket.to_owned()))
 }
 
 impl LocalInstallation {
@@ -193,6 +229,7 @@ impl LocalInstallation {
             pg_jobs: jobs.pg.clone(),
             jobs: jobs.queue,
             scope,
+            audio_bucket: audio_bucket()?,
             dir: dir.to_owned(),
             db_label,
             url_key,
@@ -329,9 +366,12 @@ impl LocalInstallation {
         &self.privacy
     }
 
-    /// The recordings folder (`<data dir>/audio`) for the installation's
-    /// calls (their access policy applies to every recording), with URLs
-    /// signed by the installation's key and the privacy engine's gate
+    /// The recordings folder (`<data dir>/audio`), or the S3 bucket
+    /// `CLOSEQ_AUDIO_URL=s3://BUCKET` names (feature `audio-s3`; endpoint,
+    /// region and credentials from the standard `AWS_*` variables), for the
+    /// installation's calls (their access policy applies to every
+    /// recording), with URLs signed by the installation's key (S3:
+    /// presigned by the bucket's credentials) and the privacy engine's gate
     /// ([`PrivacyAudioGate`], reading as the owner): a restricted subject's
     /// or an erased call's recording is not served.
     /// Recordings streamed and signed URLs issued through it are recorded
@@ -349,17 +389,41 @@ impl LocalInstallation {
         let signer = UrlSigner::new(
             "closeq-local://audio",
             SigningKey::new("local", self.url_key),
-            clock,
+            clock.clone(),
         );
         let gate = PrivacyAudioGate::for_workspace(
             self.unlogged_calls.clone(),
             self.privacy.clone(),
             self.scope.clone(),
         );
-        Ok(
-            ObjectAudioStore::local(&self.dir.join("audio"), signer, self.unlogged_calls.clone())?
-                .with_gate(Arc::new(gate)),
-        )
+        let store = match &self.audio_bucket {
+            None => ObjectAudioStore::local(
+                &self.dir.join("audio"),
+                signer,
+                self.unlogged_calls.clone(),
+            )?,
+            #[cfg(feature = "audio-s3")]
+            Some(bucket) => {
+                let s3 = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .build()
+                    .map_err(|_| {
+                        Error::invalid(
+                            "CLOSEQ_AUDIO_URL",
+                            "cannot configure the bucket's client (see the AWS_* environment variables)",
+                        )
+                    })?;
+                let _ = signer;
+                ObjectAudioStore::s3(s3, clock, self.unlogged_calls.clone())
+            }
+            #[cfg(not(feature = "audio-s3"))]
+            Some(_) => {
+                return Err(Error::Unsupported {
+                    what: "CLOSEQ_AUDIO_URL (build closeq-pipeline with feature audio-s3)".into(),
+                });
+            }
+        };
+        Ok(store.with_gate(Arc::new(gate)))
     }
 
     /// An analyzer builder wired to this installation: its stores, its
