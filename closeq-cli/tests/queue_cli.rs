@@ -170,8 +170,13 @@ const DEEPGRAM: &str =
     include_str!("../../closeq-analysis/tests/fixtures/deepgram_multichannel.json");
 
 /// A Deepgram stand-in on loopback: answers every `POST /v1/listen` after
-/// `delay` with a recorded two-channel response; counts the requests.
-fn deepgram_stand_in(delay: Duration) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+/// `delay` with a recorded two-channel response, or request number `n`
+/// (from 0) with `fault(n)` — a status and extra headers — when it gives
+/// one; counts the requests.
+fn deepgram_stand_in_with(
+    delay: Duration,
+    fault: fn(usize) -> Option<(u16, &'static str)>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -203,8 +208,17 @@ fn deepgram_stand_in(delay: Duration) -> (String, std::sync::Arc<std::sync::atom
                 if reader.read_exact(&mut body).is_err() {
                     return;
                 }
-                counted.fetch_add(1, Ordering::SeqCst);
+                let n = counted.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(delay);
+                if let Some((status, headers)) = fault(n) {
+                    let body = r#"{"err_code":"FAULT","err_msg":"injected"}"#;
+                    let reply = format!(
+                        "HTTP/1.1 {status} Injected\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(reply.as_bytes());
+                    return;
+                }
                 let reply = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{DEEPGRAM}",
                     DEEPGRAM.len()
@@ -237,94 +251,194 @@ fn s3_request(endpoint: &str, method: &str, path: &str) -> (u16, String) {
     (code, out)
 }
 
-/// A worker killed with SIGKILL in the middle of transcription: after its
-/// lease lapses another worker process finishes the call. Recordings in
-/// S3 (the stand-in), calls and jobs in PostgreSQL, speech-to-text through
-/// a stand-in speaking Deepgram's wire format. End state: every call
-/// analysed with one transcript and one scorecard, no dead job, exactly one
-/// recording per call in the bucket.
-#[test]
-fn a_worker_killed_mid_transcription_is_finished_by_another() {
-    use std::sync::atomic::Ordering;
-    if closeq_storage::testing::postgres_test_database().is_none() {
-        return;
+/// PostgreSQL (a database of its own), a bucket on the S3 stand-in and a
+/// Deepgram stand-in, as the environment of `closeq` processes sharing one
+/// data folder.
+struct ScaleOut {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    s3: String,
+    bucket: String,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ScaleOut {
+    /// `None` without the services (a SKIPPED line; a failure under CI).
+    fn start(delay: Duration, fault: fn(usize) -> Option<(u16, &'static str)>) -> Option<Self> {
+        closeq_storage::testing::postgres_test_database()?;
+        let s3 = closeq_core::testing::required_service_url("CLOSEQ_TEST_S3_ENDPOINT")?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let db = rt
+            .block_on(closeq_storage::testing::postgres_fresh_database())
+            .unwrap();
+        let bucket = format!("closeq-q-{}", uuid::Uuid::new_v4().simple());
+        let (code, _) = s3_request(&s3, "PUT", &format!("/{bucket}"));
+        assert!((200..300).contains(&code), "create bucket: {code}");
+        let (stt_url, hits) = deepgram_stand_in_with(delay, fault);
+        let env = [
+            ("CLOSEQ_DATABASE_URL", db.runtime_url.as_str()),
+            ("CLOSEQ_AUDIO_URL", &format!("s3://{bucket}")),
+            ("AWS_ENDPOINT", s3.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("CLOSEQ_DEEPGRAM_API_KEY", "test-key"),
+            ("CLOSEQ_DEEPGRAM_BASE_URL", stt_url.as_str()),
+            ("OMP_WAIT_POLICY", "PASSIVE"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        Some(Self {
+            dir: tempfile::tempdir().unwrap(),
+            env,
+            s3,
+            bucket,
+            hits,
+        })
     }
-    let Some(s3) = closeq_core::testing::required_service_url("CLOSEQ_TEST_S3_ENDPOINT") else {
-        return;
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = rt
-        .block_on(closeq_storage::testing::postgres_fresh_database())
-        .unwrap();
-    let bucket = format!("closeq-crash-{}", uuid::Uuid::new_v4().simple());
-    let (code, _) = s3_request(&s3, "PUT", &format!("/{bucket}"));
-    assert!((200..300).contains(&code), "create bucket: {code}");
-    let (stt_url, hits) = deepgram_stand_in(Duration::from_secs(4));
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let audio_url = format!("s3://{bucket}");
-    let env = [
-        ("CLOSEQ_DATABASE_URL", db.runtime_url.as_str()),
-        ("CLOSEQ_AUDIO_URL", audio_url.as_str()),
-        ("AWS_ENDPOINT", s3.as_str()),
-        ("AWS_ALLOW_HTTP", "true"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("CLOSEQ_DEEPGRAM_API_KEY", "test-key"),
-        ("CLOSEQ_DEEPGRAM_BASE_URL", stt_url.as_str()),
-        ("OMP_WAIT_POLICY", "PASSIVE"),
-    ];
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_closeq"))
-            .env("CLOSEQ_DATA_DIR", d)
-            .envs(env.iter().copied())
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let spawn = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_closeq"))
-            .env("CLOSEQ_DATA_DIR", d)
-            .envs(env.iter().copied())
-            .args(args)
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_closeq"));
+        c.env("CLOSEQ_DATA_DIR", self.dir.path())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        ok(&self.command(args).output().unwrap())
+    }
+
+    /// A background process; its standard error goes to a log in the
+    /// data folder, printed when a wait times out.
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let log = tempfile::NamedTempFile::new_in(self.dir.path()).unwrap();
+        let (file, _) = log.keep().unwrap();
+        self.command(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::from(file))
             .spawn()
             .unwrap()
-    };
-    let samples = format!("{}/../closeq-stt/samples", env!("CARGO_MANIFEST_DIR"));
-    let ids: Vec<String> = ["01_discovery_won.ogg", "03_demo_follow_up.ogg"]
-        .iter()
-        .map(|f| {
-            let path = format!("{samples}/{f}");
-            ok(&run(&["analyze", &path, "--stt", "deepgram", "--queue"]))
-                .trim()
-                .to_owned()
-        })
-        .collect();
-    let objects = || {
-        let (code, body) = s3_request(&s3, "GET", &format!("/{bucket}?list-type=2"));
+    }
+
+    /// The workers' logs (warnings name the job and the error).
+    fn logs(&self) -> String {
+        let mut out = String::new();
+        for e in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+            if e.file_name().to_string_lossy().starts_with(".tmp") {
+                out.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+        out
+    }
+
+    /// Queues the bundled recording number `n % 5`; its call id.
+    fn queue_recording(&self, n: usize) -> String {
+        let names = [
+            "01_discovery_won.ogg",
+            "02_discovery_lost.ogg",
+            "03_demo_follow_up.ogg",
+            "04_qualification_backchannels.ogg",
+            "05_demo_fast_talker.ogg",
+        ];
+        let path = format!(
+            "{}/../closeq-stt/samples/{}",
+            env!("CARGO_MANIFEST_DIR"),
+            names[n % 5]
+        );
+        self.run(&["analyze", &path, "--stt", "deepgram", "--queue"])
+            .trim()
+            .to_owned()
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Recordings in the bucket.
+    fn objects(&self) -> usize {
+        let (code, body) = s3_request(&self.s3, "GET", &format!("/{}?list-type=2", self.bucket));
         assert_eq!(code, 200, "{body}");
         body.matches("<Key>").count()
-    };
-    assert_eq!(objects(), 2, "each recording stored before its job");
+    }
 
-    let worker = [
-        "worker",
-        "--stt",
-        "deepgram",
-        "--lease-secs",
-        "3",
-        "--concurrency",
-        "2",
-    ];
-    let mut doomed = spawn(&worker);
+    /// Waits until `n` calls are analysed.
+    fn wait_analysed(&self, n: usize, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let listed = self.run(&[
+                "calls", "list", "--status", "analyzed", "--limit", "1000", "--json",
+            ]);
+            let done: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+            if done.len() == n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} of {n} analysed\n{}",
+                done.len(),
+                self.logs()
+                    .lines()
+                    .rev()
+                    .take(40)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Each call analysed, with a transcript and exactly one scorecard.
+    fn assert_analysed_once(&self, ids: &[String]) {
+        for id in ids {
+            let json: serde_json::Value =
+                serde_json::from_str(&self.run(&["calls", "show", id, "--json"])).unwrap();
+            assert_eq!(json["call"]["status"]["state"], "analyzed", "{json}");
+            assert!(json["transcript"]["utterances"].as_u64().unwrap() > 0);
+            assert_eq!(json["scorecards"].as_array().unwrap().len(), 1, "{id}");
+        }
+    }
+}
+
+/// SIGTERM to a worker process; its report line.
+fn stop(worker: std::process::Child) -> String {
+    let status = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    ok(&worker.wait_with_output().unwrap())
+}
+
+const WORKER: [&str; 7] = [
+    "worker",
+    "--stt",
+    "deepgram",
+    "--lease-secs",
+    "3",
+    "--concurrency",
+    "2",
+];
+
+/// A worker killed with SIGKILL in the middle of transcription: after its
+/// lease lapses another worker process finishes the call. End state: every
+/// call analysed with one transcript and one scorecard, no dead job,
+/// exactly one recording per call in the bucket.
+#[test]
+fn a_worker_killed_mid_transcription_is_finished_by_another() {
+    let Some(env) = ScaleOut::start(Duration::from_secs(4), |_| None) else {
+        return;
+    };
+    let ids: Vec<String> = (0..2).map(|n| env.queue_recording(n)).collect();
+    assert_eq!(env.objects(), 2, "each recording stored before its job");
+    let mut doomed = env.spawn(&WORKER);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while hits.load(Ordering::SeqCst) == 0 {
+    while env.hits() == 0 {
         assert!(
             Instant::now() < deadline,
             "the first worker never transcribed"
@@ -333,40 +447,109 @@ fn a_worker_killed_mid_transcription_is_finished_by_another() {
     }
     doomed.kill().unwrap(); // SIGKILL, in the middle of speech-to-text
     doomed.wait().unwrap();
-    let killed_at = hits.load(Ordering::SeqCst);
-
-    let survivor = spawn(&worker);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let listed = ok(&run(&[
-            "calls", "list", "--status", "analyzed", "--limit", "100", "--json",
-        ]));
-        let done: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
-        if done.len() == ids.len() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{} of 2 analysed", done.len());
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    let status = Command::new("kill")
-        .args(["-TERM", &survivor.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = survivor.wait_with_output().unwrap();
-    let report = ok(&out);
+    let killed_at = env.hits();
+    let survivor = env.spawn(&WORKER);
+    env.wait_analysed(2, Duration::from_secs(90));
+    let report = stop(survivor);
     assert!(report.contains("0 failed"), "{report}");
-    for id in &ids {
-        let json: serde_json::Value =
-            serde_json::from_str(&ok(&run(&["calls", "show", id, "--json"]))).unwrap();
-        assert_eq!(json["call"]["status"]["state"], "analyzed", "{json}");
-        assert!(json["transcript"]["utterances"].as_u64().unwrap() > 0);
-        assert_eq!(json["scorecards"].as_array().unwrap().len(), 1, "{id}");
-    }
+    env.assert_analysed_once(&ids);
     assert!(
-        hits.load(Ordering::SeqCst) > killed_at,
+        env.hits() > killed_at,
         "the survivor transcribed again what the killed worker had in flight"
     );
-    assert_eq!(ok(&run(&["jobs", "dead"])).trim(), "no dead jobs");
-    assert_eq!(objects(), 2, "no orphaned or duplicated recording");
+    assert_eq!(env.run(&["jobs", "dead"]).trim(), "no dead jobs");
+    assert_eq!(env.objects(), 2, "no orphaned or duplicated recording");
+}
+
+/// Scale-out: 4 worker processes, 200 recordings (`CLOSEQ_TEST_SCALE_CALLS`
+/// to change), speech-to-text through the Deepgram stand-in with 200 ms
+/// latency, recordings in the S3 stand-in. Every call is analysed exactly
+/// once: the stand-in saw exactly one transcription per call (none ran on
+/// two workers), every call has one scorecard, the workers' completed jobs
+/// add up to two per call (transcribe and analyze), one recording per call.
+#[test]
+fn four_worker_processes_transcribe_and_score_each_call_once() {
+    let Some(env) = ScaleOut::start(Duration::from_millis(200), |_| None) else {
+        return;
+    };
+    let calls: usize = std::env::var("CLOSEQ_TEST_SCALE_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200);
+    let workers: Vec<_> = (0..4)
+        .map(|_| env.spawn(&["worker", "--stt", "deepgram", "--concurrency", "2"]))
+        .collect();
+    let start = Instant::now();
+    let ids: Vec<String> = (0..calls).map(|n| env.queue_recording(n)).collect();
+    eprintln!("queued {calls} in {:?}", start.elapsed());
+    env.wait_analysed(calls, Duration::from_secs(60 + 5 * calls as u64));
+    eprintln!("analysed {calls} in {:?}", start.elapsed());
+    let mut completed = 0u64;
+    for w in workers {
+        let report = stop(w);
+        assert!(
+            report.contains("0 failed (0 panicked), 0 lost, 0 handed back"),
+            "{report}"
+        );
+        completed += report
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("{report}"));
+    }
+    assert_eq!(
+        completed,
+        2 * calls as u64,
+        "each job completed by exactly one worker"
+    );
+    assert_eq!(env.hits(), calls, "each recording transcribed exactly once");
+    env.assert_analysed_once(&ids);
+    assert_eq!(env.objects(), calls);
+}
+
+/// Faults: the provider answers 503 and 429 with `Retry-After` in bursts,
+/// then recovers. Nothing is lost and nothing is analysed twice.
+#[test]
+fn provider_faults_lose_nothing_and_analyse_nothing_twice() {
+    fn fault(n: usize) -> Option<(u16, &'static str)> {
+        match n % 7 {
+            0 | 1 => Some((503, "")),
+            2 => Some((429, "retry-after: 1\r\n")),
+            _ => None,
+        }
+    }
+    let Some(env) = ScaleOut::start(Duration::ZERO, fault) else {
+        return;
+    };
+    let ids: Vec<String> = (0..6).map(|n| env.queue_recording(n)).collect();
+    let worker = env.spawn(&WORKER);
+    env.wait_analysed(6, Duration::from_secs(180));
+    stop(worker);
+    env.assert_analysed_once(&ids);
+    assert!(env.hits() > 6, "the faults were met: {}", env.hits());
+    assert_eq!(env.run(&["jobs", "dead"]).trim(), "no dead jobs");
+}
+
+/// A provider that refuses for good (400): the transcription job is dead
+/// with its reason, listed by `jobs dead`; nothing else is touched.
+#[test]
+fn a_refused_transcription_is_a_dead_job_with_its_reason() {
+    let Some(env) = ScaleOut::start(Duration::ZERO, |_| Some((400, ""))) else {
+        return;
+    };
+    let id = env.queue_recording(0);
+    let ran = env.run(&["worker", "--stt", "deepgram", "--once"]);
+    assert_eq!(ran.trim(), "ran 1 jobs");
+    let dead = env.run(&["jobs", "dead", "--json"]);
+    let dead: Vec<serde_json::Value> = serde_json::from_str(&dead).unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["spec"]["call_id"], id.as_str());
+    assert!(
+        dead[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{dead:?}"
+    );
+    let shown = env.run(&["calls", "show", &id]);
+    assert!(shown.contains("failed in transcription"), "{shown}");
 }

@@ -107,7 +107,27 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// A 32-byte secret kept in a private file, created on first use.
+/// Creates `path` with `bytes`, readable by the owner only, unless it
+/// exists: written whole to a private temporary file, then linked into
+/// place, which fails when another process got there first. `false` when
+/// the file existed (its contents are the other process's).
+fn create_private(path: &Path, bytes: &[u8]) -> Result<bool> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut n = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut n);
+    let tmp = dir.join(format!(".closeq-new-{:016x}", u64::from_le_bytes(n)));
+    write_private(&tmp, bytes)?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(io_error("create", path, &e)),
+    }
+}
+
+/// A 32-byte secret kept in a private file, created on first use (by
+/// exactly one of several processes starting at once: all use its key).
 fn key_file(path: &Path) -> Result<[u8; 32]> {
     match std::fs::read(path) {
         Ok(k) => k
@@ -116,8 +136,11 @@ fn key_file(path: &Path) -> Result<[u8; 32]> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut k = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut k);
-            write_private(path, &k)?;
-            Ok(k)
+            if create_private(path, &k)? {
+                Ok(k)
+            } else {
+                key_file(path)
+            }
         }
         Err(e) => Err(io_error("read", path, &e)),
     }
@@ -178,13 +201,16 @@ impl LocalInstallation {
         let (mut stores, mut db_label) =
             Self::stores(dir, database_url, subject_key, DEFAULT_PHONE_COUNTRY_CODE).await?;
         let defaults_path = dir.join("defaults.json");
-        let defaults: Defaults = match std::fs::read(&defaults_path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|_| {
+        let parse = |b: &[u8]| -> Result<Defaults> {
+            serde_json::from_slice(b).map_err(|_| {
                 Error::invalid(
                     defaults_path.display().to_string(),
                     "is damaged (not the JSON CloseQ wrote)",
                 )
-            })?,
+            })
+        };
+        let defaults: Defaults = match std::fs::read(&defaults_path) {
+            Ok(b) => parse(&b)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let now = SystemClock.now();
                 let ws = Workspace::new("Default workspace", now)?;
@@ -196,8 +222,15 @@ impl LocalInstallation {
                 };
                 let json =
                     serde_json::to_vec_pretty(&d).map_err(|e| Error::internal(e.to_string()))?;
-                write_private(&defaults_path, &json)?;
-                d
+                if create_private(&defaults_path, &json)? {
+                    d
+                } else {
+                    // Another process started at the same moment and its
+                    // workspace is the installation's (ours stays empty).
+                    let b = std::fs::read(&defaults_path)
+                        .map_err(|e| io_error("read", &defaults_path, &e))?;
+                    parse(&b)?
+                }
             }
             Err(e) => return Err(io_error("read", &defaults_path, &e)),
         };
@@ -386,15 +419,20 @@ impl LocalInstallation {
     /// [`audio_store`](Self::audio_store) as its concrete type (for
     /// verifying signed URLs).
     pub fn object_audio_store(&self, clock: Arc<dyn Clock>) -> Result<ObjectAudioStore> {
-        let signer = UrlSigner::new(
-            "closeq-local://audio",
-            SigningKey::new("local", self.url_key),
-            clock.clone(),
-        );
         let gate = PrivacyAudioGate::for_workspace(
             self.unlogged_calls.clone(),
             self.privacy.clone(),
             self.scope.clone(),
+        );
+        Ok(self.recordings(clock)?.with_gate(Arc::new(gate)))
+    }
+
+    /// The recordings, folder or bucket, without a serving gate.
+    fn recordings(&self, clock: Arc<dyn Clock>) -> Result<ObjectAudioStore> {
+        let signer = UrlSigner::new(
+            "closeq-local://audio",
+            SigningKey::new("local", self.url_key),
+            clock.clone(),
         );
         let store = match &self.audio_bucket {
             None => ObjectAudioStore::local(
@@ -423,19 +461,26 @@ impl LocalInstallation {
                 });
             }
         };
-        Ok(store.with_gate(Arc::new(gate)))
+        Ok(store)
     }
 
     /// An analyzer builder wired to this installation: its stores, its
-    /// recordings folder, its redaction key and the system clock. Add a
-    /// scorer (and speech-to-text for recordings) and build.
+    /// recordings (folder or bucket), its redaction key and the system
+    /// clock. Add a scorer (and speech-to-text for recordings) and build.
+    ///
+    /// The recordings are read without the serving gate of
+    /// [`audio_store`](Self::audio_store), which answers for this
+    /// installation's workspace only: the analyzer runs the same checks
+    /// (restriction, objection, consent) itself before it reads a
+    /// recording, for the workspace of the call at hand — a worker's jobs
+    /// come from every workspace.
     pub fn analyzer(&self) -> Result<AnalyzerBuilder> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Analyzer::builder()
             .call_store(self.unlogged_calls.clone())
             .workspace_store(self.workspaces.clone())
             .privacy_store(self.privacy.clone())
-            .audio_store(Arc::new(self.object_audio_store(clock.clone())?))
+            .audio_store(Arc::new(self.recordings(clock.clone())?))
             .redaction_key(self.redaction_key)
             .clock(clock))
     }

@@ -61,8 +61,15 @@ pub struct WorkerArgs {
     once: bool,
 }
 
-/// Runs `closeq worker`.
+/// Runs `closeq worker`. Logs go to standard error: warnings and errors
+/// (a failed attempt, a lost lease), or what `RUST_LOG` asks for.
 pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let scorer = super::analyze::scorer(&args.scorer, Arc::new(SystemClock))?;
     let kinds: Vec<JobKind> = if args.kinds.is_empty() {
         vec![JobKind::Transcribe, JobKind::Analyze]
