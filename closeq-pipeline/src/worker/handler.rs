@@ -22,7 +22,7 @@ pub type RubricSource = Arc<dyn Fn(&str) -> Result<Rubric> + Send + Sync>;
 
 /// The built-in rubrics.
 pub fn builtin_rubrics() -> RubricSource {
-    Arc::new(|key| closeq_analysis::rubric::builtin_rubric(key))
+    Arc::new(closeq_analysis::rubric::builtin_rubric)
 }
 
 /// Transcription of a queued call, then its scoring queued as a job of its
