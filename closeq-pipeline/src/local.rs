@@ -95,6 +95,25 @@ fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
     }
 }
 
+/// Writes `bytes` to a new file created readable by the owner only (never
+/// readable by others, not even for a moment).
+fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .map_err(|e| io_error("create", path, &e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| io_error("write", path, &e))
+}
+
 /// Writes `bytes` readable by the owner only.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| io_error("write", path, &e))?;
@@ -116,7 +135,10 @@ fn create_private(path: &Path, bytes: &[u8]) -> Result<bool> {
     let mut n = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut n);
     let tmp = dir.join(format!(".closeq-new-{:016x}", u64::from_le_bytes(n)));
-    write_private(&tmp, bytes)?;
+    if let Err(e) = write_new_private(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     let linked = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     match linked {

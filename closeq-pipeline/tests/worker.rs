@@ -356,3 +356,20 @@ async fn a_rate_limit_spaces_the_jobs_of_its_kind() {
         "one a second after the first: {took:?}"
     );
 }
+
+#[tokio::test]
+async fn a_job_that_hangs_is_stopped_and_failed() {
+    let ctx = Ctx::new(Backend::Memory).await;
+    let id = ctx.queue.enqueue(&ctx.world.rep_a, job()).await.unwrap();
+    let h = Slow::new(Duration::from_secs(3_600));
+    let w = slow_worker(
+        &ctx,
+        h.clone(),
+        WorkerConfig::default().max_run(Duration::from_millis(50)),
+    )
+    .await;
+    assert_eq!(w.run_one().await.unwrap(), Some(id));
+    let stored = ctx.queue.get_job(&ctx.world.owner, id).await.unwrap();
+    assert_eq!((stored.state, stored.attempts), (JobState::Queued, 1));
+    assert!(stored.last_error.unwrap().contains("max_run"));
+}

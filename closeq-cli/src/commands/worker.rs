@@ -70,6 +70,14 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+    // A job's panic is caught and recorded; its message may quote the data
+    // it was working on, so only where it happened is printed.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map_or_else(|| "unknown".to_owned(), ToString::to_string);
+        eprintln!("a job panicked at {at} (message withheld: it may quote call data)");
+    }));
     let scorer = super::analyze::scorer(&args.scorer, Arc::new(SystemClock))?;
     let kinds: Vec<JobKind> = if args.kinds.is_empty() {
         vec![JobKind::Transcribe, JobKind::Analyze]
@@ -93,9 +101,6 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
             .pipeline(Arc::new(analyzer.build()?), builtin_rubrics())
             .only(&kinds)
             .config(config);
-        if let Some(wake) = state.job_wake_ups().await? {
-            builder = builder.wake_on(wake);
-        }
         if let Some(wake) = state.job_wake_ups().await? {
             builder = builder.wake_on(wake);
         }

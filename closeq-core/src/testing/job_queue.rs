@@ -207,7 +207,10 @@ pub async fn backoff_and_dead(q: &QueueUnderTest, _: &()) -> Outcome {
     q.queue.retry_dead(&a, id).await.expect("retry");
     let r = q.queue.retry_dead(&a, id).await;
     assert!(matches!(r, Err(Error::Conflict { .. })), "not dead: {r:?}");
-    let job = lease().await.expect("retried");
+    let Some(job) = lease().await else {
+        let stored = q.queue.get_job(&a, id).await;
+        panic!("retried, not leased: {stored:?} at {}", q.clock.now());
+    };
     assert_eq!(job.attempt, 1);
     let state = q
         .queue

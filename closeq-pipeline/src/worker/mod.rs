@@ -33,10 +33,13 @@ pub struct WorkerConfig {
     /// How long a shutdown waits for jobs in flight before releasing them
     /// to other workers.
     pub shutdown_grace: Duration,
+    /// The longest one attempt may run; then it is stopped and failed.
+    pub max_run: Duration,
 }
 
 impl Default for WorkerConfig {
-    /// One job at a time, 60 s leases, 200 ms polls, 30 s grace.
+    /// One job at a time, 60 s leases, 200 ms polls, 30 s grace, attempts
+    /// of at most 4 hours.
     fn default() -> Self {
         Self {
             name: format!("worker-{}", std::process::id()),
@@ -44,6 +47,7 @@ impl Default for WorkerConfig {
             lease_for: Duration::from_secs(60),
             idle_poll: Duration::from_millis(200),
             shutdown_grace: Duration::from_secs(30),
+            max_run: Duration::from_secs(4 * 3600),
         }
     }
 }
@@ -71,6 +75,12 @@ impl WorkerConfig {
     #[must_use]
     pub fn idle_poll(mut self, d: Duration) -> Self {
         self.idle_poll = d;
+        self
+    }
+    /// Sets the longest an attempt may run.
+    #[must_use]
+    pub fn max_run(mut self, d: Duration) -> Self {
+        self.max_run = d;
         self
     }
     /// Sets the shutdown grace.

@@ -29,8 +29,10 @@ type InFlight = Arc<Mutex<HashMap<JobId, LeasedJob>>>;
 impl Worker {
     /// Runs until `shutdown` resolves (for a process: SIGTERM or SIGINT),
     /// then stops leasing, waits up to the configured grace for jobs in
-    /// flight, and hands back the rest (a failed attempt with a retryable
-    /// reason, so another worker takes them after the backoff). Returns
+    /// flight, and hands back the rest ([`JobQueue::release`](closeq_core::ports::JobQueue::release): queued at
+    /// once, the attempt not counted). A job running longer than
+    /// [`WorkerConfig::max_run`] is stopped and its attempt failed, so a
+    /// job that hangs dies after its attempts. Returns
     /// what it did. Errors only when the queue cannot be reached at all at
     /// shutdown; a job's failure is the job's.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<WorkerReport> {
@@ -178,6 +180,7 @@ impl Worker {
             workspaces: self.workspaces.clone(),
             handlers: self.handlers.clone(),
             lease_for: self.config.lease_for,
+            max_run: self.config.max_run,
             name: self.config.name.clone(),
         }
     }
@@ -189,6 +192,7 @@ struct TaskParts {
     workspaces: Arc<dyn closeq_core::ports::WorkspaceStore>,
     handlers: HashMap<JobKind, Arc<dyn super::JobHandler>>,
     lease_for: Duration,
+    max_run: Duration,
     name: String,
 }
 
@@ -208,9 +212,18 @@ impl TaskParts {
             let e = Error::internal("a job of a kind this worker has no handler for");
             return self.settle(&job, Err(e)).await;
         };
+        let max_run = self.max_run;
         let work = async {
             let scope = self.scope_of(&job).await?;
-            handler.run(&scope, &job, self.queue.as_ref()).await
+            match tokio::time::timeout(max_run, handler.run(&scope, &job, self.queue.as_ref()))
+                .await
+            {
+                Ok(done) => done,
+                Err(_) => Err(Error::Unavailable {
+                    service: "worker".into(),
+                    reason: "the job ran longer than the worker's max_run".into(),
+                }),
+            }
         };
         // A panic in the job is caught and recorded as a failed attempt.
         let work = AssertUnwindSafe(work).catch_unwind();

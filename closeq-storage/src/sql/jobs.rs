@@ -452,10 +452,15 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
                 "retried".to_owned()
             }
         };
-        match outcome.as_str() {
-            "retried" => tx.commit().await,
-            "live" => Err(crate::memory::jobs::live_job()),
-            _ => Err(crate::memory::jobs::not_dead()),
+        if outcome == "retried" {
+            return tx.commit().await;
         }
+        // The function locked the row: release it at once.
+        tx.rollback().await?;
+        Err(if outcome == "live" {
+            crate::memory::jobs::live_job()
+        } else {
+            crate::memory::jobs::not_dead()
+        })
     }
 }

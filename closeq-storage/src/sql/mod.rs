@@ -194,6 +194,17 @@ impl<D: Dialect> Tx<'_, D> {
         D::act_as(self.tx.conn(), acting).await.map_err(failed)
     }
 
+    /// Rolls back now. A transaction merely dropped is rolled back when
+    /// its connection is next used, and keeps its row locks until then: a
+    /// `SKIP LOCKED` lease would pass over the rows in the meantime.
+    pub(crate) async fn rollback(self) -> Result<()> {
+        let failed = self.failed();
+        match self.tx {
+            Session::Tx(tx) => tx.rollback().await.map_err(failed),
+            Session::Conn(_) => Ok(()),
+        }
+    }
+
     /// Commits.
     pub(crate) async fn commit(self) -> Result<()> {
         let failed = self.failed();
