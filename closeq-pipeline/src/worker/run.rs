@@ -31,7 +31,7 @@ impl Worker {
     /// then stops leasing, waits up to the configured grace for jobs in
     /// flight, and hands back the rest ([`JobQueue::release`](closeq_core::ports::JobQueue::release): queued at
     /// once, the attempt not counted). A job running longer than
-    /// [`WorkerConfig::max_run`] is stopped and its attempt failed, so a
+    /// [`WorkerConfig::max_run`](super::WorkerConfig::max_run) is stopped and its attempt failed, so a
     /// job that hangs dies after its attempts. Returns
     /// what it did. Errors only when the queue cannot be reached at all at
     /// shutdown; a job's failure is the job's.
