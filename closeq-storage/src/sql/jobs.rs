@@ -87,21 +87,27 @@ fn token_arg<D: Dialect>(token: &str) -> super::Arg {
     }
 }
 
+/// The spec in columns 2–5 (kind, call, payload, max attempts) of a
+/// stored or leased job's row.
+fn spec_of(r: &impl SqlRow) -> Result<JobSpec> {
+    Ok(JobSpec {
+        kind: kind_from(r.text(2)?)?,
+        call_id: r
+            .opt_id(3)?
+            .map(closeq_core::CallId::from_uuid)
+            .transpose()?,
+        payload: payload(r.text(4)?)?,
+        max_attempts: count(r.int(5)?)?,
+        run_after: None,
+    })
+}
+
 /// A row of [`COLUMNS`].
 fn record(r: &impl SqlRow) -> Result<JobRecord> {
     Ok(JobRecord {
         id: JobId::from_uuid(r.id(0)?)?,
         workspace_id: WorkspaceId::from_uuid(r.id(1)?)?,
-        spec: JobSpec {
-            kind: kind_from(r.text(2)?)?,
-            call_id: r
-                .opt_id(3)?
-                .map(closeq_core::CallId::from_uuid)
-                .transpose()?,
-            payload: payload(r.text(4)?)?,
-            max_attempts: count(r.int(5)?)?,
-            run_after: None,
-        },
+        spec: spec_of(r)?,
         state: state_from(r.text(6)?)?,
         attempts: count(r.int(7)?)?,
         enqueued_by: UserId::from_uuid(r.id(8)?)?,
@@ -330,16 +336,7 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
                 Ok(LeasedJob {
                     id: JobId::from_uuid(r.id(0)?)?,
                     workspace_id: WorkspaceId::from_uuid(r.id(1)?)?,
-                    spec: JobSpec {
-                        kind: kind_from(r.text(2)?)?,
-                        call_id: r
-                            .opt_id(3)?
-                            .map(closeq_core::CallId::from_uuid)
-                            .transpose()?,
-                        payload: payload(r.text(4)?)?,
-                        max_attempts: count(r.int(5)?)?,
-                        run_after: None,
-                    },
+                    spec: spec_of(&r)?,
                     attempt: count(r.int(6)?)?,
                     enqueued_by: UserId::from_uuid(r.id(7)?)?,
                     lease_token: token.clone(),
