@@ -262,6 +262,9 @@ struct ScaleOut {
     hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
+/// Where the scale-out tests keep recordings inside their bucket.
+const PREFIX: &str = "team-a/closeq";
+
 impl ScaleOut {
     /// `None` without the services (a SKIPPED line; a failure under CI).
     fn start(delay: Duration, fault: fn(usize) -> Option<(u16, &'static str)>) -> Option<Self> {
@@ -280,7 +283,8 @@ impl ScaleOut {
         let (stt_url, hits) = deepgram_stand_in_with(delay, fault);
         let env = [
             ("CLOSEQ_DATABASE_URL", db.runtime_url.as_str()),
-            ("CLOSEQ_AUDIO_URL", &format!("s3://{bucket}")),
+            // A prefix inside the bucket: one bucket, many installations.
+            ("CLOSEQ_AUDIO_URL", &format!("s3://{bucket}/{PREFIX}/")),
             ("AWS_ENDPOINT", s3.as_str()),
             ("AWS_ALLOW_HTTP", "true"),
             ("AWS_REGION", "us-east-1"),
@@ -360,11 +364,14 @@ impl ScaleOut {
         self.hits.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Recordings in the bucket.
+    /// Recordings in the bucket, each under the installation's prefix.
     fn objects(&self) -> usize {
         let (code, body) = s3_request(&self.s3, "GET", &format!("/{}?list-type=2", self.bucket));
         assert_eq!(code, 200, "{body}");
-        body.matches("<Key>").count()
+        let all = body.matches("<Key>").count();
+        let under = body.matches(&format!("<Key>{PREFIX}/workspaces/")).count();
+        assert_eq!(under, all, "an object outside the prefix: {body}");
+        all
     }
 
     /// Waits until `n` calls are analysed.

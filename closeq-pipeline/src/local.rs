@@ -53,7 +53,7 @@ pub struct LocalInstallation {
     scope: Scope,
     dir: PathBuf,
     /// Where recordings go: `None` for the data folder, else an S3 bucket.
-    audio_bucket: Option<String>,
+    audio_bucket: Option<(String, String)>,
     db_label: String,
     url_key: [u8; 32],
     redaction_key: [u8; 32],
@@ -168,9 +168,9 @@ fn key_file(path: &Path) -> Result<[u8; 32]> {
     }
 }
 
-/// The bucket `CLOSEQ_AUDIO_URL` names (`s3://BUCKET`), or `None` for the
-/// data folder.
-fn audio_bucket() -> Result<Option<String>> {
+/// The bucket and prefix `CLOSEQ_AUDIO_URL` names (`s3://BUCKET` or
+/// `s3://BUCKET/PREFIX`), or `None` for the data folder.
+fn audio_bucket() -> Result<Option<(String, String)>> {
     let Some(url) = std::env::var("CLOSEQ_AUDIO_URL")
         .ok()
         .filter(|u| !u.trim().is_empty())
@@ -178,15 +178,10 @@ fn audio_bucket() -> Result<Option<String>> {
         return Ok(None);
     };
     let bad = |why: &str| Error::invalid("CLOSEQ_AUDIO_URL", why.to_owned());
-    let rest = url
-        .strip_prefix("s3://")
-        .ok_or_else(|| bad("must be s3://BUCKET (unset it for the data folder)"))?;
-    let bucket = rest.trim_end_matches('/');
-    if bucket.contains('/') {
-        return Err(bad(
-            "a prefix inside the bucket is not supported; use s3://BUCKET (recordings are kept under calls/)",
-        ));
-    }
+    let rest = url.strip_prefix("s3://").ok_or_else(|| {
+        bad("must be s3://BUCKET or s3://BUCKET/PREFIX (unset it for the data folder)")
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     let valid = (3..=63).contains(&bucket.len())
         && bucket
             .bytes()
@@ -199,7 +194,12 @@ fn audio_bucket() -> Result<Option<String>> {
         what: "CLOSEQ_AUDIO_URL (build closeq-pipeline with feature audio-s3)".into(),
     });
     #[cfg(feature = "audio-s3")]
-    Ok(Some(bucket.to_owned()))
+    {
+        ObjectAudioStore::check_bucket_prefix(prefix).map_err(|_| {
+            bad("the prefix must be segments of A-Z a-z 0-9 - _ . separated by /, without . or ..")
+        })?;
+        Ok(Some((bucket.to_owned(), prefix.to_owned())))
+    }
 }
 
 impl LocalInstallation {
@@ -422,7 +422,7 @@ impl LocalInstallation {
     }
 
     /// The recordings folder (`<data dir>/audio`), or the S3 bucket
-    /// `CLOSEQ_AUDIO_URL=s3://BUCKET` names (feature `audio-s3`; endpoint,
+    /// `CLOSEQ_AUDIO_URL=s3://BUCKET[/PREFIX]` names (feature `audio-s3`; endpoint,
     /// region and credentials from the standard `AWS_*` variables), for the
     /// installation's calls (their access policy applies to every
     /// recording), with URLs signed by the installation's key (S3:
@@ -463,7 +463,7 @@ impl LocalInstallation {
                 self.unlogged_calls.clone(),
             )?,
             #[cfg(feature = "audio-s3")]
-            Some(bucket) => {
+            Some((bucket, prefix)) => {
                 let s3 = object_store::aws::AmazonS3Builder::from_env()
                     .with_bucket_name(bucket)
                     .build()
@@ -474,7 +474,7 @@ impl LocalInstallation {
                         )
                     })?;
                 let _ = signer;
-                ObjectAudioStore::s3(s3, clock, self.unlogged_calls.clone())
+                ObjectAudioStore::s3_with_prefix(s3, prefix, clock, self.unlogged_calls.clone())?
             }
             #[cfg(not(feature = "audio-s3"))]
             Some(_) => {

@@ -208,3 +208,54 @@ async fn upload_urls_sign_if_none_match_as_botocore_does() {
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
 }
+
+#[tokio::test]
+async fn a_prefix_keeps_every_object_and_presigned_url_under_it() {
+    let fx = Fx::new().await;
+    let Some(endpoint) = required_service_url("CLOSEQ_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    let s3 = audio_fixture::fresh_bucket(&endpoint).await;
+    let raw: Arc<dyn object_store::ObjectStore> = Arc::new(s3.clone());
+    let spare = s3.clone();
+    let store =
+        ObjectAudioStore::s3_with_prefix(s3, "/team-a/closeq/", Arc::new(SystemClock), fx.calls())
+            .unwrap();
+    let a = fx.w.rep_a.clone();
+    let mut call = fx.call(&a).await;
+    let k = format!("calls/{}.mp3", call.id);
+    call.audio = Some(
+        store
+            .put(&a, &call, &k, "audio/mpeg", body(1000))
+            .await
+            .unwrap(),
+    );
+    fx.stores.calls.update_call(&a, &call).await.unwrap();
+    // The bucket holds the object under the prefix, and nothing else.
+    let listed: Vec<_> = raw
+        .list(None)
+        .map(|m| m.unwrap().location.to_string())
+        .collect()
+        .await;
+    assert_eq!(
+        listed,
+        vec![format!("team-a/closeq/workspaces/{}/{k}", a.workspace_id)]
+    );
+    assert!(store.exists(&a, call.id, &k).await.unwrap());
+    // A presigned GET names the prefixed object and fetches it.
+    let url = store
+        .signed_url(&a, call.id, &k, SignedMethod::Get, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let url = url.url.expose().clone();
+    assert!(url.contains("/team-a/closeq/workspaces/"), "unprefixed URL");
+    let resp = reqwest::get(&url).await.unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(resp.bytes().await.unwrap().len(), 1000);
+    for bad in ["a/../b", "a//b", "a b"] {
+        assert!(matches!(
+            ObjectAudioStore::s3_with_prefix(spare.clone(), bad, Arc::new(SystemClock), fx.calls()),
+            Err(Error::InvalidInput { .. })
+        ));
+    }
+}

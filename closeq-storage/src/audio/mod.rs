@@ -41,6 +41,8 @@ enum Signing {
     S3(
         Arc<object_store::aws::AmazonS3>,
         Arc<dyn closeq_core::Clock>,
+        // The bucket prefix every object lives under (may be empty).
+        Path,
     ),
 }
 
@@ -76,6 +78,50 @@ fn storage(name: &'static str, operation: &'static str, e: object_store::Error) 
         object_store::Error::AlreadyExists { .. } => Error::already_exists("audio object", "key"),
         other => Error::storage(name, operation, "object store request failed", true)
             .with_source(StorageSource::new("object_store error", other)),
+    }
+}
+
+/// A bucket prefix: `a/b/c` (slashes at either end ignored), segments of
+/// `[A-Za-z0-9-_.]`, no `.` or `..`, at most 256 bytes.
+#[cfg(feature = "audio-s3")]
+fn bucket_prefix(prefix: &str) -> Result<Path> {
+    let trimmed = prefix.trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(Path::default());
+    }
+    let valid = trimmed.len() <= 256
+        && trimmed.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        });
+    if !valid {
+        return Err(Error::invalid(
+            "prefix",
+            "must be segments of [A-Za-z0-9-_.] separated by /, without . or .., at most 256 bytes",
+        ));
+    }
+    Path::parse(trimmed).map_err(|_| Error::invalid("prefix", "not a valid object path"))
+}
+
+#[cfg(all(test, feature = "audio-s3"))]
+mod prefix_tests {
+    use super::bucket_prefix;
+
+    #[test]
+    fn a_prefix_is_plain_segments() {
+        assert_eq!(
+            bucket_prefix("/team-a/closeq/").unwrap().as_ref(),
+            "team-a/closeq"
+        );
+        assert_eq!(bucket_prefix("").unwrap().as_ref(), "");
+        for bad in ["a//b", "a/../b", "./a", "a b", "a/%2e%2e", &"x".repeat(257)] {
+            let e = bucket_prefix(bad).unwrap_err();
+            assert!(e.to_string().contains("prefix"), "{bad}: {e}");
+        }
     }
 }
 
@@ -146,7 +192,39 @@ impl ObjectAudioStore {
         calls: Arc<dyn CallStore>,
     ) -> Self {
         let s3 = Arc::new(s3);
-        Self::new(s3.clone(), "s3", Signing::S3(s3, clock), calls)
+        Self::new(
+            s3.clone(),
+            "s3",
+            Signing::S3(s3, clock, Path::default()),
+            calls,
+        )
+    }
+
+    /// [`s3`](Self::s3), with every object under `prefix` inside the bucket
+    /// (`team-a/closeq`, say: objects are then
+    /// `team-a/closeq/workspaces/…`), so one bucket can hold several
+    /// installations. Errors: `InvalidInput` naming `prefix` for a prefix
+    /// that is not a plain object path (empty parts, `.` or `..`).
+    #[cfg(feature = "audio-s3")]
+    pub fn s3_with_prefix(
+        s3: object_store::aws::AmazonS3,
+        prefix: &str,
+        clock: Arc<dyn closeq_core::Clock>,
+        calls: Arc<dyn CallStore>,
+    ) -> Result<Self> {
+        let prefix = bucket_prefix(prefix)?;
+        if prefix.as_ref().is_empty() {
+            return Ok(Self::s3(s3, clock, calls));
+        }
+        let s3 = Arc::new(s3);
+        let inner: Arc<dyn ObjectStore> = s3.clone();
+        let scoped = object_store::prefix::PrefixStore::new(inner, prefix.clone());
+        Ok(Self::new(
+            Arc::new(scoped),
+            "s3",
+            Signing::S3(s3, clock, prefix),
+            calls,
+        ))
     }
 
     fn new(
@@ -163,6 +241,14 @@ impl ObjectAudioStore {
             gate: None,
             max_bytes: DEFAULT_MAX_AUDIO_BYTES,
         }
+    }
+
+    /// Checks a bucket prefix as [`s3_with_prefix`](Self::s3_with_prefix)
+    /// does, before any client is built. Errors: `InvalidInput` naming
+    /// `prefix`.
+    #[cfg(feature = "audio-s3")]
+    pub fn check_bucket_prefix(prefix: &str) -> Result<()> {
+        bucket_prefix(prefix).map(|_| ())
     }
 
     /// Builder: the largest upload accepted.
@@ -396,9 +482,10 @@ impl AudioStore for ObjectAudioStore {
                 })
             }
             #[cfg(feature = "audio-s3")]
-            Signing::S3(s3, clock) => {
+            Signing::S3(s3, clock, prefix) => {
                 use object_store::signer::Signer;
                 let now = clock.now();
+                let path: Path = prefix.parts().chain(path.parts()).collect();
                 let url = match method {
                     SignedMethod::Get => s3
                         .signed_url(http::Method::GET, &path, ttl)
