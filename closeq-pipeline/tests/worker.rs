@@ -249,6 +249,7 @@ fn job() -> JobSpec {
         payload: serde_json::json!({}),
         max_attempts: 3,
         run_after: None,
+        every: None,
     }
 }
 

@@ -160,6 +160,7 @@ impl SqlRow for PgRow {
         text -> &str,
         opt_text -> Option<&str>,
         int -> i64,
+        opt_int -> Option<i64>,
         float -> f64,
         opt_float -> Option<f64>,
         flag -> bool,
@@ -253,7 +254,7 @@ impl SqlStore<PostgresDialect> {
             ),
             format!(
                 "GRANT EXECUTE ON FUNCTION closeq_job_enqueue(uuid, uuid, text, uuid, text, bigint, \
-                 uuid, timestamptz, timestamptz) TO {runtime_role}"
+                 uuid, timestamptz, timestamptz, bigint) TO {runtime_role}"
             ),
             format!(
                 "GRANT EXECUTE ON FUNCTION closeq_job_lease(text, timestamptz, timestamptz, text) \

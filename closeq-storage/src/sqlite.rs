@@ -132,6 +132,9 @@ impl SqlRow for SqliteRow {
     fn int(&self, i: usize) -> Result<i64> {
         self.try_get_unchecked(i).map_err(decode)
     }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        self.try_get_unchecked(i).map_err(decode)
+    }
     fn float(&self, i: usize) -> Result<f64> {
         self.try_get_unchecked(i).map_err(decode)
     }

@@ -32,6 +32,7 @@ fn spec(kind: JobKind, call: Option<CallId>) -> JobSpec {
         payload: serde_json::json!({}),
         max_attempts: 1,
         run_after: None,
+        every: None,
     }
 }
 

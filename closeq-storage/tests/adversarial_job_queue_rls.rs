@@ -34,6 +34,7 @@ fn spec(kind: JobKind) -> JobSpec {
         payload: serde_json::json!({}),
         max_attempts: 3,
         run_after: None,
+        every: None,
     }
 }
 
@@ -150,7 +151,7 @@ async fn the_runtime_role_reaches_only_its_workspaces_jobs() {
              enqueued_by, run_after, updated_at) VALUES ($1, $2, 'analyze', NULL, '{}', 1, \
              'queued', $3, now(), now())"
         } else {
-            "SELECT closeq_job_enqueue($1, $2, $4, NULL, '{}', 1, $3, now(), now())"
+            "SELECT closeq_job_enqueue($1, $2, $4, NULL, '{}', 1, $3, now(), now(), NULL)"
         };
         let r = sqlx::query(sql)
             .bind(closeq_core::JobId::new().as_uuid())

@@ -35,6 +35,7 @@ fn spec() -> JobSpec {
         payload: serde_json::json!({"rubrics": ["discovery"]}),
         max_attempts: 3,
         run_after: None,
+        every: None,
     }
 }
 

@@ -38,6 +38,15 @@ pub struct JobSpec {
     pub max_attempts: u32,
     /// Not before.
     pub run_after: Option<DateTime<Utc>>,
+    /// A recurring job: completed, it is queued again to run `every` later
+    /// (whole seconds, [`MIN_JOB_INTERVAL`] to [`MAX_JOB_DELAY`]), its
+    /// attempts reset. Recurring jobs are about no call, and there is at
+    /// most one live recurring job per (workspace, kind): enqueueing it
+    /// again returns the live one's id. Scheduled work (retention sweeps,
+    /// data-subject request reminders) runs this way, without a scheduler
+    /// process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<Duration>,
 }
 
 /// A job leased to one worker until `lease_until`. `Debug` leaves out
@@ -77,6 +86,9 @@ impl Debug for LeasedJob {
 /// The largest payload a job carries, serialized.
 pub const MAX_JOB_PAYLOAD_BYTES: usize = 16 * 1024;
 
+/// The shortest interval of a recurring job ([`JobSpec::every`]).
+pub const MIN_JOB_INTERVAL: Duration = Duration::from_secs(60);
+
 /// The latest a job may be scheduled: 30 days ahead.
 pub const MAX_JOB_DELAY: chrono::Duration = chrono::Duration::days(30);
 
@@ -97,7 +109,11 @@ pub const MAX_JOB_DELAY: chrono::Duration = chrono::Duration::days(30);
 ///   and retried by them;
 /// - a job about a call is unique per (workspace, kind, call) among jobs
 ///   queued or running: enqueueing it again returns the existing job's id
-///   (a dead or completed one does not block a new job);
+///   (a dead or completed one does not block a new job); a recurring job
+///   ([`JobSpec::every`]) likewise per (workspace, kind), and completing
+///   it queues it again `every` later with its attempts reset (a failure
+///   retries or kills it as any job; a dead one stops the schedule until
+///   it is retried or enqueued again);
 /// - `run_after` in the past means now; more than [`MAX_JOB_DELAY`] ahead
 ///   is `InvalidInput`, as is a payload over [`MAX_JOB_PAYLOAD_BYTES`];
 /// - retention sweeps need action `change_retention`, data-subject
@@ -165,6 +181,14 @@ pub trait JobQueue: Debug + Send + Sync {
     async fn get_job(&self, scope: &Scope, id: JobId) -> Result<JobRecord>;
     /// The workspace's dead jobs, oldest first (owners and admins).
     async fn dead_jobs(&self, scope: &Scope, limit: u32) -> Result<Vec<JobRecord>>;
+    /// The workspace's jobs, newest first, of `state` when given, at most
+    /// `limit` (owners and admins).
+    async fn list_jobs(
+        &self,
+        scope: &Scope,
+        state: Option<JobState>,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>>;
     /// Queues a dead job again, now, with its attempts reset (owners and
     /// admins). Errors: `NotFound`; `Conflict` when it is not dead, or
     /// when another job for the same (kind, call) is queued or running.

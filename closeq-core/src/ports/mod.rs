@@ -19,7 +19,9 @@ pub use call_store::{
     AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Cursor, GroupBy, Page,
     PageRequest, ReviewRecord, StartKey,
 };
-pub use job_queue::{JobKind, JobQueue, JobSpec, LeasedJob, MAX_JOB_DELAY, MAX_JOB_PAYLOAD_BYTES};
+pub use job_queue::{
+    JobKind, JobQueue, JobSpec, LeasedJob, MAX_JOB_DELAY, MAX_JOB_PAYLOAD_BYTES, MIN_JOB_INTERVAL,
+};
 pub use language_model::{
     Completion, CompletionRequest, FinishReason, LanguageModel, Message, MessageRole,
     ResponseSchema, TokenUsage,

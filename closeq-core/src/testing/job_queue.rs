@@ -1,7 +1,8 @@
 //! Conformance suite for [`JobQueue`] implementations: lease
 //! exclusivity under concurrency, lapse and
 //! re-lease, stale tokens, backoff (and `Retry-After`), dead jobs and
-//! their retry, uniqueness per (kind, call), tenant isolation.
+//! their retry, uniqueness per (kind, call), tenant isolation, recurring
+//! jobs and listing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,7 @@ fn spec(kind: JobKind, call: Option<CallId>, max_attempts: u32) -> JobSpec {
         payload: serde_json::json!({}),
         max_attempts,
         run_after: None,
+        every: None,
     }
 }
 
@@ -359,6 +361,148 @@ pub async fn release_and_retry_conflicts(q: &QueueUnderTest, _: &()) -> Outcome 
     Outcome::Passed
 }
 
+/// A recurring job: one live job per (workspace, kind); completed, it is
+/// queued again `every` later with its attempts reset; its interval is
+/// checked; `list_jobs` lists the workspace's jobs newest first.
+pub async fn recurring_jobs_and_listing(q: &QueueUnderTest, _: &()) -> Outcome {
+    let (a, b) = (owner(), owner());
+    let every = Duration::from_secs(3600);
+    let sweep = JobSpec {
+        every: Some(every),
+        ..spec(JobKind::RetentionSweep, None, 2)
+    };
+    let id = q.queue.enqueue(&a, sweep.clone()).await.expect("enqueue");
+    assert_eq!(
+        q.queue.enqueue(&a, sweep.clone()).await.expect("again"),
+        id,
+        "one schedule per (workspace, kind)"
+    );
+    let other = q.queue.enqueue(&b, sweep.clone()).await.expect("b");
+    assert_ne!(other, id, "another workspace has its own");
+    // A one-off sweep is no schedule: it runs beside it.
+    let once = q
+        .queue
+        .enqueue(&a, spec(JobKind::RetentionSweep, None, 1))
+        .await
+        .expect("one-off");
+    assert_ne!(once, id);
+    for bad in [Duration::from_secs(59), Duration::from_secs(31 * 86_400)] {
+        let r = q
+            .queue
+            .enqueue(
+                &a,
+                JobSpec {
+                    every: Some(bad),
+                    ..spec(JobKind::DataSubjectRequest, None, 1)
+                },
+            )
+            .await;
+        assert!(
+            matches!(&r, Err(Error::InvalidInput { field, .. }) if *field == "every"),
+            "{bad:?}: {r:?}"
+        );
+    }
+    let r = q
+        .queue
+        .enqueue(
+            &a,
+            JobSpec {
+                every: Some(every),
+                ..spec(JobKind::Analyze, Some(CallId::new()), 1)
+            },
+        )
+        .await;
+    assert!(matches!(r, Err(Error::InvalidInput { .. })), "{r:?}");
+    // Run it: first a failed attempt (retried), then a success.
+    let mut runs = 0;
+    while runs < 2 {
+        let Some(job) = q
+            .queue
+            .lease("w", &[JobKind::RetentionSweep], LEASE)
+            .await
+            .expect("lease")
+        else {
+            q.clock.advance(secs(600));
+            continue;
+        };
+        if job.id != id {
+            q.queue.complete(&job).await.expect("other");
+            continue;
+        }
+        assert_eq!(
+            job.spec.every,
+            Some(every),
+            "the lease carries the interval"
+        );
+        runs += 1;
+        if runs == 1 {
+            let e = Error::Unavailable {
+                service: "store".into(),
+                reason: "down".into(),
+            };
+            assert_eq!(
+                q.queue.fail(&job, &e).await.expect("fail"),
+                JobState::Queued
+            );
+        } else {
+            assert_eq!(job.attempt, 2);
+            q.queue.complete(&job).await.expect("complete");
+        }
+    }
+    let done_at = q.clock.now();
+    let stored = q.queue.get_job(&a, id).await.expect("job");
+    assert_eq!(
+        (stored.state, stored.attempts, stored.last_error.as_deref()),
+        (JobState::Queued, 0, None),
+        "queued again, attempts reset"
+    );
+    assert_eq!(stored.run_after, done_at + secs(3600));
+    assert_eq!(
+        q.queue.enqueue(&a, sweep).await.expect("again"),
+        id,
+        "still the one schedule"
+    );
+    let none = q
+        .queue
+        .lease("w", &[JobKind::RetentionSweep], LEASE)
+        .await
+        .expect("lease")
+        .filter(|j| j.workspace_id == a.workspace_id);
+    assert!(none.is_none(), "not before its interval");
+    q.clock.advance(secs(3600));
+    let mut next = None;
+    while let Some(job) = q
+        .queue
+        .lease("w", &[JobKind::RetentionSweep], LEASE)
+        .await
+        .expect("lease")
+    {
+        if job.id == id {
+            next = Some(job);
+            break;
+        }
+        q.queue.complete(&job).await.expect("other");
+    }
+    let next = next.expect("due again after its interval");
+    assert_eq!(next.attempt, 1);
+    // Listing: the workspace's own jobs, newest first, by state.
+    let all = q.queue.list_jobs(&a, None, 10).await.expect("list");
+    let ids: Vec<JobId> = all.iter().map(|j| j.id).collect();
+    assert_eq!(ids, vec![once, id], "newest first, a's only");
+    let running = q
+        .queue
+        .list_jobs(&a, Some(JobState::Running), 10)
+        .await
+        .expect("list");
+    assert_eq!(running.len(), 1);
+    assert_eq!(running[0].id, id);
+    assert_eq!(q.queue.list_jobs(&a, None, 1).await.expect("list").len(), 1);
+    let member = Scope::new(a.workspace_id, UserId::new(), Role::Member);
+    let r = q.queue.list_jobs(&member, None, 10).await;
+    assert!(matches!(r, Err(Error::Forbidden { .. })), "{r:?}");
+    Outcome::Passed
+}
+
 /// Runs every case of the job-queue suite as its own test.
 #[macro_export]
 macro_rules! job_queue_conformance {
@@ -372,7 +516,8 @@ macro_rules! job_queue_conformance {
                 lapse_and_stale_tokens,
                 backoff_and_dead,
                 uniqueness_and_tenancy,
-                release_and_retry_conflicts
+                release_and_retry_conflicts,
+                recurring_jobs_and_listing
             ]
         );
     };
@@ -386,7 +531,8 @@ macro_rules! job_queue_conformance {
                 lapse_and_stale_tokens,
                 backoff_and_dead,
                 uniqueness_and_tenancy,
-                release_and_retry_conflicts
+                release_and_retry_conflicts,
+                recurring_jobs_and_listing
             ]
         );
     };

@@ -34,6 +34,7 @@ impl QueuedWork {
             payload: serde_json::to_value(self).unwrap_or_default(),
             max_attempts: QUEUED_ATTEMPTS,
             run_after: None,
+            every: None,
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use closeq_core::ports::{
-    JobKind, JobQueue, JobSpec, LeasedJob, MAX_JOB_DELAY, MAX_JOB_PAYLOAD_BYTES,
+    JobKind, JobQueue, JobSpec, LeasedJob, MAX_JOB_DELAY, MAX_JOB_PAYLOAD_BYTES, MIN_JOB_INTERVAL,
 };
 use closeq_core::{
     Action, Clock, Error, JobId, JobRecord, JobState, Result, RetryPolicy, Scope, failure_reason,
@@ -64,11 +64,36 @@ pub(crate) fn check_spec(
         JobKind::DataSubjectRequest => check_workspace(scope, Action::RunDataSubjectRequests)?,
         JobKind::Transcribe | JobKind::Analyze => {}
     }
+    if let Some(every) = spec.every {
+        let longest = MAX_JOB_DELAY.to_std().unwrap_or(MIN_JOB_INTERVAL);
+        if every < MIN_JOB_INTERVAL || every > longest {
+            return Err(Error::invalid("every", "must be 1 minute to 30 days"));
+        }
+        if spec.call_id.is_some() {
+            return Err(Error::invalid("every", "a recurring job is about no call"));
+        }
+    }
     let run_after = spec.run_after.unwrap_or(now).max(now);
     if run_after - now > MAX_JOB_DELAY {
         return Err(Error::invalid("run_after", "at most 30 days ahead"));
     }
     Ok(run_after)
+}
+
+/// The interval of a recurring job in whole seconds, as queues store it.
+pub(crate) fn every_secs(spec: &JobSpec) -> Option<i64> {
+    spec.every
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Whether live job `j` stands in the way of `spec` enqueued in
+/// `workspace`: the same (kind, call), or the same recurring kind.
+fn blocks(j: &JobRecord, workspace: closeq_core::WorkspaceId, spec: &JobSpec) -> bool {
+    j.workspace_id == workspace
+        && j.spec.kind == spec.kind
+        && matches!(j.state, JobState::Queued | JobState::Running)
+        && ((spec.call_id.is_some() && j.spec.call_id == spec.call_id)
+            || (spec.every.is_some() && j.spec.every.is_some()))
 }
 
 /// A fresh lease token: 32 random bytes from the operating system, as
@@ -105,7 +130,8 @@ pub(crate) fn not_dead() -> Error {
 pub(crate) fn live_job() -> Error {
     Error::Conflict {
         resource: "job",
-        reason: "another job for the same call and kind is queued or running".into(),
+        reason: "another job of the same kind for the same call (or schedule) is queued or running"
+            .into(),
     }
 }
 
@@ -122,16 +148,17 @@ impl JobQueue for InMemoryJobQueue {
         let now = self.clock.now();
         let run_after = check_spec(scope, &spec, now)?;
         let mut s = self.lock();
-        if let Some(call) = spec.call_id
-            && let Some((existing, _)) = s.jobs.values().find(|(j, _)| {
-                j.workspace_id == scope.workspace_id
-                    && j.spec.kind == spec.kind
-                    && j.spec.call_id == Some(call)
-                    && matches!(j.state, JobState::Queued | JobState::Running)
-            })
+        if let Some((existing, _)) = s
+            .jobs
+            .values()
+            .find(|(j, _)| blocks(j, scope.workspace_id, &spec))
         {
             return Ok(existing.id);
         }
+        let spec = JobSpec {
+            every: every_secs(&spec).map(|s| Duration::from_secs(s.unsigned_abs())),
+            ..spec
+        };
         let id = JobId::new();
         let record = JobRecord {
             id,
@@ -222,9 +249,18 @@ impl JobQueue for InMemoryJobQueue {
         if j.state != JobState::Running || *token != Some(token_hash(&job.lease_token)) {
             return Err(stale());
         }
-        j.state = JobState::Completed;
         j.lease_until = None;
         *token = None;
+        match j.spec.every {
+            Some(every) => {
+                let every = chrono::Duration::from_std(every).unwrap_or(MAX_JOB_DELAY);
+                j.state = JobState::Queued;
+                j.attempts = 0;
+                j.last_error = None;
+                j.run_after = self.clock.now() + every;
+            }
+            None => j.state = JobState::Completed,
+        }
         Ok(())
     }
 
@@ -287,6 +323,27 @@ impl JobQueue for InMemoryJobQueue {
         Ok(v)
     }
 
+    async fn list_jobs(
+        &self,
+        scope: &Scope,
+        state: Option<JobState>,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let mut v: Vec<JobRecord> = self
+            .lock()
+            .jobs
+            .values()
+            .map(|(j, _)| j)
+            .filter(|j| j.workspace_id == scope.workspace_id)
+            .filter(|j| state.is_none_or(|s| j.state == s))
+            .cloned()
+            .collect();
+        v.sort_by_key(|j| std::cmp::Reverse(j.id));
+        v.truncate(limit as usize);
+        Ok(v)
+    }
+
     async fn retry_dead(&self, scope: &Scope, id: JobId) -> Result<()> {
         check_workspace(scope, Action::ChangeRetention)?;
         let now = self.clock.now();
@@ -299,14 +356,11 @@ impl JobQueue for InMemoryJobQueue {
         if dead.state != JobState::Dead {
             return Err(not_dead());
         }
-        let (kind, call) = (dead.spec.kind, dead.spec.call_id);
-        let live = call.is_some()
-            && s.jobs.values().any(|(j, _)| {
-                j.workspace_id == scope.workspace_id
-                    && j.spec.kind == kind
-                    && j.spec.call_id == call
-                    && matches!(j.state, JobState::Queued | JobState::Running)
-            });
+        let spec = dead.spec.clone();
+        let live = s
+            .jobs
+            .values()
+            .any(|(j, _)| j.id != id && blocks(j, scope.workspace_id, &spec));
         if live {
             return Err(live_job());
         }

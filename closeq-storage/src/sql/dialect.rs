@@ -165,6 +165,7 @@ macro_rules! bind_args {
                     Arg::OptTime(v) => q.bind(v.as_ref().map(|$t| $time)),
                     Arg::Text(v) => q.bind(v.as_deref()),
                     Arg::Int(v) => q.bind(*v),
+                    Arg::OptInt(v) => q.bind(*v),
                     Arg::Float(v) => q.bind(*v),
                     Arg::Bool(v) => q.bind(*v),
                     Arg::Bytes(v) => q.bind(v.as_slice()),

@@ -25,7 +25,9 @@ use closeq_core::{
 };
 
 use super::{Acting, Dialect, Sql, SqlRow, SqlStore, Tx};
-use crate::memory::jobs::{check_spec, lease_length, new_lease_token, stale, token_hash};
+use crate::memory::jobs::{
+    check_spec, every_secs, lease_length, new_lease_token, stale, token_hash,
+};
 use crate::policy::check_workspace;
 
 /// The job queue in a SQL database, beside the store it shares a pool with.
@@ -37,7 +39,7 @@ pub struct SqlJobQueue<D: Dialect> {
 }
 
 const COLUMNS: &str = "id, workspace_id, kind, call_id, payload, max_attempts, state, attempts, \
-                       enqueued_by, run_after, lease_until, last_error";
+                       enqueued_by, run_after, lease_until, last_error, every_secs";
 
 fn kind_code(kind: JobKind) -> &'static str {
     match kind {
@@ -87,9 +89,18 @@ fn token_arg<D: Dialect>(token: &str) -> super::Arg {
     }
 }
 
-/// The spec in columns 2–5 (kind, call, payload, max attempts) of a
-/// stored or leased job's row.
-fn spec_of(r: &impl SqlRow) -> Result<JobSpec> {
+/// The spec in columns 2–5 (kind, call, payload, max attempts) and
+/// `every` (a recurring job's interval in seconds) of a stored or leased
+/// job's row.
+fn spec_of(r: &impl SqlRow, every: usize) -> Result<JobSpec> {
+    let every = r
+        .opt_int(every)?
+        .map(|s| {
+            u64::try_from(s)
+                .map(Duration::from_secs)
+                .map_err(|_| Error::internal("a stored job interval is out of range"))
+        })
+        .transpose()?;
     Ok(JobSpec {
         kind: kind_from(r.text(2)?)?,
         call_id: r
@@ -99,6 +110,7 @@ fn spec_of(r: &impl SqlRow) -> Result<JobSpec> {
         payload: payload(r.text(4)?)?,
         max_attempts: count(r.int(5)?)?,
         run_after: None,
+        every,
     })
 }
 
@@ -107,7 +119,7 @@ fn record(r: &impl SqlRow) -> Result<JobRecord> {
     Ok(JobRecord {
         id: JobId::from_uuid(r.id(0)?)?,
         workspace_id: WorkspaceId::from_uuid(r.id(1)?)?,
-        spec: spec_of(r)?,
+        spec: spec_of(r, 12)?,
         state: state_from(r.text(6)?)?,
         attempts: count(r.int(7)?)?,
         enqueued_by: UserId::from_uuid(r.id(8)?)?,
@@ -166,14 +178,14 @@ impl<D: Dialect> SqlJobQueue<D> {
         let body = serde_json::to_string(&spec.payload)
             .map_err(|_| Error::invalid("payload", "does not serialize"))?;
         let insert = if D::JOB_FUNCTIONS {
-            "SELECT closeq_job_enqueue($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "SELECT closeq_job_enqueue($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         } else {
+            // Either live-job index (per call, per schedule) turns a
+            // duplicate into no row.
             "INSERT INTO jobs (id, workspace_id, kind, call_id, payload, max_attempts, state, \
-             enqueued_by, run_after, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9) \
-             ON CONFLICT (workspace_id, kind, call_id) \
-             WHERE state IN ('queued', 'running') AND call_id IS NOT NULL DO NOTHING \
-             RETURNING id"
+             enqueued_by, run_after, updated_at, every_secs) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10) \
+             ON CONFLICT DO NOTHING RETURNING id"
         };
         let sql = Sql::new(insert)
             .bind(id)
@@ -184,19 +196,22 @@ impl<D: Dialect> SqlJobQueue<D> {
             .bind(i64::from(spec.max_attempts))
             .bind(scope.user_id)
             .bind(run_after)
-            .bind(now);
+            .bind(now)
+            .bind(every_secs(spec));
         // PostgreSQL's function answers the new or the live job's id; the
         // SQLite insert answers no row when a live job exists.
         if let Some(row) = tx.row(sql).await? {
             return JobId::from_uuid(row.id(0)?);
         }
         let existing = Sql::new(
-            "SELECT id FROM jobs WHERE workspace_id = $1 AND kind = $2 AND call_id = $3 \
-             AND state IN ('queued', 'running')",
+            "SELECT id FROM jobs WHERE workspace_id = $1 AND kind = $2 \
+             AND state IN ('queued', 'running') \
+             AND (call_id = $3 OR ($4 AND every_secs IS NOT NULL))",
         )
         .bind(scope.workspace_id)
         .bind(kind_code(spec.kind))
-        .bind(spec.call_id);
+        .bind(spec.call_id)
+        .bind(spec.every.is_some());
         let row = tx
             .row(existing)
             .await?
@@ -222,15 +237,23 @@ impl<D: Dialect> SqlJobQueue<D> {
             "SELECT * FROM closeq_job_settle($1, $2, $3, $4, $5, $6, $7)"
         } else {
             "UPDATE jobs SET \
-             state = CASE $3 WHEN 'heartbeat' THEN 'running' WHEN 'complete' THEN 'completed' \
+             state = CASE $3 WHEN 'heartbeat' THEN 'running' \
+                             WHEN 'complete' THEN CASE WHEN every_secs IS NULL \
+                                                       THEN 'completed' ELSE 'queued' END \
                              WHEN 'retry' THEN 'queued' WHEN 'release' THEN 'queued' \
                              ELSE 'dead' END, \
-             attempts = CASE WHEN $3 = 'release' THEN max(attempts - 1, 0) ELSE attempts END, \
+             attempts = CASE WHEN $3 = 'release' THEN max(attempts - 1, 0) \
+                             WHEN $3 = 'complete' AND every_secs IS NOT NULL THEN 0 \
+                             ELSE attempts END, \
              lease_until = CASE WHEN $3 = 'heartbeat' THEN $5 END, \
              lease_token = CASE WHEN $3 = 'heartbeat' THEN lease_token END, \
              run_after = CASE WHEN $3 = 'retry' THEN $6 WHEN $3 = 'release' THEN $4 \
-                         ELSE run_after END, \
-             last_error = CASE WHEN $3 IN ('retry', 'dead') THEN $7 ELSE last_error END, \
+                              WHEN $3 = 'complete' AND every_secs IS NOT NULL \
+                                THEN $4 + every_secs * 1000000 \
+                              ELSE run_after END, \
+             last_error = CASE WHEN $3 IN ('retry', 'dead') THEN $7 \
+                               WHEN $3 = 'complete' AND every_secs IS NOT NULL THEN NULL \
+                               ELSE last_error END, \
              updated_at = $4 \
              WHERE id = $1 AND state = 'running' AND lease_token = $2 RETURNING state"
         };
@@ -323,7 +346,7 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
                    AND CASE WHEN state = 'queued' THEN run_after <= $1 ELSE lease_until <= $1 END \
                    ORDER BY run_after, id LIMIT 1) \
                  RETURNING id, workspace_id, kind, call_id, payload, max_attempts, attempts, \
-                 enqueued_by",
+                 enqueued_by, every_secs",
             )
             .bind(now)
             .bind(until)
@@ -336,7 +359,7 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
                 Ok(LeasedJob {
                     id: JobId::from_uuid(r.id(0)?)?,
                     workspace_id: WorkspaceId::from_uuid(r.id(1)?)?,
-                    spec: spec_of(&r)?,
+                    spec: spec_of(&r, 8)?,
                     attempt: count(r.int(6)?)?,
                     enqueued_by: UserId::from_uuid(r.id(7)?)?,
                     lease_token: token.clone(),
@@ -408,6 +431,30 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
         tx.rows(sql).await?.iter().map(record).collect()
     }
 
+    async fn list_jobs(
+        &self,
+        scope: &Scope,
+        state: Option<JobState>,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let code = state.map(|s| match s {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Completed => "completed",
+            JobState::Dead => "dead",
+        });
+        let sql = Sql::new(format!(
+            "SELECT {COLUMNS} FROM jobs WHERE workspace_id = $1 AND ($2 IS NULL OR state = $2) \
+             ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(scope.workspace_id)
+        .bind(code)
+        .bind(i64::from(limit));
+        let mut tx = self.store.read("list_jobs", scope).await?;
+        tx.rows(sql).await?.iter().map(record).collect()
+    }
+
     async fn retry_dead(&self, scope: &Scope, id: JobId) -> Result<()> {
         check_workspace(scope, Action::ChangeRetention)?;
         let now = self.clock.now();
@@ -424,7 +471,9 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
         } else {
             let sql = Sql::new(
                 "SELECT j.state, EXISTS (SELECT 1 FROM jobs l WHERE l.workspace_id = j.workspace_id \
-                 AND l.kind = j.kind AND l.call_id = j.call_id AND l.state IN ('queued', 'running')) \
+                 AND l.kind = j.kind AND l.state IN ('queued', 'running') \
+                 AND (l.call_id = j.call_id \
+                      OR (j.every_secs IS NOT NULL AND l.every_secs IS NOT NULL))) \
                  FROM jobs j WHERE j.workspace_id = $1 AND j.id = $2",
             )
             .bind(scope.workspace_id)

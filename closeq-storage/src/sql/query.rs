@@ -20,6 +20,8 @@ pub enum Arg {
     Text(Option<String>),
     /// A 64-bit integer.
     Int(i64),
+    /// A 64-bit integer or `NULL`.
+    OptInt(Option<i64>),
     /// A float (`NULL` when `None`).
     Float(Option<f64>),
     /// A boolean.
@@ -104,6 +106,8 @@ pub trait SqlRow {
     fn opt_text(&self, i: usize) -> Result<Option<&str>>;
     /// An integer.
     fn int(&self, i: usize) -> Result<i64>;
+    /// An integer or `NULL`.
+    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
     /// A float.
     fn float(&self, i: usize) -> Result<f64>;
     /// A float or `NULL`.
@@ -153,6 +157,7 @@ args!(
     Option<String> => |v| Arg::Text(v),
     Option<&str> => |v| Arg::Text(v.map(str::to_owned)),
     i64 => |v| Arg::Int(v),
+    Option<i64> => |v| Arg::OptInt(v),
     f64 => |v| Arg::Float(Some(v)),
     Option<f64> => |v| Arg::Float(v),
     bool => |v| Arg::Bool(v),
