@@ -54,8 +54,33 @@ fn a_queued_call_is_analysed_by_a_worker_and_followed_without_sql() {
     );
     assert!(!refused.status.success());
 
+    // The call's job, and the first runs of the schedule the worker
+    // set up: the retention sweep and the request reminders.
     let ran = ok(&closeq(d, &["worker", "--once"]));
-    assert_eq!(ran.trim(), "ran 1 jobs");
+    assert_eq!(ran.trim(), "ran 3 jobs");
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&closeq(d, &["jobs", "list", "--json"]))).unwrap();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let recurring: Vec<_> = listed
+        .iter()
+        .filter(|j| j["spec"]["every"].is_object())
+        .map(|j| {
+            (
+                j["spec"]["kind"].as_str().unwrap(),
+                j["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(recurring.len(), 2, "{listed:?}");
+    assert!(
+        recurring.iter().all(|(_, state)| *state == "queued"),
+        "{recurring:?}"
+    );
+    let done = ok(&closeq(d, &["jobs", "list", "--state", "completed"]));
+    assert!(
+        done.contains("Analyze") && done.lines().count() == 1,
+        "{done}"
+    );
     let shown = ok(&closeq(d, &["calls", "show", &id]));
     assert!(shown.contains("status: analyzed"), "{shown}");
     assert!(shown.contains("not yet reviewed by a human"), "{shown}");
@@ -506,8 +531,8 @@ fn four_worker_processes_transcribe_and_score_each_call_once() {
     }
     assert_eq!(
         completed,
-        2 * calls as u64,
-        "each job completed by exactly one worker"
+        2 * calls as u64 + 2,
+        "each job completed by exactly one worker (and the schedule's first two runs)"
     );
     assert_eq!(env.hits(), calls, "each recording transcribed exactly once");
     env.assert_analysed_once(&ids);
@@ -546,7 +571,11 @@ fn a_refused_transcription_is_a_dead_job_with_its_reason() {
     };
     let id = env.queue_recording(0);
     let ran = env.run(&["worker", "--stt", "deepgram", "--once"]);
-    assert_eq!(ran.trim(), "ran 1 jobs");
+    assert_eq!(
+        ran.trim(),
+        "ran 3 jobs",
+        "the refused job and the schedule's first runs"
+    );
     let dead = env.run(&["jobs", "dead", "--json"]);
     let dead: Vec<serde_json::Value> = serde_json::from_str(&dead).unwrap();
     assert_eq!(dead.len(), 1, "{dead:?}");

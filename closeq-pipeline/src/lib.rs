@@ -70,4 +70,4 @@ pub use local::LocalInstallation;
 pub use progress::{Progress, ProgressFn, Stage};
 pub use render::{render_scorecard, review_line};
 pub use request::{Analysed, AnalyzeRequest, CallDetails, CallInput};
-pub use worker::{RateLimit, Worker, WorkerConfig, WorkerReport};
+pub use worker::{RateLimit, Schedule, ScheduledWork, Worker, WorkerConfig, WorkerReport};

@@ -190,9 +190,12 @@ fn audio_bucket() -> Result<Option<(String, String)>> {
         return Err(bad("the bucket name must be 3-63 of a-z 0-9 - ."));
     }
     #[cfg(not(feature = "audio-s3"))]
-    return Err(Error::Unsupported {
-        what: "CLOSEQ_AUDIO_URL (build closeq-pipeline with feature audio-s3)".into(),
-    });
+    {
+        let _ = prefix;
+        Err(Error::Unsupported {
+            what: "CLOSEQ_AUDIO_URL (build closeq-pipeline with feature audio-s3)".into(),
+        })
+    }
     #[cfg(feature = "audio-s3")]
     {
         ObjectAudioStore::check_bucket_prefix(prefix).map_err(|_| {
@@ -447,6 +450,31 @@ impl LocalInstallation {
             self.scope.clone(),
         );
         Ok(self.recordings(clock)?.with_gate(Arc::new(gate)))
+    }
+
+    /// The retention sweeper over this installation's stores and
+    /// recordings (CloseQ's own processing: reads act on calls, not show
+    /// them, so they are not in the access log).
+    pub fn sweeper(&self, clock: Arc<dyn Clock>) -> Result<closeq_privacy::retention::Sweeper> {
+        let audio: Arc<dyn AudioStore> = Arc::new(self.object_audio_store(clock.clone())?);
+        Ok(closeq_privacy::retention::Sweeper::new(
+            self.unlogged_calls.clone(),
+            self.workspaces.clone(),
+            self.privacy.clone(),
+            audio,
+            clock,
+        ))
+    }
+
+    /// What this installation's scheduled jobs run with: its sweeper and
+    /// its data-subject requests.
+    pub fn scheduled_work(&self, clock: Arc<dyn Clock>) -> Result<crate::ScheduledWork> {
+        let requests = closeq_privacy::request::SubjectRequests::new(
+            self.privacy.clone(),
+            self.workspaces.clone(),
+            clock.clone(),
+        );
+        Ok(crate::ScheduledWork::new(self.sweeper(clock)?, requests))
     }
 
     /// The recordings, folder or bucket, without a serving gate.

@@ -26,6 +26,7 @@ pub mod export;
 pub mod gates;
 pub mod rectification;
 pub mod redaction;
+pub mod reminders;
 pub mod request;
 pub mod retention;
 pub mod secrets;

@@ -31,9 +31,9 @@ pub use closeq_core::{
 /// Stored data-subject requests of the scope's workspace.
 #[derive(Clone)]
 pub struct SubjectRequests {
-    privacy: Arc<dyn PrivacyStore>,
+    pub(crate) privacy: Arc<dyn PrivacyStore>,
     workspaces: Arc<dyn WorkspaceStore>,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     answer_days: u32,
     authority: SupervisoryAuthority,
 }

@@ -345,6 +345,33 @@ impl Sweeper {
         self.sweep(scope, checkpoint, batch, true).await
     }
 
+    /// [`run`](Self::run) in batches of `batch` calls until the sweep is
+    /// complete; the batches' counts added up.
+    pub async fn run_to_end(&self, scope: &Scope, batch: u32) -> Result<SweepReport> {
+        let mut total = SweepReport::default();
+        let mut checkpoint = None;
+        loop {
+            let r = self.run(scope, checkpoint, batch.max(1)).await?;
+            total.examined = total.examined.saturating_add(r.examined);
+            for (c, n) in r.counts {
+                let sum = total.counts.entry(c).or_default();
+                *sum = sum.saturating_add(n);
+            }
+            total.unreferenced_audio = total
+                .unreferenced_audio
+                .saturating_add(r.unreferenced_audio);
+            total.held = total.held.saturating_add(r.held);
+            total.audit_records = total.audit_records.saturating_add(r.audit_records);
+            total.access_records = total.access_records.saturating_add(r.access_records);
+            checkpoint = r.checkpoint;
+            if r.complete {
+                total.complete = true;
+                total.checkpoint = checkpoint;
+                return Ok(total);
+            }
+        }
+    }
+
     /// Appends a record of a sweep's work (counts only) in the name of
     /// the scope that ran it.
     async fn audit(

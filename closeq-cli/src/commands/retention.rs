@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use closeq_core::{Clock, SystemClock};
-use closeq_privacy::retention::{SweepReport, Sweeper};
+use closeq_privacy::retention::SweepReport;
 use closeq_privacy::termination::{PurgeStatus, WorkspacePurge};
 
 use closeq_pipeline::LocalInstallation;
@@ -84,13 +84,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
         // CloseQ's own processing: reads here act on calls, not show them.
         let audio: Arc<dyn closeq_core::ports::AudioStore> =
             Arc::new(state.object_audio_store(clock.clone())?);
-        let sweeper = Sweeper::new(
-            state.calls_unlogged().clone(),
-            state.workspaces().clone(),
-            state.privacy().clone(),
-            audio.clone(),
-            clock.clone(),
-        );
+        let sweeper = state.sweeper(clock.clone())?;
         let purge = WorkspacePurge::new(
             state.calls_unlogged().clone(),
             state.workspaces().clone(),
@@ -105,26 +99,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                 "would remove",
             ),
             RetentionCommand::Run { batch, json } => {
-                let mut total = SweepReport::default();
-                let mut checkpoint = None;
-                loop {
-                    let r = sweeper
-                        .run(state.owner_scope(), checkpoint, batch.max(1))
-                        .await?;
-                    total.examined += r.examined;
-                    for (c, n) in r.counts {
-                        *total.counts.entry(c).or_default() += n;
-                    }
-                    total.unreferenced_audio += r.unreferenced_audio;
-                    total.held += r.held;
-                    total.audit_records += r.audit_records;
-                    total.access_records += r.access_records;
-                    checkpoint = r.checkpoint;
-                    if r.complete {
-                        total.complete = true;
-                        break;
-                    }
-                }
+                let total = sweeper.run_to_end(state.owner_scope(), batch).await?;
                 // A terminated workspace whose window has passed goes whole;
                 // held back for legal claims, it stays and says why.
                 let (purged, due, held) = match purge.purge_if_due(state.owner_scope()).await {

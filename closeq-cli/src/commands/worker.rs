@@ -1,5 +1,5 @@
-//! `closeq worker`: runs queued jobs — transcription, then scoring — until
-//! SIGTERM or SIGINT; `closeq jobs`: shows, lists dead and retries jobs.
+//! `closeq worker`: runs queued jobs — transcription, then scoring, and the
+//! daily retention sweep and request reminders — until SIGTERM or SIGINT; `closeq jobs`: shows, lists dead and retries jobs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use closeq_core::ports::JobKind;
 use closeq_core::{JobId, SystemClock};
 use closeq_pipeline::worker::builtin_rubrics;
-use closeq_pipeline::{LocalInstallation, RateLimit, Worker, WorkerConfig};
+use closeq_pipeline::{LocalInstallation, RateLimit, Schedule, Worker, WorkerConfig};
 
 /// A kind of job a worker runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -17,6 +17,11 @@ pub enum KindArg {
     Transcribe,
     /// Metrics and scoring of transcribed calls.
     Analyze,
+    /// The workspace's retention sweep (a daily recurring job).
+    RetentionSweep,
+    /// Reminders of data-subject requests due within 7 days or overdue (a
+    /// daily recurring job).
+    RequestReminders,
 }
 
 impl From<KindArg> for JobKind {
@@ -24,6 +29,8 @@ impl From<KindArg> for JobKind {
         match k {
             KindArg::Transcribe => JobKind::Transcribe,
             KindArg::Analyze => JobKind::Analyze,
+            KindArg::RetentionSweep => JobKind::RetentionSweep,
+            KindArg::RequestReminders => JobKind::DataSubjectRequest,
         }
     }
 }
@@ -34,7 +41,9 @@ pub struct WorkerArgs {
     /// Jobs run at once.
     #[arg(long, default_value_t = 1)]
     concurrency: usize,
-    /// Only these kinds (comma-separated); both by default.
+    /// Only these kinds (comma-separated); all four by default. A worker
+    /// running the scheduled kinds first schedules them for the workspace
+    /// (once: later workers find the schedule in place).
     #[arg(long, value_enum, value_delimiter = ',')]
     kinds: Vec<KindArg>,
     #[command(flatten)]
@@ -80,7 +89,12 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     }));
     let scorer = super::analyze::scorer(&args.scorer, Arc::new(SystemClock))?;
     let kinds: Vec<JobKind> = if args.kinds.is_empty() {
-        vec![JobKind::Transcribe, JobKind::Analyze]
+        vec![
+            JobKind::Transcribe,
+            JobKind::Analyze,
+            JobKind::RetentionSweep,
+            JobKind::DataSubjectRequest,
+        ]
     } else {
         args.kinds.iter().map(|k| (*k).into()).collect()
     };
@@ -97,10 +111,19 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
             .concurrency(args.concurrency)
             .lease_for(Duration::from_secs(args.lease_secs))
             .shutdown_grace(Duration::from_secs(args.grace_secs));
+        let clock: Arc<dyn closeq_core::Clock> = Arc::new(SystemClock);
         let mut builder = Worker::builder(state.jobs().clone(), state.workspaces().clone())
             .pipeline(Arc::new(analyzer.build()?), builtin_rubrics())
+            .scheduled(state.scheduled_work(clock)?)
             .only(&kinds)
             .config(config);
+        if kinds.contains(&JobKind::RetentionSweep) || kinds.contains(&JobKind::DataSubjectRequest)
+        {
+            // Recurring jobs, one per workspace and kind: idempotent.
+            Schedule::default()
+                .apply(state.jobs().as_ref(), state.owner_scope())
+                .await?;
+        }
         if let Some(wake) = state.job_wake_ups().await? {
             builder = builder.wake_on(wake);
         }
@@ -170,11 +193,48 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The workspace's jobs, newest first: queued, running, completed and
+    /// dead, with the recurring schedule (retention sweep, reminders).
+    List {
+        /// Only jobs in this state.
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Queue a dead job again, now, with its attempts reset.
     Retry {
         /// The job id.
         id: JobId,
     },
+}
+
+/// A job's state, for `closeq jobs list --state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    /// Waiting to run.
+    Queued,
+    /// Leased to a worker.
+    Running,
+    /// Done.
+    Completed,
+    /// Out of attempts, or failed for good.
+    Dead,
+}
+
+impl From<StateArg> for closeq_core::JobState {
+    fn from(s: StateArg) -> Self {
+        match s {
+            StateArg::Queued => Self::Queued,
+            StateArg::Running => Self::Running,
+            StateArg::Completed => Self::Completed,
+            StateArg::Dead => Self::Dead,
+        }
+    }
 }
 
 /// Runs `closeq jobs`.
@@ -187,16 +247,19 @@ pub fn run_jobs(cmd: JobsCommand) -> anyhow::Result<()> {
         let scope = state.owner_scope();
         let jobs = state.jobs();
         let print = |j: &closeq_core::JobRecord| {
+            let about = match (j.spec.call_id, j.spec.every) {
+                (Some(c), _) => format!("call {c}"),
+                (None, Some(every)) => format!("every {}h", every.as_secs() / 3600),
+                (None, None) => "-".to_owned(),
+            };
             println!(
-                "{}  {:?}  call {}  {:?}  attempt {}/{}  {}",
+                "{}  {:?}  {about}  {:?}  attempt {}/{}  runs after {}  {}",
                 j.id,
                 j.spec.kind,
-                j.spec
-                    .call_id
-                    .map_or_else(|| "-".to_owned(), |c| c.to_string()),
                 j.state,
                 j.attempts,
                 j.spec.max_attempts,
+                j.run_after.format("%Y-%m-%d %H:%M:%S UTC"),
                 j.last_error.as_deref().unwrap_or("")
             );
         };
@@ -217,6 +280,16 @@ pub fn run_jobs(cmd: JobsCommand) -> anyhow::Result<()> {
                     println!("no dead jobs");
                 } else {
                     dead.iter().for_each(print);
+                }
+            }
+            JobsCommand::List { state, limit, json } => {
+                let listed = jobs.list_jobs(scope, state.map(Into::into), limit).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&listed)?);
+                } else if listed.is_empty() {
+                    println!("no jobs");
+                } else {
+                    listed.iter().for_each(print);
                 }
             }
             JobsCommand::Retry { id } => {

@@ -5,6 +5,7 @@
 mod handler;
 mod rate_limit;
 mod run;
+mod scheduled;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use closeq_core::{Error, Result};
 
 pub use handler::{JobHandler, RubricSource, builtin_rubrics};
 pub use rate_limit::RateLimit;
+pub use scheduled::{SCHEDULED_ATTEMPTS, Schedule, ScheduledJobs, ScheduledWork};
 
 use crate::analyzer::Analyzer;
 
@@ -182,6 +184,21 @@ impl WorkerBuilder {
         self.worker
             .handlers
             .insert(JobKind::Analyze, Arc::new(analyze));
+        self
+    }
+
+    /// Runs scheduled work — retention sweeps and request reminders, the
+    /// recurring jobs a [`Schedule`] queues — with `work`.
+    #[must_use]
+    pub fn scheduled(mut self, work: ScheduledWork) -> Self {
+        self.worker.handlers.insert(
+            JobKind::RetentionSweep,
+            Arc::new(scheduled::RetentionSweepJob(work.clone())),
+        );
+        self.worker.handlers.insert(
+            JobKind::DataSubjectRequest,
+            Arc::new(scheduled::RequestRemindersJob(work)),
+        );
         self
     }
 
