@@ -58,15 +58,20 @@ enum Command {
     /// Print who read which calls, transcripts, scorecards and recordings
     /// (the access log, kept 90 days).
     AccessLog(commands::access_log::AccessLogArgs),
-    /// Run queued jobs (transcription, then scoring) until SIGTERM or Ctrl-C.
+    /// Run queued jobs (transcription, then scoring; the daily retention
+    /// sweep and request reminders) until SIGTERM or Ctrl-C.
     Worker(commands::worker::WorkerArgs),
-    /// Queued jobs: show one, list the dead, retry one.
+    /// Queued jobs: list them, show one, list the dead, retry one.
     #[command(subcommand)]
     Jobs(commands::worker::JobsCommand),
     /// Follow calls: list them, or show one with its transcript summary
     /// and scorecards.
     #[command(subcommand)]
     Calls(commands::calls::CallsCommand),
+    /// PostgreSQL: create the roles and database, migrate, check the
+    /// isolation (exit code 1 when a check fails).
+    #[command(subcommand)]
+    Db(commands::db::DbCommand),
     /// Print the sub-processor list (Markdown, or JSON with --json).
     Subprocessors {
         /// Print JSON.
@@ -137,6 +142,11 @@ fn main() -> ExitCode {
         Command::Worker(args) => commands::worker::run(args),
         Command::Jobs(cmd) => commands::worker::run_jobs(cmd),
         Command::Calls(cmd) => commands::calls::run(cmd),
+        Command::Db(cmd) => match commands::db::run(cmd) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Command::ProcessingRecord { json } => commands::subprocessors::processing_record(json),
     };
     match result {

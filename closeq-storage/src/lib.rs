@@ -31,6 +31,8 @@ mod memory;
 mod policy;
 #[cfg(feature = "store-postgres")]
 mod postgres;
+#[cfg(feature = "store-postgres")]
+pub mod postgres_setup;
 mod privacy;
 mod review;
 #[cfg(any(feature = "store-sqlite", feature = "store-postgres"))]

@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod audio;
 pub mod bench;
 pub mod calls;
+pub mod db;
 pub mod demo;
 pub mod dsr;
 pub mod files;
