@@ -202,6 +202,40 @@ fn deepgram_stand_in_with(
     delay: Duration,
     fault: fn(usize) -> Option<(u16, &'static str)>,
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    stand_in(delay, fault, DEEPGRAM.to_owned())
+}
+
+/// An OpenAI chat-completions answer, as the judge receives it: no
+/// criterion met (every one unsupported), one coaching note.
+fn openai_judge_answer() -> String {
+    let content = serde_json::json!({
+        "criteria": [],
+        "coaching_notes": ["Ask about the decision process."],
+        "recommendations": ["Agree a dated next step."]
+    })
+    .to_string();
+    serde_json::json!({
+        "id": "chatcmpl-standin",
+        "object": "chat.completion",
+        "created": 1741569952,
+        "model": "gpt-4.1-2025-04-14",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content,
+                     "refusal": null, "annotations": []},
+                     "logprobs": null, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 60, "total_tokens": 960}
+    })
+    .to_string()
+}
+
+/// An HTTP/1.1 server on loopback answering every request with `reply`
+/// (JSON) after `delay`, or with the status and headers `fault` names for
+/// the n-th request; counts the requests.
+fn stand_in(
+    delay: Duration,
+    fault: fn(usize) -> Option<(u16, &'static str)>,
+    reply: String,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let reply: &'static str = Box::leak(reply.into_boxed_str());
     use std::io::{BufRead, BufReader, Read, Write};
     use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -245,8 +279,8 @@ fn deepgram_stand_in_with(
                     return;
                 }
                 let reply = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{DEEPGRAM}",
-                    DEEPGRAM.len()
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
                 );
                 let _ = stream.write_all(reply.as_bytes());
             });
@@ -488,6 +522,55 @@ fn a_worker_killed_mid_transcription_is_finished_by_another() {
     assert!(
         env.hits() > killed_at,
         "the survivor transcribed again what the killed worker had in flight"
+    );
+    assert_eq!(env.run(&["jobs", "dead"]).trim(), "no dead jobs");
+    assert_eq!(env.objects(), 2, "no orphaned or duplicated recording");
+}
+
+/// A worker killed with SIGKILL in the middle of scoring (the language
+/// model, an OpenAI stand-in, takes 4 s to answer): after its lease lapses
+/// another worker scores the call. End state: each call analysed once, with
+/// one transcript and one scorecard, no dead job, one recording per call.
+#[test]
+fn a_worker_killed_mid_scoring_is_finished_by_another() {
+    let Some(mut env) = ScaleOut::start(Duration::ZERO, |_| None) else {
+        return;
+    };
+    let (llm_url, llm_hits) = stand_in(Duration::from_secs(4), |_| None, openai_judge_answer());
+    env.env.extend([
+        (
+            "CLOSEQ_OPENAI_API_KEY".to_owned(),
+            "sk-test-standin".to_owned(),
+        ),
+        ("CLOSEQ_OPENAI_BASE_URL".to_owned(), format!("{llm_url}/v1")),
+    ]);
+    let ids: Vec<String> = (0..2).map(|n| env.queue_recording(n)).collect();
+    let worker: Vec<&str> = WORKER
+        .iter()
+        .copied()
+        .chain(["--scorer", "llm:openai:gpt-4.1"])
+        .collect();
+    let mut doomed = env.spawn(&worker);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while llm_hits.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first worker never scored\n{}",
+            env.logs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    doomed.kill().unwrap(); // SIGKILL, waiting for the language model
+    doomed.wait().unwrap();
+    let killed_at = llm_hits.load(std::sync::atomic::Ordering::SeqCst);
+    let survivor = env.spawn(&worker);
+    env.wait_analysed(2, Duration::from_secs(120));
+    let report = stop(survivor);
+    assert!(report.contains("0 failed"), "{report}");
+    env.assert_analysed_once(&ids);
+    assert!(
+        llm_hits.load(std::sync::atomic::Ordering::SeqCst) >= killed_at + 2,
+        "the survivor scored both calls with the language model, the one in flight again"
     );
     assert_eq!(env.run(&["jobs", "dead"]).trim(), "no dead jobs");
     assert_eq!(env.objects(), 2, "no orphaned or duplicated recording");
