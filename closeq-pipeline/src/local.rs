@@ -149,19 +149,27 @@ fn create_private(path: &Path, bytes: &[u8]) -> Result<bool> {
 }
 
 /// A 32-byte secret kept in a private file, created on first use (by
-/// exactly one of several processes starting at once: all use its key).
-fn key_file(path: &Path) -> Result<[u8; 32]> {
+/// exactly one of several processes starting at once: all use its key) —
+/// only while the installation is new (`may_create`): a key missing from
+/// an installation that exists is an error, never a new key, which would
+/// match none of the data stored with the old one.
+fn key_file(path: &Path, may_create: bool) -> Result<[u8; 32]> {
     match std::fs::read(path) {
         Ok(k) => k
             .try_into()
             .map_err(|_| Error::invalid(path.display().to_string(), "is not a 32-byte key file")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !may_create => Err(Error::invalid(
+            path.display().to_string(),
+            "is missing, but the installation exists (defaults.json): copy the key files from \
+             the host that set it up; a new key would match none of the stored data",
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut k = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut k);
             if create_private(path, &k)? {
                 Ok(k)
             } else {
-                key_file(path)
+                key_file(path, false)
             }
         }
         Err(e) => Err(io_error("read", path, &e)),
@@ -220,12 +228,15 @@ impl LocalInstallation {
     /// (`postgres://...`) or SQLite in `dir` when `None`.
     pub async fn open_at(dir: &Path, database_url: Option<&str>) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, &e))?;
-        let subject_key = key_file(&dir.join("subject-index.key"))?;
-        let url_key = key_file(&dir.join("audio-url.key"))?;
-        let redaction_key = key_file(&dir.join("redaction.key"))?;
+        let defaults_path = dir.join("defaults.json");
+        // Keys are made with the installation, written before its
+        // defaults: once defaults.json exists, they must too.
+        let new = !defaults_path.exists();
+        let subject_key = key_file(&dir.join("subject-index.key"), new)?;
+        let url_key = key_file(&dir.join("audio-url.key"), new)?;
+        let redaction_key = key_file(&dir.join("redaction.key"), new)?;
         let (mut stores, mut db_label) =
             Self::stores(dir, database_url, subject_key, DEFAULT_PHONE_COUNTRY_CODE).await?;
-        let defaults_path = dir.join("defaults.json");
         let parse = |b: &[u8]| -> Result<Defaults> {
             serde_json::from_slice(b).map_err(|_| {
                 Error::invalid(

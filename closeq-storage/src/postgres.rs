@@ -105,6 +105,10 @@ impl Dialect for PostgresDialect {
         Ok(Session::Tx(tx))
     }
 
+    fn scope_settings(acting: &Acting<'_>) -> [String; 5] {
+        settings(acting)
+    }
+
     async fn act_as(conn: &mut sqlx::PgConnection, acting: &Acting<'_>) -> Result<(), sqlx::Error> {
         let [workspace, user, role, teams, lookup] = settings(acting);
         sqlx::query(
@@ -268,6 +272,13 @@ impl SqlStore<PostgresDialect> {
                 "GRANT EXECUTE ON FUNCTION closeq_job_retry(uuid, uuid, timestamptz) TO {runtime_role}"
             ),
             format!("REVOKE INSERT, UPDATE, TRUNCATE ON jobs FROM {runtime_role}"),
+            // The job functions' definer check names the owner (see
+            // migration 0015): written again on every run, so a renamed
+            // owner is one `migrate` away from a working queue.
+            "DO $$ BEGIN EXECUTE format('CREATE OR REPLACE FUNCTION closeq_jobs_definer() \
+             RETURNS boolean LANGUAGE sql STABLE AS %L', \
+             format('SELECT current_user = %L::name', current_user)); END $$"
+                .to_owned(),
         ] {
             sqlx::query(&sql).execute(&pool).await.map_err(failed)?;
         }

@@ -393,6 +393,26 @@ pub async fn check_database(url: &str, runtime_role: &str) -> Result<DatabaseRep
             }
         ),
     );
+    let definer = sqlx::query(
+        "SELECT COALESCE((SELECT p.prosrc LIKE '%' || quote_literal(pg_get_userbyid(c.relowner)) || '%' \
+                          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                          WHERE n.nspname = 'public' AND p.proname = 'closeq_jobs_definer'), false) \
+         FROM pg_class c WHERE c.oid = to_regclass('public.jobs')",
+    )
+    .fetch_optional(&mut c)
+    .await
+    .map_err(failed)?
+    .is_some_and(|r| r.get::<bool, _>(0));
+    report.add(
+        "job functions name the owner",
+        definer,
+        if definer {
+            "closeq_jobs_definer() names the jobs table's owner"
+        } else {
+            "closeq_jobs_definer() does not name the jobs table's owner (renamed?): the queue \
+             sees no job until `closeq db migrate` runs as the owner"
+        },
+    );
     let writes = sqlx::query(
         "SELECT to_regclass('public.jobs') IS NOT NULL \
                 AND (has_table_privilege($1, 'public.jobs', 'INSERT') \

@@ -65,7 +65,11 @@ async fn throughput(queue: Arc<dyn JobQueue>, scope: &Scope) -> f64 {
                         q.complete(&job).await.unwrap();
                         done.fetch_add(1, Ordering::SeqCst);
                     }
-                    None => tokio::task::yield_now().await,
+                    // An idle worker asks again 1 ms later (a `Worker`
+                    // waits for a wake-up or its poll, 200 ms by default):
+                    // asking in a tight loop would take the producers' and
+                    // the database's CPU on a 2-core machine.
+                    None => tokio::time::sleep(Duration::from_millis(1)).await,
                 }
             }
         }));
@@ -74,6 +78,83 @@ async fn throughput(queue: Arc<dyn JobQueue>, scope: &Scope) -> f64 {
         t.await.unwrap();
     }
     JOBS as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The phases apart: 4 producers enqueue `JOBS` (jobs/s), then 4 workers
+/// lease and complete them (jobs/s).
+async fn phases(queue: Arc<dyn JobQueue>, scope: &Scope) -> (f64, f64) {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (q, s) = (queue.clone(), scope.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..JOBS / 4 {
+                q.enqueue(&s, spec()).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks.drain(..) {
+        t.await.unwrap();
+    }
+    let enqueue = JOBS as f64 / start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    for w in 0..4 {
+        let q = queue.clone();
+        tasks.push(tokio::spawn(async move {
+            let name = format!("w{w}");
+            while let Some(job) = q
+                .lease(&name, &[JobKind::Analyze], Duration::from_secs(60))
+                .await
+                .unwrap()
+            {
+                q.complete(&job).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    (enqueue, JOBS as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Lease + complete of 1,000 jobs by 4 workers while 2,000 older jobs are
+/// leased and running (long transcriptions in flight): jobs/s. The lease
+/// scan must not step over the running ones.
+async fn with_jobs_in_flight(queue: Arc<dyn JobQueue>, scope: &Scope) -> f64 {
+    let mut held = Vec::new();
+    for _ in 0..2_000 {
+        queue.enqueue(scope, spec()).await.unwrap();
+    }
+    while let Some(job) = queue
+        .lease("holder", &[JobKind::Analyze], Duration::from_secs(3600))
+        .await
+        .unwrap()
+    {
+        held.push(job);
+    }
+    assert_eq!(held.len(), 2_000);
+    for _ in 0..1_000 {
+        queue.enqueue(scope, spec()).await.unwrap();
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let q = queue.clone();
+        tasks.push(tokio::spawn(async move {
+            let name = format!("w{w}");
+            while let Some(job) = q
+                .lease(&name, &[JobKind::Analyze], Duration::from_secs(60))
+                .await
+                .unwrap()
+            {
+                q.complete(&job).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    1_000.0 / start.elapsed().as_secs_f64()
 }
 
 /// A provider call: waits, and notes when each job started.
@@ -200,6 +281,14 @@ async fn report(
     let scope = world.rep_a.clone();
     let rate = throughput(fresh(), &scope).await;
     println!("{name}: enqueue + lease + complete, 4 producers + 4 workers: {rate:.0} jobs/s");
+    let (enqueue, drain) = phases(fresh(), &scope).await;
+    println!(
+        "{name}: phases apart: enqueue (4 producers) {enqueue:.0} jobs/s, lease + complete (4 workers) {drain:.0} jobs/s"
+    );
+    let in_flight = with_jobs_in_flight(fresh(), &scope).await;
+    println!(
+        "{name}: lease + complete (4 workers) with 2,000 older jobs running: {in_flight:.0} jobs/s"
+    );
     let one = run_workers(&stores, &fresh(), &scope, 1, 16).await;
     let eight = run_workers(&stores, &fresh(), &scope, 8, 128).await;
     println!(

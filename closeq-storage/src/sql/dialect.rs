@@ -114,6 +114,15 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
         writes: bool,
     ) -> impl Future<Output = Result<Session<'p, Self::Db>, sqlx::Error>> + Send;
 
+    /// The values of the settings Row-Level Security reads for `acting`
+    /// (PostgreSQL: `closeq.workspace_id`, `closeq.user_id`,
+    /// `closeq.role`, `closeq.team_ids`, `closeq.lookup_hash`; SQLite:
+    /// none), for a statement that sets them itself.
+    fn scope_settings(acting: &Acting<'_>) -> [String; 5] {
+        let _ = acting;
+        Default::default()
+    }
+
     /// Switches an open transaction to act as `acting` (PostgreSQL: the
     /// settings Row-Level Security reads; SQLite: nothing to do).
     fn act_as(

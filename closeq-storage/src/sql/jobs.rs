@@ -5,7 +5,8 @@
 //! On PostgreSQL the runtime role sees only its scope's workspace's jobs
 //! (Row-Level Security), and enqueues, leases and settles through
 //! `SECURITY DEFINER` functions that touch job rows only
-//! (`migrations/postgres/0013_jobs.sql`): a worker leases across
+//! (`migrations/postgres/0013_jobs.sql`, revised in 0014 and 0015): a
+//! worker leases across
 //! workspaces without being able to read anything else, and then acts on
 //! the call with the scope of the member who enqueued the job. Leases are
 //! taken with `FOR UPDATE SKIP LOCKED`, so workers never wait on each
@@ -173,6 +174,12 @@ impl<D: Dialect> SqlJobQueue<D> {
         spec: &JobSpec,
         now: DateTime<Utc>,
     ) -> Result<JobId> {
+        let sql = Self::enqueue_sql(scope, spec, now)?;
+        Self::enqueued(tx, scope, spec, sql).await
+    }
+
+    /// The statement that enqueues `spec`, ten arguments.
+    fn enqueue_sql(scope: &Scope, spec: &JobSpec, now: DateTime<Utc>) -> Result<Sql> {
         let run_after = check_spec(scope, spec, now)?;
         let id = JobId::new();
         let body = serde_json::to_string(&spec.payload)
@@ -198,6 +205,16 @@ impl<D: Dialect> SqlJobQueue<D> {
             .bind(run_after)
             .bind(now)
             .bind(every_secs(spec));
+        Ok(sql)
+    }
+
+    /// Runs an enqueue statement; the new job's id, or the live one's.
+    async fn enqueued(
+        tx: &mut Tx<'_, D>,
+        scope: &Scope,
+        spec: &JobSpec,
+        sql: Sql,
+    ) -> Result<JobId> {
         // PostgreSQL's function answers the new or the live job's id; the
         // SQLite insert answers no row when a live job exists.
         if let Some(row) = tx.row(sql).await? {
@@ -280,6 +297,34 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
     async fn enqueue(&self, scope: &Scope, spec: JobSpec) -> Result<JobId> {
         let now = self.clock.now();
         check_spec(scope, &spec, now)?;
+        if D::JOB_FUNCTIONS {
+            // One round trip instead of four (`BEGIN`, the scope's
+            // settings, the call, `COMMIT`): a single statement, its own
+            // transaction, sets the scope for itself — the subquery's
+            // settings are made before the function runs — and calls
+            // `closeq_job_enqueue`, which checks them as before.
+            let [workspace, user, role, teams, lookup] = D::scope_settings(&scope.into());
+            let sql = Self::enqueue_sql(scope, &spec, now)?;
+            let sql = Sql {
+                text: format!(
+                    "{} FROM (SELECT set_config('closeq.workspace_id', $11, true), \
+                     set_config('closeq.user_id', $12, true), set_config('closeq.role', $13, true), \
+                     set_config('closeq.team_ids', $14, true), \
+                     set_config('closeq.lookup_hash', $15, true)) AS scope",
+                    sql.text
+                ),
+                ..sql
+            }
+            .bind(workspace)
+            .bind(user)
+            .bind(role)
+            .bind(teams)
+            .bind(lookup);
+            let mut conn = self.store.begin("enqueue_job", Acting::Worker).await?;
+            let id = Self::enqueued(&mut conn, scope, &spec, sql).await?;
+            conn.commit().await?;
+            return Ok(id);
+        }
         let mut tx = self.store.begin("enqueue_job", scope).await?;
         let id = Self::enqueue_in(&mut tx, scope, &spec, now).await?;
         tx.commit().await?;
@@ -339,11 +384,20 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
             .bind(now);
             tx.exec(dead).await?;
             let sql = Sql::new(
+                // The older of the oldest queued job (jobs_queued) and the
+                // oldest lapsed lease (jobs_lapsing).
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, \
                  lease_token = $3, updated_at = $1 \
-                 WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'running') \
-                   AND instr(',' || $4 || ',', ',' || kind || ',') > 0 \
-                   AND CASE WHEN state = 'queued' THEN run_after <= $1 ELSE lease_until <= $1 END \
+                 WHERE id = (SELECT id FROM ( \
+                   SELECT id, run_after FROM (SELECT id, run_after FROM jobs \
+                     WHERE state = 'queued' AND run_after <= $1 \
+                     AND instr(',' || $4 || ',', ',' || kind || ',') > 0 \
+                     ORDER BY run_after, id LIMIT 1) \
+                   UNION ALL \
+                   SELECT id, run_after FROM (SELECT id, run_after FROM jobs \
+                     WHERE state = 'running' AND lease_until <= $1 \
+                     AND instr(',' || $4 || ',', ',' || kind || ',') > 0 \
+                     ORDER BY run_after, id LIMIT 1)) \
                    ORDER BY run_after, id LIMIT 1) \
                  RETURNING id, workspace_id, kind, call_id, payload, max_attempts, attempts, \
                  enqueued_by, every_secs",
