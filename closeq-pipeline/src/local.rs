@@ -485,7 +485,11 @@ impl LocalInstallation {
             self.workspaces.clone(),
             clock.clone(),
         );
-        Ok(crate::ScheduledWork::new(self.sweeper(clock)?, requests))
+        Ok(crate::ScheduledWork::new(
+            self.sweeper(clock.clone())?,
+            requests,
+            clock,
+        ))
     }
 
     /// The recordings, folder or bucket, without a serving gate.

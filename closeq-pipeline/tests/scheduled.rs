@@ -93,7 +93,7 @@ async fn retention_and_reminders_run_daily_without_an_operator(b: Backend) {
         clock.clone(),
     );
     let worker = Worker::builder(ctx.queue.clone(), ctx.stores.workspaces.clone())
-        .scheduled(ScheduledWork::new(sweeper, requests))
+        .scheduled(ScheduledWork::new(sweeper, requests, clock.clone()))
         .config(WorkerConfig::default().name("scheduled"))
         .build()
         .unwrap();
@@ -139,21 +139,60 @@ async fn retention_and_reminders_run_daily_without_an_operator(b: Backend) {
         worker.run_one().await.unwrap().is_none(),
         "not before a day"
     );
-    // A day later they run again: now the request is due in 4 days.
-    ctx.clock.advance(Duration::days(1));
+    // A finished job from before the 90-day rule goes with the next sweep.
+    let old_job = ctx
+        .queue
+        .enqueue(
+            &owner,
+            closeq_core::ports::JobSpec {
+                kind: JobKind::Analyze,
+                call_id: Some(calls[0].id),
+                payload: serde_json::json!({}),
+                max_attempts: 1,
+                run_after: None,
+                every: None,
+            },
+        )
+        .await
+        .unwrap();
+    let leased = ctx
+        .queue
+        .lease("t", &[JobKind::Analyze], std::time::Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(leased.id, old_job);
+    ctx.queue.complete(&leased).await.unwrap();
+    ctx.clock.advance(Duration::days(91));
+    // A day (and more) later they run again: the request is overdue now.
     let mut kinds = Vec::new();
     while let Some(job) = worker.run_one().await.unwrap() {
         kinds.push(job);
     }
     assert_eq!(kinds.len(), 2);
+    assert!(
+        matches!(
+            ctx.queue.get_job(&owner, old_job).await,
+            Err(Error::NotFound { .. })
+        ),
+        "the finished job expired"
+    );
+    for id in [jobs.sweep, jobs.reminders] {
+        ctx.queue.get_job(&owner, id).await.unwrap();
+    }
     let audit = ctx
         .stores
         .workspaces
         .list_audit(&owner, 0, 1_000)
         .await
         .unwrap();
+    // Both requests are overdue now: a reminder each in this run.
+    let now = ctx.clock.now();
     assert_eq!(
-        audit.iter().filter(|r| r.action == REMINDER_ACTION).count(),
+        audit
+            .iter()
+            .filter(|r| r.action == REMINDER_ACTION && r.at == now)
+            .count(),
         2
     );
     let listed = ctx.queue.list_jobs(&owner, None, 10).await.unwrap();

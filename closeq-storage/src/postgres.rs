@@ -218,14 +218,32 @@ impl SqlStore<PostgresDialect> {
 
     /// Runs the migrations as the owner role at `owner_url`, and grants the
     /// runtime role `runtime_role` the data privileges it needs (nothing
-    /// more: no ownership, no DDL).
+    /// more: no ownership, no DDL); revokes CREATE on schema `public` from
+    /// everyone but the owner. Errors: `InvalidInput` naming
+    /// `runtime_role` for a name that is not a plain role (PUBLIC, a `pg_`
+    /// role, a keyword).
     pub async fn migrate(owner_url: &str, runtime_role: &str) -> Result<()> {
+        let reserved = runtime_role.eq_ignore_ascii_case("public")
+            || runtime_role.to_ascii_lowercase().starts_with("pg_")
+            || [
+                "current_user",
+                "current_role",
+                "session_user",
+                "user",
+                "none",
+            ]
+            .iter()
+            .any(|r| runtime_role.eq_ignore_ascii_case(r));
         if runtime_role.is_empty()
+            || reserved
             || !runtime_role
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
-            return Err(Error::invalid("runtime_role", "must be a plain role name"));
+            return Err(Error::invalid(
+                "runtime_role",
+                "must be a plain role name, not PUBLIC, a pg_ role or a keyword",
+            ));
         }
         let pool = PgPoolOptions::new()
             .max_connections(1)
@@ -244,6 +262,12 @@ impl SqlStore<PostgresDialect> {
             ),
             format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {runtime_role}"),
             format!("REVOKE ALL ON _sqlx_migrations FROM {runtime_role}"),
+            // The SECURITY DEFINER functions look names up in public: no
+            // one but the owner may create there (a no-op, with a warning,
+            // where the owner does not own the schema: `connect` refuses a
+            // runtime role that still can).
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC".to_owned(),
+            format!("REVOKE CREATE ON SCHEMA public FROM {runtime_role}"),
             format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_records FROM {runtime_role}"),
             format!("REVOKE UPDATE, DELETE, TRUNCATE ON access_records FROM {runtime_role}"),
             format!(
@@ -277,7 +301,9 @@ impl SqlStore<PostgresDialect> {
             // owner is one `migrate` away from a working queue.
             "DO $$ BEGIN EXECUTE format('CREATE OR REPLACE FUNCTION closeq_jobs_definer() \
              RETURNS boolean LANGUAGE sql STABLE AS %L', \
-             format('SELECT current_user = %L::name', current_user)); END $$"
+             format('SELECT current_user = %L::name', \
+                    (SELECT pg_get_userbyid(c.relowner) FROM pg_class c \
+                     WHERE c.oid = 'public.jobs'::regclass))); END $$"
                 .to_owned(),
         ] {
             sqlx::query(&sql).execute(&pool).await.map_err(failed)?;
@@ -331,13 +357,20 @@ async fn check_runtime_role(pool: &PgPool) -> Result<()> {
                    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                    AND n.nspname NOT LIKE 'pg\\_toast%' \
-                   AND pg_has_role(current_user, c.relowner, 'MEMBER'))",
+                   AND pg_has_role(current_user, c.relowner, 'MEMBER')), \
+           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role(current_user, r.oid, 'MEMBER') \
+                   AND has_schema_privilege(r.oid, 'public', 'CREATE'))",
     )
     .fetch_one(pool)
     .await
     .map_err(|e| from_sqlx::<PostgresDialect>("connect", e))?;
     let (bypass, createrole, owner): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
-    let why = if bypass {
+    let creates: bool = row.get(3);
+    let why = if creates {
+        "the runtime role may create objects in schema public, where the owner's SECURITY \
+         DEFINER functions look names up: a planted function would run as the owner (run \
+         `closeq db migrate`, which revokes CREATE there, or REVOKE CREATE ON SCHEMA public FROM PUBLIC)"
+    } else if bypass {
         "the runtime role is, or is a member of, a superuser or BYPASSRLS role"
     } else if createrole {
         "the runtime role is, or is a member of, a role with CREATEROLE (it can grant itself the owner role)"

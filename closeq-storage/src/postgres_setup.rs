@@ -55,10 +55,27 @@ fn url_with(url: &str, user: &str, password: Option<&str>, database: &str) -> Re
     if !matches!(u.scheme(), "postgres" | "postgresql") || u.host_str().is_none() {
         return Err(bad());
     }
+    check_query(&u, "admin_url")?;
     u.set_username(user).map_err(|()| bad())?;
     u.set_password(password).map_err(|()| bad())?;
     u.set_path(&format!("/{database}"));
     Ok(u.to_string())
+}
+
+/// Refuses a URL whose query names the user, password or database: the
+/// driver lets them override the URL's own, so the URLs made from it would
+/// connect as someone else (and carry the administrator's password).
+fn check_query(u: &url::Url, field: &'static str) -> Result<()> {
+    let overrides = u
+        .query_pairs()
+        .any(|(k, _)| matches!(k.as_ref(), "user" | "password" | "dbname" | "host" | "port"));
+    if overrides {
+        return Err(Error::invalid(
+            field,
+            "put the user, password, host, port and database in the URL itself, not its query",
+        ));
+    }
+    Ok(())
 }
 
 /// The roles and database to create.
@@ -131,6 +148,7 @@ impl DatabaseSetup {
     /// owner. Refuses (`Conflict`) when a role or the database already
     /// exists: nothing is changed then.
     pub async fn run(&self, admin_url: &str) -> Result<SetupOutcome> {
+        url_with(admin_url, "check", None, "check")?;
         let owner_password = new_password();
         let runtime_password = new_password();
         let failed = |e: sqlx::Error| from_sqlx::<PostgresDialect>("setup", e);
@@ -212,6 +230,7 @@ impl DatabaseSetup {
 /// `CLOSEQ_DATABASE_URL`). Errors: `InvalidInput` naming `url`.
 pub fn role_of_url(url: &str) -> Result<String> {
     let u = url::Url::parse(url).map_err(|_| Error::invalid("url", "not a postgres:// URL"))?;
+    check_query(&u, "url")?;
     let user = u.username();
     check_name("url", user)?;
     Ok(user.to_owned())
@@ -287,7 +306,9 @@ pub async fn check_database(url: &str, runtime_role: &str) -> Result<DatabaseRep
                    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                    AND n.nspname NOT LIKE 'pg\\_toast%' \
-                   AND pg_has_role($1, c.relowner, 'MEMBER'))",
+                   AND pg_has_role($1, c.relowner, 'MEMBER')), \
+           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role($1, r.oid, 'MEMBER') \
+                   AND has_schema_privilege(r.oid, 'public', 'CREATE'))",
     )
     .bind(runtime_role)
     .fetch_one(&mut c)
@@ -310,13 +331,29 @@ pub async fn check_database(url: &str, runtime_role: &str) -> Result<DatabaseRep
         _ => "no superuser, BYPASSRLS or CREATEROLE, owns no table",
     };
     report.add(name, !(bypass || createrole || owns), detail);
+    let creates = role.get::<bool, _>(4);
+    report.add(
+        "nobody else creates in public",
+        !creates,
+        if creates {
+            "the runtime role (or PUBLIC) may create objects in schema public, where the owner's \
+             SECURITY DEFINER functions look names up: a planted function runs as the owner \
+             (`closeq db migrate` revokes it)"
+        } else {
+            "the runtime role cannot create objects in schema public"
+        },
+    );
 
     let tables = sqlx::query(
         "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, \
                 COALESCE((SELECT string_agg(p.polcmd::text, '' ORDER BY p.polcmd::text) \
-                          FROM pg_policy p WHERE p.polrelid = c.oid AND NOT p.polpermissive), '') \
+                          FROM pg_policy p WHERE p.polrelid = c.oid AND NOT p.polpermissive \
+                          AND COALESCE(pg_get_expr(p.polqual, p.polrelid), '') \
+                              || COALESCE(pg_get_expr(p.polwithcheck, p.polrelid), '') \
+                              LIKE '%closeq_ws()%'), '') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = 'public' AND c.relkind = 'r' \
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+           AND n.nspname NOT LIKE 'pg\\_%' AND c.relkind IN ('r', 'p') \
            AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
                        AND a.attname = 'workspace_id' AND NOT a.attisdropped) \
          ORDER BY c.relname",
@@ -340,7 +377,8 @@ pub async fn check_database(url: &str, runtime_role: &str) -> Result<DatabaseRep
         } else if !forced {
             "row-level security is not forced (the owner is not bound)".to_owned()
         } else if !restrictive {
-            "no restrictive tenant policy for every command".to_owned()
+            "no restrictive policy on the scope's workspace (closeq_ws()) for every command"
+                .to_owned()
         } else {
             "row-level security on and forced, restrictive tenant policy".to_owned()
         };
@@ -351,11 +389,14 @@ pub async fn check_database(url: &str, runtime_role: &str) -> Result<DatabaseRep
         );
     }
 
-    let views: i64 = sqlx::query("SELECT count(*) FROM pg_views WHERE schemaname = 'public'")
-        .fetch_one(&mut c)
-        .await
-        .map_err(failed)?
-        .get(0);
+    let views: i64 = sqlx::query(
+        "SELECT (SELECT count(*) FROM pg_views WHERE schemaname = 'public') \
+              + (SELECT count(*) FROM pg_matviews WHERE schemaname = 'public')",
+    )
+    .fetch_one(&mut c)
+    .await
+    .map_err(failed)?
+    .get(0);
     report.add(
         "no views",
         views == 0,
@@ -394,7 +435,8 @@ pub async fn check_database(url: &str, runtime_role: &str) -> Result<DatabaseRep
         ),
     );
     let definer = sqlx::query(
-        "SELECT COALESCE((SELECT p.prosrc LIKE '%' || quote_literal(pg_get_userbyid(c.relowner)) || '%' \
+        "SELECT COALESCE((SELECT btrim(p.prosrc) = format('SELECT current_user = %L::name', \
+                                                         pg_get_userbyid(c.relowner)) \
                           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
                           WHERE n.nspname = 'public' AND p.proname = 'closeq_jobs_definer'), false) \
          FROM pg_class c WHERE c.oid = to_regclass('public.jobs')",

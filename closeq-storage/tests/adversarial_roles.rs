@@ -157,3 +157,61 @@ async fn a_member_of_the_plain_runtime_role_is_accepted() {
     let url = support::url_for(&db.admin_url, &r, &db.name);
     PostgresStore::connect(&url, hasher()).await.unwrap();
 }
+
+/// A runtime role that may create objects in `public` — the default
+/// before PostgreSQL 15, and on any database not set up by `closeq db
+/// setup` — plants `public.convert_to(text, text)`. The job functions run
+/// as the owner (`SECURITY DEFINER`, `search_path = public, pg_temp`) and
+/// call `convert_to(p_token, 'UTF8')`: the planted function is the better
+/// match for the untyped literal, so it runs with the owner's rights and
+/// switches Row-Level Security off. Before the fix `connect` accepted such
+/// a role.
+#[tokio::test]
+async fn a_role_that_can_create_in_public_hijacks_the_definer_functions_and_is_refused() {
+    let Some(db) = support::db() else { return };
+    let r = role(db, "", &["GRANT CREATE ON SCHEMA public TO {r}".to_owned()]).await;
+    let url = support::url_for(&db.admin_url, &r, &db.name);
+    let mut c = PgConnection::connect(&url).await.unwrap();
+    // The attack, as the role itself.
+    sqlx::query(
+        "CREATE FUNCTION public.convert_to(t text, e text) RETURNS bytea LANGUAGE plpgsql AS $$ \
+         BEGIN EXECUTE 'ALTER TABLE calls NO FORCE ROW LEVEL SECURITY'; \
+         RETURN pg_catalog.convert_to(t, e::name); END $$",
+    )
+    .execute(&mut c)
+    .await
+    .unwrap();
+    // A job to lease (any workspace's: workers lease across them).
+    let mut admin = PgConnection::connect(&db.admin_url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO jobs (id, workspace_id, kind, payload, max_attempts, state, enqueued_by, \
+         run_after, updated_at) VALUES (gen_random_uuid(), gen_random_uuid(), 'retention_sweep', \
+         '{}', 1, 'queued', gen_random_uuid(), now() - interval '1 day', now())",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let leased = sqlx::query(
+        "SELECT * FROM closeq_job_lease('retention_sweep', now(), now() + interval '1 minute', 'x')",
+    )
+    .execute(&mut c)
+    .await;
+    eprintln!("lease as the planting role: {leased:?}");
+    let (forced,): (bool,) = sqlx::query_as(
+        "SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.calls'::regclass",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    // Undo before asserting: the database is shared by this binary.
+    sqlx::query("ALTER TABLE calls FORCE ROW LEVEL SECURITY")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query("DROP FUNCTION public.convert_to(text, text)")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert!(!forced, "the planted function ran as the owner");
+    assert_refused(db, &r, "CREATE on the definer functions' schema").await;
+}

@@ -47,6 +47,41 @@ fn names_are_plain_identifiers() {
     );
 }
 
+/// The driver lets a URL's query override its user, password and
+/// database: URLs made from such an admin URL would connect as the
+/// administrator (and print their password). Refused before any
+/// connection, as are role names that would grant to everyone.
+#[tokio::test]
+async fn urls_that_override_their_user_and_reserved_role_names_are_refused() {
+    let setup = DatabaseSetup::new("closeq", "closeq_owner", "closeq_app").unwrap();
+    for url in [
+        "postgres://db/postgres?user=postgres&password=S3cret",
+        "postgres://admin@db/postgres?dbname=other",
+        "postgres://admin@db/postgres?host=elsewhere",
+    ] {
+        let e = setup.run(url).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{url}: {e:?}");
+        assert!(!e.to_string().contains("S3cret"), "{e}");
+        assert!(role_of_url(url).is_err(), "{url}");
+    }
+    for role in [
+        "public",
+        "PUBLIC",
+        "pg_write_server_files",
+        "current_user",
+        "a-b",
+        "",
+    ] {
+        let e = PostgresStore::migrate("postgres://owner@127.0.0.1:1/db", role)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidInput { field, .. } if *field == "runtime_role"),
+            "{role}: {e:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_set_up_from_nothing_passes_every_check_and_each_breach_is_named() {
     let Some(admin) = required_service_url("CLOSEQ_TEST_POSTGRES_URL") else {
@@ -115,6 +150,10 @@ async fn a_set_up_from_nothing_passes_every_check_and_each_breach_is_named() {
             "jobs written through the functions only",
         ),
         ("CREATE VIEW leak AS SELECT id FROM calls", "no views"),
+        (
+            &*format!("GRANT CREATE ON SCHEMA public TO {runtime}"),
+            "nobody else creates in public",
+        ),
         (
             &*format!("GRANT {owner} TO {runtime}"),
             &*format!("runtime role {runtime}"),

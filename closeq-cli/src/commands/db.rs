@@ -6,8 +6,8 @@ use clap::Subcommand;
 use closeq_storage::PostgresStore;
 use closeq_storage::postgres_setup::{DatabaseSetup, check_database, role_of_url};
 
-/// `closeq db`.
-#[derive(Debug, Subcommand)]
+/// `closeq db`. `Debug` names the command only: its URLs carry passwords.
+#[derive(Subcommand)]
 pub enum DbCommand {
     /// Create the owner role, the runtime role and the database (as an
     /// administrator), migrate it, and print the two URLs.
@@ -55,6 +55,17 @@ pub enum DbCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+impl std::fmt::Debug for DbCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::Setup { .. } => "Setup",
+            Self::Migrate { .. } => "Migrate",
+            Self::Check { .. } => "Check",
+        };
+        f.debug_struct(name).finish_non_exhaustive()
+    }
 }
 
 fn env(name: &str) -> Option<String> {

@@ -90,7 +90,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
             state.workspaces().clone(),
             state.privacy().clone(),
             audio,
-            clock,
+            clock.clone(),
         );
         match cmd {
             RetentionCommand::Plan { json } => print(
@@ -100,6 +100,15 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
             ),
             RetentionCommand::Run { batch, json } => {
                 let total = sweeper.run_to_end(state.owner_scope(), batch).await?;
+                // Finished jobs go with the technical-log rule, as in the
+                // worker's scheduled sweep.
+                let expired_jobs = state
+                    .jobs()
+                    .expire_jobs(
+                        state.owner_scope(),
+                        clock.now() - closeq_pipeline::worker::FINISHED_JOBS_KEPT,
+                    )
+                    .await?;
                 // A terminated workspace whose window has passed goes whole;
                 // held back for legal claims, it stays and says why.
                 let (purged, due, held) = match purge.purge_if_due(state.owner_scope()).await {
@@ -117,6 +126,7 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                 if json {
                     let doc = serde_json::json!({
                         "sweep": total,
+                        "expired_jobs": expired_jobs,
                         "workspace_purged": purged,
                         "workspace_purge_due": due,
                         "workspace_purge_held": held,
@@ -125,6 +135,9 @@ pub fn run(cmd: RetentionCommand) -> anyhow::Result<()> {
                     return Ok(());
                 }
                 print(&total, false, "removed")?;
+                if expired_jobs > 0 {
+                    println!("removed {expired_jobs} × finished job older than 90 days");
+                }
                 if let Some(receipt) = &purged {
                     super::workspace::print_receipt(receipt)?;
                 }

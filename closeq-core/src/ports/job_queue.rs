@@ -189,6 +189,11 @@ pub trait JobQueue: Debug + Send + Sync {
         state: Option<JobState>,
         limit: u32,
     ) -> Result<Vec<JobRecord>>;
+    /// Deletes the workspace's finished jobs — completed, or dead — that
+    /// were due at `before` or earlier; how many went (owners and admins).
+    /// The retention sweep runs it with the technical-log rule's cutoff
+    /// (90 days). A recurring job is never finished unless it is dead.
+    async fn expire_jobs(&self, scope: &Scope, before: DateTime<Utc>) -> Result<u64>;
     /// Queues a dead job again, now, with its attempts reset (owners and
     /// admins). Errors: `NotFound`; `Conflict` when it is not dead, or
     /// when another job for the same (kind, call) is queued or running.

@@ -2,7 +2,7 @@
 //! exclusivity under concurrency, lapse and
 //! re-lease, stale tokens, backoff (and `Retry-After`), dead jobs and
 //! their retry, uniqueness per (kind, call), tenant isolation, recurring
-//! jobs and listing.
+//! jobs and listing, expiry of finished jobs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -503,6 +503,70 @@ pub async fn recurring_jobs_and_listing(q: &QueueUnderTest, _: &()) -> Outcome {
     Outcome::Passed
 }
 
+/// Finished jobs (completed, dead) due at the cutoff or earlier are
+/// deleted, queued ones and other workspaces' are kept; members may not.
+pub async fn expiry_of_finished_jobs(q: &QueueUnderTest, _: &()) -> Outcome {
+    let (a, b) = (owner(), owner());
+    let done = q
+        .queue
+        .enqueue(&a, spec(JobKind::Analyze, Some(CallId::new()), 1))
+        .await
+        .expect("enqueue");
+    let dead = q
+        .queue
+        .enqueue(&a, spec(JobKind::Transcribe, Some(CallId::new()), 1))
+        .await
+        .expect("enqueue");
+    let other = q
+        .queue
+        .enqueue(&b, spec(JobKind::Analyze, Some(CallId::new()), 1))
+        .await
+        .expect("enqueue");
+    for _ in 0..3 {
+        let job = q
+            .queue
+            .lease("w", &[JobKind::Analyze, JobKind::Transcribe], LEASE)
+            .await
+            .expect("lease")
+            .expect("job");
+        if job.id == dead {
+            q.queue
+                .fail(&job, &Error::invalid("x", "refused"))
+                .await
+                .expect("fail");
+        } else {
+            q.queue.complete(&job).await.expect("complete");
+        }
+    }
+    let cutoff = q.clock.now();
+    q.clock.advance(secs(60));
+    let waiting = q
+        .queue
+        .enqueue(&a, spec(JobKind::Analyze, Some(CallId::new()), 1))
+        .await
+        .expect("enqueue");
+    let member = Scope::new(a.workspace_id, UserId::new(), Role::Member);
+    let r = q.queue.expire_jobs(&member, cutoff).await;
+    assert!(matches!(r, Err(Error::Forbidden { .. })), "{r:?}");
+    let gone = q.queue.expire_jobs(&a, cutoff).await.expect("expire");
+    assert_eq!(gone, 2, "the completed and the dead job");
+    for id in [done, dead] {
+        let r = q.queue.get_job(&a, id).await;
+        assert!(matches!(r, Err(Error::NotFound { .. })), "{r:?}");
+    }
+    assert_eq!(
+        q.queue.get_job(&a, waiting).await.expect("kept").state,
+        JobState::Queued
+    );
+    assert_eq!(
+        q.queue.get_job(&b, other).await.expect("kept").state,
+        JobState::Completed,
+        "another workspace's finished job stays"
+    );
+    assert_eq!(q.queue.expire_jobs(&a, cutoff).await.expect("again"), 0);
+    Outcome::Passed
+}
+
 /// Runs every case of the job-queue suite as its own test.
 #[macro_export]
 macro_rules! job_queue_conformance {
@@ -517,7 +581,8 @@ macro_rules! job_queue_conformance {
                 backoff_and_dead,
                 uniqueness_and_tenancy,
                 release_and_retry_conflicts,
-                recurring_jobs_and_listing
+                recurring_jobs_and_listing,
+                expiry_of_finished_jobs
             ]
         );
     };
@@ -532,7 +597,8 @@ macro_rules! job_queue_conformance {
                 backoff_and_dead,
                 uniqueness_and_tenancy,
                 release_and_retry_conflicts,
-                recurring_jobs_and_listing
+                recurring_jobs_and_listing,
+                expiry_of_finished_jobs
             ]
         );
     };

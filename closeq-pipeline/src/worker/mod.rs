@@ -16,7 +16,9 @@ use closeq_core::{Error, Result};
 
 pub use handler::{JobHandler, RubricSource, builtin_rubrics};
 pub use rate_limit::RateLimit;
-pub use scheduled::{SCHEDULED_ATTEMPTS, Schedule, ScheduledJobs, ScheduledWork};
+pub use scheduled::{
+    FINISHED_JOBS_KEPT, SCHEDULED_ATTEMPTS, Schedule, ScheduledJobs, ScheduledWork,
+};
 
 use crate::analyzer::Analyzer;
 

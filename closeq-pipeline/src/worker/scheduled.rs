@@ -5,11 +5,12 @@
 //! cron, no scheduler process, and no double run however many workers
 //! there are.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use closeq_core::ports::{JobKind, JobQueue, JobSpec, LeasedJob};
-use closeq_core::{Error, JobId, Result, Scope};
+use closeq_core::{Clock, Error, JobId, Result, Scope};
 use closeq_privacy::request::SubjectRequests;
 use closeq_privacy::retention::Sweeper;
 
@@ -17,6 +18,11 @@ use super::handler::JobHandler;
 
 /// The payload of a reminders job (kind `data_subject_request`).
 const REMINDERS_TASK: &str = "reminders";
+
+/// How long finished jobs are kept: the technical-log rule's 90 days.
+/// Each retention sweep then deletes the workspace's older ones
+/// ([`JobQueue::expire_jobs`]).
+pub const FINISHED_JOBS_KEPT: chrono::Duration = chrono::Duration::days(90);
 
 /// Attempts of one scheduled run before it is dead (and the schedule stops
 /// until an admin retries it or it is scheduled again).
@@ -113,17 +119,20 @@ fn recurring(kind: JobKind, payload: serde_json::Value, every: Duration) -> JobS
 pub struct ScheduledWork {
     pub(crate) sweeper: Sweeper,
     pub(crate) requests: SubjectRequests,
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sweep_batch: u32,
     pub(crate) remind_within: chrono::Duration,
 }
 
 impl ScheduledWork {
-    /// Sweeps with `sweeper` in batches of 500 calls; reminds of requests
-    /// due within 7 days (or overdue).
-    pub fn new(sweeper: Sweeper, requests: SubjectRequests) -> Self {
+    /// Sweeps with `sweeper` in batches of 500 calls, then deletes finished
+    /// jobs older than [`FINISHED_JOBS_KEPT`] by `clock`; reminds of
+    /// requests due within 7 days (or overdue).
+    pub fn new(sweeper: Sweeper, requests: SubjectRequests, clock: Arc<dyn Clock>) -> Self {
         Self {
             sweeper,
             requests,
+            clock,
             sweep_batch: 500,
             remind_within: chrono::Duration::days(7),
         }
@@ -142,13 +151,17 @@ impl ScheduledWork {
     }
 }
 
-/// A retention sweep of the job's workspace, to the end.
+/// A retention sweep of the job's workspace, to the end, then the expiry
+/// of its finished jobs.
 pub(crate) struct RetentionSweepJob(pub(crate) ScheduledWork);
 
 #[async_trait]
 impl JobHandler for RetentionSweepJob {
-    async fn run(&self, scope: &Scope, job: &LeasedJob, _: &dyn JobQueue) -> Result<()> {
+    async fn run(&self, scope: &Scope, job: &LeasedJob, queue: &dyn JobQueue) -> Result<()> {
         let r = self.0.sweeper.run_to_end(scope, self.0.sweep_batch).await?;
+        let expired = queue
+            .expire_jobs(scope, self.0.clock.now() - FINISHED_JOBS_KEPT)
+            .await?;
         let removed: u64 = r.counts.values().copied().sum();
         tracing::info!(
             job = %job.id,
@@ -156,6 +169,7 @@ impl JobHandler for RetentionSweepJob {
             removed,
             held = r.held,
             unreferenced_audio = r.unreferenced_audio,
+            expired_jobs = expired,
             "retention sweep done"
         );
         Ok(())

@@ -62,7 +62,7 @@ END $$;
 -- per policy clause of every statement on jobs: ten lookups a statement,
 -- most of a lease's time (a lease and a completion took 2.5 ms; 1.0 ms
 -- with the name compared). The owner's name is fixed here, at migration
--- time, by the owner itself (migrations run as the owner). Renaming the
+-- time, from the table's owner (migrations run as the owner). Renaming the
 -- owner role makes it false: the job functions then see no job (the queue
 -- stops, nothing is exposed) until `closeq db migrate` runs again.
 DO $$
@@ -70,7 +70,9 @@ BEGIN
   EXECUTE format(
     'CREATE OR REPLACE FUNCTION closeq_jobs_definer() RETURNS boolean LANGUAGE sql STABLE '
     'AS %L',
-    format('SELECT current_user = %L::name', current_user));
+    format('SELECT current_user = %L::name',
+           (SELECT pg_get_userbyid(c.relowner) FROM pg_class c
+             WHERE c.oid = 'public.jobs'::regclass)));
 END $$;
 
 -- As in 0014, committing without waiting for the disk (as a lease does):

@@ -344,6 +344,22 @@ impl JobQueue for InMemoryJobQueue {
         Ok(v)
     }
 
+    async fn expire_jobs(
+        &self,
+        scope: &Scope,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let mut s = self.lock();
+        let was = s.jobs.len();
+        s.jobs.retain(|_, (j, _)| {
+            j.workspace_id != scope.workspace_id
+                || !matches!(j.state, JobState::Completed | JobState::Dead)
+                || j.run_after > before
+        });
+        Ok((was - s.jobs.len()) as u64)
+    }
+
     async fn retry_dead(&self, scope: &Scope, id: JobId) -> Result<()> {
         check_workspace(scope, Action::ChangeRetention)?;
         let now = self.clock.now();

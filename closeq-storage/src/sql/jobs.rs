@@ -509,6 +509,17 @@ impl<D: Dialect> JobQueue for SqlJobQueue<D> {
         tx.rows(sql).await?.iter().map(record).collect()
     }
 
+    async fn expire_jobs(&self, scope: &Scope, before: DateTime<Utc>) -> Result<u64> {
+        check_workspace(scope, Action::ChangeRetention)?;
+        let sql = Sql::new(
+            "DELETE FROM jobs WHERE workspace_id = $1 AND state IN ('completed', 'dead') \
+             AND run_after <= $2",
+        )
+        .bind(scope.workspace_id)
+        .bind(before);
+        self.store.exec("expire_jobs", scope, sql).await
+    }
+
     async fn retry_dead(&self, scope: &Scope, id: JobId) -> Result<()> {
         check_workspace(scope, Action::ChangeRetention)?;
         let now = self.clock.now();
