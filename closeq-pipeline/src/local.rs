@@ -148,6 +148,25 @@ fn create_private(path: &Path, bytes: &[u8]) -> Result<bool> {
     }
 }
 
+/// The installation's three keys.
+struct Keys {
+    subject: [u8; 32],
+    url: [u8; 32],
+    redaction: [u8; 32],
+}
+
+impl Keys {
+    /// Each key by the name of its file, for the database's check that
+    /// every process of the installation uses the same ones.
+    fn named(&self) -> [(&'static str, &[u8; 32]); 3] {
+        [
+            ("subject-index.key", &self.subject),
+            ("audio-url.key", &self.url),
+            ("redaction.key", &self.redaction),
+        ]
+    }
+}
+
 /// A 32-byte secret kept in a private file, created on first use (by
 /// exactly one of several processes starting at once: all use its key) —
 /// only while the installation is new (`may_create`): a key missing from
@@ -232,11 +251,13 @@ impl LocalInstallation {
         // Keys are made with the installation, written before its
         // defaults: once defaults.json exists, they must too.
         let new = !defaults_path.exists();
-        let subject_key = key_file(&dir.join("subject-index.key"), new)?;
-        let url_key = key_file(&dir.join("audio-url.key"), new)?;
-        let redaction_key = key_file(&dir.join("redaction.key"), new)?;
+        let keys = Keys {
+            subject: key_file(&dir.join("subject-index.key"), new)?,
+            url: key_file(&dir.join("audio-url.key"), new)?,
+            redaction: key_file(&dir.join("redaction.key"), new)?,
+        };
         let (mut stores, mut db_label) =
-            Self::stores(dir, database_url, subject_key, DEFAULT_PHONE_COUNTRY_CODE).await?;
+            Self::stores(dir, database_url, &keys, DEFAULT_PHONE_COUNTRY_CODE).await?;
         let parse = |b: &[u8]| -> Result<Defaults> {
             serde_json::from_slice(b).map_err(|_| {
                 Error::invalid(
@@ -275,7 +296,7 @@ impl LocalInstallation {
         let settings = stores.1.get_workspace(&scope).await?.settings;
         if settings.phone_country_code != DEFAULT_PHONE_COUNTRY_CODE {
             (stores, db_label) =
-                Self::stores(dir, database_url, subject_key, &settings.phone_country_code).await?;
+                Self::stores(dir, database_url, &keys, &settings.phone_country_code).await?;
         }
         let (unlogged_calls, workspaces, privacy, jobs) = stores;
         // Every record written before its read returns: a command is a
@@ -301,8 +322,8 @@ impl LocalInstallation {
             audio_bucket: audio_bucket()?,
             dir: dir.to_owned(),
             db_label,
-            url_key,
-            redaction_key,
+            url_key: keys.url,
+            redaction_key: keys.redaction,
         })
     }
 
@@ -310,7 +331,7 @@ impl LocalInstallation {
     async fn stores(
         dir: &Path,
         database_url: Option<&str>,
-        subject_key: [u8; 32],
+        keys: &Keys,
         country: &str,
     ) -> Result<(
         (
@@ -323,12 +344,13 @@ impl LocalInstallation {
     )> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let retry = closeq_core::RetryPolicy::default();
-        let hasher = SubjectHasher::new(subject_key, country);
+        let hasher = SubjectHasher::new(keys.subject, country);
         match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 #[cfg(feature = "store-postgres")]
                 {
                     let s = closeq_storage::PostgresStore::connect(url, hasher).await?;
+                    s.check_installation_keys(&keys.named()).await?;
                     let pg = closeq_storage::PostgresJobQueue::new(s.clone(), clock, retry);
                     let q = QueueHandle {
                         queue: Arc::new(pg.clone()),
@@ -352,6 +374,7 @@ impl LocalInstallation {
             None => {
                 let path = dir.join("closeq.db");
                 let s = SqliteStore::open(&path, hasher).await?;
+                s.check_installation_keys(&keys.named()).await?;
                 let q = QueueHandle {
                     queue: Arc::new(closeq_storage::SqliteJobQueue::new(s.clone(), clock, retry)),
                     #[cfg(feature = "store-postgres")]

@@ -35,3 +35,34 @@ async fn a_missing_key_of_an_existing_installation_is_refused_not_replaced() {
     let again = LocalInstallation::open_at(dir.path(), None).await.unwrap();
     assert_eq!(again.owner_scope().workspace_id, workspace);
 }
+
+/// A host that starts with none of the files — a fresh folder pointed at
+/// the installation's database (here: the SQLite database restored without
+/// its key files and defaults) — made new keys and a new workspace before
+/// the fix; its workers then leased every workspace's jobs with a subject
+/// index that matched none of the stored subjects. The database now keeps
+/// a fingerprint of each key and refuses a process whose keys differ.
+#[tokio::test]
+async fn a_host_with_other_keys_is_refused_by_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(LocalInstallation::open_at(dir.path(), None).await.unwrap());
+    for file in [
+        "subject-index.key",
+        "audio-url.key",
+        "redaction.key",
+        "defaults.json",
+    ] {
+        std::fs::remove_file(dir.path().join(file)).unwrap();
+    }
+    match LocalInstallation::open_at(dir.path(), None).await {
+        Err(Error::Compliance { rule, reason }) => {
+            assert_eq!(rule, "installation keys");
+            assert!(reason.contains("subject-index.key"), "{reason}");
+        }
+        other => panic!("{:?}", other.map(|_| "opened")),
+    }
+    assert!(
+        !dir.path().join("defaults.json").exists(),
+        "no second workspace"
+    );
+}

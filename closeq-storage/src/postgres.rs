@@ -2,8 +2,9 @@
 //!
 //! Tenant isolation is enforced twice: by the database itself, and by the
 //! access policy in the store's queries and code. The application connects
-//! as a *runtime role* that is neither superuser, table owner nor BYPASSRLS
-//! — [`PostgresStore::connect`] checks this and refuses otherwise.
+//! as a *runtime role* that is neither superuser, table owner nor BYPASSRLS,
+//! and cannot create objects in `public` — [`PostgresStore::connect`]
+//! checks this and refuses otherwise.
 //! Migrations run separately, as the owner role ([`PostgresStore::migrate`]).
 //! Every table with a workspace column has RLS enabled and forced, a
 //! RESTRICTIVE tenant policy and role-visibility policies with `WITH CHECK`
@@ -187,7 +188,10 @@ impl SqlStore<PostgresDialect> {
     /// (directly or through other roles, inheriting or not) of, a
     /// superuser, a BYPASSRLS or CREATEROLE role, or a role that owns a
     /// table — the owner role included, whose members can `SET ROLE` to it
-    /// and switch RLS off. Refuses otherwise with [`Error::Compliance`].
+    /// and switch RLS off — and that it (or a role it reaches) cannot create
+    /// objects in schema `public`, where the owner's `SECURITY DEFINER`
+    /// functions look names up (a planted function would run as the
+    /// owner). Refuses otherwise with [`Error::Compliance`].
     ///
     /// The connection uses TLS as the URL's `sslmode` says (`disable`,
     /// `prefer` — the default —, `require`, `verify-ca`, `verify-full`),

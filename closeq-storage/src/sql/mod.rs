@@ -16,6 +16,7 @@ mod dialect;
 mod error;
 mod ingest;
 mod jobs;
+mod key_check;
 mod own_account;
 mod privacy;
 mod query;
