@@ -282,7 +282,10 @@ impl<D: Dialect> SqlJobQueue<D> {
             .bind(until)
             .bind(run_after)
             .bind(reason);
-        let mut tx = self.store.begin(operation, Acting::Worker).await?;
+        // One statement, atomic on its own: no transaction around it
+        // (SQLite: no `BEGIN IMMEDIATE` and `COMMIT`, two fewer trips to
+        // the database thread; PostgreSQL never had one for a worker).
+        let mut tx = self.store.read(operation, Acting::Worker).await?;
         let Some(row) = tx.row(sql).await? else {
             return Err(stale());
         };
