@@ -346,30 +346,72 @@ fn tls_failed() -> Error {
     }
 }
 
-/// Refuses a runtime role that can lift Row-Level Security (see
-/// [`PostgresStore::connect`]). `pg_has_role(…, 'MEMBER')` is true for the
-/// role itself and for every role it reaches by membership, directly or
-/// transitively, with or without INHERIT (`SET ROLE` reaches them all).
-async fn check_runtime_role(pool: &PgPool) -> Result<()> {
+/// What a role can do that would lift Row-Level Security: read by
+/// [`check_runtime_role`] and by `postgres_setup::check_database`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RolePowers {
+    /// Whether the role exists.
+    pub(crate) exists: bool,
+    /// It is, or reaches, a superuser or BYPASSRLS role.
+    pub(crate) bypass: bool,
+    /// It is, or reaches, a role with CREATEROLE.
+    pub(crate) createrole: bool,
+    /// It owns a table, or reaches a role that does.
+    pub(crate) owns: bool,
+    /// It (or a role it reaches, or PUBLIC) may create in schema `public`.
+    pub(crate) creates: bool,
+}
+
+/// The [`RolePowers`] of `role`, or of the connection's own role when
+/// `None`. `pg_has_role(…, 'MEMBER')` is true for the role itself and for
+/// every role it reaches by membership, directly or transitively, with or
+/// without INHERIT (`SET ROLE` reaches them all).
+pub(crate) async fn role_powers<'c, E>(
+    conn: E,
+    role: Option<&str>,
+) -> Result<RolePowers, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = Postgres>,
+{
     let row = sqlx::query(
-        "SELECT \
-           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role(current_user, r.oid, 'MEMBER') \
+        "WITH me AS (SELECT COALESCE($1::name, current_user) AS n) SELECT \
+           EXISTS (SELECT 1 FROM pg_roles, me WHERE rolname = me.n), \
+           EXISTS (SELECT 1 FROM pg_roles r, me WHERE pg_has_role(me.n, r.oid, 'MEMBER') \
                    AND (r.rolsuper OR r.rolbypassrls)), \
-           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role(current_user, r.oid, 'MEMBER') \
+           EXISTS (SELECT 1 FROM pg_roles r, me WHERE pg_has_role(me.n, r.oid, 'MEMBER') \
                    AND r.rolcreaterole), \
-           EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, me \
                    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                    AND n.nspname NOT LIKE 'pg\\_toast%' \
-                   AND pg_has_role(current_user, c.relowner, 'MEMBER')), \
-           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role(current_user, r.oid, 'MEMBER') \
+                   AND pg_has_role(me.n, c.relowner, 'MEMBER')), \
+           EXISTS (SELECT 1 FROM pg_roles r, me WHERE pg_has_role(me.n, r.oid, 'MEMBER') \
                    AND has_schema_privilege(r.oid, 'public', 'CREATE'))",
     )
-    .fetch_one(pool)
-    .await
-    .map_err(|e| from_sqlx::<PostgresDialect>("connect", e))?;
-    let (bypass, createrole, owner): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
-    let creates: bool = row.get(3);
+    .bind(role)
+    .fetch_one(conn)
+    .await?;
+    Ok(RolePowers {
+        exists: row.get(0),
+        bypass: row.get(1),
+        createrole: row.get(2),
+        owns: row.get(3),
+        creates: row.get(4),
+    })
+}
+
+/// Refuses a runtime role that can lift Row-Level Security (see
+/// [`PostgresStore::connect`]).
+async fn check_runtime_role(pool: &PgPool) -> Result<()> {
+    let RolePowers {
+        bypass,
+        createrole,
+        owns: owner,
+        creates,
+        ..
+    } = role_powers(pool, None)
+        .await
+        .map_err(|e| from_sqlx::<PostgresDialect>("connect", e))?;
     let why = if creates {
         "the runtime role may create objects in schema public, where the owner's SECURITY \
          DEFINER functions look names up: a planted function would run as the owner (run \

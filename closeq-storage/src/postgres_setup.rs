@@ -295,35 +295,15 @@ pub async fn check_database(url: &str, runtime_role: &str) -> Result<DatabaseRep
             reason: "cannot connect with the URL given".into(),
         })?;
     let mut report = DatabaseReport::default();
-    let role = sqlx::query(
-        "SELECT \
-           EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1), \
-           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role($1, r.oid, 'MEMBER') \
-                   AND (r.rolsuper OR r.rolbypassrls)), \
-           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role($1, r.oid, 'MEMBER') \
-                   AND r.rolcreaterole), \
-           EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
-                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-                   AND n.nspname NOT LIKE 'pg\\_toast%' \
-                   AND pg_has_role($1, c.relowner, 'MEMBER')), \
-           EXISTS (SELECT 1 FROM pg_roles r WHERE pg_has_role($1, r.oid, 'MEMBER') \
-                   AND has_schema_privilege(r.oid, 'public', 'CREATE'))",
-    )
-    .bind(runtime_role)
-    .fetch_one(&mut c)
-    .await
-    .map_err(failed)?;
+    let role = crate::postgres::role_powers(&mut c, Some(runtime_role))
+        .await
+        .map_err(failed)?;
     let name = format!("runtime role {runtime_role}");
-    if !role.get::<bool, _>(0) {
+    if !role.exists {
         report.add(name, false, "no such role");
         return Ok(report);
     }
-    let (bypass, createrole, owns) = (
-        role.get::<bool, _>(1),
-        role.get::<bool, _>(2),
-        role.get::<bool, _>(3),
-    );
+    let (bypass, createrole, owns) = (role.bypass, role.createrole, role.owns);
     let detail = match (bypass, createrole, owns) {
         (true, _, _) => "is or reaches a superuser or BYPASSRLS role: RLS does not bind it",
         (_, true, _) => "is or reaches a role with CREATEROLE: it can grant itself the owner role",
@@ -331,7 +311,7 @@ pub async fn check_database(url: &str, runtime_role: &str) -> Result<DatabaseRep
         _ => "no superuser, BYPASSRLS or CREATEROLE, owns no table",
     };
     report.add(name, !(bypass || createrole || owns), detail);
-    let creates = role.get::<bool, _>(4);
+    let creates = role.creates;
     report.add(
         "nobody else creates in public",
         !creates,

@@ -97,7 +97,14 @@ async fn phases(queue: Arc<dyn JobQueue>, scope: &Scope) -> (f64, f64) {
         t.await.unwrap();
     }
     let enqueue = JOBS as f64 / start.elapsed().as_secs_f64();
+    (enqueue, drain(&queue, JOBS).await)
+}
+
+/// 4 workers lease and complete until the queue has nothing runnable;
+/// `jobs` (how many there were) per second.
+async fn drain(queue: &Arc<dyn JobQueue>, jobs: usize) -> f64 {
     let start = Instant::now();
+    let mut tasks = Vec::new();
     for w in 0..4 {
         let q = queue.clone();
         tasks.push(tokio::spawn(async move {
@@ -114,7 +121,7 @@ async fn phases(queue: Arc<dyn JobQueue>, scope: &Scope) -> (f64, f64) {
     for t in tasks {
         t.await.unwrap();
     }
-    (enqueue, JOBS as f64 / start.elapsed().as_secs_f64())
+    jobs as f64 / start.elapsed().as_secs_f64()
 }
 
 /// Lease + complete of 1,000 jobs by 4 workers while 2,000 older jobs are
@@ -136,25 +143,7 @@ async fn with_jobs_in_flight(queue: Arc<dyn JobQueue>, scope: &Scope) -> f64 {
     for _ in 0..1_000 {
         queue.enqueue(scope, spec()).await.unwrap();
     }
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for w in 0..4 {
-        let q = queue.clone();
-        tasks.push(tokio::spawn(async move {
-            let name = format!("w{w}");
-            while let Some(job) = q
-                .lease(&name, &[JobKind::Analyze], Duration::from_secs(60))
-                .await
-                .unwrap()
-            {
-                q.complete(&job).await.unwrap();
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    1_000.0 / start.elapsed().as_secs_f64()
+    drain(&queue, 1_000).await
 }
 
 /// A provider call: waits, and notes when each job started.
