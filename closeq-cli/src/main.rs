@@ -61,6 +61,10 @@ enum Command {
     /// Run queued jobs (transcription, then scoring; the daily retention
     /// sweep and request reminders) until SIGTERM or Ctrl-C.
     Worker(commands::worker::WorkerArgs),
+    /// Serve the HTTP API (uploads with API keys, calls, scorecards,
+    /// reviews, signed audio) with a worker in the same process, until
+    /// SIGTERM or Ctrl-C.
+    Serve(commands::serve::ServeArgs),
     /// Queued jobs: list them, show one, list the dead, retry one.
     #[command(subcommand)]
     Jobs(commands::worker::JobsCommand),
@@ -140,6 +144,7 @@ fn main() -> ExitCode {
         Command::AccessLog(args) => commands::access_log::run(args),
         Command::Account(cmd) => commands::account::run(cmd),
         Command::Worker(args) => commands::worker::run(args),
+        Command::Serve(args) => commands::serve::run(args),
         Command::Jobs(cmd) => commands::worker::run_jobs(cmd),
         Command::Calls(cmd) => commands::calls::run(cmd),
         Command::Db(cmd) => match commands::db::run(cmd) {

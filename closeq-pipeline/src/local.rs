@@ -31,6 +31,10 @@ use crate::analyzer::AnalyzerBuilder;
 /// the setting existed).
 pub const DEFAULT_PHONE_COUNTRY_CODE: &str = "44";
 
+/// Where signed URLs of the folder's recordings point when no server
+/// serves them.
+const LOCAL_AUDIO_BASE: &str = "closeq-local://audio";
+
 #[derive(Serialize, Deserialize)]
 struct Defaults {
     workspace_id: WorkspaceId,
@@ -478,12 +482,28 @@ impl LocalInstallation {
     /// [`audio_store`](Self::audio_store) as its concrete type (for
     /// verifying signed URLs).
     pub fn object_audio_store(&self, clock: Arc<dyn Clock>) -> Result<ObjectAudioStore> {
+        self.served_audio_store(LOCAL_AUDIO_BASE, clock)
+    }
+
+    /// [`object_audio_store`](Self::object_audio_store) with download
+    /// URLs signed under `base_url` — the public address an HTTP server
+    /// serves them at (`https://api.example/v1/audio`). A bucket's URLs are
+    /// presigned by the bucket whatever the base.
+    pub fn served_audio_store(&self, base_url: &str, clock: Arc<dyn Clock>) -> Result<ObjectAudioStore> {
         let gate = PrivacyAudioGate::for_workspace(
             self.unlogged_calls.clone(),
             self.privacy.clone(),
             self.scope.clone(),
         );
-        Ok(self.recordings(clock)?.with_gate(Arc::new(gate)))
+        Ok(self
+            .recordings(base_url, clock)?
+            .with_gate(Arc::new(gate)))
+    }
+
+    /// Whether recordings live in a bucket (`CLOSEQ_AUDIO_URL`), whose
+    /// signed URLs point at the bucket, not at an HTTP server.
+    pub fn audio_in_bucket(&self) -> bool {
+        self.audio_bucket.is_some()
     }
 
     /// The retention sweeper over this installation's stores and
@@ -516,9 +536,9 @@ impl LocalInstallation {
     }
 
     /// The recordings, folder or bucket, without a serving gate.
-    fn recordings(&self, clock: Arc<dyn Clock>) -> Result<ObjectAudioStore> {
+    fn recordings(&self, base_url: &str, clock: Arc<dyn Clock>) -> Result<ObjectAudioStore> {
         let signer = UrlSigner::new(
-            "closeq-local://audio",
+            base_url,
             SigningKey::new("local", self.url_key),
             clock.clone(),
         );
@@ -568,7 +588,7 @@ impl LocalInstallation {
             .call_store(self.unlogged_calls.clone())
             .workspace_store(self.workspaces.clone())
             .privacy_store(self.privacy.clone())
-            .audio_store(Arc::new(self.recordings(clock.clone())?))
+            .audio_store(Arc::new(self.recordings(LOCAL_AUDIO_BASE, clock.clone())?))
             .redaction_key(self.redaction_key)
             .clock(clock))
     }

@@ -52,7 +52,7 @@ pub use access_log::{
 };
 #[cfg(feature = "audio-s3")]
 pub use audio::UPLOAD_CONDITION;
-pub use audio::{ObjectAudioStore, SigningKey, UrlSigner};
+pub use audio::{ObjectAudioStore, SignedDownload, SigningKey, UrlSigner};
 pub use closeq_core::ports::CallBundle;
 #[cfg(feature = "store-postgres")]
 pub use job_wake_ups::JOB_CHANNEL;

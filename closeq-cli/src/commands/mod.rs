@@ -14,6 +14,7 @@ pub mod files;
 pub mod keys;
 pub mod retention;
 pub mod rubric;
+pub mod serve;
 pub mod subprocessors;
 pub mod transcript;
 pub mod worker;

@@ -5,7 +5,7 @@ use closeq_core::ports::SubProcessor;
 use closeq_privacy::subprocessors::Register;
 
 /// The register of the adapters configured in the environment.
-fn register() -> anyhow::Result<Register> {
+pub(crate) fn register() -> anyhow::Result<Register> {
     let mut adapters: Vec<Box<dyn SubProcessor>> = Vec::new();
     if let Ok(lm) = closeq_analysis::llm::openai::OpenAiChat::from_env() {
         adapters.push(Box::new(lm));

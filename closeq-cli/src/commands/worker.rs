@@ -38,6 +38,17 @@ impl From<KindArg> for JobKind {
 /// `closeq worker`.
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
+    #[command(flatten)]
+    options: WorkerOptions,
+    /// Run the jobs runnable now, then exit (instead of waiting for more).
+    #[arg(long)]
+    once: bool,
+}
+
+/// How a worker runs (`closeq worker`, and `closeq serve`'s in-process
+/// worker).
+#[derive(Debug, Args)]
+pub struct WorkerOptions {
     /// Jobs run at once.
     #[arg(long, default_value_t = 1)]
     concurrency: usize,
@@ -65,9 +76,6 @@ pub struct WorkerArgs {
     /// Seconds a shutdown waits for jobs in flight before handing them back.
     #[arg(long, default_value_t = 30)]
     grace_secs: u64,
-    /// Run the jobs runnable now, then exit (instead of waiting for more).
-    #[arg(long)]
-    once: bool,
 }
 
 /// Runs `closeq worker`. Logs go to standard error: warnings and errors
@@ -87,53 +95,12 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
             .map_or_else(|| "unknown".to_owned(), ToString::to_string);
         eprintln!("a job panicked at {at} (message withheld: it may quote call data)");
     }));
-    let scorer = super::analyze::scorer(&args.scorer, Arc::new(SystemClock))?;
-    let kinds: Vec<JobKind> = if args.kinds.is_empty() {
-        vec![
-            JobKind::Transcribe,
-            JobKind::Analyze,
-            JobKind::RetentionSweep,
-            JobKind::DataSubjectRequest,
-        ]
-    } else {
-        args.kinds.iter().map(|k| (*k).into()).collect()
-    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let state = LocalInstallation::open().await?;
-        let mut analyzer = state.analyzer()?.scorer(scorer);
-        if kinds.contains(&JobKind::Transcribe) {
-            analyzer = analyzer.speech_to_text(super::audio::engine(&args.stt)?);
-        }
-        let config = WorkerConfig::default()
-            .concurrency(args.concurrency)
-            .lease_for(Duration::from_secs(args.lease_secs))
-            .shutdown_grace(Duration::from_secs(args.grace_secs));
-        let clock: Arc<dyn closeq_core::Clock> = Arc::new(SystemClock);
-        let mut builder = Worker::builder(state.jobs().clone(), state.workspaces().clone())
-            .pipeline(Arc::new(analyzer.build()?), builtin_rubrics())
-            .scheduled(state.scheduled_work(clock)?)
-            .only(&kinds)
-            .config(config);
-        if kinds.contains(&JobKind::RetentionSweep) || kinds.contains(&JobKind::DataSubjectRequest)
-        {
-            // Recurring jobs, one per workspace and kind: idempotent.
-            Schedule::default()
-                .apply(state.jobs().as_ref(), state.owner_scope())
-                .await?;
-        }
-        if let Some(wake) = state.job_wake_ups().await? {
-            builder = builder.wake_on(wake);
-        }
-        if let Some(n) = args.stt_per_minute {
-            builder = builder.rate_limit(JobKind::Transcribe, RateLimit::new(n, n.min(10))?);
-        }
-        if let Some(n) = args.scoring_per_minute {
-            builder = builder.rate_limit(JobKind::Analyze, RateLimit::new(n, n.min(10))?);
-        }
-        let worker = builder.build()?;
+        let worker = build(&state, &args.options).await?;
         if args.once {
             let mut n = 0u64;
             while worker.run_one().await?.is_some() {
@@ -146,7 +113,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
             "worker on {}: {:?}, {} at once; SIGTERM or Ctrl-C to stop",
             state.db_label(),
             worker.kinds(),
-            args.concurrency
+            args.options.concurrency
         );
         let report = worker.run(shutdown_signal()).await?;
         println!(
@@ -157,8 +124,61 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     })
 }
 
+impl WorkerOptions {
+    /// The scorer named.
+    pub(crate) fn scorer(&self) -> String {
+        self.scorer.clone()
+    }
+}
+
+/// A worker on `state` as `opts` say; with the scheduled kinds, their
+/// schedule applied to the installation's workspace first.
+pub(crate) async fn build(state: &LocalInstallation, opts: &WorkerOptions) -> anyhow::Result<Worker> {
+    let scorer = super::analyze::scorer(&opts.scorer, Arc::new(SystemClock))?;
+    let kinds: Vec<JobKind> = if opts.kinds.is_empty() {
+        vec![
+            JobKind::Transcribe,
+            JobKind::Analyze,
+            JobKind::RetentionSweep,
+            JobKind::DataSubjectRequest,
+        ]
+    } else {
+        opts.kinds.iter().map(|k| (*k).into()).collect()
+    };
+    let mut analyzer = state.analyzer()?.scorer(scorer);
+    if kinds.contains(&JobKind::Transcribe) {
+        analyzer = analyzer.speech_to_text(super::audio::engine(&opts.stt)?);
+    }
+    let config = WorkerConfig::default()
+        .concurrency(opts.concurrency)
+        .lease_for(Duration::from_secs(opts.lease_secs))
+        .shutdown_grace(Duration::from_secs(opts.grace_secs));
+    let clock: Arc<dyn closeq_core::Clock> = Arc::new(SystemClock);
+    let mut builder = Worker::builder(state.jobs().clone(), state.workspaces().clone())
+        .pipeline(Arc::new(analyzer.build()?), builtin_rubrics())
+        .scheduled(state.scheduled_work(clock)?)
+        .only(&kinds)
+        .config(config);
+    if kinds.contains(&JobKind::RetentionSweep) || kinds.contains(&JobKind::DataSubjectRequest) {
+        // Recurring jobs, one per workspace and kind: idempotent.
+        Schedule::default()
+            .apply(state.jobs().as_ref(), state.owner_scope())
+            .await?;
+    }
+    if let Some(wake) = state.job_wake_ups().await? {
+        builder = builder.wake_on(wake);
+    }
+    if let Some(n) = opts.stt_per_minute {
+        builder = builder.rate_limit(JobKind::Transcribe, RateLimit::new(n, n.min(10))?);
+    }
+    if let Some(n) = opts.scoring_per_minute {
+        builder = builder.rate_limit(JobKind::Analyze, RateLimit::new(n, n.min(10))?);
+    }
+    Ok(builder.build()?)
+}
+
 /// SIGTERM or SIGINT.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -119,7 +119,7 @@ pub struct AggregateQuery {
 /// [`unreviewed_calls`](Self::unreviewed_calls) says how much of the
 /// result is still unreviewed AI suggestion. `None` when no call in the
 /// group is scored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AggregateRow {
     /// The rep or team id (`None`: calls without a team).
     pub key: Option<String>,

@@ -89,6 +89,12 @@ impl Analyzer {
         AnalyzerBuilder::default()
     }
 
+    /// The input limits every call is checked against (an HTTP front end
+    /// sizes its upload limit from them).
+    pub fn limits(&self) -> InputLimits {
+        self.limits
+    }
+
     /// Analyses one call (see the type's docs for the stages).
     pub async fn analyze(&self, scope: &Scope, req: AnalyzeRequest) -> Result<Analysed> {
         let declared_ms = self.limits.check(&req.input, &req.rubrics)?;

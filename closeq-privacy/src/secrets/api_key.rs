@@ -16,12 +16,13 @@
 //! before the lookup, so a `cq_test_` key never works on a live
 //! installation.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{ApiKeyRecord, WorkspaceStore};
-use closeq_core::{ApiKeyId, Clock, Error, Result, Role, Scope};
+use closeq_core::{ApiKeyId, Clock, Error, Member, Result, Role, Scope};
 use rand::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -141,6 +142,32 @@ pub fn check_format(key: &str) -> Result<KeyEnvironment> {
     Ok(env)
 }
 
+/// How stale a key's stored `last_used_at` may be: a key used again
+/// within this interval of its last recorded use is not written again, so
+/// authentication costs no write per request.
+pub const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::seconds(60);
+
+/// The most keys whose last recorded use is remembered (beyond it the
+/// memory is cleared and the next use of each key is written again).
+const TOUCHES_REMEMBERED: usize = 100_000;
+
+/// A verified key and the member it acts as.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedKey {
+    /// The key's record, `last_used_at` as of this use.
+    pub record: ApiKeyRecord,
+    /// The key's creator, with their current role and teams: the key acts
+    /// with their rights.
+    pub member: Member,
+}
+
+impl AuthenticatedKey {
+    /// The scope the key acts with: its creator's role and teams.
+    pub fn scope(&self) -> Scope {
+        Scope::of_member(&self.member)
+    }
+}
+
 /// Creates, verifies and revokes API keys against a [`WorkspaceStore`],
 /// for an installation running in one [`KeyEnvironment`].
 #[derive(Debug, Clone)]
@@ -148,6 +175,8 @@ pub struct ApiKeys {
     store: Arc<dyn WorkspaceStore>,
     clock: Arc<dyn Clock>,
     environment: KeyEnvironment,
+    /// When each key's use was last written (by key hash).
+    touched: Arc<Mutex<HashMap<[u8; 32], DateTime<Utc>>>>,
 }
 
 impl ApiKeys {
@@ -162,6 +191,7 @@ impl ApiKeys {
             store,
             clock,
             environment,
+            touched: Arc::default(),
         }
     }
 
@@ -229,6 +259,14 @@ impl ApiKeys {
     /// key of the other environment (`cq_test_` on a live installation or
     /// `cq_live_` on a test one), and for a key lacking `required_scope`.
     pub async fn verify(&self, key: &str, required_scope: &str) -> Result<ApiKeyRecord> {
+        Ok(self.authenticate(key, required_scope).await?.record)
+    }
+
+    /// [`verify`](Self::verify), returning the member the key acts as too.
+    /// The use is written at most once per [`LAST_USED_RESOLUTION`] per key
+    /// by this `ApiKeys` (and its clones), so a busy key costs no write per
+    /// request; `last_used_at` is then accurate to that resolution.
+    pub async fn authenticate(&self, key: &str, required_scope: &str) -> Result<AuthenticatedKey> {
         let env = check_format(key)?;
         if env != self.environment {
             return Err(Error::Forbidden {
@@ -259,11 +297,11 @@ impl ApiKeys {
         // A key acts with its creator's rights: a creator who is no longer
         // a member (removed, erased) leaves keys that authenticate nobody.
         let creator = Scope::new(record.workspace_id, record.created_by, Role::Member);
-        match self.store.get_member(&creator, record.created_by).await {
-            Ok(_) => {}
+        let member = match self.store.get_member(&creator, record.created_by).await {
+            Ok(m) => m,
             Err(Error::NotFound { .. }) => return Err(denied()),
             Err(e) => return Err(e),
-        }
+        };
         if !record.scopes.iter().any(|s| s == required_scope) {
             return Err(Error::Forbidden {
                 action: required_scope.to_owned().into(),
@@ -271,11 +309,41 @@ impl ApiKeys {
             });
         }
         let now: DateTime<Utc> = self.clock.now();
-        self.store.touch_api_key(hash, now).await?;
-        Ok(ApiKeyRecord {
-            last_used_at: Some(now),
-            ..record
+        if self.due_for_touch(hash, now) {
+            if let Err(e) = self.store.touch_api_key(hash, now).await {
+                self.forget_touch(hash);
+                return Err(e);
+            }
+        }
+        Ok(AuthenticatedKey {
+            record: ApiKeyRecord {
+                last_used_at: Some(now),
+                ..record
+            },
+            member,
         })
+    }
+
+    /// Whether this use must be written (none written within
+    /// [`LAST_USED_RESOLUTION`]); if so, remembers it as written.
+    fn due_for_touch(&self, hash: [u8; 32], now: DateTime<Utc>) -> bool {
+        let mut touched = self.touched.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = touched.get(&hash)
+            && now >= *at
+            && now - *at < LAST_USED_RESOLUTION
+        {
+            return false;
+        }
+        if touched.len() >= TOUCHES_REMEMBERED {
+            touched.clear();
+        }
+        touched.insert(hash, now);
+        true
+    }
+
+    fn forget_touch(&self, hash: [u8; 32]) {
+        let mut touched = self.touched.lock().unwrap_or_else(|p| p.into_inner());
+        touched.remove(&hash);
     }
 
     /// Revokes a key.

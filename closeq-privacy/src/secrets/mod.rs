@@ -3,5 +3,8 @@
 mod api_key;
 mod sealing;
 
-pub use api_key::{ApiKeySecret, ApiKeys, KeyEnvironment, check_format, generate, key_hash};
+pub use api_key::{
+    ApiKeySecret, ApiKeys, AuthenticatedKey, KeyEnvironment, LAST_USED_RESOLUTION, check_format,
+    generate, key_hash,
+};
 pub use sealing::TokenSealer;

@@ -10,6 +10,7 @@
 mod call_access;
 #[cfg(feature = "audio-s3")]
 mod s3_presign;
+mod signed_download;
 mod signing;
 mod unreferenced;
 
@@ -31,6 +32,7 @@ use sha2::{Digest, Sha256};
 pub use closeq_core::ports::AudioAccessGate;
 #[cfg(feature = "audio-s3")]
 pub use s3_presign::UPLOAD_CONDITION;
+pub use signed_download::SignedDownload;
 pub use signing::{DEFAULT_URL_LIFETIME, Grant, MAX_URL_LIFETIME, SigningKey, UrlSigner};
 
 /// How URLs are signed.
@@ -288,10 +290,7 @@ impl ObjectAudioStore {
                 });
             }
         };
-        let refused = || Error::Forbidden {
-            action: "signed_url".into(),
-            reason: "the URL is invalid, expired or no longer grants access".into(),
-        };
+        let refused = signing::refused;
         let g = signer.verify(url, method)?;
         let call = closeq_core::ports::key_call(&g.key).ok_or_else(refused)?;
         if method == SignedMethod::Get {

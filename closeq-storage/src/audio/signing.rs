@@ -87,8 +87,8 @@ fn method_str(m: SignedMethod) -> &'static str {
     }
 }
 
-/// The uniform refusal.
-fn refused() -> Error {
+/// The uniform refusal of a signed URL.
+pub(super) fn refused() -> Error {
     Error::Forbidden {
         action: "signed_url".into(),
         reason: "the URL is invalid, expired or no longer grants access".into(),

@@ -1,0 +1,57 @@
+//! `POST /v1/scorecards/{id}/review`: a person accepts, overrides or
+//! rejects an AI scorecard (EU AI Act Art. 14). The review is the key's
+//! member's own; the store checks they may review this call (a member may
+//! not review their own calls' cards) and that the card is unreviewed.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use closeq_core::ReviewChange;
+use serde::Deserialize;
+
+use super::calls::scorecard_id;
+use super::{JsonBody, json};
+use crate::api::Api;
+use crate::auth::{Caller, ScorecardsReview};
+use crate::problem::ApiResult;
+
+/// A review.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReviewBody {
+    /// The suggestion stands.
+    Accept,
+    /// Verdicts and/or the score changed, with a reason.
+    Override {
+        /// Each a criterion's new verdict or the overall score.
+        changes: Vec<ReviewChange>,
+        /// Why (1–2000 characters).
+        reason: String,
+    },
+    /// The suggestion is wrong, with a reason.
+    Reject {
+        /// Why (1–2000 characters).
+        reason: String,
+    },
+}
+
+pub(crate) async fn review(
+    State(api): State<Api>,
+    caller: Caller<ScorecardsReview>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReviewBody>,
+) -> ApiResult<Response> {
+    let id = scorecard_id(&id)?;
+    let calls = &api.0.calls;
+    let mut card = calls.get_scorecard(&caller.scope, id).await?;
+    let by = caller.scope.user_id;
+    let now = api.0.clock.now();
+    match body {
+        ReviewBody::Accept => card.accept(by, now),
+        ReviewBody::Override { changes, reason } => card.override_with(by, now, changes, reason),
+        ReviewBody::Reject { reason } => card.reject(by, now, reason),
+    }?;
+    calls.save_review(&caller.scope, &card).await?;
+    let stored = calls.get_scorecard(&caller.scope, id).await?;
+    Ok(json(StatusCode::OK, &stored))
+}
