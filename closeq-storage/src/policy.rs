@@ -114,9 +114,11 @@ pub(crate) fn check_member_change(
 }
 
 /// A key acts with its creator's rights: it is created by the acting user,
-/// never in someone else's name, who must be a member whose *stored* role
-/// may manage keys (`creator`, read under the membership lock; a removed
-/// or demoted member's old scope creates nothing).
+/// never in someone else's name, who must still be a member (`creator`,
+/// read under the membership lock; a removed member's old scope creates
+/// nothing). Any member may create keys in their own name — such a key
+/// grants nothing its creator lacks; listing and revoking the workspace's
+/// keys stays with owners and admins.
 ///
 /// Errors: `Forbidden` (action `manage_api_keys`).
 pub(crate) fn check_key_creator(
@@ -134,10 +136,7 @@ pub(crate) fn check_key_creator(
         ));
     }
     match creator {
-        Some(m) if access::permits(m.role, Action::ManageApiKeys, Relation::OtherInWorkspace) => {
-            Ok(())
-        }
-        Some(_) => Err(refuse("the acting member's role does not manage API keys")),
+        Some(_) => Ok(()),
         None => Err(refuse("the acting user is not a member of the workspace")),
     }
 }

@@ -9,6 +9,7 @@ use crate::id::{ApiKeyId, IntegrationId, UserId, WorkspaceId};
 use crate::invitation::{Invitation, InvitationStatus};
 use crate::member::{Member, Role, Team};
 use crate::ports::{ApiKeyRecord, IntegrationRecord};
+use crate::scope::Scope;
 use crate::testing::Outcome;
 use crate::testing::world::{Stores, World, base_time};
 use crate::workspace::{RetentionPeriod, Workspace};
@@ -305,6 +306,29 @@ pub async fn api_keys(s: &Stores, _: &()) -> Outcome {
         s.workspaces.insert_api_key(&w.admin, &key).await,
         Err(Error::Forbidden { .. })
     ));
+    // Any member creates keys in their own name (a key acts with its
+    // creator's rights, so it grants nothing more); a non-member none.
+    let own = ApiKeyRecord {
+        id: ApiKeyId::new(),
+        secret_sha256: [43u8; 32],
+        created_by: w.rep_a.user_id,
+        ..key.clone()
+    };
+    s.workspaces
+        .insert_api_key(&w.rep_a, &own)
+        .await
+        .expect("a member's own key");
+    let stranger = Scope::new(w.workspace.id, UserId::new(), Role::Owner);
+    let forged = ApiKeyRecord {
+        id: ApiKeyId::new(),
+        secret_sha256: [44u8; 32],
+        created_by: stranger.user_id,
+        ..key.clone()
+    };
+    assert!(matches!(
+        s.workspaces.insert_api_key(&stranger, &forged).await,
+        Err(Error::Forbidden { .. })
+    ));
     s.workspaces
         .insert_api_key(&w.owner, &key)
         .await
@@ -343,13 +367,14 @@ pub async fn api_keys(s: &Stores, _: &()) -> Outcome {
         Err(Error::NotFound { .. })
     ));
     let listed = s.workspaces.list_api_keys(&w.owner).await.expect("list");
-    assert_eq!(listed.len(), 1);
+    assert_eq!(listed.len(), 2);
+    let listed_key = listed.iter().find(|k| k.id == key.id).expect("listed");
     assert_eq!(
-        listed[0].last_used_at,
+        listed_key.last_used_at,
         Some(base_time() + Duration::hours(1))
     );
     assert_eq!(
-        listed[0].revoked_at,
+        listed_key.revoked_at,
         Some(base_time() + Duration::hours(2)),
         "the first revocation time is kept"
     );

@@ -386,7 +386,7 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
     }
 
     async fn insert_api_key(&self, scope: &Scope, key: &ApiKeyRecord) -> Result<()> {
-        check_workspace(scope, Action::ManageApiKeys)?;
+        // Any member, in their own name (check_key_creator).
         crate::same_workspace(scope, key.workspace_id)?;
         let mut tx = self.begin("insert_api_key", scope).await?;
         let (creator, _) = lock_members(&mut tx, scope.workspace_id, scope.user_id).await?;
