@@ -37,8 +37,19 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const MAX_JSON_BYTES: usize = 1 << 20;
 
 pub(crate) fn router(api: Api) -> Router {
+    // The whole upload body: the file, the metadata part and the multipart
+    // framing. The parts' own limits answer first, naming the part.
+    let upload_body = usize::try_from(api.0.uploads.max_file_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(upload::MAX_METADATA_BYTES)
+        .saturating_add(64 * 1024);
     let v1 = Router::new()
-        .route("/calls", post(upload::create).get(calls::list))
+        .route(
+            "/calls",
+            post(upload::create)
+                .layer(DefaultBodyLimit::max(upload_body))
+                .get(calls::list),
+        )
         .route("/calls/{id}", get(calls::show))
         .route("/calls/{id}/transcript", get(calls::transcript))
         .route("/calls/{id}/metrics", get(calls::metrics))

@@ -32,7 +32,7 @@ use crate::auth::{Caller, CallsWrite};
 use crate::problem::{ApiResult, Problem};
 
 /// The largest metadata part.
-const MAX_METADATA_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_METADATA_BYTES: usize = 64 * 1024;
 
 /// The rubric a call is scored against when the metadata names none.
 pub const DEFAULT_RUBRIC: &str = "discovery";

@@ -169,6 +169,11 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// The recordings folder.
+    pub fn audio_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("audio")
+    }
+
     pub fn key(&self, who: &str) -> &str {
         &self.keys[who]
     }
