@@ -22,6 +22,11 @@
 #                             compiled once (cmake, ~15 CPU-minutes) into a
 #                             virtualenv cached outside the clone
 #                             (~/.cache/closeq/llama-cpp-python).
+#   CLOSEQ_TEST_API_TOOLS     a directory with the independent HTTP API
+#                             checkers from PyPI: `openapi-spec-validator`
+#                             and `schemathesis` (pinned), installed once into
+#                             a virtualenv cached outside the clone
+#                             (~/.cache/closeq/api-tools/bin).
 #
 # The llm-local feature builds llama.cpp with cmake and bindgen: cmake and
 # libclang are installed with apt-get when missing (root only).
@@ -237,8 +242,30 @@ closeq_start_llama_cpp_python() {
   closeq_fail_or_warn "llama-cpp-python's server did not start"
 }
 
+CLOSEQ_API_TOOLS_PINS="openapi-spec-validator==0.9.0 schemathesis==4.32.5"
+
+closeq_prepare_api_tools() {
+  [ -n "${CLOSEQ_TEST_API_TOOLS:-}" ] && return 0
+  local venv="${CLOSEQ_API_TOOLS_VENV:-$HOME/.cache/closeq/api-tools}"
+  local stamp="$venv/closeq-pins"
+  if [ ! -x "$venv/bin/schemathesis" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$CLOSEQ_API_TOOLS_PINS" ]; then
+    echo "installing $CLOSEQ_API_TOOLS_PINS with pip into $venv ..." >&2
+    rm -rf "$venv"
+    # shellcheck disable=SC2086
+    python3 -m venv "$venv" >/dev/null 2>&1 &&
+      "$venv/bin/pip" install -q $CLOSEQ_API_TOOLS_PINS >/dev/null 2>&1 &&
+      echo "$CLOSEQ_API_TOOLS_PINS" >"$stamp" || rm -rf "$venv"
+  fi
+  if [ -x "$venv/bin/schemathesis" ] && [ -x "$venv/bin/openapi-spec-validator" ]; then
+    export CLOSEQ_TEST_API_TOOLS="$venv/bin"
+  else
+    closeq_fail_or_warn "the API checkers ($CLOSEQ_API_TOOLS_PINS) could not be installed"
+  fi
+}
+
 closeq_start_services() {
   trap closeq_stop_services EXIT
+  closeq_prepare_api_tools
   closeq_prepare_whisper
   closeq_prepare_judge
   closeq_start_postgres

@@ -92,7 +92,7 @@ pub struct Page<T> {
 }
 
 /// What to group a dashboard aggregate by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// Per rep.

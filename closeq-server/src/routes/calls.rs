@@ -49,6 +49,7 @@ pub struct ListQuery {
     /// Only calls scored against this rubric.
     pub rubric: Option<String>,
     /// Page size, 1–1000 (default 50).
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
@@ -162,7 +163,7 @@ pub(crate) async fn metrics(
 #[serde(deny_unknown_fields)]
 pub struct DashboardQuery {
     /// `rep` or `team` (default `rep`).
-    pub group_by: Option<String>,
+    pub group_by: Option<GroupBy>,
     /// Calls started at or after (default: 30 days before `to`).
     pub from: Option<DateTime<Utc>>,
     /// Calls started before (default: now).
@@ -174,11 +175,7 @@ pub(crate) async fn dashboard(
     caller: Caller<DashboardRead>,
     QueryParams(q): QueryParams<DashboardQuery>,
 ) -> ApiResult<Response> {
-    let group_by = match q.group_by.as_deref() {
-        None | Some("rep") => GroupBy::Rep,
-        Some("team") => GroupBy::Team,
-        Some(_) => return Err(Problem::invalid("query.group_by", "must be rep or team")),
-    };
+    let group_by = q.group_by.unwrap_or(GroupBy::Rep);
     let to = q.to.unwrap_or_else(|| api.0.clock.now());
     let from = q.from.unwrap_or(to - chrono::Duration::days(30));
     if from >= to {

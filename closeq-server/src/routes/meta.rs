@@ -58,12 +58,22 @@ pub(crate) async fn rubrics(State(api): State<Api>, _: Caller<CallsRead>) -> Res
     json(StatusCode::OK, &list)
 }
 
+/// A rubric file's format.
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RubricFormat {
+    /// TOML (`closeq rubric` files).
+    Toml,
+    /// JSON.
+    Json,
+}
+
 /// A rubric to check.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RubricCheck {
     /// `toml` or `json`.
-    pub format: String,
+    pub format: RubricFormat,
     /// The rubric file's text.
     pub text: String,
 }
@@ -89,10 +99,9 @@ pub(crate) async fn validate_rubric(
     _: Caller<CallsRead>,
     JsonBody(body): JsonBody<RubricCheck>,
 ) -> ApiResult<Response> {
-    let loaded = match body.format.as_str() {
-        "toml" => load_toml("rubric", &body.text),
-        "json" => load_json("rubric", &body.text),
-        _ => return Err(Problem::invalid("body.format", "must be toml or json")),
+    let loaded = match body.format {
+        RubricFormat::Toml => load_toml("rubric", &body.text),
+        RubricFormat::Json => load_json("rubric", &body.text),
     };
     let verdict = match loaded {
         Ok(r) => RubricVerdict {
