@@ -61,3 +61,21 @@ fn own_providers_shows_the_transfer_refusal() {
     );
     assert!(s.contains("allowed when declared"), "{s}");
 }
+
+#[test]
+fn mount_api_serves_the_router_next_to_its_own_routes_and_takes_an_upload() {
+    let data = tempfile::tempdir().unwrap();
+    let out = example("mount_api")
+        .arg("--demo")
+        .env("CLOSEQ_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{s}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(s.contains("POST /v1/calls -> 202"), "{s}");
+    assert!(s.contains("\"job_kind\":\"analyze\""), "{s}");
+}
