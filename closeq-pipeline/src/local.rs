@@ -489,15 +489,17 @@ impl LocalInstallation {
     /// URLs signed under `base_url` — the public address an HTTP server
     /// serves them at (`https://api.example/v1/audio`). A bucket's URLs are
     /// presigned by the bucket whatever the base.
-    pub fn served_audio_store(&self, base_url: &str, clock: Arc<dyn Clock>) -> Result<ObjectAudioStore> {
+    pub fn served_audio_store(
+        &self,
+        base_url: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<ObjectAudioStore> {
         let gate = PrivacyAudioGate::for_workspace(
             self.unlogged_calls.clone(),
             self.privacy.clone(),
             self.scope.clone(),
         );
-        Ok(self
-            .recordings(base_url, clock)?
-            .with_gate(Arc::new(gate)))
+        Ok(self.recordings(base_url, clock)?.with_gate(Arc::new(gate)))
     }
 
     /// Whether recordings live in a bucket (`CLOSEQ_AUDIO_URL`), whose

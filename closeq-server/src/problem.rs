@@ -89,9 +89,11 @@ impl From<Error> for Problem {
         let field = e.field().map(str::to_owned);
         let retry = e.retry_after();
         let p = match &e {
-            Error::InvalidInput { .. } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", e.to_string())
-            }
+            Error::InvalidInput { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-input",
+                e.to_string(),
+            ),
             Error::InvalidTransition { .. } | Error::Conflict { .. } => {
                 Self::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
@@ -203,7 +205,10 @@ mod tests {
         assert_eq!(p.status, 404);
         assert!(!p.detail.contains("0190"), "{p:?}");
         let p = Problem::from(Error::invalid("metadata.rep_id", "not a member"));
-        assert_eq!((p.status, p.field.as_deref()), (422, Some("metadata.rep_id")));
+        assert_eq!(
+            (p.status, p.field.as_deref()),
+            (422, Some("metadata.rep_id"))
+        );
         let p = Problem::from(Error::storage("sqlite", "get", "disk on fire", false));
         assert_eq!(p.status, 500);
         assert!(!p.detail.contains("disk"), "{p:?}");

@@ -18,8 +18,19 @@ const RECORDING: &[u8] = SAMPLE_CALLS[0].audio;
 
 async fn upload_recording(s: &Server) -> String {
     let form = Form::new()
-        .part("metadata", Part::text(meta(&s.w.rep_a, Some(s.w.team_a)).to_string()).mime_str("application/json").unwrap())
-        .part("file", Part::bytes(RECORDING.to_vec()).file_name("call.ogg").mime_str("audio/ogg").unwrap());
+        .part(
+            "metadata",
+            Part::text(meta(&s.w.rep_a, Some(s.w.team_a)).to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "file",
+            Part::bytes(RECORDING.to_vec())
+                .file_name("call.ogg")
+                .mime_str("audio/ogg")
+                .unwrap(),
+        );
     let r = s
         .http
         .post(s.url("/v1/calls"))
@@ -72,7 +83,10 @@ async fn a_signed_url_serves_the_recording_whole_and_by_range() {
 
     for (range, want) in [
         ("bytes=0-9".to_owned(), 0..10),
-        (format!("bytes={}-{}", n / 2, n / 2 + 99), n / 2..n / 2 + 100),
+        (
+            format!("bytes={}-{}", n / 2, n / 2 + 99),
+            n / 2..n / 2 + 100,
+        ),
         ("bytes=-64".to_owned(), n - 64..n),
         (format!("bytes={}-", n - 5), n - 5..n),
     ] {
@@ -83,11 +97,18 @@ async fn a_signed_url_serves_the_recording_whole_and_by_range() {
             format!("bytes {}-{}/{n}", want.start, want.end - 1).as_str(),
             "{range}"
         );
-        assert_eq!(r.bytes().await.unwrap().as_ref(), &RECORDING[want], "{range}");
+        assert_eq!(
+            r.bytes().await.unwrap().as_ref(),
+            &RECORDING[want],
+            "{range}"
+        );
     }
     let r = fetch(&s, &url, Some(&format!("bytes={n}-"))).await;
     assert_eq!(r.status(), 416);
-    assert_eq!(r.headers()["content-range"], format!("bytes */{n}").as_str());
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes */{n}").as_str()
+    );
     // Several ranges are not served piecemeal: the whole recording.
     let r = fetch(&s, &url, Some("bytes=0-1,5-6")).await;
     assert_eq!(r.status(), 200);
@@ -103,7 +124,10 @@ async fn a_signed_url_serves_the_recording_whole_and_by_range() {
 async fn tampered_expired_restricted_and_erased_urls_get_one_uniform_refusal() {
     let s = start().await;
     let call = upload_recording(&s).await;
-    let url = issue(&s, "rep_a", &call).await.1["url"].as_str().unwrap().to_owned();
+    let url = issue(&s, "rep_a", &call).await.1["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let refusal = |r: reqwest::Response| async move {
         let st = r.status().as_u16();
         (st, r.text().await.unwrap())
@@ -122,13 +146,28 @@ async fn tampered_expired_restricted_and_erased_urls_get_one_uniform_refusal() {
     assert_eq!(tampered_sig, tampered_claims);
 
     // Restricted: the client asked to restrict processing (GDPR Art. 18).
-    let client = Subject::Email(closeq_core::EmailAddress::parse("jane.client@example.com").unwrap());
-    let flags = |restricted| SubjectFlags { restricted, objected: false, legal_hold: false };
-    s.store.set_subject_flags(&s.w.admin, &client, flags(true)).await.unwrap();
+    let client =
+        Subject::Email(closeq_core::EmailAddress::parse("jane.client@example.com").unwrap());
+    let flags = |restricted| SubjectFlags {
+        restricted,
+        objected: false,
+        legal_hold: false,
+    };
+    s.store
+        .set_subject_flags(&s.w.admin, &client, flags(true))
+        .await
+        .unwrap();
     let restricted = refusal(fetch(&s, &url, None).await).await;
     assert_eq!(restricted, tampered_sig);
-    s.store.set_subject_flags(&s.w.admin, &client, flags(false)).await.unwrap();
-    assert_eq!(fetch(&s, &url, None).await.status(), 200, "served again once lifted");
+    s.store
+        .set_subject_flags(&s.w.admin, &client, flags(false))
+        .await
+        .unwrap();
+    assert_eq!(
+        fetch(&s, &url, None).await.status(),
+        200,
+        "served again once lifted"
+    );
 
     // Expired: 15 minutes later.
     s.clock.advance(chrono::Duration::minutes(16));
@@ -137,7 +176,10 @@ async fn tampered_expired_restricted_and_erased_urls_get_one_uniform_refusal() {
 
     // Erased: the call deleted, a fresh URL issued before.
     s.clock.advance(chrono::Duration::minutes(-16));
-    let fresh = issue(&s, "rep_a", &call).await.1["url"].as_str().unwrap().to_owned();
+    let fresh = issue(&s, "rep_a", &call).await.1["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let id: CallId = call.parse().unwrap();
     s.store.delete_call(&s.w.owner, id).await.unwrap();
     let erased = refusal(fetch(&s, &fresh, None).await).await;

@@ -14,7 +14,13 @@ use serde_json::{Value, json};
 use support::{Server, meta, start};
 
 /// What a request got: status and problem body.
-async fn call(s: &Server, method: &Method, path: &str, key: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+async fn call(
+    s: &Server,
+    method: &Method,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
     let mut req = s.http.request(method.clone(), s.url(path));
     if let Some(k) = key {
         req = req.bearer_auth(k);
@@ -42,9 +48,15 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let s = start().await;
-    let call_a = s.analysed_call("rep_a", meta(&s.w.rep_a, Some(s.w.team_a))).await;
-    let call_b = s.analysed_call("rep_b", meta(&s.w.rep_b, Some(s.w.team_b))).await;
-    let call_o = s.analysed_call("other_owner", meta(&s.other.owner, None)).await;
+    let call_a = s
+        .analysed_call("rep_a", meta(&s.w.rep_a, Some(s.w.team_a)))
+        .await;
+    let call_b = s
+        .analysed_call("rep_b", meta(&s.w.rep_b, Some(s.w.team_b)))
+        .await;
+    let call_o = s
+        .analysed_call("other_owner", meta(&s.other.owner, None))
+        .await;
     let card = |c: &str, who: &'static str| {
         let path = format!("/v1/calls/{c}/scorecards");
         let s = &s;
@@ -57,7 +69,15 @@ async fn fixture() -> Fixture {
     let card_a = card(&call_a, "owner").await;
     let card_b = card(&call_b, "owner").await;
     let card_o = card(&call_o, "other_owner").await;
-    Fixture { s, call_a, card_a, call_b, card_b, call_o, card_o }
+    Fixture {
+        s,
+        call_a,
+        card_a,
+        call_b,
+        card_b,
+        call_o,
+        card_o,
+    }
 }
 
 /// The keyed endpoints on a call (`{c}`) or its card (`{s}`), with a body
@@ -69,7 +89,11 @@ fn resource_endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::GET, "/v1/calls/{c}/transcript", None),
         (Method::GET, "/v1/calls/{c}/metrics", None),
         (Method::GET, "/v1/calls/{c}/scorecards", None),
-        (Method::POST, "/v1/calls/{c}/audio-url?ttl_seconds=999999", None),
+        (
+            Method::POST,
+            "/v1/calls/{c}/audio-url?ttl_seconds=999999",
+            None,
+        ),
         (
             Method::POST,
             "/v1/scorecards/{s}/review",
@@ -95,7 +119,9 @@ async fn every_role_sees_exactly_its_calls_and_another_workspace_is_a_missing_on
     let missing_card = closeq_core::ScorecardId::new().to_string();
     for (method, template, body) in resource_endpoints() {
         // The answer for a resource that does not exist.
-        let path = template.replace("{c}", &missing).replace("{s}", &missing_card);
+        let path = template
+            .replace("{c}", &missing)
+            .replace("{s}", &missing_card);
         let (st, absent) = call(s, &method, &path, Some(s.key("owner")), body.as_ref()).await;
         assert_eq!(st, 404, "{method} {template} on a missing resource");
         for (who, a, b, o) in matrix {
@@ -111,11 +137,16 @@ async fn every_role_sees_exactly_its_calls_and_another_workspace_is_a_missing_on
                     // after the call itself was seen; the probe review is
                     // 422 (empty changes).
                     let ok = match template {
-                        t if t.contains("audio-url") => st == 404 && got["detail"] == "audio not found",
+                        t if t.contains("audio-url") => {
+                            st == 404 && got["detail"] == "audio not found"
+                        }
                         t if t.contains("review") => st == 422,
                         _ => st == 200,
                     };
-                    assert!(ok, "{who} {method} {template} on a call they see: {st} {got}");
+                    assert!(
+                        ok,
+                        "{who} {method} {template} on a call they see: {st} {got}"
+                    );
                 } else {
                     assert_eq!(
                         (st, &got),
@@ -130,9 +161,18 @@ async fn every_role_sees_exactly_its_calls_and_another_workspace_is_a_missing_on
     for (who, a, b, o) in matrix {
         let (st, page) = call(s, &Method::GET, "/v1/calls", Some(s.key(who)), None).await;
         assert_eq!(st, 200);
-        let ids: Vec<&str> = page["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
         for (id, sees) in [(&f.call_a, a), (&f.call_b, b), (&f.call_o, o)] {
-            assert_eq!(ids.contains(&id.as_str()), sees, "{who} listing {id}: {ids:?}");
+            assert_eq!(
+                ids.contains(&id.as_str()),
+                sees,
+                "{who} listing {id}: {ids:?}"
+            );
         }
     }
 }
@@ -142,13 +182,26 @@ async fn a_role_without_the_right_gets_403() {
     let f = fixture().await;
     let s = &f.s;
     // Nobody reviews their own call.
-    let (st, p) = call(s, &Method::POST, &format!("/v1/scorecards/{}/review", f.card_a), Some(s.key("rep_a")), Some(&json!({"decision": "accept"}))).await;
+    let (st, p) = call(
+        s,
+        &Method::POST,
+        &format!("/v1/scorecards/{}/review", f.card_a),
+        Some(s.key("rep_a")),
+        Some(&json!({"decision": "accept"})),
+    )
+    .await;
     assert_eq!(st, 403, "{p}");
     // A rep does not upload in another rep's name.
-    let res = s.upload_script("rep_a", meta(&s.w.rep_b, Some(s.w.team_b))).await;
+    let res = s
+        .upload_script("rep_a", meta(&s.w.rep_b, Some(s.w.team_b)))
+        .await;
     assert_eq!(res.status(), 403);
     let (_, page) = call(s, &Method::GET, "/v1/calls", Some(s.key("owner")), None).await;
-    assert_eq!(page["items"].as_array().unwrap().len(), 2, "nothing stored by the refused upload");
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        2,
+        "nothing stored by the refused upload"
+    );
 }
 
 #[tokio::test]
@@ -156,16 +209,42 @@ async fn every_keyed_endpoint_refuses_missing_malformed_revoked_test_and_undersc
     let f = fixture().await;
     let s = &f.s;
     let revoked = {
-        let (k, rec) = s.key_admin.create(&s.w.owner, "to revoke", closeq_server::SCOPES.iter().map(|x| (*x).to_owned()).collect()).await.unwrap();
+        let (k, rec) = s
+            .key_admin
+            .create(
+                &s.w.owner,
+                "to revoke",
+                closeq_server::SCOPES
+                    .iter()
+                    .map(|x| (*x).to_owned())
+                    .collect(),
+            )
+            .await
+            .unwrap();
         s.key_admin.revoke(&s.w.owner, rec.id).await.unwrap();
         k.expose().to_owned()
     };
     let test_env = {
-        let (k, _) = s.test_keys.create(&s.w.owner, "test", closeq_server::SCOPES.iter().map(|x| (*x).to_owned()).collect()).await.unwrap();
+        let (k, _) = s
+            .test_keys
+            .create(
+                &s.w.owner,
+                "test",
+                closeq_server::SCOPES
+                    .iter()
+                    .map(|x| (*x).to_owned())
+                    .collect(),
+            )
+            .await
+            .unwrap();
         k.expose().to_owned()
     };
     let no_scope = {
-        let (k, _) = s.key_admin.create(&s.w.owner, "nothing useful", vec!["unused:scope".into()]).await.unwrap();
+        let (k, _) = s
+            .key_admin
+            .create(&s.w.owner, "nothing useful", vec!["unused:scope".into()])
+            .await
+            .unwrap();
         k.expose().to_owned()
     };
     let malformed = format!("{}x", s.key("owner"));
@@ -178,7 +257,11 @@ async fn every_keyed_endpoint_refuses_missing_malformed_revoked_test_and_undersc
         (Method::POST, "/v1/calls".to_owned(), None),
         (Method::GET, "/v1/dashboard".to_owned(), None),
         (Method::GET, "/v1/rubrics".to_owned(), None),
-        (Method::POST, "/v1/rubrics/validate".to_owned(), Some(json!({"format": "toml", "text": ""}))),
+        (
+            Method::POST,
+            "/v1/rubrics/validate".to_owned(),
+            Some(json!({"format": "toml", "text": ""})),
+        ),
     ]);
     for (method, path, body) in &endpoints {
         for (label, key, want) in [
@@ -196,7 +279,10 @@ async fn every_keyed_endpoint_refuses_missing_malformed_revoked_test_and_undersc
         }
     }
     // A key of a member who left authenticates nobody.
-    s.store.remove_member(&s.w.owner, s.w.rep_b.user_id).await.unwrap();
+    s.store
+        .remove_member(&s.w.owner, s.w.rep_b.user_id)
+        .await
+        .unwrap();
     let (st, _) = call(s, &Method::GET, "/v1/calls", Some(s.key("rep_b")), None).await;
     assert_eq!(st, 401);
 }
@@ -204,19 +290,44 @@ async fn every_keyed_endpoint_refuses_missing_malformed_revoked_test_and_undersc
 #[tokio::test]
 async fn a_key_over_its_rate_gets_429_with_retry_after() {
     let s = support::start_with(support::Options {
-        rate: closeq_server::KeyRate { per_minute: 1, burst: 2 },
+        rate: closeq_server::KeyRate {
+            per_minute: 1,
+            burst: 2,
+        },
         ..Default::default()
     })
     .await;
     for _ in 0..2 {
-        let r = s.http.get(s.url("/v1/rubrics")).bearer_auth(s.key("owner")).send().await.unwrap();
+        let r = s
+            .http
+            .get(s.url("/v1/rubrics"))
+            .bearer_auth(s.key("owner"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
-    let r = s.http.get(s.url("/v1/rubrics")).bearer_auth(s.key("owner")).send().await.unwrap();
+    let r = s
+        .http
+        .get(s.url("/v1/rubrics"))
+        .bearer_auth(s.key("owner"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 429);
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     // Another key is not held back by it.
-    let r = s.http.get(s.url("/v1/rubrics")).bearer_auth(s.key("admin")).send().await.unwrap();
+    let r = s
+        .http
+        .get(s.url("/v1/rubrics"))
+        .bearer_auth(s.key("admin"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }

@@ -16,8 +16,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn form(metadata: &Value, file: Vec<u8>, mime: &str) -> Form {
     Form::new()
-        .part("metadata", Part::text(metadata.to_string()).mime_str("application/json").unwrap())
-        .part("file", Part::bytes(file).file_name("call.bin").mime_str(mime).unwrap())
+        .part(
+            "metadata",
+            Part::text(metadata.to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "file",
+            Part::bytes(file)
+                .file_name("call.bin")
+                .mime_str(mime)
+                .unwrap(),
+        )
 }
 
 async fn post(s: &Server, form: Form) -> (u16, Value) {
@@ -46,7 +57,13 @@ fn audio_files(s: &Server) -> usize {
     fn count(p: &std::path::Path) -> usize {
         std::fs::read_dir(p).map_or(0, |d| {
             d.flatten()
-                .map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 })
+                .map(|e| {
+                    if e.path().is_dir() {
+                        count(&e.path())
+                    } else {
+                        1
+                    }
+                })
                 .sum()
         })
     }
@@ -81,7 +98,11 @@ async fn wrong_content_is_415_or_422_and_nothing_is_stored() {
         .unwrap();
     assert_eq!(r.status(), 415);
     // Claims to be a recording, is not one.
-    let (st, p) = post(&s, form(&m, b"this is not audio at all".repeat(100), "audio/wav")).await;
+    let (st, p) = post(
+        &s,
+        form(&m, b"this is not audio at all".repeat(100), "audio/wav"),
+    )
+    .await;
     assert_eq!((st, p["field"].as_str()), (422, Some("file")), "{p}");
     // A transcript file that is no transcript.
     let (st, p) = post(&s, form(&m, vec![0xff, 0xfe, 0x00], "text/plain")).await;
@@ -91,7 +112,8 @@ async fn wrong_content_is_415_or_422_and_nothing_is_stored() {
     let (st, p) = post(&s, only_meta).await;
     assert_eq!((st, p["field"].as_str()), (422, Some("file")), "{p}");
     // An unexpected part.
-    let extra = form(&m, support::SCRIPT.as_bytes().to_vec(), "text/plain").part("other", Part::text("x"));
+    let extra =
+        form(&m, support::SCRIPT.as_bytes().to_vec(), "text/plain").part("other", Part::text("x"));
     let (st, _) = post(&s, extra).await;
     assert_eq!(st, 422);
     assert_eq!((stored_calls(&s).await, audio_files(&s)), (0, 0));
@@ -102,19 +124,42 @@ async fn bad_metadata_names_the_field_and_echoes_no_personal_data() {
     let s = start().await;
     let mut m = meta(&s.w.owner, None);
     m["started_at"] = Value::String("jane.client@example.com yesterday".into());
-    let (st, p) = post(&s, form(&m, support::SCRIPT.as_bytes().to_vec(), "text/plain")).await;
-    assert_eq!((st, p["field"].as_str()), (422, Some("metadata.started_at")), "{p}");
+    let (st, p) = post(
+        &s,
+        form(&m, support::SCRIPT.as_bytes().to_vec(), "text/plain"),
+    )
+    .await;
+    assert_eq!(
+        (st, p["field"].as_str()),
+        (422, Some("metadata.started_at")),
+        "{p}"
+    );
     assert!(!p.to_string().contains("jane"), "{p}");
     let mut m = meta(&s.w.owner, None);
     m["client"]["email"] = Value::String("not-an-email jane".into());
-    let (st, p) = post(&s, form(&m, support::SCRIPT.as_bytes().to_vec(), "text/plain")).await;
+    let (st, p) = post(
+        &s,
+        form(&m, support::SCRIPT.as_bytes().to_vec(), "text/plain"),
+    )
+    .await;
     assert_eq!(st, 422, "{p}");
-    assert!(p["field"].as_str().unwrap().starts_with("metadata.client"), "{p}");
+    assert!(
+        p["field"].as_str().unwrap().starts_with("metadata.client"),
+        "{p}"
+    );
     assert!(!p.to_string().contains("jane"), "{p}");
     let mut m = meta(&s.w.owner, None);
     m["rubrics"] = serde_json::json!(["no-such-rubric"]);
-    let (st, p) = post(&s, form(&m, support::SCRIPT.as_bytes().to_vec(), "text/plain")).await;
-    assert_eq!((st, p["field"].as_str()), (422, Some("metadata.rubrics[0]")), "{p}");
+    let (st, p) = post(
+        &s,
+        form(&m, support::SCRIPT.as_bytes().to_vec(), "text/plain"),
+    )
+    .await;
+    assert_eq!(
+        (st, p["field"].as_str()),
+        (422, Some("metadata.rubrics[0]")),
+        "{p}"
+    );
     assert_eq!(stored_calls(&s).await, 0);
 }
 
@@ -138,7 +183,10 @@ async fn stall(s: &Server, declared: usize, sent: usize) -> (String, Duration) {
     let started = Instant::now();
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut answer)).await;
-    (String::from_utf8_lossy(&answer).into_owned(), started.elapsed())
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
 }
 
 #[tokio::test]

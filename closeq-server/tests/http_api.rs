@@ -11,7 +11,9 @@ use support::{meta, start};
 #[tokio::test]
 async fn an_uploaded_transcript_is_queued_analysed_and_readable() {
     let s = start().await;
-    let res = s.upload_script("rep_a", meta(&s.w.rep_a, Some(s.w.team_a))).await;
+    let res = s
+        .upload_script("rep_a", meta(&s.w.rep_a, Some(s.w.team_a)))
+        .await;
     assert_eq!(res.status(), 202);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(res.headers().contains_key("x-request-id"));
@@ -32,12 +34,13 @@ async fn an_uploaded_transcript_is_queued_analysed_and_readable() {
         .await
         .unwrap();
     assert_eq!(call["status"]["state"], "transcribed", "{call}");
-    let jobs = s
-        .queue
-        .list_jobs(&s.w.owner, None, 100)
-        .await
-        .unwrap();
-    assert_eq!(jobs.iter().filter(|j| j.spec.call_id.map(|c| c.to_string()) == Some(id.clone())).count(), 1);
+    let jobs = s.queue.list_jobs(&s.w.owner, None, 100).await.unwrap();
+    assert_eq!(
+        jobs.iter()
+            .filter(|j| j.spec.call_id.map(|c| c.to_string()) == Some(id.clone()))
+            .count(),
+        1
+    );
 
     assert_eq!(s.drain().await, 1);
     let get = |path: String, who: &'static str| {
@@ -49,7 +52,11 @@ async fn an_uploaded_transcript_is_queued_analysed_and_readable() {
         }
     };
     let (st, call) = get(format!("/v1/calls/{id}"), "rep_a").await;
-    assert_eq!((st, call["status"]["state"].as_str()), (200, Some("analyzed")), "{call}");
+    assert_eq!(
+        (st, call["status"]["state"].as_str()),
+        (200, Some("analyzed")),
+        "{call}"
+    );
     let (st, t) = get(format!("/v1/calls/{id}/transcript"), "rep_a").await;
     assert_eq!(st, 200);
     assert_eq!(t["utterances"].as_array().unwrap().len(), 6);
@@ -76,19 +83,28 @@ async fn an_uploaded_transcript_is_queued_analysed_and_readable() {
             .json(&body)
             .send()
     };
-    let r = review("rep_a", json!({"decision": "accept"})).await.unwrap();
+    let r = review("rep_a", json!({"decision": "accept"}))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    let r = review("manager", json!({"decision": "reject"})).await.unwrap();
+    let r = review("manager", json!({"decision": "reject"}))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422, "a rejection needs a reason");
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["field"], "body", "{p}");
-    let r = review("manager", json!({"decision": "reject", "reason": "wrong call type"}))
-        .await
-        .unwrap();
+    let r = review(
+        "manager",
+        json!({"decision": "reject", "reason": "wrong call type"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
     let card: Value = r.json().await.unwrap();
     assert_eq!(card["review"]["state"], "rejected", "{card}");
-    let r = review("admin", json!({"decision": "accept"})).await.unwrap();
+    let r = review("admin", json!({"decision": "accept"}))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409, "already reviewed");
 
     // The dashboard counts the rejection.
@@ -104,10 +120,21 @@ async fn an_uploaded_transcript_is_queued_analysed_and_readable() {
 #[tokio::test]
 async fn rubrics_subprocessors_health_and_openapi_answer() {
     let s = start().await;
-    let r = s.http.get(s.url("/v1/rubrics")).bearer_auth(s.key("rep_b")).send().await.unwrap();
+    let r = s
+        .http
+        .get(s.url("/v1/rubrics"))
+        .bearer_auth(s.key("rep_b"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let list: Value = r.json().await.unwrap();
-    assert!(list.as_array().unwrap().iter().any(|r| r["id"] == "discovery"));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "discovery")
+    );
     let check = |body: Value| {
         s.http
             .post(s.url("/v1/rubrics/validate"))
@@ -125,7 +152,12 @@ async fn rubrics_subprocessors_health_and_openapi_answer() {
     assert!(r["location"].as_str().unwrap().starts_with("line "), "{r}");
     let r = check(json!({"format": "yaml", "text": ""})).await.unwrap();
     assert_eq!(r.status(), 422);
-    for path in ["/healthz", "/readyz", "/v1/subprocessors", "/v1/openapi.json"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/v1/subprocessors",
+        "/v1/openapi.json",
+    ] {
         let r = s.http.get(s.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
         assert!(r.headers().contains_key("x-request-id"), "{path}");
@@ -149,12 +181,21 @@ async fn errors_are_problem_details_with_request_ids() {
         }
         let r = req.send().await.unwrap();
         assert_eq!(r.status().as_u16(), status, "{method} {path}");
-        assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
         let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
         assert_eq!(id.len(), 36);
         let p: Value = r.json().await.unwrap();
         assert_eq!(p["status"], status);
-        assert!(p["type"].as_str().unwrap().starts_with("urn:closeq:problem:"));
+        assert!(
+            p["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:closeq:problem:")
+        );
         if status == 401 {
             assert!(p["detail"].as_str().unwrap().contains("Bearer"));
         }

@@ -102,7 +102,12 @@ async fn schemathesis_finds_no_server_error_and_no_nonconforming_response() {
             Command::new(PathBuf::from(tools).join("schemathesis"))
                 .args(["run", &schema, "--no-color", "--seed", "20261203"])
                 .args(["--max-examples", "25", "--workers", "2"])
-                .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
+                .args([
+                    "--checks",
+                    "all",
+                    "--exclude-checks",
+                    "positive_data_acceptance",
+                ])
                 .args(["--header", &format!("Authorization: Bearer {key}")])
                 .arg("--report-dir")
                 .arg(report)

@@ -23,7 +23,11 @@ async fn main() -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     // The ten lines: CloseQ's router next to your own routes.
-    let keys = ApiKeys::new(local.workspaces().clone(), clock.clone(), KeyEnvironment::Live);
+    let keys = ApiKeys::new(
+        local.workspaces().clone(),
+        clock.clone(),
+        KeyEnvironment::Live,
+    );
     let scorer = Arc::new(HeuristicScorer::new(clock.clone()));
     let api = Api::builder()
         .call_store(local.calls().clone())
@@ -35,7 +39,12 @@ async fn main() -> anyhow::Result<()> {
         .route("/", get(|| async { "my product" }))
         .merge(api.router());
 
-    let listener = tokio::net::TcpListener::bind(if demo { "127.0.0.1:0" } else { "127.0.0.1:8080" }).await?;
+    let listener = tokio::net::TcpListener::bind(if demo {
+        "127.0.0.1:0"
+    } else {
+        "127.0.0.1:8080"
+    })
+    .await?;
     let base = format!("http://{}", listener.local_addr()?);
     println!("serving on {base}");
     if !demo {
@@ -45,16 +54,32 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(async move { axum::serve(listener, app).await });
     let scopes = SCOPES.iter().map(|s| (*s).to_owned()).collect();
     let (key, _) = keys.create(local.owner_scope(), "example", scopes).await?;
-    let transcript = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../closeq-cli/samples/01_discovery_won.txt"))?;
+    let transcript = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../closeq-cli/samples/01_discovery_won.txt"
+    ))?;
     let form = reqwest::multipart::Form::new()
-        .part("metadata", reqwest::multipart::Part::text(r#"{"consent":"verbal"}"#).mime_str("application/json")?)
-        .part("file", reqwest::multipart::Part::bytes(transcript).file_name("call.txt").mime_str("text/plain")?);
+        .part(
+            "metadata",
+            reqwest::multipart::Part::text(r#"{"consent":"verbal"}"#)
+                .mime_str("application/json")?,
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(transcript)
+                .file_name("call.txt")
+                .mime_str("text/plain")?,
+        );
     let res = reqwest::Client::new()
         .post(format!("{base}/v1/calls"))
         .bearer_auth(key.expose())
         .multipart(form)
         .send()
         .await?;
-    println!("POST /v1/calls -> {} {}", res.status().as_u16(), res.text().await?);
+    println!(
+        "POST /v1/calls -> {} {}",
+        res.status().as_u16(),
+        res.text().await?
+    );
     Ok(())
 }

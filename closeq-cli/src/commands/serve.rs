@@ -64,7 +64,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         };
         let analyzer = state
             .analyzer()?
-            .scorer(super::analyze::scorer(&args.worker.scorer(), clock.clone())?)
+            .scorer(super::analyze::scorer(
+                &args.worker.scorer(),
+                clock.clone(),
+            )?)
             .build()?;
         let logged_audio = Arc::new(closeq_storage::AccessLoggedAudioStore::new(
             Arc::new(served.clone()),

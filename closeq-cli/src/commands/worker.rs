@@ -133,7 +133,10 @@ impl WorkerOptions {
 
 /// A worker on `state` as `opts` say; with the scheduled kinds, their
 /// schedule applied to the installation's workspace first.
-pub(crate) async fn build(state: &LocalInstallation, opts: &WorkerOptions) -> anyhow::Result<Worker> {
+pub(crate) async fn build(
+    state: &LocalInstallation,
+    opts: &WorkerOptions,
+) -> anyhow::Result<Worker> {
     let scorer = super::analyze::scorer(&opts.scorer, Arc::new(SystemClock))?;
     let kinds: Vec<JobKind> = if opts.kinds.is_empty() {
         vec![

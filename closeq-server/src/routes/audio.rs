@@ -123,12 +123,14 @@ pub(crate) async fn serve(
         HeaderValue::from_static(content_type_of(&download.grant().key)),
     );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     let len = match &range {
         Some(r) => {
             *res.status_mut() = StatusCode::PARTIAL_CONTENT;
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("bytes {}-{}/{size}", r.start, r.end - 1))
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {}-{}/{size}", r.start, r.end - 1))
             {
                 res.headers_mut().insert(header::CONTENT_RANGE, v);
             }

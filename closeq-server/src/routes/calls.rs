@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{QueryParams, json};
 use crate::api::Api;
-use crate::auth::{CallsRead, Caller, DashboardRead};
+use crate::auth::{Caller, CallsRead, DashboardRead};
 use crate::problem::{ApiResult, Problem};
 
 /// An id from a path: a malformed one is as missing as an unknown one.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{JsonBody, json};
 use crate::api::Api;
-use crate::auth::{CallsRead, Caller};
+use crate::auth::{Caller, CallsRead};
 use crate::problem::{ApiResult, Problem};
 
 /// `/healthz`: the process serves.
@@ -30,7 +30,10 @@ pub(crate) async fn readyz(State(api): State<Api>) -> ApiResult<Response> {
             .with_retry_after(std::time::Duration::from_secs(1))
         })?;
     }
-    Ok(json(StatusCode::OK, &serde_json::json!({"status": "ready"})))
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({"status": "ready"}),
+    ))
 }
 
 /// One rubric uploads may name.

@@ -157,13 +157,11 @@ impl Reader<'_> {
         let idle = self.api.0.uploads.idle_timeout;
         let mut buf = BytesMut::new();
         loop {
-            let next = tokio::time::timeout_at(
-                self.deadline.min(Instant::now() + idle),
-                field.chunk(),
-            )
-            .await
-            .map_err(|_| timed_out())?
-            .map_err(|e| multipart_error(&e))?;
+            let next =
+                tokio::time::timeout_at(self.deadline.min(Instant::now() + idle), field.chunk())
+                    .await
+                    .map_err(|_| timed_out())?
+                    .map_err(|e| multipart_error(&e))?;
             let Some(chunk) = next else { break };
             let len = u64::try_from(buf.len())
                 .unwrap_or(u64::MAX)
@@ -314,7 +312,12 @@ fn upload_error(e: Error) -> Problem {
 }
 
 /// The analyzer's request for an upload.
-fn request(api: &Api, meta: CallMetadata, kind: FileKind, bytes: Bytes) -> ApiResult<AnalyzeRequest> {
+fn request(
+    api: &Api,
+    meta: CallMetadata,
+    kind: FileKind,
+    bytes: Bytes,
+) -> ApiResult<AnalyzeRequest> {
     let keys = if meta.rubrics.is_empty() {
         vec![DEFAULT_RUBRIC.to_owned()]
     } else {

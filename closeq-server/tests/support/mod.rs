@@ -17,7 +17,9 @@ use closeq_pipeline::{Analyzer, Worker};
 use closeq_privacy::gates::PrivacyAudioGate;
 use closeq_privacy::secrets::{ApiKeys, KeyEnvironment};
 use closeq_server::{Api, KeyRate, SCOPES, UploadLimits};
-use closeq_storage::{ObjectAudioStore, SigningKey, SqliteJobQueue, SqliteStore, SubjectHasher, UrlSigner};
+use closeq_storage::{
+    ObjectAudioStore, SigningKey, SqliteJobQueue, SqliteStore, SubjectHasher, UrlSigner,
+};
 
 /// The server and what it runs on.
 pub struct Server {
@@ -70,9 +72,12 @@ pub async fn start_with(opts: Options) -> Server {
     ));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let store = Arc::new(
-        SqliteStore::open(dir.path().join("closeq.db"), SubjectHasher::new([7; 32], "44"))
-            .await
-            .unwrap(),
+        SqliteStore::open(
+            dir.path().join("closeq.db"),
+            SubjectHasher::new([7; 32], "44"),
+        )
+        .await
+        .unwrap(),
     );
     let stores = Stores::of(store.clone());
     let w = World::create(&stores).await;
@@ -96,7 +101,11 @@ pub async fn start_with(opts: Options) -> Server {
     let calls: Arc<dyn CallStore> = store.clone();
     let privacy: Arc<dyn PrivacyStore> = store.clone();
     let gate = PrivacyAudioGate::new(calls.clone(), privacy, move |ws| owners.get(&ws).cloned());
-    let signer = UrlSigner::new(&audio_base, SigningKey::new("k1", [9; 32]), dyn_clock.clone());
+    let signer = UrlSigner::new(
+        &audio_base,
+        SigningKey::new("k1", [9; 32]),
+        dyn_clock.clone(),
+    );
     let audio = ObjectAudioStore::local(&dir.path().join("audio"), signer, calls.clone())
         .unwrap()
         .with_gate(Arc::new(gate));
