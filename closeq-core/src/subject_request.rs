@@ -22,7 +22,7 @@ use crate::id::{DataSubjectRequestId, WorkspaceId};
 use crate::subject::{Subject, SubjectKind};
 
 /// What the subject asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestKind {
     /// Art. 15.
@@ -60,7 +60,7 @@ impl RequestKind {
 }
 
 /// Where a request stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum RequestState {
     /// Logged, nobody working on it yet.
@@ -98,7 +98,7 @@ impl RequestState {
 }
 
 /// One recorded extension of the deadline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Extension {
     /// By how many days.
     pub days: u32,
@@ -114,7 +114,7 @@ pub struct Extension {
 
 /// A data-protection supervisory authority a subject may lodge a
 /// complaint with (GDPR Art. 77), as told in every refusal or extension.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SupervisoryAuthority {
     /// Its name.
     pub name: String,
@@ -168,7 +168,7 @@ impl Default for SupervisoryAuthority {
 pub const MAX_EXTENSION_DAYS: u32 = 61;
 
 /// A data-subject request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SubjectRequest {
     /// Its id.
     pub id: DataSubjectRequestId,

@@ -522,6 +522,30 @@ impl LocalInstallation {
         ))
     }
 
+    /// Data-subject requests fulfilled over this installation: erasure and
+    /// rectification through the unlogged store and the recordings,
+    /// exports read through the access-logged store.
+    pub fn subject_requests(
+        &self,
+        clock: Arc<dyn Clock>,
+    ) -> Result<closeq_privacy::fulfilment::RequestFulfilment> {
+        let requests = closeq_privacy::request::SubjectRequests::new(
+            self.privacy.clone(),
+            self.workspaces.clone(),
+            clock.clone(),
+        );
+        let audio: Arc<dyn AudioStore> = Arc::new(self.object_audio_store(clock.clone())?);
+        Ok(closeq_privacy::fulfilment::RequestFulfilment::new(
+            requests,
+            self.unlogged_calls.clone(),
+            self.workspaces.clone(),
+            self.privacy.clone(),
+            audio,
+            clock,
+        )
+        .with_export_reads(self.calls.clone()))
+    }
+
     /// What this installation's scheduled jobs run with: its sweeper and
     /// its data-subject requests.
     pub fn scheduled_work(&self, clock: Arc<dyn Clock>) -> Result<crate::ScheduledWork> {

@@ -23,6 +23,7 @@
 pub mod data_map;
 pub mod erasure;
 pub mod export;
+pub mod fulfilment;
 pub mod gates;
 pub mod rectification;
 pub mod redaction;

@@ -201,6 +201,11 @@ impl SubjectRequests {
         .await
     }
 
+    /// One request of the workspace (`NotFound` for another's).
+    pub async fn get(&self, scope: &Scope, id: DataSubjectRequestId) -> Result<SubjectRequest> {
+        self.privacy.get_request(scope, id).await
+    }
+
     /// Every request of the workspace, newest first (keyset pages: none is
     /// missed however many were filed).
     pub async fn all(&self, scope: &Scope) -> Result<Vec<SubjectRequest>> {

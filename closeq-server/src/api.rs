@@ -12,6 +12,7 @@ use closeq_analysis::rubric::builtin_rubrics;
 use closeq_core::ports::{AudioStore, CallStore, JobQueue};
 use closeq_core::{Clock, Error, Result, Rubric, SystemClock};
 use closeq_pipeline::Analyzer;
+use closeq_privacy::fulfilment::RequestFulfilment;
 use closeq_privacy::secrets::ApiKeys;
 use closeq_privacy::subprocessors::Register;
 use closeq_storage::ObjectAudioStore;
@@ -99,6 +100,7 @@ pub(crate) struct Inner {
     pub(crate) upload_memory: Arc<Semaphore>,
     pub(crate) key_limits: KeyLimits,
     pub(crate) readiness: Option<Readiness>,
+    pub(crate) requests: Option<RequestFulfilment>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -152,6 +154,7 @@ pub struct ApiBuilder {
     uploads: UploadLimits,
     key_rate: KeyRate,
     readiness: Option<Readiness>,
+    requests: Option<RequestFulfilment>,
     clock: Option<Arc<dyn Clock>>,
 }
 
@@ -247,6 +250,14 @@ impl ApiBuilder {
         self
     }
 
+    /// Data-subject requests (`/v1/privacy/requests`); without it those
+    /// routes answer 404.
+    #[must_use]
+    pub fn subject_requests(mut self, requests: RequestFulfilment) -> Self {
+        self.requests = Some(requests);
+        self
+    }
+
     /// The clock reviews are dated by and the dashboard's default range
     /// ends at (default: the system clock).
     #[must_use]
@@ -292,6 +303,7 @@ impl ApiBuilder {
             upload_memory: Arc::new(Semaphore::new(units)),
             key_limits: KeyLimits::new(self.key_rate)?,
             readiness: self.readiness,
+            requests: self.requests,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
         })))
     }

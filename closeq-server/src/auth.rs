@@ -52,6 +52,9 @@ permissions! {
     AudioRead = "audio:read";
     /// `dashboard:read`: aggregates of reviewed scores.
     DashboardRead = "dashboard:read";
+    /// `privacy:admin`: data-subject requests (the member must also be an
+    /// owner or admin).
+    PrivacyAdmin = "privacy:admin";
 }
 
 /// The authenticated caller of an endpoint needing `P`: the key's member's

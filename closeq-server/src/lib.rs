@@ -8,7 +8,7 @@
 //! - **Auth:** `Authorization: Bearer cq_live_...`. A key acts as the
 //!   member who created it (their role and teams) within its scopes —
 //!   `calls:read`, `calls:write`, `scorecards:review`, `audio:read`,
-//!   `dashboard:read` ([`SCOPES`]); a key of the other environment is
+//!   `dashboard:read`, `privacy:admin` ([`SCOPES`]); a key of the other environment is
 //!   refused; each key has a rate ([`KeyRate`]; 429 with `Retry-After`).
 //! - **Uploads:** `POST /v1/calls` takes `multipart/form-data` with a
 //!   `file` part (recording or transcript) and a `metadata` JSON part
@@ -19,6 +19,9 @@
 //! - **Reads:** calls (filters, keyset pagination), transcripts, metrics,
 //!   scorecards, the dashboard of reviewed scores, rubrics; reviews of
 //!   scorecards; signed audio URLs and their download with `Range`.
+//! - **Data-subject requests** for admins: export, erase, rectify,
+//!   restrict, object, withdraw consent, fulfilled at once
+//!   ([`NewRequest`]), listed with status and due date.
 //! - **Errors:** RFC 9457 problem details naming the field
 //!   ([`Problem`]), without personal data; another workspace's resource is
 //!   404 exactly as a missing one; every response has `x-request-id`.
@@ -41,11 +44,12 @@ mod routes;
 
 pub use api::{Api, ApiBuilder, Readiness, UploadLimits};
 pub use auth::{
-    AudioRead, Caller, CallsRead, CallsWrite, DashboardRead, KeyRate, Permission, SCOPES,
-    ScorecardsReview,
+    AudioRead, Caller, CallsRead, CallsWrite, DashboardRead, KeyRate, Permission, PrivacyAdmin,
+    SCOPES, ScorecardsReview,
 };
 pub use problem::{ApiResult, PROBLEM_JSON, Problem};
 pub use routes::{
-    Accepted, AudioUrl, CallMetadata, CallPage, DEFAULT_RUBRIC, DashboardQuery, IssueQuery,
-    ListQuery, MAX_JSON_BYTES, REQUEST_ID, ReviewBody, RubricCheck, RubricSummary, RubricVerdict,
+    Accepted, AudioUrl, CallMetadata, CallPage, Correction, DEFAULT_RUBRIC, DashboardQuery,
+    EraseMode, Fulfilled, IssueQuery, ListQuery, MAX_JSON_BYTES, NewRequest, REQUEST_ID,
+    RequestView, ReviewBody, RubricCheck, RubricFormat, RubricSummary, RubricVerdict,
 };

@@ -8,11 +8,13 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
-use crate::auth::{AudioRead, CallsRead, CallsWrite, DashboardRead, Permission, ScorecardsReview};
+use crate::auth::{
+    AudioRead, CallsRead, CallsWrite, DashboardRead, Permission, PrivacyAdmin, ScorecardsReview,
+};
 use crate::problem::{PROBLEM_JSON, Problem};
 use crate::routes::{
-    Accepted, AudioUrl, CallMetadata, CallPage, DashboardQuery, IssueQuery, ListQuery, ReviewBody,
-    RubricCheck, RubricSummary, RubricVerdict,
+    Accepted, AudioUrl, CallMetadata, CallPage, DashboardQuery, Fulfilled, IssueQuery, ListQuery,
+    NewRequest, RequestView, ReviewBody, RubricCheck, RubricSummary, RubricVerdict,
 };
 
 /// One operation.
@@ -300,6 +302,51 @@ fn ops(g: &mut SchemaGenerator) -> Vec<Op> {
                 Some(("application/json", schema::<RubricVerdict>(g))),
             ),
             errors: &[401, 403, 413, 415, 422, 429],
+        },
+        Op {
+            method: "post",
+            path: "/v1/privacy/requests",
+            id: "fulfilRequest",
+            summary: "Fulfil a data-subject request (export, erase, rectify, restrict, object, withdraw consent) at once; owners and admins.",
+            scope: Some(PrivacyAdmin::SCOPE),
+            query: None,
+            body: Some(("application/json", schema::<NewRequest>(g))),
+            ok: (
+                200,
+                "The request as it now stands, with what was done.",
+                Some(("application/json", schema::<Fulfilled>(g))),
+            ),
+            errors: &[401, 403, 404, 409, 413, 415, 422, 429],
+        },
+        Op {
+            method: "get",
+            path: "/v1/privacy/requests",
+            id: "listRequests",
+            summary: "The workspace's data-subject requests, newest first, with status and due date.",
+            scope: Some(PrivacyAdmin::SCOPE),
+            query: None,
+            body: None,
+            ok: (
+                200,
+                "The requests.",
+                Some(("application/json", schema::<Vec<RequestView>>(g))),
+            ),
+            errors: &[401, 403, 404, 429],
+        },
+        Op {
+            method: "get",
+            path: "/v1/privacy/requests/{id}",
+            id: "getRequest",
+            summary: "One data-subject request with status and due date.",
+            scope: Some(PrivacyAdmin::SCOPE),
+            query: None,
+            body: None,
+            ok: (
+                200,
+                "The request.",
+                Some(("application/json", schema::<RequestView>(g))),
+            ),
+            errors: &[401, 403, 404, 429],
         },
         Op {
             method: "get",

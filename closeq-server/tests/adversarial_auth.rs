@@ -256,6 +256,12 @@ async fn every_keyed_endpoint_refuses_missing_malformed_revoked_test_and_undersc
         (Method::GET, "/v1/calls".to_owned(), None),
         (Method::POST, "/v1/calls".to_owned(), None),
         (Method::GET, "/v1/dashboard".to_owned(), None),
+        (Method::GET, "/v1/privacy/requests".to_owned(), None),
+        (
+            Method::POST,
+            "/v1/privacy/requests".to_owned(),
+            Some(json!({"kind": "object", "subject": {"kind": "email", "value": "jane.client@example.com"}})),
+        ),
         (Method::GET, "/v1/rubrics".to_owned(), None),
         (
             Method::POST,

@@ -14,11 +14,9 @@ use closeq_core::{
     Clock, DataSubjectRequestId, EmailAddress, PhoneNumber, RequestKind, RequestState, Subject,
     SubjectRequest, SystemClock, UserId,
 };
-use closeq_privacy::erasure::{Eraser, ErasureMode};
-use closeq_privacy::export::{ExportSources, export_subject};
-use closeq_privacy::rectification::{
-    ContactCorrection, MemberCorrection, rectify_contact, rectify_member,
-};
+use closeq_privacy::erasure::ErasureMode;
+use closeq_privacy::fulfilment::ErasureOutcome;
+use closeq_privacy::rectification::{ContactCorrection, MemberCorrection, rectify_member};
 use closeq_privacy::request::SubjectRequests;
 
 use super::files::write_all_or_nothing;
@@ -292,17 +290,8 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
             }
             DsrCommand::Export { subject, out } => {
                 let subject = subject.subject()?;
-                let request = begin(&requests, &state, &subject, RequestKind::Access).await?;
-                let export = export_subject(
-                    ExportSources {
-                        calls: state.calls().as_ref(),
-                        workspaces: state.workspaces().as_ref(),
-                        privacy: state.privacy().as_ref(),
-                    },
-                    state.owner_scope(),
-                    &subject,
-                )
-                .await?;
+                let desk = state.subject_requests(clock)?;
+                let (_, export) = desk.export(state.owner_scope(), &subject).await?;
                 let json = serde_json::to_string_pretty(&export.to_json())?;
                 match out {
                     None => println!("{json}"),
@@ -321,7 +310,6 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         );
                     }
                 }
-                requests.complete(state.owner_scope(), request).await?;
                 Ok(())
             }
             DsrCommand::Erase {
@@ -333,36 +321,22 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 if !yes {
                     anyhow::bail!("erasure cannot be undone; pass --yes to confirm");
                 }
-                let request = begin(&requests, &state, &subject, RequestKind::Erasure).await?;
-                let audio: Arc<dyn closeq_core::ports::AudioStore> =
-                    Arc::new(state.object_audio_store(clock.clone())?);
-                let eraser = Eraser::new(
-                    state.calls_unlogged().clone(),
-                    state.workspaces().clone(),
-                    state.privacy().clone(),
-                    audio,
-                    clock,
-                );
                 let mode = if delete {
                     ErasureMode::Delete
                 } else {
                     ErasureMode::Anonymize
                 };
-                let r = match eraser.erase(state.owner_scope(), &subject, mode).await {
-                    Ok(r) => r,
-                    Err(e @ (closeq_core::Error::Forbidden { .. } | closeq_core::Error::Compliance { .. })) => {
-                        // A refusal closes the request as rejected, with
-                        // the reason the subject is told and where they
-                        // may complain; nothing changed.
-                        let r = requests
-                            .reject(state.owner_scope(), request, &e.to_string())
-                            .await?;
-                        if let Some(notice) = r.complaint_notice() {
-                            eprintln!("request {request} rejected; tell the subject: {notice}");
+                let desk = state.subject_requests(clock)?;
+                let r = match desk.erase(state.owner_scope(), &subject, mode).await? {
+                    ErasureOutcome::Erased(_, r) => r,
+                    ErasureOutcome::Refused(request, e) => {
+                        // Closed as rejected, with the reason the subject
+                        // is told; nothing changed.
+                        if let Some(notice) = request.complaint_notice() {
+                            eprintln!("request {} rejected; tell the subject: {notice}", request.id);
                         }
                         return Err(e.into());
                     }
-                    Err(e) => return Err(e.into()),
                 };
                 if matches!(subject, Subject::User(_)) {
                     // A member is erased as a person: their calls stay
@@ -380,11 +354,6 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         r.mentions_redacted_in
                     );
                 }
-                requests.complete(state.owner_scope(), request).await?;
-                // Earlier requests about the subject (an access request,
-                // say) keep only the kind of identifier from now on.
-                requests.forget_subject(state.owner_scope(), &subject).await?;
-                state.calls().checkpoint_erasure().await?;
                 Ok(())
             }
             DsrCommand::Rectify {
@@ -433,8 +402,6 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                 if new_time_zone.is_some() || new_locale.is_some() {
                     anyhow::bail!("--new-time-zone and --new-locale are for members (--user)");
                 }
-                let request =
-                    begin(&requests, &state, &subject, RequestKind::Rectification).await?;
                 let correction = ContactCorrection {
                     name: new_name,
                     email: new_email
@@ -446,36 +413,15 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         .transpose()
                         .context("--new-phone")?,
                 };
-                let n = rectify_contact(
-                    state.calls_unlogged().as_ref(),
-                    state.workspaces().as_ref(),
-                    &SystemClock,
-                    state.owner_scope(),
-                    &subject,
-                    &correction,
-                )
-                .await?;
+                let desk = state.subject_requests(clock)?;
+                let (_, n) = desk
+                    .rectify_contact(state.owner_scope(), &subject, &correction)
+                    .await?;
                 println!("rectified {n} calls");
-                requests.complete(state.owner_scope(), request).await?;
                 Ok(())
             }
         }
     })
-}
-
-/// Records a request and starts it. When the work then fails, the request
-/// stays `in_progress` (shown by `closeq dsr list`) for a retry.
-async fn begin(
-    requests: &SubjectRequests,
-    state: &LocalInstallation,
-    subject: &Subject,
-    kind: RequestKind,
-) -> anyhow::Result<DataSubjectRequestId> {
-    let r = requests
-        .receive(state.owner_scope(), subject.clone(), kind)
-        .await?;
-    requests.start(state.owner_scope(), r.id).await?;
-    Ok(r.id)
 }
 
 fn print_requests(all: &[SubjectRequest], now: chrono::DateTime<chrono::Utc>) {

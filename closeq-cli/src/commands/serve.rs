@@ -73,6 +73,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             Arc::new(served.clone()),
             state.access_recorder().clone(),
         ));
+        let requests = state.subject_requests(clock.clone())?;
         let ready = state.clone();
         let mut api = Api::builder()
             .call_store(state.calls().clone())
@@ -81,6 +82,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .api_keys(ApiKeys::new(state.workspaces().clone(), clock.clone(), env))
             .audio_store(logged_audio)
             .sub_processors(super::subprocessors::register()?)
+            .subject_requests(requests)
             .clock(clock)
             .readiness(move || {
                 let s = ready.clone();

@@ -52,7 +52,7 @@ pub enum ErasureMode {
 }
 
 /// What an erasure did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ErasureReport {
     /// Calls deleted or anonymized.
     pub calls: u32,

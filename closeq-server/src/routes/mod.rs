@@ -5,6 +5,7 @@
 mod audio;
 mod calls;
 mod meta;
+mod privacy;
 mod review;
 mod upload;
 
@@ -26,7 +27,8 @@ use crate::problem::{ApiResult, Problem};
 
 pub use audio::{AudioUrl, IssueQuery};
 pub use calls::{CallPage, DashboardQuery, ListQuery};
-pub use meta::{RubricCheck, RubricSummary, RubricVerdict};
+pub use meta::{RubricCheck, RubricFormat, RubricSummary, RubricVerdict};
+pub use privacy::{Correction, EraseMode, Fulfilled, NewRequest, RequestView};
 pub use review::ReviewBody;
 pub use upload::{Accepted, CallMetadata, DEFAULT_RUBRIC};
 
@@ -60,6 +62,11 @@ pub(crate) fn router(api: Api) -> Router {
         .route("/dashboard", get(calls::dashboard))
         .route("/rubrics", get(meta::rubrics))
         .route("/rubrics/validate", post(meta::validate_rubric))
+        .route(
+            "/privacy/requests",
+            post(privacy::create).get(privacy::list),
+        )
+        .route("/privacy/requests/{id}", get(privacy::show))
         .route("/subprocessors", get(meta::subprocessors))
         .route("/openapi.json", get(meta::openapi));
     Router::new()

@@ -14,7 +14,9 @@ use closeq_core::testing::{Stores, World};
 use closeq_core::{Clock, ManualClock, RetryPolicy, Scope, WorkspaceId};
 use closeq_pipeline::worker::builtin_rubrics;
 use closeq_pipeline::{Analyzer, Worker};
+use closeq_privacy::fulfilment::RequestFulfilment;
 use closeq_privacy::gates::PrivacyAudioGate;
+use closeq_privacy::request::SubjectRequests;
 use closeq_privacy::secrets::{ApiKeys, KeyEnvironment};
 use closeq_server::{Api, KeyRate, SCOPES, UploadLimits};
 use closeq_storage::{
@@ -134,7 +136,16 @@ pub async fn start_with(opts: Options) -> Server {
         let (k, _) = key_admin.create(scope, name, scopes.clone()).await.unwrap();
         keys.insert(name, k.expose().to_owned());
     }
+    let requests = RequestFulfilment::new(
+        SubjectRequests::new(store.clone(), workspaces.clone(), dyn_clock.clone()),
+        store.clone(),
+        workspaces.clone(),
+        store.clone(),
+        Arc::new(audio.clone()),
+        dyn_clock.clone(),
+    );
     let api = Api::builder()
+        .subject_requests(requests)
         .call_store(store.clone())
         .analyzer(analyzer.clone())
         .job_queue(queue.clone())
