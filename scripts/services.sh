@@ -23,8 +23,9 @@
 #                             virtualenv cached outside the clone
 #                             (~/.cache/closeq/llama-cpp-python).
 #   CLOSEQ_TEST_API_TOOLS     a directory with the independent HTTP API
-#                             checkers from PyPI: `openapi-spec-validator`
-#                             and `schemathesis` (pinned), installed once into
+#                             checkers from PyPI: `openapi-spec-validator`,
+#                             `schemathesis` and the `standardwebhooks`
+#                             verifier (pinned, with their python), installed once into
 #                             a virtualenv cached outside the clone
 #                             (~/.cache/closeq/api-tools/bin).
 #
@@ -242,7 +243,7 @@ closeq_start_llama_cpp_python() {
   closeq_fail_or_warn "llama-cpp-python's server did not start"
 }
 
-CLOSEQ_API_TOOLS_PINS="openapi-spec-validator==0.9.0 schemathesis==4.32.5"
+CLOSEQ_API_TOOLS_PINS="openapi-spec-validator==0.9.0 schemathesis==4.32.5 standardwebhooks==1.1.0"
 
 closeq_prepare_api_tools() {
   [ -n "${CLOSEQ_TEST_API_TOOLS:-}" ] && return 0
@@ -256,7 +257,8 @@ closeq_prepare_api_tools() {
       "$venv/bin/pip" install -q $CLOSEQ_API_TOOLS_PINS >/dev/null 2>&1 &&
       echo "$CLOSEQ_API_TOOLS_PINS" >"$stamp" || rm -rf "$venv"
   fi
-  if [ -x "$venv/bin/schemathesis" ] && [ -x "$venv/bin/openapi-spec-validator" ]; then
+  if [ -x "$venv/bin/schemathesis" ] && [ -x "$venv/bin/openapi-spec-validator" ] &&
+    "$venv/bin/python" -c "import standardwebhooks" >/dev/null 2>&1; then
     export CLOSEQ_TEST_API_TOOLS="$venv/bin"
   else
     closeq_fail_or_warn "the API checkers ($CLOSEQ_API_TOOLS_PINS) could not be installed"

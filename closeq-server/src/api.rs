@@ -101,6 +101,7 @@ pub(crate) struct Inner {
     pub(crate) key_limits: KeyLimits,
     pub(crate) readiness: Option<Readiness>,
     pub(crate) requests: Option<RequestFulfilment>,
+    pub(crate) webhooks: Option<crate::webhooks::Webhooks>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -155,6 +156,7 @@ pub struct ApiBuilder {
     key_rate: KeyRate,
     readiness: Option<Readiness>,
     requests: Option<RequestFulfilment>,
+    webhooks: Option<crate::webhooks::Webhooks>,
     clock: Option<Arc<dyn Clock>>,
 }
 
@@ -258,6 +260,15 @@ impl ApiBuilder {
         self
     }
 
+    /// Webhooks: `scorecard.reviewed` and `dsr.completed` are queued by
+    /// the API's handlers (`call.analyzed` and `call.failed` by workers
+    /// given [`Webhooks::job_events`](crate::webhooks::Webhooks::job_events)).
+    #[must_use]
+    pub fn webhooks(mut self, webhooks: crate::webhooks::Webhooks) -> Self {
+        self.webhooks = Some(webhooks);
+        self
+    }
+
     /// The clock reviews are dated by and the dashboard's default range
     /// ends at (default: the system clock).
     #[must_use]
@@ -304,6 +315,7 @@ impl ApiBuilder {
             key_limits: KeyLimits::new(self.key_rate)?,
             readiness: self.readiness,
             requests: self.requests,
+            webhooks: self.webhooks,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
         })))
     }

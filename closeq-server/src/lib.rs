@@ -41,6 +41,7 @@ mod auth;
 pub mod openapi;
 mod problem;
 mod routes;
+pub mod webhooks;
 
 pub use api::{Api, ApiBuilder, Readiness, UploadLimits};
 pub use auth::{

@@ -23,6 +23,8 @@ pub enum JobKind {
     RetentionSweep,
     /// A data-subject request.
     DataSubjectRequest,
+    /// A webhook delivery (an event to one endpoint).
+    Webhook,
 }
 
 /// A job to enqueue.

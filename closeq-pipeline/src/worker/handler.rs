@@ -17,6 +17,19 @@ pub trait JobHandler: Send + Sync {
     async fn run(&self, scope: &Scope, job: &LeasedJob, queue: &dyn JobQueue) -> Result<()>;
 }
 
+/// Told when a job ends: completed, or dead (out of attempts, or failed
+/// for good). Called after the queue settled the job, with the scope of
+/// the member who enqueued it; a failure here changes nothing about the
+/// job (the implementation logs it). Webhooks hang on it (`call.analyzed`
+/// when an `analyze` job completes, `call.failed` when a call's job dies).
+#[async_trait]
+pub trait JobEvents: Send + Sync {
+    /// `job` completed.
+    async fn completed(&self, scope: &Scope, job: &LeasedJob);
+    /// `job` is dead after `error`.
+    async fn dead(&self, scope: &Scope, job: &LeasedJob, error: &Error);
+}
+
 /// Finds a rubric by its key, for the jobs of queued calls.
 pub type RubricSource = Arc<dyn Fn(&str) -> Result<Rubric> + Send + Sync>;
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use closeq_core::ports::{JobKind, JobQueue, WorkspaceStore};
 use closeq_core::{Error, Result};
 
-pub use handler::{JobHandler, RubricSource, builtin_rubrics};
+pub use handler::{JobEvents, JobHandler, RubricSource, builtin_rubrics};
 pub use rate_limit::RateLimit;
 pub use scheduled::{
     FINISHED_JOBS_KEPT, SCHEDULED_ATTEMPTS, Schedule, ScheduledJobs, ScheduledWork,
@@ -122,6 +122,7 @@ pub struct Worker {
     handlers: HashMap<JobKind, Arc<dyn JobHandler>>,
     limits: HashMap<JobKind, Arc<RateLimit>>,
     wake: Option<Arc<tokio::sync::Notify>>,
+    events: Option<Arc<dyn JobEvents>>,
     config: WorkerConfig,
 }
 
@@ -145,6 +146,7 @@ impl Worker {
                 handlers: HashMap::new(),
                 limits: HashMap::new(),
                 wake: None,
+                events: None,
                 config: WorkerConfig::default(),
             },
             kinds: None,
@@ -231,6 +233,13 @@ impl WorkerBuilder {
     #[must_use]
     pub fn wake_on(mut self, notify: Arc<tokio::sync::Notify>) -> Self {
         self.worker.wake = Some(notify);
+        self
+    }
+
+    /// Tells `events` when a job completes or dies.
+    #[must_use]
+    pub fn events(mut self, events: Arc<dyn JobEvents>) -> Self {
+        self.worker.events = Some(events);
         self
     }
 

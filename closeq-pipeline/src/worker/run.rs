@@ -182,6 +182,7 @@ impl Worker {
             lease_for: self.config.lease_for,
             max_run: self.config.max_run,
             name: self.config.name.clone(),
+            events: self.events.clone(),
         }
     }
 }
@@ -194,6 +195,7 @@ struct TaskParts {
     lease_for: Duration,
     max_run: Duration,
     name: String,
+    events: Option<Arc<dyn super::JobEvents>>,
 }
 
 impl TaskParts {
@@ -257,12 +259,38 @@ impl TaskParts {
         }
     }
 
+    /// Tells the events hook that `job` completed (`None`) or died.
+    async fn tell(&self, job: &LeasedJob, error: Option<&Error>) {
+        let Some(events) = &self.events else { return };
+        let scope = match self.scope_of(job).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(worker = %self.name, job = %job.id, error = %e, "no scope to report the job's end in");
+                return;
+            }
+        };
+        match error {
+            None => events.completed(&scope, job).await,
+            Some(e) => events.dead(&scope, job, e).await,
+        }
+    }
+
     async fn settle(&self, job: &LeasedJob, result: Result<()>) -> Ended {
         let settled = match &result {
-            Ok(()) => self.queue.complete(job).await.map(|()| Ended::Completed),
+            Ok(()) => {
+                let done = self.queue.complete(job).await.map(|()| Ended::Completed);
+                if done.is_ok() {
+                    self.tell(job, None).await;
+                }
+                done
+            }
             Err(e) => {
                 tracing::warn!(worker = %self.name, job = %job.id, kind = ?job.spec.kind, error = %e, "job attempt failed");
-                self.queue.fail(job, e).await.map(|_| Ended::Failed)
+                let failed = self.queue.fail(job, e).await;
+                if matches!(failed, Ok(closeq_core::JobState::Dead)) {
+                    self.tell(job, Some(e)).await;
+                }
+                failed.map(|_| Ended::Failed)
             }
         };
         match settled {

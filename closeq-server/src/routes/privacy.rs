@@ -17,6 +17,7 @@ use super::{JsonBody, json};
 use crate::api::Api;
 use crate::auth::{Caller, PrivacyAdmin};
 use crate::problem::{ApiResult, Problem};
+use crate::webhooks::EventType;
 
 /// How erasure treats the subject's calls.
 #[derive(Debug, Clone, Copy, Default, Deserialize, schemars::JsonSchema)]
@@ -212,6 +213,15 @@ pub(crate) async fn create(
             done(desk.withdraw_consent(scope, subject, call_id).await?.0)
         }
     };
+    if let Some(w) = &api.0.webhooks {
+        let r = &out.view.request;
+        let data = serde_json::json!({
+            "request_id": r.id,
+            "kind": r.kind.name(),
+            "state": r.state.name(),
+        });
+        w.emit_logged(scope, EventType::DsrCompleted, data).await;
+    }
     Ok(json(StatusCode::OK, &out))
 }
 

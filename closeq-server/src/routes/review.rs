@@ -14,6 +14,7 @@ use super::{JsonBody, json};
 use crate::api::Api;
 use crate::auth::{Caller, ScorecardsReview};
 use crate::problem::ApiResult;
+use crate::webhooks::EventType;
 
 /// A review.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -53,5 +54,14 @@ pub(crate) async fn review(
     }?;
     calls.save_review(&caller.scope, &card).await?;
     let stored = calls.get_scorecard(&caller.scope, id).await?;
+    if let Some(w) = &api.0.webhooks {
+        let data = serde_json::json!({
+            "scorecard_id": stored.id,
+            "call_id": stored.call_id,
+            "decision": stored.review().name(),
+        });
+        w.emit_logged(&caller.scope, EventType::ScorecardReviewed, data)
+            .await;
+    }
     Ok(json(StatusCode::OK, &stored))
 }

@@ -18,6 +18,7 @@ use closeq_privacy::fulfilment::RequestFulfilment;
 use closeq_privacy::gates::PrivacyAudioGate;
 use closeq_privacy::request::SubjectRequests;
 use closeq_privacy::secrets::{ApiKeys, KeyEnvironment};
+use closeq_server::webhooks::{WebhookEndpoint, Webhooks};
 use closeq_server::{Api, KeyRate, SCOPES, UploadLimits};
 use closeq_storage::{
     ObjectAudioStore, SigningKey, SqliteJobQueue, SqliteStore, SubjectHasher, UrlSigner,
@@ -38,14 +39,20 @@ pub struct Server {
     pub keys: HashMap<&'static str, String>,
     pub key_admin: ApiKeys,
     pub test_keys: ApiKeys,
+    pub webhooks: Option<Webhooks>,
     _dir: tempfile::TempDir,
 }
 
 /// Options.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Options {
     pub uploads: UploadLimits,
     pub rate: KeyRate,
+    /// Webhook endpoints (none by default).
+    pub webhooks: Vec<WebhookEndpoint>,
+    /// Sign webhooks with the system clock (for verifiers that check the
+    /// timestamp against the time now) instead of the test's clock.
+    pub webhooks_on_system_clock: bool,
 }
 
 impl Default for Options {
@@ -59,6 +66,8 @@ impl Default for Options {
                 per_minute: 100_000,
                 burst: 100_000,
             },
+            webhooks: Vec::new(),
+            webhooks_on_system_clock: false,
         }
     }
 }
@@ -144,7 +153,19 @@ pub async fn start_with(opts: Options) -> Server {
         Arc::new(audio.clone()),
         dyn_clock.clone(),
     );
-    let api = Api::builder()
+    let webhooks = (!opts.webhooks.is_empty()).then(|| {
+        let clock: Arc<dyn Clock> = if opts.webhooks_on_system_clock {
+            Arc::new(closeq_core::SystemClock)
+        } else {
+            dyn_clock.clone()
+        };
+        Webhooks::new(opts.webhooks.clone(), queue.clone(), clock).unwrap()
+    });
+    let mut api = Api::builder();
+    if let Some(w) = &webhooks {
+        api = api.webhooks(w.clone());
+    }
+    let api = api
         .subject_requests(requests)
         .call_store(store.clone())
         .analyzer(analyzer.clone())
@@ -172,6 +193,7 @@ pub async fn start_with(opts: Options) -> Server {
         keys,
         key_admin,
         test_keys,
+        webhooks,
         _dir: dir,
     }
 }
@@ -225,10 +247,14 @@ impl Server {
 
     /// A worker running the analysis jobs of this server's queue.
     pub fn worker(&self) -> Worker {
-        Worker::builder(self.queue.clone(), self.store.clone())
-            .pipeline(self.analyzer.clone(), builtin_rubrics())
-            .build()
-            .unwrap()
+        let mut b = Worker::builder(self.queue.clone(), self.store.clone())
+            .pipeline(self.analyzer.clone(), builtin_rubrics());
+        if let Some(w) = &self.webhooks {
+            b = b
+                .handler(closeq_core::ports::JobKind::Webhook, w.delivery())
+                .events(w.job_events());
+        }
+        b.build().unwrap()
     }
 
     /// Runs every runnable job.

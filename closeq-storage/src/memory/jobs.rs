@@ -62,7 +62,7 @@ pub(crate) fn check_spec(
     match spec.kind {
         JobKind::RetentionSweep => check_workspace(scope, Action::ChangeRetention)?,
         JobKind::DataSubjectRequest => check_workspace(scope, Action::RunDataSubjectRequests)?,
-        JobKind::Transcribe | JobKind::Analyze => {}
+        JobKind::Transcribe | JobKind::Analyze | JobKind::Webhook => {}
     }
     if let Some(every) = spec.every {
         let longest = MAX_JOB_DELAY.to_std().unwrap_or(MIN_JOB_INTERVAL);

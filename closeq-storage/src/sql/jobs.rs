@@ -48,6 +48,7 @@ fn kind_code(kind: JobKind) -> &'static str {
         JobKind::Analyze => "analyze",
         JobKind::RetentionSweep => "retention_sweep",
         JobKind::DataSubjectRequest => "data_subject_request",
+        JobKind::Webhook => "webhook",
     }
 }
 
@@ -57,6 +58,7 @@ fn kind_from(code: &str) -> Result<JobKind> {
         "analyze" => JobKind::Analyze,
         "retention_sweep" => JobKind::RetentionSweep,
         "data_subject_request" => JobKind::DataSubjectRequest,
+        "webhook" => JobKind::Webhook,
         _ => return Err(Error::internal("a stored job has an unknown kind")),
     })
 }
