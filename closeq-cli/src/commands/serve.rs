@@ -91,6 +91,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                     Ok(())
                 }
             });
+        if let Some(w) = args.worker.webhooks(&state)? {
+            api = api.webhooks(w);
+        }
         if !state.audio_in_bucket() {
             api = api.signed_audio(served, audio_base);
         }

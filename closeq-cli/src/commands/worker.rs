@@ -9,6 +9,7 @@ use closeq_core::ports::JobKind;
 use closeq_core::{JobId, SystemClock};
 use closeq_pipeline::worker::builtin_rubrics;
 use closeq_pipeline::{LocalInstallation, RateLimit, Schedule, Worker, WorkerConfig};
+use closeq_server::webhooks::{WebhookEndpoint, WebhookSecret, Webhooks};
 
 /// A kind of job a worker runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -22,6 +23,8 @@ pub enum KindArg {
     /// Reminders of data-subject requests due within 7 days or overdue (a
     /// daily recurring job).
     RequestReminders,
+    /// Webhook deliveries (needs `--webhook-url`).
+    Webhook,
 }
 
 impl From<KindArg> for JobKind {
@@ -31,6 +34,7 @@ impl From<KindArg> for JobKind {
             KindArg::Analyze => JobKind::Analyze,
             KindArg::RetentionSweep => JobKind::RetentionSweep,
             KindArg::RequestReminders => JobKind::DataSubjectRequest,
+            KindArg::Webhook => JobKind::Webhook,
         }
     }
 }
@@ -52,7 +56,8 @@ pub struct WorkerOptions {
     /// Jobs run at once.
     #[arg(long, default_value_t = 1)]
     concurrency: usize,
-    /// Only these kinds (comma-separated); all four by default. A worker
+    /// Only these kinds (comma-separated); all four by default, and
+    /// `webhook` too with `--webhook-url`. A worker
     /// running the scheduled kinds first schedules them for the workspace
     /// (once: later workers find the schedule in place).
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -76,6 +81,20 @@ pub struct WorkerOptions {
     /// Seconds a shutdown waits for jobs in flight before handing them back.
     #[arg(long, default_value_t = 30)]
     grace_secs: u64,
+    /// Deliver webhooks to this endpoint (`https://`, or `http://` on
+    /// loopback): `call.analyzed` and `call.failed` raised by this worker,
+    /// and the deliveries the API queued.
+    #[arg(long, env = "CLOSEQ_WEBHOOK_URL")]
+    webhook_url: Option<String>,
+    /// The endpoint's signing secret(s), `whsec_...`: one, or two
+    /// (comma-separated) while rotating.
+    #[arg(
+        long,
+        env = "CLOSEQ_WEBHOOK_SECRETS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    webhook_secret: Vec<String>,
 }
 
 /// Runs `closeq worker`. Logs go to standard error: warnings and errors
@@ -129,6 +148,27 @@ impl WorkerOptions {
     pub(crate) fn scorer(&self) -> String {
         self.scorer.clone()
     }
+
+    /// The webhooks configured, over `state`'s queue.
+    pub(crate) fn webhooks(&self, state: &LocalInstallation) -> anyhow::Result<Option<Webhooks>> {
+        let Some(url) = &self.webhook_url else {
+            if !self.webhook_secret.is_empty() {
+                anyhow::bail!("--webhook-secret needs --webhook-url");
+            }
+            return Ok(None);
+        };
+        let secrets = self
+            .webhook_secret
+            .iter()
+            .map(|s| WebhookSecret::parse(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let endpoint = WebhookEndpoint::new("default", url, secrets, Vec::new())?;
+        Ok(Some(Webhooks::new(
+            vec![endpoint],
+            state.jobs().clone(),
+            Arc::new(SystemClock),
+        )?))
+    }
 }
 
 /// A worker on `state` as `opts` say; with the scheduled kinds, their
@@ -138,16 +178,24 @@ pub(crate) async fn build(
     opts: &WorkerOptions,
 ) -> anyhow::Result<Worker> {
     let scorer = super::analyze::scorer(&opts.scorer, Arc::new(SystemClock))?;
+    let webhooks = opts.webhooks(state)?;
     let kinds: Vec<JobKind> = if opts.kinds.is_empty() {
-        vec![
+        let mut all = vec![
             JobKind::Transcribe,
             JobKind::Analyze,
             JobKind::RetentionSweep,
             JobKind::DataSubjectRequest,
-        ]
+        ];
+        if webhooks.is_some() {
+            all.push(JobKind::Webhook);
+        }
+        all
     } else {
         opts.kinds.iter().map(|k| (*k).into()).collect()
     };
+    if kinds.contains(&JobKind::Webhook) && webhooks.is_none() {
+        anyhow::bail!("--kinds webhook needs --webhook-url and --webhook-secret");
+    }
     let mut analyzer = state.analyzer()?.scorer(scorer);
     if kinds.contains(&JobKind::Transcribe) {
         analyzer = analyzer.speech_to_text(super::audio::engine(&opts.stt)?);
@@ -170,6 +218,11 @@ pub(crate) async fn build(
     }
     if let Some(wake) = state.job_wake_ups().await? {
         builder = builder.wake_on(wake);
+    }
+    if let Some(w) = webhooks {
+        builder = builder
+            .handler(JobKind::Webhook, w.delivery())
+            .events(w.job_events());
     }
     if let Some(n) = opts.stt_per_minute {
         builder = builder.rate_limit(JobKind::Transcribe, RateLimit::new(n, n.min(10))?);
