@@ -310,7 +310,7 @@ pub async fn api_keys(s: &Stores, _: &()) -> Outcome {
     // creator's rights, so it grants nothing more); a non-member none.
     let own = ApiKeyRecord {
         id: ApiKeyId::new(),
-        secret_sha256: [43u8; 32],
+        secret_sha256: [45u8; 32],
         created_by: w.rep_a.user_id,
         ..key.clone()
     };
@@ -321,7 +321,7 @@ pub async fn api_keys(s: &Stores, _: &()) -> Outcome {
     let stranger = Scope::new(w.workspace.id, UserId::new(), Role::Owner);
     let forged = ApiKeyRecord {
         id: ApiKeyId::new(),
-        secret_sha256: [44u8; 32],
+        secret_sha256: [46u8; 32],
         created_by: stranger.user_id,
         ..key.clone()
     };

@@ -389,7 +389,14 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         // Any member, in their own name (check_key_creator).
         crate::same_workspace(scope, key.workspace_id)?;
         let mut tx = self.begin("insert_api_key", scope).await?;
-        let (creator, _) = lock_members(&mut tx, scope.workspace_id, scope.user_id).await?;
+        // Read, not locked: on PostgreSQL only admins may lock the
+        // workspace row, and any member creates keys. A member removed
+        // meanwhile leaves a key that authenticates nobody (verification
+        // checks membership on every use).
+        let members: Vec<Member> = tx
+            .docs(Sql::new("SELECT data FROM members WHERE workspace_id = $1").bind(scope.workspace_id))
+            .await?;
+        let creator = members.into_iter().find(|m| m.user_id == scope.user_id);
         crate::policy::check_key_creator(scope, key, creator.as_ref())?;
         let sql = Sql::new(
             "INSERT INTO api_keys (id, workspace_id, secret_sha256, data) VALUES ($1, $2, $3, $4)",
