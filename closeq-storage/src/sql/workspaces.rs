@@ -394,7 +394,10 @@ impl<D: Dialect> WorkspaceStore for SqlStore<D> {
         // meanwhile leaves a key that authenticates nobody (verification
         // checks membership on every use).
         let members: Vec<Member> = tx
-            .docs(Sql::new("SELECT data FROM members WHERE workspace_id = $1").bind(scope.workspace_id))
+            .docs(
+                Sql::new("SELECT data FROM members WHERE workspace_id = $1")
+                    .bind(scope.workspace_id),
+            )
             .await?;
         let creator = members.into_iter().find(|m| m.user_id == scope.user_id);
         crate::policy::check_key_creator(scope, key, creator.as_ref())?;
