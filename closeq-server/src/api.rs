@@ -37,19 +37,25 @@ pub struct UploadLimits {
     pub idle_timeout: Duration,
     /// The longest a whole upload body may take (408).
     pub body_timeout: Duration,
-    /// Bytes of uploads held in memory at once across all requests; an
-    /// upload that would go over it is 503 with `Retry-After`.
+    /// Bytes of uploads held in memory at once across all requests, each
+    /// body byte counted twice (the parser's buffer and the file's copy);
+    /// an upload that would go over it is 503 with `Retry-After`.
     pub memory_budget: u64,
+    /// The largest transcript file (bytes): parsed whole, so smaller than
+    /// recordings.
+    pub max_transcript_bytes: u64,
 }
 
 impl Default for UploadLimits {
-    /// 128 MiB files, 30 s idle, 10 minutes a body, 1 GiB in memory.
+    /// 128 MiB files (16 MiB transcripts), 30 s idle, 10 minutes a body,
+    /// 1 GiB in memory.
     fn default() -> Self {
         Self {
             max_file_bytes: 128 << 20,
             idle_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(600),
             memory_budget: 1 << 30,
+            max_transcript_bytes: 16 << 20,
         }
     }
 }
@@ -283,10 +289,13 @@ impl ApiBuilder {
         let missing = |what: &'static str| Error::invalid(what, "is required");
         let analyzer = self.analyzer.ok_or_else(|| missing("analyzer"))?;
         let mut uploads = self.uploads;
-        if uploads.max_file_bytes == 0 || uploads.memory_budget < uploads.max_file_bytes {
+        if uploads.max_file_bytes == 0
+            || uploads.max_transcript_bytes == 0
+            || uploads.memory_budget < uploads.max_file_bytes.saturating_mul(2)
+        {
             return Err(Error::invalid(
                 "upload_limits",
-                "max_file_bytes must be at least 1 and at most memory_budget",
+                "max_file_bytes and max_transcript_bytes must be at least 1, and memory_budget at least twice max_file_bytes",
             ));
         }
         if uploads.idle_timeout.is_zero() || uploads.body_timeout.is_zero() {

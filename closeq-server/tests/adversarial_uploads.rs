@@ -203,12 +203,12 @@ async fn uploads_beyond_the_memory_budget_are_503_not_held() {
     let s = start_with(Options {
         uploads: closeq_server::UploadLimits::default()
             .max_file_bytes(2 << 20)
-            .memory_budget(2 << 20)
+            .memory_budget(4 << 20)
             .idle_timeout(Duration::from_secs(5)),
         ..Default::default()
     })
     .await;
-    // One upload holds 1.5 MiB of the 2 MiB budget while it stalls ...
+    // One upload holds 1.5 MiB of body while it stalls ...
     let staller = stall(&s, 2 << 20, 3 << 19);
     let second = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -216,7 +216,8 @@ async fn uploads_beyond_the_memory_budget_are_503_not_held() {
         post(&s, form(&m, vec![7u8; 1 << 20], "audio/wav")).await
     };
     let ((answer, _), (st, p)) = tokio::join!(staller, second);
-    // ... so another 1 MiB does not fit: 503 with Retry-After, at once.
+    // ... (counted twice: 3 MiB) so another 1 MiB (2 MiB) does not fit:
+    // 503 with Retry-After, at once.
     assert_eq!(st, 503, "{p}");
     assert!(p["retry_after"].as_u64().is_some(), "{p}");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
@@ -224,4 +225,51 @@ async fn uploads_beyond_the_memory_budget_are_503_not_held() {
     let m = meta(&s.w.owner, None);
     let (st, _) = post(&s, form(&m, vec![7u8; 1 << 20], "audio/wav")).await;
     assert_eq!(st, 422, "past the budget to the content check");
+}
+
+/// Sends a multipart head and `sent` bytes with no part boundary in them
+/// (the parser buffers them looking for one), then stalls.
+async fn stall_without_parts(s: &Server, sent: usize) -> String {
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "POST /v1/calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\r\n",
+        s.key("owner"),
+        sent + 1000
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    tcp.write_all(&vec![b'R'; sent]).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Before the fix the multipart parser buffered a body with no boundary
+/// outside the budget: a client could hold the whole body limit per
+/// connection, uncounted.
+#[tokio::test]
+async fn bytes_the_parser_buffers_count_against_the_memory_budget() {
+    let s = start_with(Options {
+        uploads: closeq_server::UploadLimits::default()
+            .max_file_bytes(2 << 20)
+            .memory_budget(4 << 20)
+            .idle_timeout(Duration::from_secs(5)),
+        ..Default::default()
+    })
+    .await;
+    let staller = stall_without_parts(&s, 3 << 19);
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let m = meta(&s.w.owner, None);
+        post(&s, form(&m, vec![7u8; 1 << 20], "audio/wav")).await
+    };
+    let (answer, (st, p)) = tokio::join!(staller, second);
+    assert_eq!(
+        st, 503,
+        "1.5 MiB held by a stalled body leave no room for 2 x 1 MiB: {p}"
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 408") || answer.starts_with("HTTP/1.1 400"),
+        "{answer}"
+    );
 }

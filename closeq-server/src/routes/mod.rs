@@ -8,6 +8,7 @@ mod meta;
 mod privacy;
 mod review;
 mod upload;
+mod upload_body;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Request};

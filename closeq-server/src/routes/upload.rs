@@ -3,18 +3,18 @@
 //! transcript file) — taken in through the analyzer's checks and gates,
 //! stored with its first job in one write, answered 202 with the call id.
 //!
-//! Memory is bounded before work starts: the file is read chunk by chunk
-//! against the size limit (413, nothing stored), the server-wide upload
-//! memory budget (503 with `Retry-After`) and the idle and whole-body
-//! timeouts (408), and the metadata part is at most 64 KiB.
+//! Memory is bounded before work starts: every byte of the body counts
+//! against the server-wide upload memory budget as it arrives (503 with
+//! `Retry-After`; see `upload_body`), the file against its size limit
+//! (413, nothing stored; transcripts a smaller one), the metadata part is
+//! at most 64 KiB, at most as many rubrics as the analyzer takes are
+//! resolved, and idle and whole-body timeouts cut a stalled client off
+//! (408).
 
-use std::time::Duration;
-
-use axum::extract::multipart::Field;
-use axum::extract::{Multipart, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use closeq_analysis::transcript::{Format, ImportOptions, import};
 use closeq_core::{
@@ -23,11 +23,10 @@ use closeq_core::{
 };
 use closeq_pipeline::{AnalyzeRequest, CallDetails, CallInput};
 use serde::{Deserialize, Serialize};
-use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::Instant;
 
 use super::parse_json;
-use crate::api::{Api, BUDGET_UNIT};
+use super::upload_body::UploadBody;
+use crate::api::Api;
 use crate::auth::{Caller, CallsWrite};
 use crate::problem::{ApiResult, Problem};
 
@@ -117,129 +116,19 @@ fn file_kind(content_type: Option<&str>) -> ApiResult<FileKind> {
     }
 }
 
-fn timed_out() -> Problem {
-    Problem::new(
-        StatusCode::REQUEST_TIMEOUT,
-        "body-timeout",
-        "the upload stalled or took too long and was cut off",
-    )
-}
-
-/// Reads the multipart body into the metadata and the file, within the
-/// limits.
-struct Reader<'a> {
-    api: &'a Api,
-    deadline: Instant,
-    permits: Vec<OwnedSemaphorePermit>,
-    held_units: u64,
-}
-
-impl Reader<'_> {
-    async fn next_field<'m>(&self, mp: &'m mut Multipart) -> ApiResult<Option<Field<'m>>> {
-        let idle = self.api.0.uploads.idle_timeout;
-        match tokio::time::timeout_at(self.deadline.min(Instant::now() + idle), mp.next_field())
-            .await
-        {
-            Err(_) => Err(timed_out()),
-            Ok(Ok(f)) => Ok(f),
-            Ok(Err(e)) => Err(multipart_error(&e)),
-        }
-    }
-
-    /// Reads a part of at most `max` bytes (`too_big` otherwise), holding
-    /// upload memory for it.
-    async fn read(
-        &mut self,
-        field: &mut Field<'_>,
-        max: u64,
-        too_big: fn(u64) -> Problem,
-    ) -> ApiResult<Bytes> {
-        let idle = self.api.0.uploads.idle_timeout;
-        let mut buf = BytesMut::new();
-        loop {
-            let next =
-                tokio::time::timeout_at(self.deadline.min(Instant::now() + idle), field.chunk())
-                    .await
-                    .map_err(|_| timed_out())?
-                    .map_err(|e| multipart_error(&e))?;
-            let Some(chunk) = next else { break };
-            let len = u64::try_from(buf.len())
-                .unwrap_or(u64::MAX)
-                .saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
-            if len > max {
-                return Err(too_big(max));
-            }
-            self.reserve(len)?;
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(buf.freeze())
-    }
-
-    /// Holds upload memory for `bytes` in total (503 when the server's
-    /// budget is spent: never waits, so uploads cannot deadlock on it).
-    fn reserve(&mut self, bytes: u64) -> ApiResult<()> {
-        let units = bytes.div_ceil(BUDGET_UNIT);
-        if units <= self.held_units {
-            return Ok(());
-        }
-        let more = u32::try_from(units - self.held_units).unwrap_or(u32::MAX);
-        let permit = self
-            .api
-            .0
-            .upload_memory
-            .clone()
-            .try_acquire_many_owned(more)
-            .map_err(|_| {
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "busy",
-                    "the server is taking in as many uploads as it can hold; retry shortly",
-                )
-                .with_retry_after(Duration::from_secs(2))
-            })?;
-        self.permits.push(permit);
-        self.held_units = units;
-        Ok(())
-    }
-}
-
-fn multipart_error(e: &axum::extract::multipart::MultipartError) -> Problem {
-    let status = e.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return Problem::new(status, "too-large", "the upload is too large");
-    }
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "malformed-multipart",
-        "the body is not well-formed multipart/form-data",
-    )
-}
-
 pub(crate) async fn create(
     State(api): State<Api>,
     caller: Caller<CallsWrite>,
-    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    req: Request,
 ) -> ApiResult<Response> {
-    let mut mp = mp.map_err(|_| {
-        Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "upload a call as multipart/form-data with a `file` part (and a `metadata` JSON part)",
-        )
-    })?;
-    let mut reader = Reader {
-        deadline: Instant::now() + api.0.uploads.body_timeout,
-        api: &api,
-        permits: Vec::new(),
-        held_units: 0,
-    };
+    let mut body = UploadBody::open(&api, req)?;
     let max_file = api.0.uploads.max_file_bytes;
     let mut metadata: Option<CallMetadata> = None;
     let mut file: Option<(FileKind, Bytes)> = None;
-    while let Some(mut field) = reader.next_field(&mut mp).await? {
+    while let Some(mut field) = body.next_field().await? {
         match field.name() {
             Some("metadata") if metadata.is_none() => {
-                let bytes = reader
+                let bytes = body
                     .read(&mut field, MAX_METADATA_BYTES as u64, |_| {
                         Problem::new(
                             StatusCode::PAYLOAD_TOO_LARGE,
@@ -252,9 +141,13 @@ pub(crate) async fn create(
                 metadata = Some(parse_json(&bytes, "metadata")?);
             }
             Some("file") if file.is_none() => {
-                let kind = file_kind(field.content_type())?;
-                let bytes = reader
-                    .read(&mut field, max_file, |max| {
+                let kind = file_kind(field.content_type().map(|m| m.essence_str()))?;
+                let limit = match kind {
+                    FileKind::Audio => max_file,
+                    FileKind::Transcript => max_file.min(api.0.uploads.max_transcript_bytes),
+                };
+                let bytes = body
+                    .read(&mut field, limit, |max| {
                         Problem::new(
                             StatusCode::PAYLOAD_TOO_LARGE,
                             "too-large",
@@ -278,14 +171,15 @@ pub(crate) async fn create(
     }
     let (kind, bytes) = file.ok_or_else(|| Problem::invalid("file", "is required"))?;
     let meta = metadata.unwrap_or_default();
-    let req = request(&api, meta, kind, bytes)?;
+    let req = request(&api, meta, kind, bytes).await?;
     let submitted = api
         .0
         .analyzer
         .submit(&caller.scope, req, api.0.queue.as_ref())
         .await
-        .map_err(|e| upload_error(e))?;
-    drop(reader);
+        .map_err(|e| upload_error(e, &caller.scope))?;
+    // The upload's memory is given back once the analyzer is done with it.
+    drop(body);
     let body = Accepted {
         call_id: submitted.call_id,
         job_id: submitted.job_id,
@@ -302,17 +196,34 @@ pub(crate) async fn create(
     Ok(res)
 }
 
-/// The analyzer's refusal of the file's content, as the upload's error:
-/// a recording it cannot read is 422 naming `file`.
-fn upload_error(e: Error) -> Problem {
+/// The analyzer's refusal as the upload's error: a recording it cannot
+/// read is 422 naming `file`. A refusal because a subject of the call
+/// restricted processing (GDPR Art. 18) or objected (Art. 21) is told to
+/// owners and admins only: anyone else could learn from it whether a
+/// person filed such a request, by uploading a call naming them.
+fn upload_error(e: Error, scope: &closeq_core::Scope) -> Problem {
+    if let Error::Compliance { rule, .. } = &e
+        && (rule.contains("Art. 18") || rule.contains("Art. 21"))
+        && !matches!(
+            scope.role,
+            closeq_core::Role::Owner | closeq_core::Role::Admin
+        )
+    {
+        return Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "compliance-refusal",
+            "the workspace's privacy rules do not allow processing this call; an admin can tell why",
+        );
+    }
     match e.field() {
         Some("audio") => Problem::from(e).with_field("file"),
         _ => Problem::from(e),
     }
 }
 
-/// The analyzer's request for an upload.
-fn request(
+/// The analyzer's request for an upload. A transcript file is parsed off
+/// the async threads.
+async fn request(
     api: &Api,
     meta: CallMetadata,
     kind: FileKind,
@@ -323,6 +234,14 @@ fn request(
     } else {
         meta.rubrics.clone()
     };
+    // Bounded before any rubric is resolved (each is a copy).
+    let most = api.0.analyzer.limits().max_rubrics;
+    if keys.len() > most {
+        return Err(Problem::invalid(
+            "metadata.rubrics",
+            format!("at most {most} per call"),
+        ));
+    }
     let mut rubrics = Vec::with_capacity(keys.len());
     for (i, k) in keys.iter().enumerate() {
         let r = api
@@ -354,7 +273,9 @@ fn request(
             if let Some(label) = &meta.rep_speaker {
                 opts = opts.with_rep_speaker(label.clone());
             }
-            let t = import(&bytes, format, &opts)
+            let t = tokio::task::spawn_blocking(move || import(&bytes, format, &opts))
+                .await
+                .map_err(|_| Problem::internal())?
                 .map_err(|e| Problem::from(Error::from(e)).with_field("file"))?;
             CallInput::Transcript(Box::new(t))
         }
