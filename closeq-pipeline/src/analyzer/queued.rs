@@ -79,7 +79,7 @@ impl Analyzer {
         let declared_ms = self.limits.check(&req.input, &req.rubrics)?;
         let settings = self.workspaces.get_workspace(scope).await?.settings;
         let now = self.clock.now();
-        let mut call = self.new_call(scope, &req, declared_ms, now)?;
+        let mut call = self.new_call(scope, &req, declared_ms, now).await?;
         let consent = req.consent.map(|method| ConsentRecord {
             call_id: call.id,
             method,

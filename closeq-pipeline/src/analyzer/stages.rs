@@ -32,7 +32,7 @@ impl Analyzer {
         declared_ms: Option<u64>,
     ) -> Result<Analysed> {
         let now = self.clock.now();
-        let mut call = self.new_call(scope, &req, declared_ms, now)?;
+        let mut call = self.new_call(scope, &req, declared_ms, now).await?;
         self.report(call.id, Stage::Validated, 1.0);
         let consent = req.consent.map(|method| ConsentRecord {
             call_id: call.id,
@@ -180,7 +180,7 @@ impl Analyzer {
             .await
     }
 
-    pub(super) fn new_call(
+    pub(super) async fn new_call(
         &self,
         scope: &Scope,
         req: &AnalyzeRequest,
@@ -209,7 +209,34 @@ impl Analyzer {
         });
         call.duration_ms = declared_ms.map(|ms| ms.max(1));
         call.validate()?;
+        self.check_filing(scope, &call).await?;
         Ok(call)
+    }
+
+    /// A new call is filed under a current member of the workspace as its
+    /// rep, and under one of that rep's teams: nobody files a call — and
+    /// then reviews it — in the name of someone who is not a member, or
+    /// under a team the rep is not in (a manager could otherwise put a
+    /// fabricated, self-reviewed call on another team's rep by filing it
+    /// under their own team). The stores then check the scope may upload
+    /// for that rep and team.
+    async fn check_filing(&self, scope: &Scope, call: &Call) -> Result<()> {
+        let rep = match self.workspaces.get_member(scope, call.rep_id).await {
+            Ok(m) => m,
+            Err(Error::NotFound { .. }) => {
+                return Err(Error::invalid(
+                    "rep_id",
+                    "not a member of the workspace",
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(team) = call.team_id
+            && !rep.team_ids.contains(&team)
+        {
+            return Err(Error::invalid("team_id", "the rep is not in this team"));
+        }
+        Ok(())
     }
 
     /// The gates, with the settings read once: restriction, AI switch,
