@@ -346,10 +346,26 @@ async fn a_key_over_its_rate_gets_429_with_retry_after() {
 async fn nobody_files_a_call_under_someone_elses_rep_or_team() {
     let s = start().await;
     let cases = [
-        ("manager", meta(&s.w.rep_b, Some(s.w.team_a)), "another team's rep under the manager's team"),
-        ("manager", meta(&s.other.owner, Some(s.w.team_a)), "a stranger's id as the rep"),
-        ("rep_a", meta(&s.w.rep_a, Some(s.w.team_b)), "a rep's own call under a team they are not in"),
-        ("admin", meta(&s.w.rep_a, Some(s.w.team_b)), "a rep's call under a team the rep is not in"),
+        (
+            "manager",
+            meta(&s.w.rep_b, Some(s.w.team_a)),
+            "another team's rep under the manager's team",
+        ),
+        (
+            "manager",
+            meta(&s.other.owner, Some(s.w.team_a)),
+            "a stranger's id as the rep",
+        ),
+        (
+            "rep_a",
+            meta(&s.w.rep_a, Some(s.w.team_b)),
+            "a rep's own call under a team they are not in",
+        ),
+        (
+            "admin",
+            meta(&s.w.rep_a, Some(s.w.team_b)),
+            "a rep's call under a team the rep is not in",
+        ),
     ];
     for (who, m, what) in cases {
         let res = s.upload_script(who, m).await;
@@ -358,8 +374,13 @@ async fn nobody_files_a_call_under_someone_elses_rep_or_team() {
         assert!(st == 403 || st == 422, "{what}: {st} {p}");
     }
     let (_, page) = call(&s, &Method::GET, "/v1/calls", Some(s.key("owner")), None).await;
-    assert!(page["items"].as_array().unwrap().is_empty(), "nothing stored");
+    assert!(
+        page["items"].as_array().unwrap().is_empty(),
+        "nothing stored"
+    );
     // What is allowed: the manager files a call of their team's rep.
-    let res = s.upload_script("manager", meta(&s.w.rep_a, Some(s.w.team_a))).await;
+    let res = s
+        .upload_script("manager", meta(&s.w.rep_a, Some(s.w.team_a)))
+        .await;
     assert_eq!(res.status(), 202);
 }

@@ -200,6 +200,44 @@ async fn errors_are_problem_details_with_request_ids() {
             assert!(p["detail"].as_str().unwrap().contains("Bearer"));
         }
     }
+    // Values a client sent are not echoed; an out-of-range date is a 422,
+    // not a crash.
+    for path in [
+        "/v1/calls?outcome=jane.client@example.com",
+        "/v1/calls?rep_id=jane.client@example.com",
+        "/v1/dashboard?to=-262143-01-01T00:00:00Z",
+    ] {
+        let r = s
+            .http
+            .get(s.url(path))
+            .bearer_auth(s.key("owner"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("jane"), "{path}: {body}");
+    }
+    // Nothing personal is cached or sniffed.
+    let r = s
+        .http
+        .get(s.url("/v1/calls"))
+        .bearer_auth(s.key("owner"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    // A path segment that does not decode is a missing resource.
+    let r = s
+        .http
+        .get(s.url("/v1/calls/%FF%FE"))
+        .bearer_auth(s.key("owner"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
     // A client's own request id is not taken into the logs.
     let r = s
         .http

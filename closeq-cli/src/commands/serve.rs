@@ -45,6 +45,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+    super::worker::withhold_panic_messages();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -50,8 +50,8 @@ pub struct WorkerArgs {
 }
 
 /// How a worker runs (`closeq worker`, and `closeq serve`'s in-process
-/// worker).
-#[derive(Debug, Args)]
+/// worker). `Debug` leaves out the webhook secrets and URL.
+#[derive(Args)]
 pub struct WorkerOptions {
     /// Jobs run at once.
     #[arg(long, default_value_t = 1)]
@@ -106,14 +106,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-    // A job's panic is caught and recorded; its message may quote the data
-    // it was working on, so only where it happened is printed.
-    std::panic::set_hook(Box::new(|info| {
-        let at = info
-            .location()
-            .map_or_else(|| "unknown".to_owned(), ToString::to_string);
-        eprintln!("a job panicked at {at} (message withheld: it may quote call data)");
-    }));
+    withhold_panic_messages();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -141,6 +134,17 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
         );
         Ok(())
     })
+}
+
+impl std::fmt::Debug for WorkerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerOptions")
+            .field("concurrency", &self.concurrency)
+            .field("kinds", &self.kinds)
+            .field("scorer", &self.scorer)
+            .field("webhook", &self.webhook_url.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl WorkerOptions {
@@ -221,7 +225,7 @@ pub(crate) async fn build(
     }
     if let Some(w) = webhooks {
         builder = builder
-            .handler(JobKind::Webhook, w.delivery())
+            .handler(JobKind::Webhook, w.delivery()?)
             .events(w.job_events());
     }
     if let Some(n) = opts.stt_per_minute {
@@ -231,6 +235,17 @@ pub(crate) async fn build(
         builder = builder.rate_limit(JobKind::Analyze, RateLimit::new(n, n.min(10))?);
     }
     Ok(builder.build()?)
+}
+
+/// A job's (or request's) panic is caught and recorded; its message may
+/// quote the data it was working on, so only where it happened is printed.
+pub(crate) fn withhold_panic_messages() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map_or_else(|| "unknown".to_owned(), ToString::to_string);
+        eprintln!("a task panicked at {at} (message withheld: it may quote call data)");
+    }));
 }
 
 /// SIGTERM or SIGINT.

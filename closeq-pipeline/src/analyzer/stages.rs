@@ -224,10 +224,7 @@ impl Analyzer {
         let rep = match self.workspaces.get_member(scope, call.rep_id).await {
             Ok(m) => m,
             Err(Error::NotFound { .. }) => {
-                return Err(Error::invalid(
-                    "rep_id",
-                    "not a member of the workspace",
-                ));
+                return Err(Error::invalid("rep_id", "not a member of the workspace"));
             }
             Err(e) => return Err(e),
         };

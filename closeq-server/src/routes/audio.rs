@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -16,7 +16,7 @@ use closeq_core::ports::SignedMethod;
 use serde::{Deserialize, Serialize};
 
 use super::calls::call_id;
-use super::{QueryParams, json};
+use super::{QueryParams, Segment, json};
 use crate::api::Api;
 use crate::auth::{AudioRead, Caller};
 use crate::problem::{ApiResult, Problem};
@@ -41,7 +41,7 @@ pub struct AudioUrl {
 pub(crate) async fn issue(
     State(api): State<Api>,
     caller: Caller<AudioRead>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     QueryParams(q): QueryParams<IssueQuery>,
 ) -> ApiResult<Response> {
     let id = call_id(&id)?;
@@ -84,7 +84,7 @@ fn refused() -> Problem {
 
 pub(crate) async fn serve(
     State(api): State<Api>,
-    Path(token): Path<String>,
+    Segment(token): Segment,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (store, base) = api.0.signed_audio.as_ref().ok_or_else(refused)?;

@@ -3,7 +3,7 @@
 //! caller may not see — another workspace's, another rep's for a member —
 //! answers exactly as a missing one does (404).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -11,7 +11,7 @@ use closeq_core::ports::{AggregateQuery, CallFilter, Cursor, GroupBy, PageReques
 use closeq_core::{CallId, CallOutcome, Error, RubricKey, ScorecardId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::{QueryParams, json};
+use super::{QueryParams, Segment, json};
 use crate::api::Api;
 use crate::auth::{Caller, CallsRead, DashboardRead};
 use crate::problem::{ApiResult, Problem};
@@ -108,7 +108,7 @@ pub(crate) async fn list(
 pub(crate) async fn show(
     State(api): State<Api>,
     caller: Caller<CallsRead>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> ApiResult<Response> {
     let call = api.0.calls.get_call(&caller.scope, call_id(&id)?).await?;
     Ok(json(StatusCode::OK, &call))
@@ -117,7 +117,7 @@ pub(crate) async fn show(
 pub(crate) async fn transcript(
     State(api): State<Api>,
     caller: Caller<CallsRead>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> ApiResult<Response> {
     let t = api
         .0
@@ -130,7 +130,7 @@ pub(crate) async fn transcript(
 pub(crate) async fn scorecards(
     State(api): State<Api>,
     caller: Caller<CallsRead>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> ApiResult<Response> {
     let id = call_id(&id)?;
     // A call with no cards and a call not seen differ: the latter is 404.
@@ -145,7 +145,7 @@ pub(crate) async fn scorecards(
 pub(crate) async fn metrics(
     State(api): State<Api>,
     caller: Caller<CallsRead>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> ApiResult<Response> {
     let id = call_id(&id)?;
     api.0.calls.get_call(&caller.scope, id).await?;
@@ -177,7 +177,12 @@ pub(crate) async fn dashboard(
 ) -> ApiResult<Response> {
     let group_by = q.group_by.unwrap_or(GroupBy::Rep);
     let to = q.to.unwrap_or_else(|| api.0.clock.now());
-    let from = q.from.unwrap_or(to - chrono::Duration::days(30));
+    let from = match q.from {
+        Some(f) => f,
+        None => to
+            .checked_sub_signed(chrono::Duration::days(30))
+            .ok_or_else(|| Problem::invalid("query.to", "out of range"))?,
+    };
     if from >= to {
         return Err(Error::invalid("query.from", "must be before to").into());
     }

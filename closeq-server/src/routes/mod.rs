@@ -12,7 +12,7 @@ mod upload_body;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{self, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 use crate::api::Api;
@@ -84,6 +85,16 @@ pub(crate) fn router(api: Api) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        // Answers carry calls, transcripts and exports: no cache keeps
+        // them (the audio route sets its own), and no browser sniffs them.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(middleware::from_fn(request_id))
         .with_state(api)
 }
@@ -146,12 +157,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "the body must be application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                format!("a JSON body is at most {MAX_JSON_BYTES} bytes"),
-            )
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-large",
+                    format!("a JSON body is at most {MAX_JSON_BYTES} bytes"),
+                )
+            } else {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable-body",
+                    "the request body could not be read",
+                )
+            }
         })?;
         parse_json(&bytes, "body").map(JsonBody)
     }
@@ -190,11 +209,49 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
             .await
             .map(|q| QueryParams(q.0))
             .map_err(|e: QueryRejection| {
-                Problem::invalid(
-                    "query",
-                    format!("invalid query parameters: {}", e.body_text()),
-                )
+                // The parser's message can quote the value: only the
+                // parameter's name is kept (`rep_id: ...`, or the name in
+                // "unknown field `x`").
+                let text = e.body_text();
+                let text = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
+                let name = text
+                    .split_once(':')
+                    .map(|(n, _)| n)
+                    .filter(|n| !n.contains(' '))
+                    .or_else(|| {
+                        text.split('`')
+                            .nth(1)
+                            .filter(|_| text.starts_with("unknown field"))
+                    })
+                    .filter(|n| {
+                        n.len() <= 40 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    });
+                match name {
+                    Some(n) => Problem::invalid(
+                        format!("query.{n}"),
+                        format!("invalid query parameter `{n}`"),
+                    ),
+                    None => Problem::invalid("query", "invalid query parameters"),
+                }
             })
+    }
+}
+
+/// A path segment (`{id}`, `{token}`): a segment that does not decode is
+/// as missing as an unknown id (404), in problem form.
+#[derive(Debug)]
+pub(crate) struct Segment(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Segment {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| Segment(p.0))
+            .map_err(|_| Problem::not_found("resource"))
     }
 }
 

@@ -3,7 +3,7 @@
 //! export, erase, rectify, restrict, object, withdraw consent — at once;
 //! `GET /v1/privacy/requests[/{id}]` shows them with status and due date.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use closeq_privacy::fulfilment::{ErasureOutcome, RequestFulfilment};
 use closeq_privacy::rectification::ContactCorrection;
 use serde::{Deserialize, Serialize};
 
-use super::{JsonBody, json};
+use super::{JsonBody, Segment, json};
 use crate::api::Api;
 use crate::auth::{Caller, PrivacyAdmin};
 use crate::problem::{ApiResult, Problem};
@@ -31,8 +31,9 @@ pub enum EraseMode {
     Delete,
 }
 
-/// Corrected contact details (`null` or absent: unchanged).
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+/// Corrected contact details (`null` or absent: unchanged). `Debug`
+/// hides the name.
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Correction {
     /// The corrected name.
@@ -44,6 +45,16 @@ pub struct Correction {
     /// The corrected phone number.
     #[serde(default)]
     pub phone: Option<PhoneNumber>,
+}
+
+impl std::fmt::Debug for Correction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Correction")
+            .field("name", &self.name.as_ref().map(|_| "<redacted>"))
+            .field("email", &self.email)
+            .field("phone", &self.phone)
+            .finish()
+    }
 }
 
 /// A data-subject request to fulfil.
@@ -114,8 +125,9 @@ impl From<SubjectRequest> for RequestView {
     }
 }
 
-/// What fulfilling a request did.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+/// What fulfilling a request did. `Debug` shows whether there is an
+/// export, not its content.
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Fulfilled {
     /// The request as it now stands.
     #[serde(flatten)]
@@ -137,6 +149,18 @@ pub struct Fulfilled {
     /// Calls changed by a rectification.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calls_rectified: Option<u32>,
+}
+
+impl std::fmt::Debug for Fulfilled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fulfilled")
+            .field("request", &self.view.request.id)
+            .field("export", &self.export.is_some())
+            .field("erased", &self.erased)
+            .field("refused", &self.refused.is_some())
+            .field("calls_rectified", &self.calls_rectified)
+            .finish()
+    }
 }
 
 fn desk(api: &Api) -> ApiResult<&RequestFulfilment> {
@@ -237,7 +261,7 @@ pub(crate) async fn list(
 pub(crate) async fn show(
     State(api): State<Api>,
     caller: Caller<PrivacyAdmin>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> ApiResult<Response> {
     let id = id.parse().map_err(|_| Problem::not_found("request"))?;
     let r = desk(&api)?.requests().get(&caller.scope, id).await?;

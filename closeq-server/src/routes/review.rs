@@ -3,21 +3,21 @@
 //! member's own; the store checks they may review this call (a member may
 //! not review their own calls' cards) and that the card is unreviewed.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use closeq_core::ReviewChange;
 use serde::Deserialize;
 
 use super::calls::scorecard_id;
-use super::{JsonBody, json};
+use super::{JsonBody, Segment, json};
 use crate::api::Api;
 use crate::auth::{Caller, ScorecardsReview};
 use crate::problem::ApiResult;
 use crate::webhooks::EventType;
 
-/// A review.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
+/// A review. `Debug` leaves out the free-text reason.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ReviewBody {
     /// The suggestion stands.
@@ -36,10 +36,23 @@ pub enum ReviewBody {
     },
 }
 
+impl std::fmt::Debug for ReviewBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Accept => f.write_str("Accept"),
+            Self::Override { changes, .. } => f
+                .debug_struct("Override")
+                .field("changes", &changes.len())
+                .finish_non_exhaustive(),
+            Self::Reject { .. } => f.debug_struct("Reject").finish_non_exhaustive(),
+        }
+    }
+}
+
 pub(crate) async fn review(
     State(api): State<Api>,
     caller: Caller<ScorecardsReview>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     JsonBody(body): JsonBody<ReviewBody>,
 ) -> ApiResult<Response> {
     let id = scorecard_id(&id)?;

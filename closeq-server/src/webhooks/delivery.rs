@@ -25,17 +25,18 @@ pub(crate) struct Delivery {
 }
 
 impl Delivery {
-    pub(crate) fn new(endpoints: Arc<Vec<WebhookEndpoint>>, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(endpoints: Arc<Vec<WebhookEndpoint>>, clock: Arc<dyn Clock>) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(3))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap_or_default();
-        Self {
+            .map_err(|_| Error::internal("the webhook HTTP client could not be built"))?;
+        Ok(Self {
             endpoints,
             clock,
             http,
-        }
+        })
     }
 }
 
@@ -61,10 +62,15 @@ impl JobHandler for Delivery {
                     "no endpoint with this id is configured in this worker",
                 )
             })?;
+        // The workspace is the job's, whatever the payload says.
+        let mut data = m.data;
+        if let serde_json::Value::Object(o) = &mut data {
+            o.insert("workspace_id".into(), json!(job.workspace_id));
+        }
         let body = serde_json::to_vec(&json!({
             "type": m.kind,
             "timestamp": m.timestamp,
-            "data": m.data,
+            "data": data,
         }))
         .map_err(|e| Error::internal(e.to_string()))?;
         let now = self.clock.now().timestamp();

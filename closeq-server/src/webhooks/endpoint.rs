@@ -43,13 +43,24 @@ impl EventType {
     }
 }
 
-/// One receiving endpoint.
-#[derive(Debug, Clone)]
+/// One receiving endpoint. `Debug` shows its id and host, never the path
+/// (which often carries a token) or the secrets.
+#[derive(Clone)]
 pub struct WebhookEndpoint {
     id: String,
     url: url::Url,
     secrets: Vec<WebhookSecret>,
     events: Vec<EventType>,
+}
+
+impl std::fmt::Debug for WebhookEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEndpoint")
+            .field("id", &self.id)
+            .field("host", &self.url.host_str())
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
 }
 
 fn loopback(url: &url::Url) -> bool {

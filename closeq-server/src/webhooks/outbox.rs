@@ -105,9 +105,13 @@ impl Webhooks {
     }
 
     /// The handler of `webhook` jobs, for a worker
-    /// (`WorkerBuilder::handler(JobKind::Webhook, ...)`).
-    pub fn delivery(&self) -> Arc<dyn JobHandler> {
-        Arc::new(Delivery::new(self.endpoints.clone(), self.clock.clone()))
+    /// (`WorkerBuilder::handler(JobKind::Webhook, ...)`). Errors:
+    /// `Internal` when no HTTP client can be built.
+    pub fn delivery(&self) -> Result<Arc<dyn JobHandler>> {
+        Ok(Arc::new(Delivery::new(
+            self.endpoints.clone(),
+            self.clock.clone(),
+        )?))
     }
 
     /// The hook that raises `call.analyzed` and `call.failed` from a
@@ -135,11 +139,13 @@ impl JobEvents for Webhooks {
             } else {
                 "analyze"
             };
+            // No error text: a provider's or embedder's message may quote
+            // what it was working on. The stage and whether a retry may
+            // help; the call's status says the rest to a reader of the API.
             let data = json!({
                 "call_id": call,
                 "stage": stage,
                 "retryable": error.is_retryable(),
-                "reason": error.to_string(),
             });
             self.emit_logged(scope, EventType::CallFailed, data).await;
         }

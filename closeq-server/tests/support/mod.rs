@@ -251,7 +251,7 @@ impl Server {
             .pipeline(self.analyzer.clone(), builtin_rubrics());
         if let Some(w) = &self.webhooks {
             b = b
-                .handler(closeq_core::ports::JobKind::Webhook, w.delivery())
+                .handler(closeq_core::ports::JobKind::Webhook, w.delivery().unwrap())
                 .events(w.job_events());
         }
         b.build().unwrap()
