@@ -91,12 +91,14 @@ impl RequestFulfilment {
     }
 
     /// Access (Art. 15, and portability, Art. 20): everything held about
-    /// `subject`, the request completed.
+    /// `subject`. The request stays `in_progress` until the caller has
+    /// handed the export over and calls [`answered`](Self::answered): an
+    /// export that could not be delivered is not recorded as answered.
     pub async fn export(
         &self,
         scope: &Scope,
         subject: &Subject,
-    ) -> Result<(SubjectRequest, SubjectExport)> {
+    ) -> Result<(DataSubjectRequestId, SubjectExport)> {
         let id = self.begin(scope, subject, RequestKind::Access).await?;
         let export = export_subject(
             ExportSources {
@@ -108,8 +110,16 @@ impl RequestFulfilment {
             subject,
         )
         .await?;
-        let done = self.requests.complete(scope, id).await?;
-        Ok((done, export))
+        Ok((id, export))
+    }
+
+    /// Records request `id` as answered (completed).
+    pub async fn answered(
+        &self,
+        scope: &Scope,
+        id: DataSubjectRequestId,
+    ) -> Result<SubjectRequest> {
+        self.requests.complete(scope, id).await
     }
 
     /// Erasure (Art. 17); see [`ErasureOutcome`] for a refusal. After an

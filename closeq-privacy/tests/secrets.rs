@@ -50,11 +50,47 @@ async fn create_verify_scope_revoke() {
         keys.verify(key.expose(), "calls:write").await,
         Err(Error::Unauthenticated { .. })
     ));
-    // Members cannot create keys.
-    assert!(matches!(
-        keys.create(&w.rep_a, "x", vec!["calls:write".into()]).await,
-        Err(Error::Forbidden { .. })
+    // A member creates keys in their own name; the key acts as them.
+    let (own, _) = keys
+        .create(&w.rep_a, "x", vec!["calls:write".into()])
+        .await
+        .unwrap();
+    let authed = keys
+        .authenticate(own.expose(), "calls:write")
+        .await
+        .unwrap();
+    assert_eq!(authed.scope(), w.rep_a);
+}
+
+/// A busy key is not written on every use: `last_used_at` is stored at
+/// most once per `LAST_USED_RESOLUTION`.
+#[tokio::test]
+async fn last_use_is_written_at_most_once_a_minute() {
+    use closeq_core::ports::WorkspaceStore;
+    let store = Arc::new(InMemoryStore::new(SubjectHasher::new([1; 32], "44")));
+    let w = World::create(&Stores::of(store.clone())).await;
+    let clock = Arc::new(ManualClock::new(
+        chrono::Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap(),
     ));
+    let keys = ApiKeys::new(store.clone(), clock.clone(), KeyEnvironment::Live);
+    let (key, _) = keys
+        .create(&w.admin, "dialer", vec!["calls:write".into()])
+        .await
+        .unwrap();
+    let stored = || async { store.list_api_keys(&w.admin).await.unwrap()[0].last_used_at };
+    let first = clock.now_for_test();
+    keys.verify(key.expose(), "calls:write").await.unwrap();
+    assert_eq!(stored().await, Some(first));
+    clock.advance(chrono::Duration::seconds(30));
+    keys.verify(key.expose(), "calls:write").await.unwrap();
+    assert_eq!(
+        stored().await,
+        Some(first),
+        "not written again within the minute"
+    );
+    clock.advance(chrono::Duration::seconds(31));
+    keys.verify(key.expose(), "calls:write").await.unwrap();
+    assert_eq!(stored().await, Some(clock.now_for_test()));
 }
 
 trait NowForTest {

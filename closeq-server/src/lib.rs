@@ -14,8 +14,8 @@
 //!   `file` part (recording or transcript) and a `metadata` JSON part
 //!   ([`CallMetadata`]); the analyzer's checks, gates and transfer checks
 //!   run before anything is stored, and the call is stored with its first
-//!   job in one write (202). Size, memory and time are bounded while the
-//!   body is read ([`UploadLimits`]).
+//!   job in one write (202). Size, memory (every body byte, as it arrives)
+//!   and time are bounded while the body is read ([`UploadLimits`]).
 //! - **Reads:** calls (filters, keyset pagination), transcripts, metrics,
 //!   scorecards, the dashboard of reviewed scores, rubrics; reviews of
 //!   scorecards; signed audio URLs and their download with `Range`.
@@ -25,6 +25,8 @@
 //! - **Errors:** RFC 9457 problem details naming the field
 //!   ([`Problem`]), without personal data; another workspace's resource is
 //!   404 exactly as a missing one; every response has `x-request-id`.
+//! - **Webhooks** ([`webhooks`]): Standard Webhooks signatures, delivered
+//!   through the job queue with retries.
 //! - **OpenAPI 3.1** at `/v1/openapi.json` ([`openapi::document`]).
 //!
 //! ```no_run

@@ -21,10 +21,13 @@ use closeq_server::webhooks::{EventType, WEBHOOK_ATTEMPTS, WebhookEndpoint, Webh
 use serde_json::{Value, json};
 use support::{Options, meta, start_with};
 
-/// What the receiver got: headers and body of each request.
+/// One request the receiver got: headers and body.
+type Got = (HeaderMap, Vec<u8>);
+
+/// What the receiver got.
 #[derive(Clone, Default)]
 struct Receiver {
-    got: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    got: Arc<Mutex<Vec<Got>>>,
     /// Statuses to answer with, in order; 200 once used up.
     answers: Arc<Mutex<Vec<u16>>>,
 }

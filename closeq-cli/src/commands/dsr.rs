@@ -291,7 +291,7 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
             DsrCommand::Export { subject, out } => {
                 let subject = subject.subject()?;
                 let desk = state.subject_requests(clock)?;
-                let (_, export) = desk.export(state.owner_scope(), &subject).await?;
+                let (request, export) = desk.export(state.owner_scope(), &subject).await?;
                 let json = serde_json::to_string_pretty(&export.to_json())?;
                 match out {
                     None => println!("{json}"),
@@ -310,6 +310,8 @@ pub fn run(cmd: DsrCommand) -> anyhow::Result<()> {
                         );
                     }
                 }
+                // Answered once it was handed over.
+                desk.answered(state.owner_scope(), request).await?;
                 Ok(())
             }
             DsrCommand::Erase {

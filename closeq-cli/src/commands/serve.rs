@@ -93,6 +93,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 }
             });
         if let Some(w) = args.worker.webhooks(&state)? {
+            if args.no_worker {
+                eprintln!(
+                    "note: webhooks are queued here and delivered by workers started with the same --webhook-url and secret"
+                );
+            }
             api = api.webhooks(w);
         }
         if !state.audio_in_bucket() {

@@ -309,11 +309,11 @@ impl ApiKeys {
             });
         }
         let now: DateTime<Utc> = self.clock.now();
-        if self.due_for_touch(hash, now) {
-            if let Err(e) = self.store.touch_api_key(hash, now).await {
-                self.forget_touch(hash);
-                return Err(e);
-            }
+        if self.due_for_touch(hash, now)
+            && let Err(e) = self.store.touch_api_key(hash, now).await
+        {
+            self.forget_touch(hash);
+            return Err(e);
         }
         Ok(AuthenticatedKey {
             record: ApiKeyRecord {

@@ -76,16 +76,17 @@ pub(crate) async fn list(
         .map(RubricKey::parse)
         .transpose()
         .map_err(|e| Problem::from(e.in_field("query")))?;
-    let mut filter = CallFilter::default();
-    filter.rep_id = q.rep_id;
-    filter.team_id = q.team_id;
-    filter.started_from = q.from;
-    filter.started_before = q.to;
-    filter.status = q.status;
-    filter.outcome = q.outcome;
-    filter.min_score = q.min_score;
-    filter.max_score = q.max_score;
-    filter.rubric = rubric;
+    let filter = CallFilter {
+        rep_id: q.rep_id,
+        team_id: q.team_id,
+        started_from: q.from,
+        started_before: q.to,
+        status: q.status,
+        outcome: q.outcome,
+        min_score: q.min_score,
+        max_score: q.max_score,
+        rubric,
+    };
     let page = PageRequest {
         limit: q.limit.unwrap_or(50),
         after: q.after.map(Cursor),

@@ -190,9 +190,12 @@ pub(crate) async fn create(
     let scope = &caller.scope;
     let out = match body {
         NewRequest::Export { subject } => {
-            let (r, export) = desk.export(scope, &subject).await?;
+            let (id, export) = desk.export(scope, &subject).await?;
+            // The answer carries it: rendered first, then recorded.
+            let export = export.to_json();
+            let r = desk.answered(scope, id).await?;
             Fulfilled {
-                export: Some(export.to_json()),
+                export: Some(export),
                 ..done(r)
             }
         }
