@@ -258,7 +258,7 @@ closeq_prepare_api_tools() {
       echo "$CLOSEQ_API_TOOLS_PINS" >"$stamp" || rm -rf "$venv"
   fi
   if [ -x "$venv/bin/schemathesis" ] && [ -x "$venv/bin/openapi-spec-validator" ] &&
-    "$venv/bin/python" -c "import standardwebhooks" >/dev/null 2>&1; then
+    "$venv/bin/python" -c "import standardwebhooks, jsonschema" >/dev/null 2>&1; then
     export CLOSEQ_TEST_API_TOOLS="$venv/bin"
   else
     closeq_fail_or_warn "the API checkers ($CLOSEQ_API_TOOLS_PINS) could not be installed"

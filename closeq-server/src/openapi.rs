@@ -16,6 +16,7 @@ use crate::routes::{
     Accepted, AudioUrl, CallMetadata, CallPage, DashboardQuery, Fulfilled, IssueQuery, ListQuery,
     NewRequest, RequestView, ReviewBody, RubricCheck, RubricSummary, RubricVerdict,
 };
+use crate::webhooks::EventType;
 
 /// One operation.
 struct Op {
@@ -389,6 +390,63 @@ fn generator() -> SchemaGenerator {
         .into_generator()
 }
 
+/// The events sent to webhook endpoints (OpenAPI 3.1 `webhooks`): each a
+/// POST of `{type, timestamp, data}` signed per Standard Webhooks.
+fn webhooks() -> Value {
+    let id = json!({"type": "string", "format": "uuid"});
+    let events = [
+        (
+            EventType::CallAnalyzed,
+            "A call was analysed: its scorecards await review.",
+            json!({"call_id": id}),
+        ),
+        (
+            EventType::CallFailed,
+            "A call's processing failed for good.",
+            json!({"call_id": id, "stage": {"type": "string", "enum": ["transcribe", "analyze"]}, "retryable": {"type": "boolean"}}),
+        ),
+        (
+            EventType::ScorecardReviewed,
+            "A person accepted, overrode or rejected a scorecard.",
+            json!({"scorecard_id": id, "call_id": id, "decision": {"type": "string", "enum": ["accepted", "overridden", "rejected"]}}),
+        ),
+        (
+            EventType::DsrCompleted,
+            "A data-subject request was fulfilled or refused.",
+            json!({"request_id": id, "kind": {"type": "string"}, "state": {"type": "string"}}),
+        ),
+    ];
+    let mut out = Map::new();
+    for (event, summary, fields) in events {
+        let mut props = fields.as_object().cloned().unwrap_or_default();
+        props.insert("workspace_id".into(), id.clone());
+        let required: Vec<String> = props.keys().cloned().collect();
+        let header = |name: &str, description: &str| json!({"name": name, "in": "header", "required": true, "description": description, "schema": {"type": "string"}});
+        out.insert(
+            event.name().to_owned(),
+            json!({"post": {
+                "summary": summary,
+                "parameters": [
+                    header("webhook-id", "The message id (msg_...), the same on every attempt."),
+                    header("webhook-timestamp", "Unix seconds of this attempt."),
+                    header("webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per secret, space-separated."),
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "required": ["type", "timestamp", "data"],
+                    "properties": {
+                        "type": {"const": event.name()},
+                        "timestamp": {"type": "string", "format": "date-time"},
+                        "data": {"type": "object", "required": required, "properties": props},
+                    },
+                }}}},
+                "responses": {"2XX": {"description": "Delivered; any other answer is retried with backoff."}},
+            }}),
+        );
+    }
+    Value::Object(out)
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let mut g = generator();
@@ -456,6 +514,7 @@ pub fn document() -> Value {
             "description": "Upload sales calls, read their analysis and scorecards, review scorecards, fetch signed audio. Errors are RFC 9457 problem details; every response carries x-request-id.",
         },
         "paths": paths,
+        "webhooks": webhooks(),
         "components": {
             "securitySchemes": {
                 "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key: cq_live_... (cq_test_... on a test installation). Each operation names the key scope it needs in x-closeq-scope."}

@@ -175,6 +175,29 @@ async fn events_are_delivered_signed_with_both_rotation_secrets() {
         return;
     };
     let python = PathBuf::from(tools).join("python");
+    // Each body conforms to its event's schema in the OpenAPI document's
+    // `webhooks` (checked by the `jsonschema` package).
+    let doc = closeq_server::openapi::document();
+    for (_, b) in &got {
+        let v: Value = serde_json::from_slice(b).unwrap();
+        let schema = &doc["webhooks"][v["type"].as_str().unwrap()]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        assert!(schema.is_object(), "{v}");
+        let out = Command::new(&python)
+            .args([
+                "-c",
+                "import json, sys, jsonschema\njsonschema.Draft202012Validator(json.loads(sys.argv[1])).validate(json.loads(sys.argv[2]))\nprint('conforms')",
+            ])
+            .arg(schema.to_string())
+            .arg(v.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("conforms"),
+            "{v}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     for (h, b) in &got {
         verify_independently(&python, &old.expose(), h, b).unwrap();
         verify_independently(&python, &new.expose(), h, b).unwrap();
