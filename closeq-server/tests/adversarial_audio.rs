@@ -10,40 +10,10 @@ mod support;
 use closeq_core::ports::{CallStore, PrivacyStore};
 use closeq_core::{CallId, Subject, SubjectFlags};
 use closeq_stt::samples::SAMPLE_CALLS;
-use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use support::{Server, meta, start};
+use support::{Server, start};
 
 const RECORDING: &[u8] = SAMPLE_CALLS[0].audio;
-
-async fn upload_recording(s: &Server) -> String {
-    let form = Form::new()
-        .part(
-            "metadata",
-            Part::text(meta(&s.w.rep_a, Some(s.w.team_a)).to_string())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part(
-            "file",
-            Part::bytes(RECORDING.to_vec())
-                .file_name("call.ogg")
-                .mime_str("audio/ogg")
-                .unwrap(),
-        );
-    let r = s
-        .http
-        .post(s.url("/v1/calls"))
-        .bearer_auth(s.key("rep_a"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(v["job_kind"], "transcribe");
-    v["call_id"].as_str().unwrap().to_owned()
-}
 
 async fn issue(s: &Server, who: &str, call: &str) -> (u16, Value) {
     let r = s
@@ -68,7 +38,7 @@ async fn fetch(s: &Server, url: &str, range: Option<&str>) -> reqwest::Response 
 #[tokio::test]
 async fn a_signed_url_serves_the_recording_whole_and_by_range() {
     let s = start().await;
-    let call = upload_recording(&s).await;
+    let call = s.upload_recording().await;
     let (st, v) = issue(&s, "rep_a", &call).await;
     assert_eq!(st, 201, "{v}");
     let url = v["url"].as_str().unwrap().to_owned();
@@ -123,7 +93,7 @@ async fn a_signed_url_serves_the_recording_whole_and_by_range() {
 #[tokio::test]
 async fn tampered_expired_restricted_and_erased_urls_get_one_uniform_refusal() {
     let s = start().await;
-    let call = upload_recording(&s).await;
+    let call = s.upload_recording().await;
     let url = issue(&s, "rep_a", &call).await.1["url"]
         .as_str()
         .unwrap()

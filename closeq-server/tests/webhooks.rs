@@ -327,33 +327,7 @@ async fn a_call_whose_job_dies_raises_call_failed() {
     .await;
     // A recording, and no speech-to-text in this server's analyzer: the
     // transcribe job fails for good.
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "metadata",
-            reqwest::multipart::Part::text(meta(&s.w.rep_a, Some(s.w.team_a)).to_string())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(closeq_stt::samples::SAMPLE_CALLS[0].audio.to_vec())
-                .file_name("a.ogg")
-                .mime_str("audio/ogg")
-                .unwrap(),
-        );
-    let res = s
-        .http
-        .post(s.url("/v1/calls"))
-        .bearer_auth(s.key("rep_a"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
-    let call = res.json::<Value>().await.unwrap()["call_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let call = s.upload_recording().await;
     let worker = s.worker();
     for _ in 0..10 {
         s.clock.advance(chrono::Duration::hours(2));

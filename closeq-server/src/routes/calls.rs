@@ -133,11 +133,20 @@ pub(crate) async fn scorecards(
     caller: Caller<CallsRead>,
     Segment(id): Segment,
 ) -> ApiResult<Response> {
-    let id = call_id(&id)?;
-    // A call with no cards and a call not seen differ: the latter is 404.
-    api.0.calls.get_call(&caller.scope, id).await?;
-    let cards = api.0.calls.list_scorecards(&caller.scope, id).await?;
+    let cards = cards_of_visible_call(&api, &caller.scope, &id).await?;
     Ok(json(StatusCode::OK, &cards))
+}
+
+/// The scorecards of a call the scope sees: a call with no cards and a
+/// call not seen differ, the latter is 404.
+async fn cards_of_visible_call(
+    api: &Api,
+    scope: &closeq_core::Scope,
+    raw: &str,
+) -> ApiResult<Vec<closeq_core::Scorecard>> {
+    let id = call_id(raw)?;
+    api.0.calls.get_call(scope, id).await?;
+    Ok(api.0.calls.list_scorecards(scope, id).await?)
 }
 
 /// The conversation metrics of an analysed call (those of its latest
@@ -148,9 +157,7 @@ pub(crate) async fn metrics(
     caller: Caller<CallsRead>,
     Segment(id): Segment,
 ) -> ApiResult<Response> {
-    let id = call_id(&id)?;
-    api.0.calls.get_call(&caller.scope, id).await?;
-    let cards = api.0.calls.list_scorecards(&caller.scope, id).await?;
+    let cards = cards_of_visible_call(&api, &caller.scope, &id).await?;
     let m = cards
         .iter()
         .rev()

@@ -245,6 +245,41 @@ impl Server {
             .unwrap()
     }
 
+    /// Uploads the first sample recording as rep A (team A): the call id,
+    /// its job a `transcribe` one.
+    pub async fn upload_recording(&self) -> String {
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "metadata",
+                reqwest::multipart::Part::text(
+                    meta(&self.w.rep_a, Some(self.w.team_a)).to_string(),
+                )
+                .mime_str("application/json")
+                .unwrap(),
+            )
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    closeq_stt::samples::SAMPLE_CALLS[0].audio.to_vec(),
+                )
+                .file_name("call.ogg")
+                .mime_str("audio/ogg")
+                .unwrap(),
+            );
+        let r = self
+            .http
+            .post(self.url("/v1/calls"))
+            .bearer_auth(self.key("rep_a"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["job_kind"], "transcribe");
+        v["call_id"].as_str().unwrap().to_owned()
+    }
+
     /// A worker running the analysis jobs of this server's queue.
     pub fn worker(&self) -> Worker {
         let mut b = Worker::builder(self.queue.clone(), self.store.clone())
