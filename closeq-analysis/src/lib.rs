@@ -17,6 +17,8 @@
 
 pub mod agreement;
 pub mod bench;
+pub mod chart;
+pub mod coaching;
 pub mod dataset;
 pub mod http;
 pub mod llm;

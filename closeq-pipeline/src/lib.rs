@@ -52,6 +52,7 @@
 #![warn(missing_docs)]
 
 mod analyzer;
+pub mod coaching;
 mod limits;
 #[cfg(feature = "store-sqlite")]
 pub mod local;
@@ -64,6 +65,7 @@ mod transfer;
 pub mod worker;
 
 pub use analyzer::{Analyzer, AnalyzerBuilder, QUEUED_ATTEMPTS, QueuedWork, Submitted};
+pub use coaching::{CoachingReports, ReportFor, ReportRequest};
 pub use limits::InputLimits;
 #[cfg(feature = "store-sqlite")]
 pub use local::LocalInstallation;

@@ -21,7 +21,6 @@ mod meter;
 mod render;
 mod report;
 mod runner;
-mod svg;
 
 pub use gate::GATE_STATISTICS;
 pub use gate::{Gate, GateOutcome};

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::report::{BenchReport, PairReport, StatWithCi};
-use super::svg::{Bar, bars_with_ci, bland_altman, esc, histograms, scatter, variance};
 use crate::agreement::Stat;
+use crate::chart::{Bar, bars_with_ci, bland_altman, esc, histograms, scatter, variance};
 
 fn stat(s: &Stat) -> String {
     match s {

@@ -41,6 +41,30 @@ pub struct CallFilter {
     pub rubric: Option<RubricKey>,
 }
 
+/// A call with its latest scorecard (`None`: not scored yet), as
+/// [`CallStore::latest_scorecards`] reads them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredCall {
+    /// The call.
+    pub call: Call,
+    /// Its latest scorecard.
+    pub scorecard: Option<Scorecard>,
+}
+
+/// The most calls one [`CallStore::latest_scorecards`] read returns.
+pub const MAX_SCORED_CALLS: u32 = 200_000;
+
+/// Checks a [`CallStore::latest_scorecards`] limit.
+pub fn check_scored_limit(limit: u32) -> Result<()> {
+    if !(1..=MAX_SCORED_CALLS).contains(&limit) {
+        return Err(Error::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_SCORED_CALLS}"),
+        ));
+    }
+    Ok(())
+}
+
 /// An opaque keyset-pagination cursor. Stable under concurrent inserts:
 /// pages are ordered by `(started_at DESC, id DESC)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -387,6 +411,40 @@ pub trait CallStore: Debug + Send + Sync {
             call = self.transition_call(scope, id, next.clone()).await?;
         }
         Ok(call)
+    }
+
+    /// Every visible call matching `filter`, oldest first, each with its
+    /// latest scorecard: what a report over many calls reads. At most
+    /// `limit` calls (1–[`MAX_SCORED_CALLS`]; else `InvalidInput` naming
+    /// `limit`), the oldest ones when more match. The stores of
+    /// `closeq-storage` read it in one query; this provided default pages
+    /// through [`list_calls`](Self::list_calls) and reads each call's
+    /// scorecards.
+    async fn latest_scorecards(
+        &self,
+        scope: &Scope,
+        filter: &CallFilter,
+        limit: u32,
+    ) -> Result<Vec<ScoredCall>> {
+        check_scored_limit(limit)?;
+        let mut calls = Vec::new();
+        let mut page = PageRequest::first(1000);
+        loop {
+            let got = self.list_calls(scope, filter, &page).await?;
+            calls.extend(got.items);
+            match got.next {
+                Some(next) => page.after = Some(next),
+                None => break,
+            }
+        }
+        calls.reverse();
+        calls.truncate(limit as usize);
+        let mut out = Vec::with_capacity(calls.len());
+        for call in calls {
+            let scorecard = self.list_scorecards(scope, call.id).await?.pop();
+            out.push(ScoredCall { call, scorecard });
+        }
+        Ok(out)
     }
 
     /// After an erasure: makes sure no copy of deleted data survives in

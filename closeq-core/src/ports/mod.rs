@@ -16,8 +16,8 @@ pub use audio_store::{
     key_belongs_to, key_call,
 };
 pub use call_store::{
-    AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Cursor, GroupBy, Page,
-    PageRequest, ReviewRecord, StartKey,
+    AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Cursor, GroupBy,
+    MAX_SCORED_CALLS, Page, PageRequest, ReviewRecord, ScoredCall, StartKey, check_scored_limit,
 };
 pub use job_queue::{
     JobKind, JobQueue, JobSpec, LeasedJob, MAX_JOB_DELAY, MAX_JOB_PAYLOAD_BYTES, MIN_JOB_INTERVAL,

@@ -24,6 +24,7 @@ use crate::transcript::{
 
 mod processing;
 mod reassign;
+mod scored;
 mod start_order;
 
 pub use processing::{
@@ -31,6 +32,7 @@ pub use processing::{
     one_card_per_rubric_version_and_scorer,
 };
 pub use reassign::reassign_rep_moves_a_reps_calls_to_a_tombstone;
+pub use scored::latest_scorecards_read_each_calls_latest_card;
 pub use start_order::start_order_pages_survive_deletion;
 
 /// A two-line transcript with Unicode text.
@@ -993,6 +995,7 @@ macro_rules! call_store_conformance {
                 one_card_per_rubric_version_and_scorer,
                 reassign_rep_moves_a_reps_calls_to_a_tombstone,
                 start_order_pages_survive_deletion,
+                latest_scorecards_read_each_calls_latest_card,
             ]
         );
     };
@@ -1023,6 +1026,7 @@ macro_rules! call_store_conformance {
                 one_card_per_rubric_version_and_scorer,
                 reassign_rep_moves_a_reps_calls_to_a_tombstone,
                 start_order_pages_survive_deletion,
+                latest_scorecards_read_each_calls_latest_card,
             ]
         );
     };

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{
     AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Page, PageRequest,
-    ReviewRecord, StartKey,
+    ReviewRecord, ScoredCall, StartKey, check_scored_limit,
 };
 use closeq_core::{
     Action, Call, CallId, CallStatus, Error, Result, Scope, Scorecard, ScorecardId, Subject,
@@ -284,25 +284,7 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         let after = page.after.as_ref().map(cursor::decode).transpose()?;
         let mut q = Sql::new("SELECT c.data FROM calls c WHERE ");
         visibility::push(&mut q, "c", scope);
-        let filters: [(&str, Option<Arg>); 9] = [
-            (" AND c.rep_id = ", f.rep_id.map(Into::into)),
-            (" AND c.team_id = ", f.team_id.map(Into::into)),
-            (" AND c.started_at >= ", f.started_from.map(Into::into)),
-            (" AND c.started_at < ", f.started_before.map(Into::into)),
-            (" AND c.status = ", f.status.as_deref().map(Into::into)),
-            (" AND c.outcome = ", f.outcome.map(|o| enum_name(&o).into())),
-            (" AND c.latest_score >= ", f.min_score.map(Into::into)),
-            (" AND c.latest_score <= ", f.max_score.map(Into::into)),
-            (
-                " AND c.latest_rubric = ",
-                f.rubric.as_ref().map(|r| r.as_str().into()),
-            ),
-        ];
-        for (condition, arg) in filters {
-            if let Some(arg) = arg {
-                q.push(condition).push_bind(arg);
-            }
-        }
+        push_filters(&mut q, f);
         if let Some((t, id)) = after {
             q.push(" AND (c.started_at, c.id) < (")
                 .push_bind(t)
@@ -328,6 +310,33 @@ impl<D: Dialect> CallStore for SqlStore<D> {
             None
         };
         Ok(Page { items, next })
+    }
+
+    async fn latest_scorecards(
+        &self,
+        scope: &Scope,
+        f: &CallFilter,
+        limit: u32,
+    ) -> Result<Vec<ScoredCall>> {
+        check_scored_limit(limit)?;
+        let mut q = Sql::new(
+            "SELECT c.data, (SELECT s.data FROM scorecards s WHERE s.call_id = c.id \
+             ORDER BY s.seq DESC LIMIT 1) FROM calls c WHERE ",
+        );
+        visibility::push(&mut q, "c", scope);
+        push_filters(&mut q, f);
+        q.push(&format!(" ORDER BY c.started_at, c.id LIMIT {limit}"));
+        let mut tx = self.read("latest_scorecards", scope).await?;
+        tx.rows(q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ScoredCall {
+                    call: from_json(D::NAME, r.text(0)?)?,
+                    scorecard: r.opt_text(1)?.map(|t| from_json(D::NAME, t)).transpose()?,
+                })
+            })
+            .collect()
     }
 
     async fn delete_call(&self, scope: &Scope, id: CallId) -> Result<()> {
@@ -613,5 +622,28 @@ impl<D: Dialect> CallStore for SqlStore<D> {
 
     async fn checkpoint_erasure(&self) -> Result<()> {
         D::checkpoint_erasure(self.pool()).await
+    }
+}
+
+/// Appends `f`'s conditions on the calls aliased `c`.
+fn push_filters(q: &mut Sql, f: &CallFilter) {
+    let filters: [(&str, Option<Arg>); 9] = [
+        (" AND c.rep_id = ", f.rep_id.map(Into::into)),
+        (" AND c.team_id = ", f.team_id.map(Into::into)),
+        (" AND c.started_at >= ", f.started_from.map(Into::into)),
+        (" AND c.started_at < ", f.started_before.map(Into::into)),
+        (" AND c.status = ", f.status.as_deref().map(Into::into)),
+        (" AND c.outcome = ", f.outcome.map(|o| enum_name(&o).into())),
+        (" AND c.latest_score >= ", f.min_score.map(Into::into)),
+        (" AND c.latest_score <= ", f.max_score.map(Into::into)),
+        (
+            " AND c.latest_rubric = ",
+            f.rubric.as_ref().map(|r| r.as_str().into()),
+        ),
+    ];
+    for (condition, arg) in filters {
+        if let Some(arg) = arg {
+            q.push(condition).push_bind(arg);
+        }
     }
 }

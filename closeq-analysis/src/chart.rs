@@ -1,13 +1,17 @@
-//! Small, dependency-free SVG charts for the HTML report.
+//! Small, dependency-free SVG charts for the HTML reports: the scoring
+//! benchmark's ([`crate::bench`]) and the coaching reports'
+//! ([`crate::coaching`]). Every data point is an element of class `point`
+//! carrying its value in `data-value`, so a browser check can count them.
 
 use std::fmt::Write;
 
-/// Escapes text for HTML and SVG.
-pub(crate) fn esc(s: &str) -> String {
+/// Escapes text for HTML and SVG (attributes and content).
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 const W: f64 = 360.0;
@@ -29,8 +33,14 @@ impl Frame {
         H - PAD - (v - self.y0) / (self.y1 - self.y0).max(1e-9) * (H - 2.0 * PAD)
     }
     fn open(&self, title: &str, xl: &str, yl: &str) -> String {
+        self.open_with_id(None, title, xl, yl)
+    }
+    fn open_with_id(&self, id: Option<&str>, title: &str, xl: &str, yl: &str) -> String {
+        let id = id
+            .map(|i| format!(r#" id="{}""#, esc(i)))
+            .unwrap_or_default();
         let mut s = format!(
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{t}"><title>{t}</title>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"{id} class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{t}"><title>{t}</title>"#,
             t = esc(title)
         );
         let _ = write!(
@@ -80,7 +90,7 @@ fn fmt_num(v: f64) -> String {
 }
 
 /// Human (x) against scorer (y), 0–100, with the identity line.
-pub(crate) fn scatter(points: &[(String, f64, f64)], title: &str) -> String {
+pub fn scatter(points: &[(String, f64, f64)], title: &str) -> String {
     let f = Frame {
         x0: 0.0,
         x1: 100.0,
@@ -111,7 +121,7 @@ pub(crate) fn scatter(points: &[(String, f64, f64)], title: &str) -> String {
 
 /// Bland–Altman: mean of the two against their difference, with the bias
 /// and the 95 % limits of agreement.
-pub(crate) fn bland_altman(points: &[(String, f64, f64)], title: &str) -> String {
+pub fn bland_altman(points: &[(String, f64, f64)], title: &str) -> String {
     let d: Vec<f64> = points.iter().map(|p| p.2 - p.1).collect();
     let n = d.len().max(1) as f64;
     let bias = d.iter().sum::<f64>() / n;
@@ -167,11 +177,11 @@ pub(crate) fn bland_altman(points: &[(String, f64, f64)], title: &str) -> String
 }
 
 /// One bar: label, value (`None`: undefined), interval.
-pub(crate) type Bar = (String, Option<f64>, Option<(f64, f64)>);
+pub type Bar = (String, Option<f64>, Option<(f64, f64)>);
 
 /// Bars from −1 to 1 with interval whiskers; `None` values are marked
 /// undefined.
-pub(crate) fn bars_with_ci(bars: &[Bar], ceiling: &[Option<f64>], title: &str) -> String {
+pub fn bars_with_ci(bars: &[Bar], ceiling: &[Option<f64>], title: &str) -> String {
     let f = Frame {
         x0: 0.0,
         x1: bars.len().max(1) as f64,
@@ -238,7 +248,7 @@ pub(crate) fn bars_with_ci(bars: &[Bar], ceiling: &[Option<f64>], title: &str) -
 }
 
 /// Two score distributions in ten bins over 0–100.
-pub(crate) fn histograms(a: &[f64], b: &[f64], title: &str) -> String {
+pub fn histograms(a: &[f64], b: &[f64], title: &str) -> String {
     let bins = |v: &[f64]| {
         let mut c = [0u32; 10];
         for x in v {
@@ -275,7 +285,7 @@ pub(crate) fn histograms(a: &[f64], b: &[f64], title: &str) -> String {
 }
 
 /// Per-call standard deviation across repeats.
-pub(crate) fn variance(per_call: &[(String, f64)], title: &str) -> String {
+pub fn variance(per_call: &[(String, f64)], title: &str) -> String {
     let max = per_call.iter().map(|x| x.1).fold(1.0, f64::max).ceil();
     let f = Frame {
         x0: 0.0,
@@ -294,6 +304,145 @@ pub(crate) fn variance(per_call: &[(String, f64)], title: &str) -> String {
             (w - 1.0).max(1.0),
             (H - PAD - top).max(0.5),
             esc(id)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// One line of a [`trend`] chart: a name, a colour, and a value (or a gap)
+/// per x slot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Shown in the legend and each point's tooltip.
+    pub name: String,
+    /// CSS colour.
+    pub colour: &'static str,
+    /// `None`: no value in that slot (no point is drawn, the line breaks).
+    pub values: Vec<Option<f64>>,
+    /// Dashed line.
+    pub dashed: bool,
+}
+
+/// Lines over labelled slots (weeks) on a 0–100 scale, with a point per
+/// value; `id` becomes the `<svg>` element's id.
+pub fn trend(id: &str, series: &[Series], slots: &[String], title: &str, yl: &str) -> String {
+    let f = Frame {
+        x0: 0.0,
+        x1: slots.len().saturating_sub(1).max(1) as f64,
+        y0: 0.0,
+        y1: 100.0,
+    };
+    let mut s = f.open_with_id(Some(id), title, "week", yl);
+    for (k, line) in series.iter().enumerate() {
+        let dash = if line.dashed { "5 3" } else { "" };
+        let mut path = String::new();
+        let mut pen_down = false;
+        for (i, v) in line.values.iter().enumerate() {
+            match v {
+                Some(v) => {
+                    let _ = write!(
+                        path,
+                        "{}{:.1} {:.1} ",
+                        if pen_down { "L" } else { "M" },
+                        f.x(i as f64),
+                        f.y(*v)
+                    );
+                    pen_down = true;
+                }
+                None => pen_down = false,
+            }
+        }
+        if !path.is_empty() {
+            let _ = write!(
+                s,
+                r#"<path d="{}" fill="none" stroke="{}" stroke-width="1.5" stroke-dasharray="{dash}"/>"#,
+                path.trim_end(),
+                line.colour
+            );
+        }
+        for (i, v) in line.values.iter().enumerate() {
+            if let Some(v) = v {
+                let _ = write!(
+                    s,
+                    r#"<circle class="point" data-series="{}" data-value="{v:.2}" cx="{:.1}" cy="{:.1}" r="3" fill="{}"><title>{}, {}: {v:.1}</title></circle>"#,
+                    esc(&line.name),
+                    f.x(i as f64),
+                    f.y(*v),
+                    line.colour,
+                    esc(&line.name),
+                    esc(slots.get(i).map(String::as_str).unwrap_or(""))
+                );
+            }
+        }
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="10" fill="{}">{}</text>"#,
+            PAD + 4.0 + 110.0 * k as f64,
+            PAD - 6.0,
+            line.colour,
+            esc(&line.name)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// One row of a [`measured_against`] chart: a label, the measured value,
+/// and the reference band (`low`–`high`; equal for a single target).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// What is measured.
+    pub label: String,
+    /// The value.
+    pub value: f64,
+    /// Lower end of the reference.
+    pub low: f64,
+    /// Upper end of the reference.
+    pub high: f64,
+}
+
+/// One bar per row, each on its own scale (0 to twice the reference's
+/// upper end or the value, whichever is larger), with the reference band
+/// shaded behind it.
+pub fn measured_against(id: &str, rows: &[Measured], title: &str) -> String {
+    let f = Frame {
+        x0: 0.0,
+        x1: 1.0,
+        y0: 0.0,
+        y1: 1.0,
+    };
+    let mut s = f.open_with_id(Some(id), title, "share of each row's scale", "");
+    let band = (H - 2.0 * PAD) / rows.len().max(1) as f64;
+    for (i, r) in rows.iter().enumerate() {
+        let top = PAD + band * i as f64;
+        let scale = (r.high * 2.0).max(r.value * 1.1).max(1e-9);
+        let x = |v: f64| f.x((v / scale).clamp(0.0, 1.0));
+        let _ = write!(
+            s,
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#c6f6d5"><title>reference {}–{}</title></rect>"##,
+            x(r.low),
+            top + 2.0,
+            (x(r.high) - x(r.low)).max(2.0),
+            band - 4.0,
+            fmt_num(r.low),
+            fmt_num(r.high)
+        );
+        let _ = write!(
+            s,
+            r##"<rect class="point" data-value="{v:.3}" x="{PAD}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#2b6cb0"><title>{}: {v:.2}</title></rect>"##,
+            top + band * 0.3,
+            (x(r.value) - PAD).max(1.0),
+            band * 0.4,
+            esc(&r.label),
+            v = r.value
+        );
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="9">{}</text>"#,
+            PAD + 2.0,
+            top + band * 0.25,
+            esc(&r.label)
         );
     }
     s.push_str("</svg>");
