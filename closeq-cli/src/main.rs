@@ -72,6 +72,9 @@ enum Command {
     /// and scorecards.
     #[command(subcommand)]
     Calls(commands::calls::CallsCommand),
+    /// A coaching report for a rep or a team over a period, from reviewed
+    /// scores only: report.json, report.md and report.html.
+    Report(commands::report::ReportArgs),
     /// PostgreSQL: create the roles and database, migrate, check the
     /// isolation (exit code 1 when a check fails).
     #[command(subcommand)]
@@ -147,6 +150,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Jobs(cmd) => commands::worker::run_jobs(cmd),
         Command::Calls(cmd) => commands::calls::run(cmd),
+        Command::Report(args) => commands::report::run(args),
         Command::Db(cmd) => match commands::db::run(cmd) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(1),

@@ -2,8 +2,9 @@
 //! SQL: status and stage, transcript summary, scorecards with review state.
 
 use clap::Subcommand;
+use closeq_core::Clock as _;
 use closeq_core::ports::{CallFilter, Cursor, PageRequest};
-use closeq_core::{CallId, CallStatus};
+use closeq_core::{CallId, CallStatus, ReviewChange, Score, ScorecardId, SystemClock, Verdict};
 use closeq_pipeline::LocalInstallation;
 
 /// `closeq calls`.
@@ -24,6 +25,30 @@ pub enum CallsCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Review a scorecard as the workspace's owner: accept it, override
+    /// verdicts or the score (with a reason), or reject it (with a reason).
+    /// Only reviewed scorecards count in `closeq report`.
+    Review {
+        /// The scorecard id (`closeq calls show ID` lists them).
+        id: ScorecardId,
+        /// The suggestion stands.
+        #[arg(long, conflicts_with_all = ["reject", "set", "score"])]
+        accept: bool,
+        /// Reject it, with this reason.
+        #[arg(long, conflicts_with_all = ["set", "score", "reason"])]
+        reject: Option<String>,
+        /// Override a criterion's verdict: CRITERION=VERDICT (`met`,
+        /// `partial`, `missed`, `not_applicable`, `insufficient_evidence`);
+        /// repeatable; needs --reason.
+        #[arg(long = "set", value_name = "CRITERION=VERDICT")]
+        set: Vec<String>,
+        /// Override the overall score (0–100); needs --reason.
+        #[arg(long)]
+        score: Option<f64>,
+        /// Why the override.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// One call: status, transcript summary, scorecards and their review.
     Show {
@@ -51,6 +76,20 @@ fn status_line(s: &CallStatus) -> String {
         ),
         other => other.name().to_owned(),
     }
+}
+
+/// A `CRITERION=VERDICT` override.
+fn verdict_change(spec: &str) -> anyhow::Result<ReviewChange> {
+    let Some((criterion, verdict)) = spec.split_once('=') else {
+        anyhow::bail!("--set takes CRITERION=VERDICT, got `{spec}`");
+    };
+    let verdict: Verdict = serde_json::from_value(serde_json::Value::String(verdict.trim().to_owned()))
+        .map_err(|_| anyhow::anyhow!("unknown verdict `{verdict}` (met, partial, missed, not_applicable, insufficient_evidence)"))?;
+    Ok(ReviewChange {
+        criterion_id: Some(criterion.trim().to_owned()),
+        verdict: Some(verdict),
+        score: None,
+    })
 }
 
 /// Runs `closeq calls`.
@@ -95,6 +134,42 @@ pub fn run(cmd: CallsCommand) -> anyhow::Result<()> {
                 if let Some(next) = page.next {
                     println!("(more: --after {})", next.0);
                 }
+            }
+            CallsCommand::Review {
+                id,
+                accept,
+                reject,
+                set,
+                score,
+                reason,
+            } => {
+                let mut card = state.calls().get_scorecard(scope, id).await?;
+                let (by, now) = (scope.user_id, SystemClock.now());
+                if accept {
+                    card.accept(by, now)?;
+                } else if let Some(why) = reject {
+                    card.reject(by, now, why)?;
+                } else if !set.is_empty() || score.is_some() {
+                    let Some(why) = reason else {
+                        anyhow::bail!("an override needs --reason");
+                    };
+                    let mut changes = set
+                        .iter()
+                        .map(|s| verdict_change(s))
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    if let Some(v) = score {
+                        changes.push(ReviewChange {
+                            criterion_id: None,
+                            verdict: None,
+                            score: Some(Score::new(v)?),
+                        });
+                    }
+                    card.override_with(by, now, changes, why)?;
+                } else {
+                    anyhow::bail!("say --accept, --reject REASON, or --set CRITERION=VERDICT / --score N with --reason");
+                }
+                state.calls().save_review(scope, &card).await?;
+                println!("scorecard {id}: {}", closeq_pipeline::review_line(&card));
             }
             CallsCommand::Show { id, json } => {
                 let call = state.calls().get_call(scope, id).await?;

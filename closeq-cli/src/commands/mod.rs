@@ -12,6 +12,7 @@ pub mod demo;
 pub mod dsr;
 pub mod files;
 pub mod keys;
+pub mod report;
 pub mod retention;
 pub mod rubric;
 pub mod serve;
