@@ -28,6 +28,13 @@
 #                             verifier (pinned, with their python), installed once into
 #                             a virtualenv cached outside the clone
 #                             (~/.cache/closeq/api-tools/bin).
+#   CLOSEQ_TEST_BROWSER_PYTHON
+#                             a python with Playwright (PyPI `playwright`,
+#                             pinned, in a virtualenv cached outside the
+#                             clone: ~/.cache/closeq/browser-tools) that
+#                             drives Debian's Chromium (`chromium`, installed
+#                             with apt-get when missing, root only) for
+#                             scripts/check-report-html.
 #
 # The llm-local feature builds llama.cpp with cmake and bindgen: cmake and
 # libclang are installed with apt-get when missing (root only).
@@ -265,9 +272,38 @@ closeq_prepare_api_tools() {
   fi
 }
 
+CLOSEQ_BROWSER_TOOLS_PINS="playwright==1.65.2"
+
+closeq_prepare_browser() {
+  [ -n "${CLOSEQ_TEST_BROWSER_PYTHON:-}" ] && return 0
+  if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Chromium with apt-get ..." >&2
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || true
+  fi
+  local venv="${CLOSEQ_BROWSER_TOOLS_VENV:-$HOME/.cache/closeq/browser-tools}"
+  local stamp="$venv/closeq-pins"
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$CLOSEQ_BROWSER_TOOLS_PINS" ]; then
+    echo "installing $CLOSEQ_BROWSER_TOOLS_PINS with pip into $venv ..." >&2
+    rm -rf "$venv"
+    # shellcheck disable=SC2086
+    python3 -m venv "$venv" >/dev/null 2>&1 &&
+      "$venv/bin/pip" install -q $CLOSEQ_BROWSER_TOOLS_PINS >/dev/null 2>&1 &&
+      echo "$CLOSEQ_BROWSER_TOOLS_PINS" >"$stamp" || rm -rf "$venv"
+  fi
+  if command -v chromium >/dev/null 2>&1 && "$venv/bin/python" -c "import playwright.sync_api" >/dev/null 2>&1; then
+    export CLOSEQ_TEST_BROWSER_PYTHON="$venv/bin/python"
+    export CLOSEQ_CHROMIUM="${CLOSEQ_CHROMIUM:-$(command -v chromium)}"
+    echo "Chromium $("$CLOSEQ_CHROMIUM" --version 2>/dev/null | awk '{print $2}') with $CLOSEQ_BROWSER_TOOLS_PINS" >&2
+  else
+    closeq_fail_or_warn "headless Chromium with $CLOSEQ_BROWSER_TOOLS_PINS could not be installed"
+  fi
+}
+
 closeq_start_services() {
   trap closeq_stop_services EXIT
   closeq_prepare_api_tools
+  closeq_prepare_browser
   closeq_prepare_whisper
   closeq_prepare_judge
   closeq_start_postgres

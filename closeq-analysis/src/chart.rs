@@ -14,6 +14,17 @@ pub fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// What the axes' ends are labelled with.
+#[derive(Clone, Copy)]
+enum Ticks<'a> {
+    /// The frame's numbers on both axes.
+    Numbers,
+    /// These labels at the ends of the x axis, numbers on the y axis.
+    XLabels(&'a str, &'a str),
+    /// No tick labels.
+    None,
+}
+
 const W: f64 = 360.0;
 const H: f64 = 260.0;
 const PAD: f64 = 40.0;
@@ -33,9 +44,16 @@ impl Frame {
         H - PAD - (v - self.y0) / (self.y1 - self.y0).max(1e-9) * (H - 2.0 * PAD)
     }
     fn open(&self, title: &str, xl: &str, yl: &str) -> String {
-        self.open_with_id(None, title, xl, yl)
+        self.open_with_id(None, title, xl, yl, Ticks::Numbers)
     }
-    fn open_with_id(&self, id: Option<&str>, title: &str, xl: &str, yl: &str) -> String {
+    fn open_with_id(
+        &self,
+        id: Option<&str>,
+        title: &str,
+        xl: &str,
+        yl: &str,
+        ticks: Ticks<'_>,
+    ) -> String {
         let id = id
             .map(|i| format!(r#" id="{}""#, esc(i)))
             .unwrap_or_default();
@@ -49,16 +67,29 @@ impl Frame {
             w = W - 2.0 * PAD,
             h = H - 2.0 * PAD
         );
-        for (v, anchor) in [(self.x0, "start"), (self.x1, "end")] {
+        let x_ends = match ticks {
+            Ticks::Numbers => [fmt_num(self.x0), fmt_num(self.x1)],
+            Ticks::XLabels(first, last) => [first.to_owned(), last.to_owned()],
+            Ticks::None => [String::new(), String::new()],
+        };
+        for ((v, anchor), label) in [(self.x0, "start"), (self.x1, "end")]
+            .into_iter()
+            .zip(x_ends)
+        {
             let _ = write!(
                 s,
                 r#"<text x="{}" y="{}" font-size="10" text-anchor="{anchor}">{}</text>"#,
                 self.x(v),
                 H - PAD + 14.0,
-                fmt_num(v)
+                esc(&label)
             );
         }
-        for v in [self.y0, self.y1] {
+        let y_ends = if matches!(ticks, Ticks::None) {
+            &[][..]
+        } else {
+            &[self.y0, self.y1][..]
+        };
+        for &v in y_ends {
             let _ = write!(
                 s,
                 r#"<text x="{}" y="{}" font-size="10" text-anchor="end">{}</text>"#,
@@ -333,7 +364,15 @@ pub fn trend(id: &str, series: &[Series], slots: &[String], title: &str, yl: &st
         y0: 0.0,
         y1: 100.0,
     };
-    let mut s = f.open_with_id(Some(id), title, "week", yl);
+    let first = slots.first().map_or("", String::as_str);
+    let last = slots.last().map_or("", String::as_str);
+    let mut s = f.open_with_id(
+        Some(id),
+        title,
+        "week starting",
+        yl,
+        Ticks::XLabels(first, last),
+    );
     for (k, line) in series.iter().enumerate() {
         let dash = if line.dashed { "5 3" } else { "" };
         let mut path = String::new();
@@ -412,7 +451,13 @@ pub fn measured_against(id: &str, rows: &[Measured], title: &str) -> String {
         y0: 0.0,
         y1: 1.0,
     };
-    let mut s = f.open_with_id(Some(id), title, "share of each row's scale", "");
+    let mut s = f.open_with_id(
+        Some(id),
+        title,
+        "each row on its own scale; green: the benchmark",
+        "",
+        Ticks::None,
+    );
     let band = (H - 2.0 * PAD) / rows.len().max(1) as f64;
     for (i, r) in rows.iter().enumerate() {
         let top = PAD + band * i as f64;

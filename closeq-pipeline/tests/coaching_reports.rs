@@ -12,7 +12,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use closeq_analysis::coaching::{self, CoachingReport};
 use closeq_core::ports::{CallBundle, CallFilter};
-use closeq_core::testing::call_store::sample_transcript;
 use closeq_core::testing::{World, base_time};
 use closeq_core::{
     Call, CallId, Clock, CriterionResult, Error, EvidenceSpan, Member, Provenance, ReviewChange,
@@ -40,7 +39,54 @@ impl Seeded {
     }
 }
 
+/// What the seeded calls say: (rep?, text), 20 s apart.
+const LINES: [(bool, &str); 6] = [
+    (
+        true,
+        "What made you look at new reporting tools this quarter?",
+    ),
+    (
+        false,
+        "Our month-end close takes nine days and the board is unhappy.",
+    ),
+    (true, "So the close time is the pain; who else feels it?"),
+    (
+        false,
+        "Finance, and our CFO signs off on anything above twenty thousand.",
+    ),
+    (
+        true,
+        "Could we book a pilot review with your CFO next Tuesday?",
+    ),
+    (false, "Yes, Tuesday at ten works for both of us."),
+];
+
+fn transcript() -> closeq_core::Transcript {
+    support::transcript(
+        &LINES
+            .iter()
+            .enumerate()
+            .map(|(i, (rep, text))| {
+                format!(
+                    "[00:{:02}:{:02}] {}: {text}\n",
+                    i / 3,
+                    (i % 3) * 20,
+                    if *rep { "Rep" } else { "Client" }
+                )
+            })
+            .collect::<String>(),
+    )
+}
+
 fn card(call: &Call, rubric: &Rubric, rng: &mut Seeded) -> Scorecard {
+    let mut metrics = closeq_core::ConversationMetrics::default();
+    let jitter = f64::from((rng.0 % 7) as u32);
+    metrics.talk_ratio.rep = 0.38 + jitter * 0.03;
+    metrics.talk_ratio.client = 1.0 - metrics.talk_ratio.rep;
+    metrics.longest_rep_monologue_ms = 40_000 + 12_000 * (rng.0 % 9);
+    metrics.longest_customer_story_ms = 60_000 + 15_000 * (rng.0 % 11);
+    metrics.questions.rep = 6 + (rng.0 % 8) as u32;
+    metrics.patience.mean_ms = Some(600.0 + 80.0 * jitter);
     Scorecard::suggested(ScorecardDraft {
         call_id: call.id,
         workspace_id: call.workspace_id,
@@ -48,28 +94,37 @@ fn card(call: &Call, rubric: &Rubric, rng: &mut Seeded) -> Scorecard {
         criteria: rubric
             .criteria
             .iter()
-            .map(|c| CriterionResult {
-                criterion_id: c.id.clone(),
-                verdict: rng.verdict(),
-                weight: c.weight,
-                points: 0.0,
-                evidence: vec![EvidenceSpan {
-                    utterance_id: UtteranceId(0),
-                    char_start: 0,
-                    char_end: 18,
-                    start_ms: 0,
-                    end_ms: 4_000,
-                    quote: "What's your budget".into(),
-                    speaker_role: SpeakerRole::Rep,
-                }],
-                rationale: "seeded".into(),
+            .enumerate()
+            .map(|(k, c)| {
+                let u = k % LINES.len();
+                let (rep, text) = LINES[u];
+                CriterionResult {
+                    criterion_id: c.id.clone(),
+                    verdict: rng.verdict(),
+                    weight: c.weight,
+                    points: 0.0,
+                    evidence: vec![EvidenceSpan {
+                        utterance_id: UtteranceId(u as u32),
+                        char_start: 0,
+                        char_end: text.chars().count() as u32,
+                        start_ms: u as u64 * 20_000,
+                        end_ms: u as u64 * 20_000 + 15_000,
+                        quote: text.into(),
+                        speaker_role: if rep {
+                            SpeakerRole::Rep
+                        } else {
+                            SpeakerRole::Client
+                        },
+                    }],
+                    rationale: "seeded".into(),
+                }
             })
             .collect(),
         explanation: vec![],
         coaching_notes: vec![],
         recommendations: vec![],
         issues: vec![],
-        metrics: Some(closeq_core::ConversationMetrics::default()),
+        metrics: Some(metrics),
         provenance: Provenance {
             scorer: "seeded".into(),
             model: None,
@@ -140,7 +195,7 @@ async fn data(b: Backend) -> Data {
             let mut c = card(&call, &rubric, &mut rng);
             let bundle = CallBundle {
                 call: call.clone(),
-                transcript: Some(sample_transcript()),
+                transcript: Some(transcript()),
                 scorecards: vec![c.clone()],
                 consent: None,
             };
@@ -335,13 +390,44 @@ async fn figures_match_an_independent_computation(b: Backend) {
     for h in r.strongest.iter().chain(&r.weakest) {
         assert!(h.moments.len() <= 3);
         for m in &h.moments {
-            assert_eq!(m.quote.as_str(), "What's your budget");
+            let u = m.utterance_id.0 as usize;
+            assert_eq!(m.quote.as_str(), LINES[u].1, "the quote of its utterance");
+            assert_eq!(m.at_ms, u as u64 * 20_000);
         }
     }
     for h in &r.weakest {
         assert!(h.focus.as_deref().is_some_and(|f| f.starts_with(&h.title)));
     }
     assert!(r.strongest[0].mean >= r.weakest[0].mean);
+
+    // A moment whose quote is no longer in the stored transcript (rectified
+    // since scoring) is left out.
+    let gone = r.strongest[0].moments[0].call_id;
+    d.ctx
+        .stores
+        .calls
+        .put_transcript(
+            &w.owner,
+            gone,
+            &support::transcript("[00:00:00] Rep: [redacted]\n"),
+        )
+        .await
+        .unwrap();
+    let rectified = reports(&d.ctx)
+        .report(
+            &w.manager,
+            &request(ReportFor::Rep(d.rep_a.user_id), &d.rubric),
+        )
+        .await
+        .unwrap();
+    assert!(
+        rectified
+            .strongest
+            .iter()
+            .chain(&rectified.weakest)
+            .flat_map(|h| &h.moments)
+            .all(|m| m.call_id != gone)
+    );
 
     // The renderings carry the figures.
     let md = coaching::markdown(&r);
@@ -523,6 +609,76 @@ async fn only_the_right_people_may_ask(b: Backend) {
     }
     let _: CallId = own.oversight.unreviewed_calls[0].call_id;
     let _ = BTreeMap::<u8, u8>::new();
+}
+
+/// The team report's HTML page in a real headless Chromium
+/// (`scripts/check-report-html`): no console errors, every chart draws
+/// exactly the data points of the JSON report, a screenshot is written
+/// (under the target directory's test scratch folder).
+#[tokio::test]
+async fn html_report_renders_in_a_real_browser() {
+    let Some(python) = closeq_core::testing::required_service(
+        "headless Chromium driven by Playwright (scripts/check-report-html)",
+        "CLOSEQ_TEST_BROWSER_PYTHON",
+    ) else {
+        return;
+    };
+    let d = data(Backend::Sqlite).await;
+    let w = &d.ctx.world;
+    // One override and one rejection, so the page shows both.
+    let mut overridden = d.held[1].clone();
+    overridden
+        .override_with(
+            w.owner.user_id,
+            base_time(),
+            vec![ReviewChange {
+                criterion_id: Some(d.rubric.criteria[0].id.clone()),
+                verdict: Some(Verdict::Met),
+                score: None,
+            }],
+            "listened again",
+        )
+        .unwrap();
+    d.ctx
+        .stores
+        .calls
+        .save_review(&w.owner, &overridden)
+        .await
+        .unwrap();
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("coaching-report");
+    std::fs::create_dir_all(&out).unwrap();
+    for (name, subject) in [
+        ("team", ReportFor::Team(w.team_a)),
+        ("rep", ReportFor::Rep(d.rep_a.user_id)),
+    ] {
+        let r = reports(&d.ctx)
+            .report(&w.manager, &request(subject, &d.rubric))
+            .await
+            .unwrap();
+        let (html, json, shot) = (
+            out.join(format!("{name}.html")),
+            out.join(format!("{name}.json")),
+            out.join(format!("{name}.png")),
+        );
+        std::fs::write(&html, coaching::html(&r)).unwrap();
+        std::fs::write(&json, serde_json::to_vec(&r).unwrap()).unwrap();
+        let _ = std::fs::remove_file(&shot);
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/check-report-html");
+        let run = std::process::Command::new(&python)
+            .arg(script)
+            .args([&html, &json, &shot])
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let png = std::fs::read(&shot).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG screenshot");
+        println!("{}", String::from_utf8_lossy(&run.stdout));
+    }
 }
 
 on_every_backend!(

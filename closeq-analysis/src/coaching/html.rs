@@ -10,7 +10,7 @@ use crate::chart::{Measured, Series, esc, measured_against, trend};
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1a202c}\
 .oversight{background:#fefcbf;border-left:4px solid #d69e2e;padding:.6em 1em}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #cbd5e0;padding:.3em .6em;text-align:left}\
-td.n{text-align:right}.charts{display:flex;flex-wrap:wrap;gap:12px}.quote{font-style:italic}";
+td.n{text-align:right}.charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}figcaption{font-weight:600;font-size:.9em}.quote{font-style:italic}";
 
 fn highlights(out: &mut String, heading: &str, list: &[Highlight]) {
     let _ = write!(out, "<h2>{}</h2>", esc(heading));
@@ -92,13 +92,18 @@ pub fn html(r: &CoachingReport) -> String {
                 dashed: true,
             },
         ];
-        out.push_str(&trend(
-            &format!("trend-{}", c.criterion_id),
-            &series,
-            &slots,
-            &c.title,
-            "reviewed score",
-        ));
+        let _ = write!(
+            out,
+            "<figure><figcaption>{}</figcaption>{}</figure>",
+            esc(&c.title),
+            trend(
+                &format!("trend-{}", c.criterion_id),
+                &series,
+                &slots,
+                &c.title,
+                "reviewed score",
+            )
+        );
     }
     out.push_str("</div>");
     let _ = write!(
