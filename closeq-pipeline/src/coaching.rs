@@ -182,41 +182,80 @@ impl CoachingReports {
                 )
             }
         };
-        let calls = self.read(scope, &filter).await?;
-        let (peers, peer_calls) = match (req.subject, scope.role) {
+        // The subject's calls and the comparison group's: a team report
+        // reads the visible calls of the period once and picks the team's
+        // out of them.
+        let (own, pool, peers) = match (req.subject, scope.role) {
             // A member sees only their own calls: no honest team median.
-            (ReportFor::Rep(_), Role::Member) => ("team (not shown to members)", Vec::new()),
+            (ReportFor::Rep(_), Role::Member) => (
+                self.read(scope, &filter).await?,
+                Vec::new(),
+                "team (not shown to members)",
+            ),
             (ReportFor::Rep(_), _) => {
-                let teams: BTreeSet<TeamId> = calls.iter().filter_map(|c| c.call.team_id).collect();
-                let mut peer_calls = Vec::new();
+                let own = self.read(scope, &filter).await?;
+                let teams: BTreeSet<TeamId> = own.iter().filter_map(|c| c.call.team_id).collect();
+                let mut pool = Vec::new();
                 for team in teams {
                     let f = CallFilter {
                         team_id: Some(team),
                         ..period.clone()
                     };
-                    peer_calls.extend(self.read(scope, &f).await?);
+                    pool.extend(self.read(scope, &f).await?);
                 }
-                ("team", peer_calls)
+                (own, pool, "team")
             }
-            (ReportFor::Team(_), Role::Manager) => {
-                ("managed teams", self.read(scope, &period).await?)
+            (ReportFor::Team(_), role) => {
+                let label = if role == Role::Manager {
+                    "managed teams"
+                } else {
+                    "workspace"
+                };
+                (Vec::new(), self.read(scope, &period).await?, label)
             }
-            (ReportFor::Team(_), _) => ("workspace", self.read(scope, &period).await?),
         };
-        let mut report = coaching::build(ReportInput {
-            subject: &subject,
-            calls: &calls,
-            peer_calls: &peer_calls,
-            peers,
-            rubric: &req.rubric,
-            benchmarks: &self.benchmarks,
-            from: req.from,
-            to: req.to,
-            generated_at: self.clock.now(),
-            rep_names: &names,
-            seed: self.seed,
-        })?;
-        self.verify_moments(scope, &mut report, &calls, req.audio_links)
+        let audio_of: HashMap<CallId, String> = own
+            .iter()
+            .chain(&pool)
+            .filter_map(|c| Some((c.call.id, c.call.audio.as_ref()?.key.clone())))
+            .collect();
+        let (rubric, benchmarks, seed, now) = (
+            req.rubric.clone(),
+            self.benchmarks.clone(),
+            self.seed,
+            self.clock.now(),
+        );
+        let (from, to) = (req.from, req.to);
+        // The figures are CPU work (a bootstrap per criterion): off the
+        // async runtime.
+        let mut report = tokio::task::spawn_blocking(move || {
+            let peer_calls: Vec<&ScoredCall> = pool.iter().collect();
+            let calls: Vec<&ScoredCall> = match &subject {
+                ReportSubject::Rep { .. } => own.iter().collect(),
+                ReportSubject::Team { id, .. } => pool
+                    .iter()
+                    .filter(|c| c.call.team_id == Some(*id))
+                    .collect(),
+            };
+            coaching::build(ReportInput {
+                subject: &subject,
+                calls: &calls,
+                peer_calls: &peer_calls,
+                peers,
+                rubric: &rubric,
+                benchmarks: &benchmarks,
+                from,
+                to,
+                generated_at: now,
+                rep_names: &names,
+                seed,
+            })
+        })
+        .await
+        .map_err(|_| Error::Internal {
+            reason: "the report's computation panicked".into(),
+        })??;
+        self.verify_moments(scope, &mut report, &audio_of, req.audio_links)
             .await?;
         Ok(report)
     }
@@ -245,13 +284,9 @@ impl CoachingReports {
         &self,
         scope: &Scope,
         report: &mut CoachingReport,
-        calls: &[ScoredCall],
+        audio_of: &HashMap<CallId, String>,
         links: bool,
     ) -> Result<()> {
-        let audio_of: HashMap<CallId, &str> = calls
-            .iter()
-            .filter_map(|c| Some((c.call.id, c.call.audio.as_ref()?.key.as_str())))
-            .collect();
         let mut transcripts: HashMap<CallId, Option<Transcript>> = HashMap::new();
         for h in report.strongest.iter_mut().chain(report.weakest.iter_mut()) {
             let mut kept = Vec::with_capacity(h.moments.len());

@@ -12,7 +12,7 @@ use super::report::{
     CallRef, CoachingReport, CriterionTrend, Highlight, MetricComparison, Moment, Oversight,
     REPORT_FORMAT, REPORT_VERSION, RepRow, ReportSubject, RubricRef,
 };
-use super::stats::{change, mean, median};
+use super::stats::{changes, mean, median};
 use crate::metrics::BenchmarkPack;
 
 /// The longest period a report covers, in days (three years).
@@ -27,10 +27,10 @@ pub struct ReportInput<'a> {
     /// Who the report is about.
     pub subject: &'a ReportSubject,
     /// The subject's calls in the period, each with its latest scorecard.
-    pub calls: &'a [ScoredCall],
+    pub calls: &'a [&'a ScoredCall],
     /// The comparison group's calls in the period (they may include the
     /// subject's).
-    pub peer_calls: &'a [ScoredCall],
+    pub peer_calls: &'a [&'a ScoredCall],
     /// What the comparison group is (`team`, `workspace`).
     pub peers: &'a str,
     /// The rubric the figures are about: cards of other rubrics are
@@ -199,6 +199,7 @@ pub fn build(input: ReportInput<'_>) -> Result<CoachingReport> {
         }
     }
 
+    let mut changes = changes(&items, input.seed).into_iter();
     let trends: Vec<CriterionTrend> = criteria
         .iter()
         .enumerate()
@@ -212,7 +213,7 @@ pub fn build(input: ReportInput<'_>) -> Result<CoachingReport> {
                 mean: mean(&items[i].iter().map(|x| x.1).collect::<Vec<_>>()),
                 peer_median: median(&mut peer_all),
                 reviewed_calls: u32::try_from(items[i].len()).unwrap_or(u32::MAX),
-                change: change(&items[i], input.seed ^ (i as u64).wrapping_mul(0x9e37_79b9)),
+                change: changes.next().flatten(),
             }
         })
         .collect();
@@ -392,7 +393,7 @@ const COMPARED: [(
 
 /// The subject's metrics (every call with a metrics snapshot, reviewed or
 /// not: they are measurements, not AI judgements) against the pack.
-fn metrics(calls: &[ScoredCall], pack: &BenchmarkPack) -> Vec<MetricComparison> {
+fn metrics(calls: &[&ScoredCall], pack: &BenchmarkPack) -> Vec<MetricComparison> {
     COMPARED
         .iter()
         .filter_map(|&(metric, label, unit, low, target, high)| {
@@ -434,7 +435,7 @@ fn metrics(calls: &[ScoredCall], pack: &BenchmarkPack) -> Vec<MetricComparison> 
 
 /// A team report's reps, by name then id: never ordered by a score.
 fn rep_rows(
-    calls: &[ScoredCall],
+    calls: &[&ScoredCall],
     rubric: &Rubric,
     names: &BTreeMap<UserId, String>,
 ) -> Vec<RepRow> {

@@ -31,23 +31,31 @@ pub(super) fn median(v: &mut [f64]) -> Option<f64> {
 /// items, with a seeded percentile bootstrap over the items; `None` when
 /// either half is empty.
 pub(super) fn change(items: &[(bool, f64)], seed: u64) -> Option<Change> {
-    let halves = |idx: &mut dyn Iterator<Item = usize>| {
+    // Sums and counts per half; the score of a late item is stored with
+    // its half's index so the resampling loop has no branch.
+    let half: Vec<usize> = items.iter().map(|x| usize::from(x.0)).collect();
+    let value: Vec<f64> = items.iter().map(|x| x.1).collect();
+    let sums = |idx: &mut dyn Iterator<Item = usize>| {
         let (mut s, mut n) = ([0.0f64; 2], [0u32; 2]);
         for i in idx {
-            let (late, v) = items[i];
-            s[usize::from(late)] += v;
-            n[usize::from(late)] += 1;
+            s[half[i]] += value[i];
+            n[half[i]] += 1;
         }
         (s, n)
     };
-    let (s, n) = halves(&mut (0..items.len()));
+    let (s, n) = sums(&mut (0..items.len()));
     if n[0] == 0 || n[1] == 0 {
         return None;
     }
     let early_mean = s[0] / f64::from(n[0]);
     let late_mean = s[1] / f64::from(n[1]);
     let ci = interval(items.len(), RESAMPLES, 0.95, seed, |idx| {
-        let (s, n) = halves(&mut idx.iter().copied());
+        let (mut s, mut n) = ([0.0f64; 2], [0u32; 2]);
+        for &i in idx {
+            let h = half[i];
+            s[h] += value[i];
+            n[h] += 1;
+        }
         if n[0] == 0 || n[1] == 0 {
             Stat::undefined("a half without calls")
         } else {
@@ -62,6 +70,35 @@ pub(super) fn change(items: &[(bool, f64)], seed: u64) -> Option<Change> {
         interval: ci.map(|i| (i.low, i.high)),
         calls: (n[0], n[1]),
     })
+}
+
+/// [`change`] of each item list, the `i`-th seeded from `seed` and `i`,
+/// spread over the machine's cores (the resampling is most of a report's
+/// work on many calls); the same seed gives the same result on any number
+/// of cores.
+pub(super) fn changes(items: &[Vec<(bool, f64)>], seed: u64) -> Vec<Option<Change>> {
+    let seed_of = |i: usize| seed ^ (i as u64).wrapping_mul(0x9e37_79b9);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    let mut out = vec![None; items.len()];
+    if threads <= 1 {
+        for (i, (o, v)) in out.iter_mut().zip(items).enumerate() {
+            *o = change(v, seed_of(i));
+        }
+        return out;
+    }
+    let per = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        for (t, (outs, ins)) in out.chunks_mut(per).zip(items.chunks(per)).enumerate() {
+            s.spawn(move || {
+                for (k, (o, v)) in outs.iter_mut().zip(ins).enumerate() {
+                    *o = change(v, seed_of(t * per + k));
+                }
+            });
+        }
+    });
+    out
 }
 
 #[cfg(test)]

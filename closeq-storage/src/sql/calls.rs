@@ -327,16 +327,15 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         push_filters(&mut q, f);
         q.push(&format!(" ORDER BY c.started_at, c.id LIMIT {limit}"));
         let mut tx = self.read("latest_scorecards", scope).await?;
-        tx.rows(q)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(ScoredCall {
-                    call: from_json(D::NAME, r.text(0)?)?,
-                    scorecard: r.opt_text(1)?.map(|t| from_json(D::NAME, t)).transpose()?,
-                })
+        let rows = tx.rows(q).await?;
+        // Thousands of scorecards of a few kilobytes each: decoding them is
+        // most of the read, so it is spread over the cores.
+        super::decode_parallel(&rows, |r| {
+            Ok(ScoredCall {
+                call: from_json(D::NAME, r.text(0)?)?,
+                scorecard: r.opt_text(1)?.map(|t| from_json(D::NAME, t)).transpose()?,
             })
-            .collect()
+        })
     }
 
     async fn delete_call(&self, scope: &Scope, id: CallId) -> Result<()> {

@@ -77,7 +77,7 @@ pub trait Dialect: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
     /// The sqlx driver.
     type Db: sqlx::Database;
     /// A result row.
-    type Row: SqlRow + Send;
+    type Row: SqlRow + Send + Sync;
 
     /// The backend's name in errors.
     const NAME: &'static str;

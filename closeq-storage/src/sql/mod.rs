@@ -215,3 +215,42 @@ impl<D: Dialect> Tx<'_, D> {
         }
     }
 }
+
+/// `decode` of every row, in order, on up to as many threads as the
+/// machine has cores when there are enough rows to be worth it; the first
+/// error wins.
+pub(crate) fn decode_parallel<R: Sync, T: Send>(
+    rows: &[R],
+    decode: impl Fn(&R) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    const PER_THREAD_MIN: usize = 512;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rows.len() / PER_THREAD_MIN);
+    if threads <= 1 {
+        return rows.iter().map(&decode).collect();
+    }
+    let per = rows.len().div_ceil(threads);
+    let decode = &decode;
+    let parts: Vec<Result<Vec<T>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = rows
+            .chunks(per)
+            .map(|chunk| s.spawn(move || chunk.iter().map(decode).collect::<Result<Vec<T>>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(closeq_core::Error::Internal {
+                        reason: "a row decoder panicked".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(rows.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
+}
