@@ -63,6 +63,9 @@ pub fn render_scorecard(s: &Scorecard, rubric: &Rubric) -> String {
             r.points,
             r.weight
         );
+        if !r.rationale.is_empty() {
+            ln!(out, "      why: {}", r.rationale.as_str());
+        }
         for e in r.evidence.iter().take(2) {
             ln!(
                 out,

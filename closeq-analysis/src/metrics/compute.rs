@@ -183,6 +183,85 @@ fn percentile_nearest_rank(sorted: &[u64], p: f64) -> f64 {
     sorted[rank - 1] as f64
 }
 
+/// Where a side's longest stretch of speech is (see the module docs: the
+/// stretch behind `longest_rep_monologue_ms` and
+/// `longest_customer_story_ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stretch {
+    /// Index (in `utterances`) of its first utterance.
+    pub first: usize,
+    /// Index of its last utterance of the side.
+    pub last: usize,
+    /// Its start.
+    pub start_ms: u64,
+    /// Its end.
+    pub end_ms: u64,
+}
+
+/// The longest run of utterances for which `ours` holds, other
+/// utterances being backchannels, no gap above the configured pause: the
+/// first such run when several tie.
+fn scan_stretch(
+    t: &Transcript,
+    ours: impl Fn(usize) -> bool,
+    is_backchannel: impl Fn(usize) -> bool,
+    cfg: &MetricsConfig,
+) -> Option<Stretch> {
+    let mut best: Option<Stretch> = None;
+    let mut run: Option<Stretch> = None;
+    for (i, u) in t.utterances.iter().enumerate() {
+        if ours(i) {
+            run = match run {
+                Some(r) if u.start_ms <= r.end_ms.saturating_add(cfg.max_pause_in_stretch_ms) => {
+                    Some(Stretch {
+                        last: i,
+                        end_ms: r.end_ms.max(u.end_ms),
+                        ..r
+                    })
+                }
+                _ => Some(Stretch {
+                    first: i,
+                    last: i,
+                    start_ms: u.start_ms,
+                    end_ms: u.end_ms,
+                }),
+            };
+            if let Some(r) = run
+                && best.is_none_or(|b| r.end_ms - r.start_ms > b.end_ms - b.start_ms)
+            {
+                best = Some(r);
+            }
+        } else if !is_backchannel(i) {
+            run = None;
+        }
+    }
+    best
+}
+
+/// The rep's longest monologue and the client's longest story, located:
+/// the stretches whose lengths [`compute`] reports as
+/// `longest_rep_monologue_ms` and `longest_customer_story_ms` with the same
+/// `cfg`. Cited as the moments behind those metrics.
+pub fn longest_stretches(t: &Transcript, cfg: &MetricsConfig) -> PerSide<Option<Stretch>> {
+    let lang = t
+        .language
+        .as_ref()
+        .map_or(cfg.language.as_str(), |l| l.tag.as_str());
+    let lex = Lexicon::for_language(lang);
+    let side_at = |i: usize| side(t.role_of(t.utterances[i].speaker));
+    let words: Vec<u32> = t
+        .utterances
+        .iter()
+        .map(|u| text_stats(&u.text, &lex).words)
+        .collect();
+    let backchannel = |i: usize| (words[i] as usize) <= cfg.backchannel_max_words;
+    PerSide {
+        rep: scan_stretch(t, |i| side_at(i) == Side::Rep, backchannel, cfg),
+        client: scan_stretch(t, |i| side_at(i) == Side::Client, backchannel, cfg),
+        other: None,
+    }
+}
+
 /// Computes every metric of `t`. An empty transcript yields all zeros (and
 /// a silence share of 1 when it has a positive duration).
 pub fn compute(t: &Transcript, cfg: &MetricsConfig) -> ConversationMetrics {
@@ -273,25 +352,9 @@ pub fn compute(t: &Transcript, cfg: &MetricsConfig) -> ConversationMetrics {
     };
 
     let is_backchannel = |i: usize| (stats[i].words as usize) <= cfg.backchannel_max_words;
-    let longest_stretch = |who: Side| -> u64 {
-        let mut best = 0;
-        let mut run: Option<(u64, u64)> = None;
-        for (i, u) in t.utterances.iter().enumerate() {
-            if sides[i] == who {
-                run = match run {
-                    Some((s, e)) if u.start_ms <= e.saturating_add(cfg.max_pause_in_stretch_ms) => {
-                        Some((s, e.max(u.end_ms)))
-                    }
-                    _ => Some((u.start_ms, u.end_ms)),
-                };
-                if let Some((s, e)) = run {
-                    best = best.max(e - s);
-                }
-            } else if !is_backchannel(i) {
-                run = None;
-            }
-        }
-        best
+    let longest_stretch = |who: Side| {
+        scan_stretch(t, |i| sides[i] == who, is_backchannel, cfg)
+            .map_or(0, |x| x.end_ms - x.start_ms)
     };
 
     let mut switches = 0u32;

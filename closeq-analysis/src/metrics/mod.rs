@@ -7,5 +7,5 @@ mod intervals;
 mod lexicon;
 
 pub use benchmarks::{Benchmark, BenchmarkPack};
-pub use compute::compute;
+pub use compute::{Stretch, compute, longest_stretches};
 pub use config::MetricsConfig;

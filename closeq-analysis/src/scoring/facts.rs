@@ -167,9 +167,11 @@ pub(crate) struct CallFacts {
     pub fingerprint: String,
     /// Next-step commitments with a date or time, by the utterance's role.
     pub next_steps: Vec<(SpeakerRole, SpanRef)>,
-    /// Index of the longest utterance per role (rep, client).
+    /// Index of the rep's longest utterance.
     pub longest_rep: Option<u32>,
-    pub longest_client: Option<u32>,
+    /// The rep's longest monologue and the client's longest story, as the
+    /// metrics measure them with the default configuration.
+    pub stretches: closeq_core::PerSide<Option<crate::metrics::Stretch>>,
     /// Per utterance: has sentence punctuation; opens with an interrogative.
     pub punctuated: Vec<bool>,
     pub opener: Vec<bool>,
@@ -274,7 +276,10 @@ impl CallFacts {
             fingerprint: transcript_fingerprint(t),
             next_steps,
             longest_rep: longest[0].1,
-            longest_client: longest[1].1,
+            stretches: crate::metrics::longest_stretches(
+                t,
+                &crate::metrics::MetricsConfig::default(),
+            ),
             has_question: t.utterances.iter().map(|u| u.text.contains('?')).collect(),
             punctuated,
             opener,

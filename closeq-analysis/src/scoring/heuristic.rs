@@ -331,11 +331,52 @@ fn side_matches(side: EvidenceSide, role: SpeakerRole) -> bool {
     }
 }
 
-fn metric_name(k: MetricKey) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+/// A metric in words.
+fn metric_label(k: MetricKey) -> &'static str {
+    match k {
+        MetricKey::RepTalkRatio => "the rep's share of talk time",
+        MetricKey::ClientTalkRatio => "the client's share of talk time",
+        MetricKey::LongestRepMonologueSecs => "the rep's longest monologue",
+        MetricKey::LongestCustomerStorySecs => "the client's longest story",
+        MetricKey::InteractivityPerMin => "speaker switches per minute",
+        MetricKey::PatienceSecs => "the rep's mean pause before answering",
+        MetricKey::RepQuestions => "questions asked by the rep",
+        MetricKey::ClientQuestions => "questions asked by the client",
+        MetricKey::RepFillersPer100Words => "the rep's filler words per 100 words",
+        MetricKey::RepWordsPerMinute => "the rep's words per minute",
+        MetricKey::RepInterruptions => "the rep's interruptions",
+        MetricKey::SilenceShare => "the share of silence",
+    }
+}
+
+/// A metric's value with its unit.
+fn metric_value(k: MetricKey, v: f64) -> String {
+    match k {
+        MetricKey::RepTalkRatio | MetricKey::ClientTalkRatio | MetricKey::SilenceShare => {
+            format!("{:.0} %", v * 100.0)
+        }
+        MetricKey::LongestRepMonologueSecs
+        | MetricKey::LongestCustomerStorySecs
+        | MetricKey::PatienceSecs => format!("{v:.1} s"),
+        MetricKey::RepQuestions | MetricKey::ClientQuestions | MetricKey::RepInterruptions => {
+            format!("{v:.0}")
+        }
+        _ => format!("{v:.1}"),
+    }
+}
+
+fn op_symbol(op: closeq_core::Comparison) -> &'static str {
+    match op {
+        closeq_core::Comparison::Lt => "<",
+        closeq_core::Comparison::Le => "≤",
+        closeq_core::Comparison::Gt => ">",
+        closeq_core::Comparison::Ge => "≥",
+    }
+}
+
+/// `m:ss`.
+fn clock(ms: u64) -> String {
+    format!("{}:{:02}", ms / 60_000, ms / 1000 % 60)
 }
 
 struct Ctx<'a> {
@@ -346,6 +387,85 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The utterances behind a metric, to cite, and what they are, in words.
+    fn behind(&self, metric: MetricKey) -> (Vec<u32>, Vec<String>) {
+        let questions = |side: SpeakerRole| {
+            let asked: Vec<u32> = self.facts.questions_by(side).collect();
+            let at: Vec<String> = asked
+                .iter()
+                .filter_map(|&u| self.t.utterances.get(u as usize))
+                .map(|u| clock(u.start_ms))
+                .collect();
+            let words = if at.is_empty() {
+                "no question asked".to_owned()
+            } else {
+                format!("questions at {}", at.join(", "))
+            };
+            (asked.into_iter().take(MAX_EVIDENCE).collect(), vec![words])
+        };
+        // A stretch is cited by its side's two longest utterances in it, in
+        // time order (its first may be a greeting that explains nothing).
+        let stretch = |s: Option<crate::metrics::Stretch>, side: SpeakerRole, what: &str| {
+            s.map(|s| {
+                let mut own: Vec<usize> = (s.first..=s.last)
+                    .filter(|&i| self.facts.roles.get(i) == Some(&side))
+                    .collect();
+                let length = |i: &usize| {
+                    self.t
+                        .utterances
+                        .get(*i)
+                        .map_or(0, |u| u.end_ms.saturating_sub(u.start_ms))
+                };
+                own.sort_by_key(|i| std::cmp::Reverse(length(i)));
+                own.truncate(2);
+                own.sort_unstable();
+                (
+                    own.into_iter().map(|i| i as u32).collect::<Vec<u32>>(),
+                    format!(
+                        "{what} {}–{} ({:.1} s)",
+                        clock(s.start_ms),
+                        clock(s.end_ms),
+                        (s.end_ms - s.start_ms) as f64 / 1000.0
+                    ),
+                )
+            })
+        };
+        let own = matches!(
+            metric,
+            MetricKey::LongestRepMonologueSecs | MetricKey::LongestCustomerStorySecs
+        );
+        let monologue = || {
+            let what = if own {
+                "it runs"
+            } else {
+                "the longest rep monologue runs"
+            };
+            stretch(self.facts.stretches.rep, SpeakerRole::Rep, what)
+        };
+        let story = || {
+            let what = if own {
+                "it runs"
+            } else {
+                "the longest client story runs"
+            };
+            stretch(self.facts.stretches.client, SpeakerRole::Client, what)
+        };
+        let parts: Vec<(Vec<u32>, String)> = match metric {
+            MetricKey::RepQuestions => return questions(SpeakerRole::Rep),
+            MetricKey::ClientQuestions => return questions(SpeakerRole::Client),
+            MetricKey::RepTalkRatio | MetricKey::ClientTalkRatio => {
+                monologue().into_iter().chain(story()).collect()
+            }
+            MetricKey::LongestCustomerStorySecs => story().into_iter().collect(),
+            MetricKey::SilenceShare | MetricKey::InteractivityPerMin => {
+                story().or_else(monologue).into_iter().collect()
+            }
+            _ => monologue().into_iter().collect(),
+        };
+        let (cited, words): (Vec<Vec<u32>>, Vec<String>) = parts.into_iter().unzip();
+        (cited.into_iter().flatten().collect(), words)
+    }
+
     fn eval(&self, cue: &CompiledCue) -> Eval {
         match cue {
             CompiledCue::Phrases {
@@ -387,38 +507,28 @@ impl Ctx<'_> {
                 let value = self.m.get(*metric);
                 let ok = value.is_some_and(|v| op.holds(v, *threshold));
                 let mut e = Eval::new(ok);
-                // What a reviewer should look at: the questions asked, or
-                // the longest stretch of the side the metric is about.
-                let question_side = match metric {
-                    MetricKey::RepQuestions => Some(SpeakerRole::Rep),
-                    MetricKey::ClientQuestions => Some(SpeakerRole::Client),
-                    _ => None,
-                };
-                if let Some(side) = question_side {
-                    e.witnesses
-                        .extend(self.facts.questions_by(side).take(MAX_EVIDENCE));
-                } else {
-                    let witness = match metric {
-                        MetricKey::ClientTalkRatio | MetricKey::LongestCustomerStorySecs => {
-                            self.facts.longest_client
-                        }
-                        MetricKey::SilenceShare | MetricKey::InteractivityPerMin => {
-                            self.facts.longest_client.or(self.facts.longest_rep)
-                        }
-                        _ => self.facts.longest_rep,
-                    };
-                    e.witnesses.extend(witness);
-                }
+                // The moments behind the metric: the questions asked, or
+                // the monologue and the story it measures.
+                let (witnesses, behind) = self.behind(*metric);
+                e.witnesses.extend(witnesses);
                 let src = benchmark
                     .as_ref()
-                    .map(|b| format!(" (benchmark {b})"))
+                    .map(|b| format!(", benchmark {b}"))
                     .unwrap_or_default();
+                let behind = if behind.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", behind.join("; "))
+                };
                 e.notes.push(match value {
                     Some(v) => format!(
-                        "{} = {v:.2}, threshold {op:?} {threshold:.2}{src}",
-                        metric_name(*metric)
+                        "{}: {} (needs {} {}{src}){behind}",
+                        metric_label(*metric),
+                        metric_value(*metric, v),
+                        op_symbol(*op),
+                        metric_value(*metric, *threshold),
                     ),
-                    None => format!("{} is undefined for this call", metric_name(*metric)),
+                    None => format!("{} is undefined for this call", metric_label(*metric)),
                 });
                 e
             }

@@ -236,17 +236,29 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         for (name, rubric, card, ..) in &columns {
             println!("{name} — {} {:.1}/100", rubric.name, card.score.value());
             for r in &card.criteria {
-                let title = rubric
+                let criterion = rubric
                     .all_criteria()
                     .into_iter()
-                    .find(|c| c.id == r.criterion_id)
-                    .map_or(r.criterion_id.clone(), |c| c.title.clone());
-                let quote = r
-                    .evidence
-                    .first()
-                    .map(|e| format!(" — “{}”", e.quote.as_str()))
-                    .unwrap_or_default();
-                println!("  {:<8} {title}{quote}", mark(r.verdict));
+                    .find(|c| c.id == r.criterion_id);
+                let title = criterion.map_or(r.criterion_id.clone(), |c| c.title.clone());
+                // A metric verdict says what was measured and where; any
+                // other cites its first quote with its time.
+                let metric = criterion
+                    .is_some_and(|c| matches!(c.met_when, Some(closeq_core::Cue::Metric { .. })));
+                let why = if metric {
+                    let text = r.rationale.as_str();
+                    let text = text.split_once(": ").map_or(text, |(_, rest)| rest);
+                    format!(" — {text}")
+                } else {
+                    r.evidence
+                        .first()
+                        .map(|e| {
+                            let s = e.start_ms / 1000;
+                            format!(" — [{}:{:02}] “{}”", s / 60, s % 60, e.quote.as_str())
+                        })
+                        .unwrap_or_default()
+                };
+                println!("  {:<8} {title}{why}", mark(r.verdict));
             }
             for n in &card.coaching_notes {
                 println!("  coaching: {}", n.text.as_str());
