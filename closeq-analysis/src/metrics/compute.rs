@@ -243,22 +243,30 @@ fn scan_stretch(
 /// `longest_rep_monologue_ms` and `longest_customer_story_ms` with the same
 /// `cfg`. Cited as the moments behind those metrics.
 pub fn longest_stretches(t: &Transcript, cfg: &MetricsConfig) -> PerSide<Option<Stretch>> {
-    let lang = t
-        .language
-        .as_ref()
-        .map_or(cfg.language.as_str(), |l| l.tag.as_str());
-    let lex = Lexicon::for_language(lang);
     let side_at = |i: usize| side(t.role_of(t.utterances[i].speaker));
-    let words: Vec<u32> = t
-        .utterances
-        .iter()
-        .map(|u| text_stats(&u.text, &lex).words)
-        .collect();
-    let backchannel = |i: usize| (words[i] as usize) <= cfg.backchannel_max_words;
+    let max = cfg.backchannel_max_words;
+    let backchannel = |i: usize| at_most_words(&t.utterances[i].text, max);
     PerSide {
         rep: scan_stretch(t, |i| side_at(i) == Side::Rep, backchannel, cfg),
         client: scan_stretch(t, |i| side_at(i) == Side::Client, backchannel, cfg),
         other: None,
+    }
+}
+
+/// Whether `text` has at most `max` words, counted as [`text_stats`]
+/// counts them, stopping early.
+fn at_most_words(text: &str, max: usize) -> bool {
+    let mut n = 0usize;
+    let mut count = |word: bool| {
+        n += usize::from(word);
+        n <= max
+    };
+    if text.is_ascii() {
+        text.split_ascii_whitespace()
+            .all(|tok| count(tok.bytes().any(|c| c.is_ascii_alphanumeric())))
+    } else {
+        text.split_whitespace()
+            .all(|tok| count(normalize_word(tok).is_some()))
     }
 }
 
@@ -468,5 +476,36 @@ pub fn compute(t: &Transcript, cfg: &MetricsConfig) -> ConversationMetrics {
         ]),
         interruptions: per_side(interruptions),
         timeline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_early_word_count_agrees_with_text_stats() {
+        let lex = Lexicon::for_language("en");
+        let texts = [
+            "",
+            "   ",
+            "Okay.",
+            "Mm-hmm, sure",
+            "' ' -- ?? ok",
+            "I see, yes, go on please",
+            "Ja, genau — 五万 ok",
+            "Ünïcødé wörds ñ and ' ...",
+            "a b c d e f g",
+        ];
+        for text in texts {
+            let words = text_stats(text, &lex).words as usize;
+            for max in 0..6 {
+                assert_eq!(
+                    at_most_words(text, max),
+                    words <= max,
+                    "{text:?} at most {max}"
+                );
+            }
+        }
     }
 }
