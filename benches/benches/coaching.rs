@@ -217,6 +217,7 @@ fn draft_of(card: &Scorecard, call: &Call) -> ScorecardDraft {
         recommendations: card.recommendations.clone(),
         issues: card.issues.clone(),
         metrics: card.metrics.clone(),
+        summary: card.summary.clone(),
         provenance: card.provenance.clone(),
     }
 }

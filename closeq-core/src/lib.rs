@@ -63,6 +63,7 @@ mod sensitive;
 mod subject;
 mod subject_request;
 mod subprocessor;
+mod summary;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transcript;
@@ -112,6 +113,7 @@ pub use subject_request::{
     Extension, MAX_EXTENSION_DAYS, RequestKind, RequestState, SubjectRequest, SupervisoryAuthority,
 };
 pub use subprocessor::{Region, SubProcessorInfo, TransferMechanism};
+pub use summary::{CallSummary, SummaryKind, SummaryLine};
 pub use transcript::{
     Language, ProcessingInfo, ProviderInfo, RoleDecision, Speaker, SpeakerId, SpeakerRole,
     Transcript, TranscriptWarning, Utterance, UtteranceId, Word,

@@ -297,6 +297,8 @@ pub struct ScorecardDraft {
     pub issues: Vec<IdentifiedIssue>,
     /// Metrics at scoring time.
     pub metrics: Option<ConversationMetrics>,
+    /// What the call was about, each line citing its utterance.
+    pub summary: Option<crate::summary::CallSummary>,
     /// Provenance.
     pub provenance: Provenance,
 }
@@ -335,6 +337,9 @@ pub struct Scorecard {
     /// Metrics snapshot.
     #[serde(default)]
     pub metrics: Option<ConversationMetrics>,
+    /// What the call was about, each line citing its utterance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::summary::CallSummary>,
     /// Where it came from.
     pub provenance: Provenance,
     review: ReviewState,
@@ -354,6 +359,7 @@ impl Scorecard {
             recommendations: draft.recommendations,
             issues: draft.issues,
             metrics: draft.metrics,
+            summary: draft.summary,
             provenance: draft.provenance,
             review: ReviewState::Suggested,
         }
@@ -534,7 +540,8 @@ impl Scorecard {
     }
 
     /// Rewrites every free text of the scorecard — rationales, evidence
-    /// quotes, coaching notes, recommendations, issue texts, a review's
+    /// quotes, coaching notes, recommendations, issue texts, summary lines and
+    /// their quotes, a review's
     /// reason — with `f`, which returns the replacement or `None` to keep a
     /// text. Returns whether anything changed. Verdicts, points, scores and
     /// the review decision are untouched.
@@ -561,6 +568,12 @@ impl Scorecard {
         for i in &mut self.issues {
             apply(&mut i.text);
             for e in &mut i.evidence {
+                apply(&mut e.quote);
+            }
+        }
+        for l in self.summary.iter_mut().flat_map(|s| s.lines.iter_mut()) {
+            apply(&mut l.text);
+            if let Some(e) = &mut l.cite {
                 apply(&mut e.quote);
             }
         }
@@ -617,6 +630,7 @@ mod tests {
             recommendations: vec![],
             issues: vec![],
             metrics: Some(ConversationMetrics::default()),
+            summary: None,
             provenance: Provenance {
                 scorer: "heuristic".into(),
                 model: None,

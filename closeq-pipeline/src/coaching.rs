@@ -3,6 +3,7 @@
 //! signed links to the audio (see [`closeq_analysis::coaching`] for what a
 //! report holds and how it is rendered).
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -291,15 +292,18 @@ impl CoachingReports {
         for h in report.strongest.iter_mut().chain(report.weakest.iter_mut()) {
             let mut kept = Vec::with_capacity(h.moments.len());
             for mut m in std::mem::take(&mut h.moments) {
-                if !transcripts.contains_key(&m.call_id) {
-                    let t = match self.calls.get_transcript(scope, m.call_id).await {
-                        Ok(t) => Some(t),
-                        Err(Error::NotFound { .. }) => None,
-                        Err(e) => return Err(e),
-                    };
-                    transcripts.insert(m.call_id, t);
-                }
-                let holds = transcripts[&m.call_id]
+                let transcript = match transcripts.entry(m.call_id) {
+                    Entry::Occupied(t) => t.into_mut(),
+                    Entry::Vacant(slot) => {
+                        let t = match self.calls.get_transcript(scope, m.call_id).await {
+                            Ok(t) => Some(t),
+                            Err(Error::NotFound { .. }) => None,
+                            Err(e) => return Err(e),
+                        };
+                        slot.insert(t)
+                    }
+                };
+                let holds = transcript
                     .as_ref()
                     .and_then(|t| t.utterance(m.utterance_id))
                     .is_some_and(|u| !m.quote.is_empty() && u.text.contains(m.quote.as_str()));

@@ -125,6 +125,7 @@ fn card(call: &Call, rubric: &Rubric, rng: &mut Seeded) -> Scorecard {
         recommendations: vec![],
         issues: vec![],
         metrics: Some(metrics),
+        summary: None,
         provenance: Provenance {
             scorer: "seeded".into(),
             model: None,

@@ -17,6 +17,7 @@ pub(crate) fn scorecard(s: &mut Scorecard) {
     }
     s.coaching_notes.clear();
     s.recommendations.clear();
+    s.summary = None;
     for i in &mut s.issues {
         i.evidence.clear();
         i.text = String::new().into();

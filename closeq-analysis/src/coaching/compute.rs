@@ -159,7 +159,7 @@ pub fn build(input: ReportInput<'_>) -> Result<CoachingReport> {
         unreviewed_calls: Vec::new(),
         statement: String::new(),
     };
-    let mut reviewed: Vec<(&ScoredCall, &Scorecard, Vec<(&str, f64)>)> = Vec::new();
+    let mut reviewed: Vec<Reviewed<'_>> = Vec::new();
     for c in input.calls {
         o.calls += 1;
         match standing(c, input.rubric) {
@@ -341,14 +341,16 @@ fn focus(c: &closeq_core::Criterion) -> String {
 
 /// The metrics compared, with the benchmark keys of their bounds: (metric,
 /// label, unit, low, target, high).
-const COMPARED: [(
+type Compared = (
     MetricKey,
-    &str,
-    &str,
-    Option<&str>,
-    Option<&str>,
-    Option<&str>,
-); 5] = [
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+const COMPARED: [Compared; 5] = [
     (
         MetricKey::RepTalkRatio,
         "Rep's share of talk time",

@@ -189,6 +189,7 @@ impl HeuristicScorer {
             recommendations,
             issues,
             metrics: Some(input.metrics.clone()),
+            summary: Some(super::summary::summarize_with(t, facts)),
             provenance: Provenance {
                 scorer: "heuristic".into(),
                 model: None,

@@ -428,6 +428,7 @@ impl Scorer for LlmJudge {
                 .collect(),
             issues: Vec::new(),
             metrics: Some(input.metrics.clone()),
+            summary: None,
             provenance: Provenance {
                 scorer: "llm-judge".into(),
                 model: Some(self.model.model().to_owned()),

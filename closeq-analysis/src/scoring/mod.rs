@@ -7,6 +7,7 @@ mod facts;
 mod heuristic;
 mod judge;
 mod report;
+mod summary;
 mod utterance_label;
 mod verify;
 
@@ -17,5 +18,6 @@ pub use judge::{
     JudgeAnswer, JudgeCitation, JudgeCriterion, JudgeVerdict, LlmJudge, PROMPT_VERSION,
     answer_schema, build_request, render_transcript,
 };
+pub use summary::summarize;
 pub use utterance_label::{side_letter, utterance_id_rule, utterance_label};
 pub use verify::MIN_QUOTE_WORDS;

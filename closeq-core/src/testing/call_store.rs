@@ -107,6 +107,7 @@ pub fn sample_scorecard(
         recommendations: vec![],
         issues: vec![],
         metrics: Some(metrics),
+        summary: None,
         provenance: Provenance {
             scorer: "suite".into(),
             model: None,
