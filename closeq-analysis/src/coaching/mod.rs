@@ -22,7 +22,7 @@ mod markdown;
 mod report;
 mod stats;
 
-pub use compute::{ReportInput, build, criterion_scores};
+pub use compute::{MAX_REPORT_DAYS, ReportInput, build, criterion_scores};
 pub use html::html;
 pub use markdown::markdown;
 pub use report::{
