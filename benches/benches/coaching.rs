@@ -1,5 +1,5 @@
 //! A team coaching report over 10,000 calls on SQLite: the store read
-//! (`latest_scorecards`), the figures, moment checks against the stored
+//! (`scored_calls`), the figures, moment checks against the stored
 //! transcripts, and the HTML page; and the figures alone (in memory).
 //! Budget (issue 21): ≤ 500 ms for the whole report.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -141,7 +141,7 @@ fn bench(c: &mut Criterion) {
     });
     let calls = rt.block_on(async {
         store
-            .latest_scorecards(
+            .scored_calls(
                 &w.owner,
                 &CallFilter {
                     team_id: Some(w.team_a),
@@ -156,7 +156,7 @@ fn bench(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             black_box(
                 store
-                    .latest_scorecards(
+                    .scored_calls(
                         &w.owner,
                         &CallFilter {
                             team_id: Some(w.team_a),

@@ -264,7 +264,7 @@ impl CoachingReports {
     async fn read(&self, scope: &Scope, filter: &CallFilter) -> Result<Vec<ScoredCall>> {
         let calls = self
             .calls
-            .latest_scorecards(scope, filter, MAX_SCORED_CALLS)
+            .scored_calls(scope, filter, MAX_SCORED_CALLS)
             .await?;
         if calls.len() >= MAX_SCORED_CALLS as usize {
             return Err(Error::invalid(

@@ -249,13 +249,13 @@ async fn expected(
     let all = ctx
         .stores
         .calls
-        .latest_scorecards(owner, &CallFilter::default(), 1000)
+        .scored_calls(owner, &CallFilter::default(), 1000)
         .await
         .unwrap();
     let mut rep_weeks = vec![Vec::new(); WEEKS as usize];
     let mut team_weeks = vec![Vec::new(); WEEKS as usize];
     for c in &all {
-        let card = c.scorecard.as_ref().unwrap();
+        let card = c.scorecards.last().unwrap();
         let Some(verdicts) = card.effective_verdicts() else {
             continue;
         };
@@ -343,7 +343,7 @@ async fn figures_match_an_independent_computation(b: Backend) {
         .ctx
         .stores
         .calls
-        .latest_scorecards(
+        .scored_calls(
             &w.owner,
             &CallFilter {
                 rep_id: Some(d.rep_a.user_id),
@@ -355,13 +355,11 @@ async fn figures_match_an_independent_computation(b: Backend) {
         .unwrap()
         .iter()
         .filter(|c| (c.call.started_at - from()).num_days() < 7)
-        .map(
-            |c| match c.scorecard.as_ref().unwrap().criteria[0].verdict {
-                Verdict::Met => 100.0,
-                Verdict::Partial => 50.0,
-                _ => 0.0,
-            },
-        )
+        .map(|c| match c.scorecards.last().unwrap().criteria[0].verdict {
+            Verdict::Met => 100.0,
+            Verdict::Partial => 50.0,
+            _ => 0.0,
+        })
         .collect();
     assert_eq!(own.len(), 3);
     let t = r
@@ -682,7 +680,66 @@ async fn html_report_renders_in_a_real_browser() {
     }
 }
 
+/// A call scored again later — against another rubric, or rescored — keeps
+/// its reviewed card in the report.
+async fn a_later_card_does_not_hide_a_review(b: Backend) {
+    let d = data(b).await;
+    let w = &d.ctx.world;
+    let req = request(ReportFor::Rep(d.rep_c.user_id), &d.rubric);
+    let before = reports(&d.ctx).report(&w.manager, &req).await.unwrap();
+    let calls = d
+        .ctx
+        .stores
+        .calls
+        .scored_calls(
+            &w.owner,
+            &CallFilter {
+                rep_id: Some(d.rep_c.user_id),
+                ..Default::default()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    let mut rng = Seeded(7);
+    let call = &calls[0].call;
+    let mut other = card(
+        call,
+        &closeq_analysis::rubric::builtin_rubric("bant").unwrap(),
+        &mut rng,
+    );
+    other.provenance.scorer = "another".into();
+    d.ctx
+        .stores
+        .calls
+        .insert_scorecard(&w.owner, &other)
+        .await
+        .unwrap();
+    let mut rescored = card(call, &d.rubric, &mut rng);
+    rescored.provenance.scorer = "rescore".into();
+    d.ctx
+        .stores
+        .calls
+        .insert_scorecard(&w.owner, &rescored)
+        .await
+        .unwrap();
+    let after = reports(&d.ctx).report(&w.manager, &req).await.unwrap();
+    assert_eq!(
+        (
+            after.oversight.reviewed,
+            after.oversight.other_rubric,
+            after.oversight.unreviewed
+        ),
+        (20, 0, 0)
+    );
+    assert_eq!(
+        after.criteria, before.criteria,
+        "the reviewed card still counts"
+    );
+}
+
 on_every_backend!(
+    a_later_card_does_not_hide_a_review,
     figures_match_an_independent_computation,
     a_rejection_and_an_override_change_the_figures,
     unreviewed_only_rep_gets_no_score_figures,

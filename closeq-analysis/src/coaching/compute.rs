@@ -21,12 +21,14 @@ pub const MAX_REPORT_DAYS: i64 = 1_100;
 /// Moments per highlight.
 const MOMENTS: usize = 3;
 
-/// What [`build`] reads.
-#[derive(Debug, Clone, Copy)]
+/// What [`build`] reads. `Debug` shows counts, not the calls or names.
+#[derive(Clone, Copy)]
 pub struct ReportInput<'a> {
     /// Who the report is about.
     pub subject: &'a ReportSubject,
-    /// The subject's calls in the period, each with its latest scorecard.
+    /// The subject's calls in the period, each with its scorecards (the
+    /// report reads each call's latest reviewed card of the rubric, else its
+    /// latest card of the rubric).
     pub calls: &'a [&'a ScoredCall],
     /// The comparison group's calls in the period (they may include the
     /// subject's).
@@ -48,6 +50,18 @@ pub struct ReportInput<'a> {
     pub rep_names: &'a BTreeMap<UserId, String>,
     /// Seed of the bootstrap intervals.
     pub seed: u64,
+}
+
+impl std::fmt::Debug for ReportInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportInput")
+            .field("calls", &self.calls.len())
+            .field("peer_calls", &self.peer_calls.len())
+            .field("peers", &self.peers)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Per-criterion reviewed scores (0–100) of a scorecard, in the card's
@@ -112,13 +126,27 @@ enum Standing<'a> {
     Reviewed(&'a Scorecard, Vec<(&'a str, f64)>),
 }
 
-fn standing<'a>(c: &'a ScoredCall, rubric: &Rubric) -> Standing<'a> {
-    let Some(card) = &c.scorecard else {
-        return Standing::Unscored;
+/// The card of `rubric` a report reads for a call: its latest reviewed
+/// one, else its latest (a rescore does not hide a review).
+pub(crate) fn card_for<'a>(c: &'a ScoredCall, rubric: &Rubric) -> Option<&'a Scorecard> {
+    let of_rubric = || {
+        c.scorecards
+            .iter()
+            .rev()
+            .filter(|s| s.provenance.rubric_id == rubric.id)
     };
-    if card.provenance.rubric_id != rubric.id {
-        return Standing::OtherRubric;
+    of_rubric()
+        .find(|s| s.review().is_reviewed())
+        .or_else(|| of_rubric().next())
+}
+
+fn standing<'a>(c: &'a ScoredCall, rubric: &Rubric) -> Standing<'a> {
+    if c.scorecards.is_empty() {
+        return Standing::Unscored;
     }
+    let Some(card) = card_for(c, rubric) else {
+        return Standing::OtherRubric;
+    };
     match card.review() {
         ReviewState::Suggested => Standing::Unreviewed,
         ReviewState::Rejected { .. } => Standing::Rejected,
@@ -126,12 +154,14 @@ fn standing<'a>(c: &'a ScoredCall, rubric: &Rubric) -> Standing<'a> {
     }
 }
 
-/// Builds the report. Errors: `InvalidInput` naming `to` for an empty or
+/// Builds the report; calls outside `[from, to)` are left out. Errors: `InvalidInput` naming `to` for an empty or
 /// overlong period.
 pub fn build(input: ReportInput<'_>) -> Result<CoachingReport> {
     let weeks = weeks(input.from, input.to)?;
+    let in_period =
+        |c: &&&ScoredCall| c.call.started_at >= input.from && c.call.started_at < input.to;
     let week_of = |t: DateTime<Utc>| {
-        usize::try_from((t - input.from).num_days().div_euclid(7))
+        usize::try_from((t - input.from).num_seconds().div_euclid(7 * 86_400))
             .ok()
             .filter(|w| *w < weeks.len())
     };
@@ -160,7 +190,7 @@ pub fn build(input: ReportInput<'_>) -> Result<CoachingReport> {
         statement: String::new(),
     };
     let mut reviewed: Vec<Reviewed<'_>> = Vec::new();
-    for c in input.calls {
+    for c in input.calls.iter().filter(in_period) {
         o.calls += 1;
         match standing(c, input.rubric) {
             Standing::Unscored => o.unscored += 1,
@@ -187,7 +217,7 @@ pub fn build(input: ReportInput<'_>) -> Result<CoachingReport> {
         }
     }
     o.statement = statement(&o);
-    for c in input.peer_calls {
+    for c in input.peer_calls.iter().filter(in_period) {
         if let (Standing::Reviewed(_, scores), Some(w)) =
             (standing(c, input.rubric), week_of(c.call.started_at))
         {
@@ -401,7 +431,7 @@ fn metrics(calls: &[&ScoredCall], pack: &BenchmarkPack) -> Vec<MetricComparison>
         .filter_map(|&(metric, label, unit, low, target, high)| {
             let values: Vec<f64> = calls
                 .iter()
-                .filter_map(|c| c.scorecard.as_ref()?.metrics.as_ref()?.get(metric))
+                .filter_map(|c| c.scorecards.last()?.metrics.as_ref()?.get(metric))
                 .collect();
             let value = mean(&values)?;
             let bench = |k: Option<&str>| k.and_then(|k| pack.get(k));
@@ -446,10 +476,12 @@ fn rep_rows(
         let e = by_rep.entry(c.call.rep_id).or_default();
         e.0 += 1;
         match standing(c, rubric) {
-            Standing::Reviewed(card, _) => {
+            Standing::Reviewed(_, scores) => {
                 e.1 += 1;
-                if let Some(s) = card.effective_score() {
-                    e.3.push(s.value());
+                // The reviewed criterion scores, not the card's overall
+                // score, which a verdict-only override leaves at the AI's.
+                if let Some(m) = mean(&scores.iter().map(|s| s.1).collect::<Vec<_>>()) {
+                    e.3.push(m);
                 }
             }
             Standing::Unreviewed => e.2 += 1,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::markdown::{change_text, clock, figure, reference, title};
+use super::markdown::{change_text, clock, figure, reference, safe_url, title};
 use super::report::{CoachingReport, Highlight};
 use crate::chart::{Measured, Series, esc, measured_against, trend};
 
@@ -29,8 +29,8 @@ fn highlights(out: &mut String, heading: &str, list: &[Highlight]) {
         );
         for m in &h.moments {
             let at = esc(&clock(m.at_ms));
-            let place = match &m.audio_url {
-                Some(url) => format!(r#"<a href="{}">{at}</a>"#, esc(url.as_str())),
+            let place = match m.audio_url.as_ref().and_then(|u| safe_url(u.as_str())) {
+                Some(url) => format!(r#"<a href="{}">{at}</a>"#, esc(url)),
                 None => at,
             };
             let _ = write!(
@@ -164,7 +164,7 @@ pub fn html(r: &CoachingReport) -> String {
     }
     out.push_str("</table>");
     if !r.reps.is_empty() {
-        out.push_str("<h2>Reps (by name)</h2><table><tr><th>Rep</th><th>Calls</th><th>Reviewed</th><th>Unreviewed</th><th>Mean reviewed score</th></tr>");
+        out.push_str("<h2>Reps (by name)</h2><table><tr><th>Rep</th><th>Calls</th><th>Reviewed</th><th>Unreviewed</th><th>Mean reviewed criterion score</th></tr>");
         for p in &r.reps {
             let _ = write!(
                 out,

@@ -54,14 +54,37 @@ pub(super) fn reference(m: &MetricComparison) -> String {
     parts.join(", ")
 }
 
-fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// Text as Markdown that renders as itself: every character Markdown or
+/// inline HTML gives meaning to is backslash-escaped (quotes, names and
+/// rubric texts come from transcripts and members), line breaks become
+/// spaces.
+pub(super) fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
+            | '!' | '|' | '<' | '>' | '&' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A link only to an `https://` or `http://` URL (a signed audio link);
+/// anything else is not a link.
+pub(super) fn safe_url(url: &str) -> Option<&str> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then_some(url)
 }
 
 fn moment_line(out: &mut String, m: &Moment) {
     let at = clock(m.at_ms);
-    let place = match &m.audio_url {
-        Some(url) => format!("[{at}]({})", url.as_str()),
+    let place = match m.audio_url.as_ref().and_then(|u| safe_url(u.as_str())) {
+        Some(url) => format!("[{at}](<{}>)", url.replace(['<', '>', ' '], "")),
         None => at,
     };
     let _ = writeln!(
@@ -103,18 +126,22 @@ pub fn markdown(r: &CoachingReport) -> String {
     let _ = writeln!(
         out,
         "Rubric {} {} ({}). Compared with the {} median. Generated {}.\n",
-        r.rubric.id,
-        r.rubric.version,
+        md(&r.rubric.id),
+        md(&r.rubric.version),
         md(&r.rubric.title),
-        r.peers,
+        md(&r.peers),
         r.generated_at.format("%Y-%m-%d %H:%M UTC")
     );
-    let _ = writeln!(out, "> **Human oversight.** {}\n", r.oversight.statement);
+    let _ = writeln!(
+        out,
+        "> **Human oversight.** {}\n",
+        md(&r.oversight.statement)
+    );
     let _ = writeln!(out, "## Criteria\n");
     let _ = writeln!(
         out,
         "| Criterion | Mean | {} median | Change (later half − earlier half) | Reviewed calls |\n|---|---:|---:|---|---:|",
-        r.peers
+        md(&r.peers)
     );
     for c in &r.criteria {
         let _ = writeln!(
@@ -138,8 +165,8 @@ pub fn markdown(r: &CoachingReport) -> String {
         let _ = writeln!(
             out,
             "| {} ({}) | {:.2} | {} | {} | {} |",
-            m.label,
-            m.unit,
+            md(&m.label),
+            md(&m.unit),
             m.value,
             m.calls,
             reference(m),
@@ -164,7 +191,7 @@ pub fn markdown(r: &CoachingReport) -> String {
         let _ = writeln!(out, "\n## Reps (by name)\n");
         let _ = writeln!(
             out,
-            "| Rep | Calls | Reviewed | Unreviewed | Mean reviewed score |\n|---|---:|---:|---:|---:|"
+            "| Rep | Calls | Reviewed | Unreviewed | Mean reviewed criterion score |\n|---|---:|---:|---:|---:|"
         );
         for p in &r.reps {
             let _ = writeln!(
@@ -186,4 +213,24 @@ pub fn markdown(r: &CoachingReport) -> String {
         let _ = writeln!(out, "- call {} ({})", c.call_id, c.started_at.date_naive());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_renders_as_itself() {
+        let hostile = "<img src=//x/y> [a](javascript:alert(1)) ![t](//x) **b** | `c`\nnext";
+        let out = md(hostile);
+        assert!(!out.contains('\n'));
+        let chars: Vec<char> = out.chars().collect();
+        for (i, c) in chars.iter().enumerate() {
+            if "<>[]()!*`|".contains(*c) {
+                assert!(i > 0 && chars[i - 1] == '\\', "an unescaped {c} in {out}");
+            }
+        }
+        assert_eq!(safe_url("javascript:alert(1)"), None);
+        assert_eq!(safe_url("HTTPS://a.example/x"), Some("HTTPS://a.example/x"));
+    }
 }

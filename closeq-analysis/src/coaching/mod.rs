@@ -2,7 +2,7 @@
 //! what changed, which moments to listen to and what to work on next.
 //!
 //! [`build`] turns the calls of a period — each with its latest scorecard,
-//! as [`CallStore::latest_scorecards`](closeq_core::ports::CallStore::latest_scorecards)
+//! as [`CallStore::scored_calls`](closeq_core::ports::CallStore::scored_calls)
 //! reads them — into a [`CoachingReport`]; [`markdown`] and [`html`] render
 //! it (the HTML page is self-contained, with the inline SVG charts of
 //! [`crate::chart`]); the JSON form is the report's serde form, versioned

@@ -198,7 +198,8 @@ pub struct RepRow {
     pub reviewed: u32,
     /// Unreviewed calls.
     pub unreviewed: u32,
-    /// Mean reviewed overall score; `None` without reviewed calls.
+    /// Mean over their reviewed calls of each call's mean reviewed
+    /// criterion score (0–100); `None` without reviewed calls.
     pub mean_reviewed_score: Option<f64>,
 }
 

@@ -227,7 +227,9 @@ fn scan_stretch(
                 }),
             };
             if let Some(r) = run
-                && best.is_none_or(|b| r.end_ms - r.start_ms > b.end_ms - b.start_ms)
+                && best.is_none_or(|b| {
+                    r.end_ms.saturating_sub(r.start_ms) > b.end_ms.saturating_sub(b.start_ms)
+                })
             {
                 best = Some(r);
             }
@@ -362,7 +364,7 @@ pub fn compute(t: &Transcript, cfg: &MetricsConfig) -> ConversationMetrics {
     let is_backchannel = |i: usize| (stats[i].words as usize) <= cfg.backchannel_max_words;
     let longest_stretch = |who: Side| {
         scan_stretch(t, |i| sides[i] == who, is_backchannel, cfg)
-            .map_or(0, |x| x.end_ms - x.start_ms)
+            .map_or(0, |x| x.end_ms.saturating_sub(x.start_ms))
     };
 
     let mut switches = 0u32;

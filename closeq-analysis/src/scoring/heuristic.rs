@@ -426,7 +426,7 @@ impl Ctx<'_> {
                         "{what} {}–{} ({:.1} s)",
                         clock(s.start_ms),
                         clock(s.end_ms),
-                        (s.end_ms - s.start_ms) as f64 / 1000.0
+                        s.end_ms.saturating_sub(s.start_ms) as f64 / 1000.0
                     ),
                 )
             })

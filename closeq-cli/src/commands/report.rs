@@ -35,7 +35,7 @@ pub struct ReportArgs {
     #[arg(long, global = true, default_value = "report")]
     out: PathBuf,
     /// Link each moment to its recording through a signed URL valid this
-    /// many minutes (0: no links).
+    /// many minutes (0: no links; at most 60).
     #[arg(long, global = true, default_value_t = 0)]
     link_minutes: u64,
 }
@@ -67,29 +67,66 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         let state = LocalInstallation::open().await?;
         let scope = state.owner_scope();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let to = args
-            .to
-            .map(day)
-            .unwrap_or_else(|| day(clock.now().date_naive()) + chrono::Duration::days(1));
-        let from = args.from.map(day).unwrap_or(to - chrono::Duration::weeks(8));
+        if args.link_minutes > 60 {
+            bail!("--link-minutes is at most 60 (signed audio links last at most an hour)");
+        }
+        let to = match args.to {
+            Some(d) => day(d),
+            None => day(clock.now().date_naive())
+                .checked_add_signed(chrono::Duration::days(1))
+                .context("today is at the end of the calendar")?,
+        };
+        let from = match args.from {
+            Some(d) => day(d),
+            None => to
+                .checked_sub_signed(chrono::Duration::weeks(8))
+                .context("--to is too early for an eight-week default; give --from")?,
+        };
         let subject = match &args.subject {
             ReportSubjectArg::Rep { user } => {
                 let members = state.workspaces().list_members(scope).await?;
-                let found = members.iter().find(|m| {
-                    user.parse::<UserId>().is_ok_and(|u| u == m.user_id)
-                        || m.email.as_ref().is_some_and(|e| e.as_str().eq_ignore_ascii_case(user))
-                        || m.display_name.as_ref().is_some_and(|n| n.as_str() == user)
-                });
+                // An id first, then an e-mail, then a display name held by
+                // exactly one member: a name cannot stand in for another
+                // member's id or e-mail.
+                let by_id = user
+                    .parse::<UserId>()
+                    .ok()
+                    .and_then(|u| members.iter().find(|m| m.user_id == u));
+                let by_email = || {
+                    members.iter().find(|m| {
+                        m.email
+                            .as_ref()
+                            .is_some_and(|e| e.as_str().eq_ignore_ascii_case(user))
+                    })
+                };
+                let by_name = || {
+                    let named: Vec<_> = members
+                        .iter()
+                        .filter(|m| m.display_name.as_ref().is_some_and(|n| n.as_str() == user))
+                        .collect();
+                    match named.as_slice() {
+                        [one] => Ok(Some(*one)),
+                        [] => Ok(None),
+                        _ => Err(anyhow::anyhow!(
+                            "several members are called `{user}`; give the user id"
+                        )),
+                    }
+                };
+                let found = match by_id.or_else(by_email) {
+                    Some(m) => Some(m),
+                    None => by_name()?,
+                };
                 match found {
                     Some(m) => ReportFor::Rep(m.user_id),
-                    None => bail!("no member `{user}` (give a user id, e-mail or display name; `closeq workspace members` lists them)"),
+                    None => bail!("no member `{user}` (give a user id, e-mail or display name)"),
                 }
             }
             ReportSubjectArg::Team { team } => {
                 let teams = state.workspaces().list_teams(scope).await?;
-                match teams.iter().find(|t| {
-                    team.parse::<TeamId>().is_ok_and(|id| id == t.id) || t.name == *team
-                }) {
+                match teams
+                    .iter()
+                    .find(|t| team.parse::<TeamId>().is_ok_and(|id| id == t.id) || t.name == *team)
+                {
                     Some(t) => ReportFor::Team(t.id),
                     None => bail!("no team `{team}` (give its id or name)"),
                 }
@@ -99,14 +136,31 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
             Some(spec) => super::rubric::resolve(spec)?,
             None => most_used_rubric(&state, subject, from, to).await?,
         };
-        let mut reports = CoachingReports::new(state.calls().clone(), state.workspaces().clone(), clock.clone());
+        let mut reports = CoachingReports::new(
+            state.calls().clone(),
+            state.workspaces().clone(),
+            clock.clone(),
+        );
         if args.link_minutes > 0 {
-            reports = reports.with_audio_links(state.audio_store(clock.clone())?, Duration::from_secs(args.link_minutes.saturating_mul(60)));
+            reports = reports.with_audio_links(
+                state.audio_store(clock.clone())?,
+                Duration::from_secs(args.link_minutes.saturating_mul(60)),
+            );
         }
         let report = reports
-            .report(scope, &ReportRequest { subject, from, to, rubric, audio_links: args.link_minutes > 0 })
+            .report(
+                scope,
+                &ReportRequest {
+                    subject,
+                    from,
+                    to,
+                    rubric,
+                    audio_links: args.link_minutes > 0,
+                },
+            )
             .await?;
-        std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("creating {}", args.out.display()))?;
         // The renderings hold personal data (names, quotes): owner-only files.
         for (name, body) in [
             ("report.json", serde_json::to_string_pretty(&report)?),
@@ -160,15 +214,15 @@ async fn most_used_rubric(
         ReportFor::Team(t) => filter.team_id = Some(t),
     }
     let calls = state
-        .calls_unlogged()
-        .latest_scorecards(
+        .calls()
+        .scored_calls(
             state.owner_scope(),
             &filter,
             closeq_core::ports::MAX_SCORED_CALLS,
         )
         .await?;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for c in calls.iter().filter_map(|c| c.scorecard.as_ref()) {
+    for c in calls.iter().filter_map(|c| c.scorecards.last()) {
         *counts
             .entry(c.provenance.rubric_id.as_str().to_owned())
             .or_default() += 1;

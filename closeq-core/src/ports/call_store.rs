@@ -41,20 +41,22 @@ pub struct CallFilter {
     pub rubric: Option<RubricKey>,
 }
 
-/// A call with its latest scorecard (`None`: not scored yet), as
-/// [`CallStore::latest_scorecards`] reads them.
+/// A call with its scorecards, oldest first (empty: not scored yet), as
+/// [`CallStore::scored_calls`] reads them. A call scored against several
+/// rubrics, or by several scorers, or rescored, holds several.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredCall {
     /// The call.
     pub call: Call,
-    /// Its latest scorecard.
-    pub scorecard: Option<Scorecard>,
+    /// Its scorecards, in the order they were stored (the last is its
+    /// latest).
+    pub scorecards: Vec<Scorecard>,
 }
 
-/// The most calls one [`CallStore::latest_scorecards`] read returns.
+/// The most calls one [`CallStore::scored_calls`] read returns.
 pub const MAX_SCORED_CALLS: u32 = 200_000;
 
-/// Checks a [`CallStore::latest_scorecards`] limit.
+/// Checks a [`CallStore::scored_calls`] limit.
 pub fn check_scored_limit(limit: u32) -> Result<()> {
     if !(1..=MAX_SCORED_CALLS).contains(&limit) {
         return Err(Error::invalid(
@@ -414,13 +416,13 @@ pub trait CallStore: Debug + Send + Sync {
     }
 
     /// Every visible call matching `filter`, oldest first, each with its
-    /// latest scorecard: what a report over many calls reads. At most
+    /// scorecards: what a report over many calls reads. At most
     /// `limit` calls (1–[`MAX_SCORED_CALLS`]; else `InvalidInput` naming
     /// `limit`), the oldest ones when more match. The stores of
-    /// `closeq-storage` read it in one query; this provided default pages
+    /// `closeq-storage` read it in two queries; this provided default pages
     /// through [`list_calls`](Self::list_calls) and reads each call's
     /// scorecards.
-    async fn latest_scorecards(
+    async fn scored_calls(
         &self,
         scope: &Scope,
         filter: &CallFilter,
@@ -441,8 +443,8 @@ pub trait CallStore: Debug + Send + Sync {
         calls.truncate(limit as usize);
         let mut out = Vec::with_capacity(calls.len());
         for call in calls {
-            let scorecard = self.list_scorecards(scope, call.id).await?.pop();
-            out.push(ScoredCall { call, scorecard });
+            let scorecards = self.list_scorecards(scope, call.id).await?;
+            out.push(ScoredCall { call, scorecards });
         }
         Ok(out)
     }

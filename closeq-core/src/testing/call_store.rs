@@ -32,7 +32,7 @@ pub use processing::{
     one_card_per_rubric_version_and_scorer,
 };
 pub use reassign::reassign_rep_moves_a_reps_calls_to_a_tombstone;
-pub use scored::latest_scorecards_read_each_calls_latest_card;
+pub use scored::scored_calls_read_every_card_of_each_call;
 pub use start_order::start_order_pages_survive_deletion;
 
 /// A two-line transcript with Unicode text.
@@ -996,7 +996,7 @@ macro_rules! call_store_conformance {
                 one_card_per_rubric_version_and_scorer,
                 reassign_rep_moves_a_reps_calls_to_a_tombstone,
                 start_order_pages_survive_deletion,
-                latest_scorecards_read_each_calls_latest_card,
+                scored_calls_read_every_card_of_each_call,
             ]
         );
     };
@@ -1027,7 +1027,7 @@ macro_rules! call_store_conformance {
                 one_card_per_rubric_version_and_scorer,
                 reassign_rep_moves_a_reps_calls_to_a_tombstone,
                 start_order_pages_survive_deletion,
-                latest_scorecards_read_each_calls_latest_card,
+                scored_calls_read_every_card_of_each_call,
             ]
         );
     };

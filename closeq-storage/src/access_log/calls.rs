@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use closeq_core::ports::{
     AggregateQuery, AggregateRow, CallBundle, CallFilter, CallStore, Page, PageRequest,
-    ReviewRecord, StartKey,
+    ReviewRecord, ScoredCall, StartKey,
 };
 use closeq_core::{
     AccessAction, Call, CallId, CallStatus, Result, Scope, Scorecard, ScorecardId, Subject,
@@ -75,6 +75,22 @@ impl CallStore for AccessLoggedCallStore {
                 .await?;
         }
         Ok(listed)
+    }
+
+    async fn scored_calls(
+        &self,
+        scope: &Scope,
+        filter: &CallFilter,
+        limit: u32,
+    ) -> Result<Vec<ScoredCall>> {
+        let read = self.inner.scored_calls(scope, filter, limit).await?;
+        if !read.is_empty() {
+            let ids = read.iter().map(|c| c.call.id.as_uuid()).collect();
+            self.recorder
+                .record(scope, AccessAction::CallList, ids)
+                .await?;
+        }
+        Ok(read)
     }
 
     async fn delete_call(&self, scope: &Scope, id: CallId) -> Result<()> {

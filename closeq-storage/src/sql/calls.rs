@@ -312,30 +312,58 @@ impl<D: Dialect> CallStore for SqlStore<D> {
         Ok(Page { items, next })
     }
 
-    async fn latest_scorecards(
+    async fn scored_calls(
         &self,
         scope: &Scope,
         f: &CallFilter,
         limit: u32,
     ) -> Result<Vec<ScoredCall>> {
         check_scored_limit(limit)?;
-        let mut q = Sql::new(
-            "SELECT c.data, (SELECT s.data FROM scorecards s WHERE s.call_id = c.id \
-             ORDER BY s.seq DESC LIMIT 1) FROM calls c WHERE ",
-        );
-        visibility::push(&mut q, "c", scope);
-        push_filters(&mut q, f);
-        q.push(&format!(" ORDER BY c.started_at, c.id LIMIT {limit}"));
-        let mut tx = self.read("latest_scorecards", scope).await?;
-        let rows = tx.rows(q).await?;
-        // Thousands of scorecards of a few kilobytes each: decoding them is
-        // most of the read, so it is spread over the cores.
-        super::decode_parallel(&rows, |r| {
-            Ok(ScoredCall {
-                call: from_json(D::NAME, r.text(0)?)?,
-                scorecard: r.opt_text(1)?.map(|t| from_json(D::NAME, t)).transpose()?,
+        let mut calls_q = Sql::new("SELECT c.data FROM calls c WHERE ");
+        visibility::push(&mut calls_q, "c", scope);
+        push_filters(&mut calls_q, f);
+        calls_q.push(&format!(" ORDER BY c.started_at, c.id LIMIT {limit}"));
+        let mut tx = self.read("scored_calls", scope).await?;
+        let rows = tx.rows(calls_q).await?;
+        // Thousands of calls and scorecards of a few kilobytes each:
+        // decoding them is most of the read, so it is spread over the cores.
+        let calls: Vec<Call> = super::decode_parallel(&rows, |r| from_json(D::NAME, r.text(0)?))?;
+        let Some(last) = calls.last() else {
+            return Ok(Vec::new());
+        };
+        // The same calls' scorecards: the same conditions, up to the last
+        // call read, in the same order.
+        let mut cards_q =
+            Sql::new("SELECT s.data FROM scorecards s JOIN calls c ON c.id = s.call_id WHERE ");
+        visibility::push(&mut cards_q, "c", scope);
+        push_filters(&mut cards_q, f);
+        cards_q
+            .push(" AND (c.started_at, c.id) <= (")
+            .push_bind(last.started_at)
+            .push(", ")
+            .push_bind(last.id)
+            .push(") ORDER BY c.started_at, c.id, s.seq");
+        let rows = tx.rows(cards_q).await?;
+        let cards: Vec<Scorecard> =
+            super::decode_parallel(&rows, |r| from_json(D::NAME, r.text(0)?))?;
+        let mut out: Vec<ScoredCall> = calls
+            .into_iter()
+            .map(|call| ScoredCall {
+                call,
+                scorecards: Vec::new(),
             })
-        })
+            .collect();
+        let at: std::collections::HashMap<CallId, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.call.id, i))
+            .collect();
+        for card in cards {
+            if let Some(&i) = at.get(&card.call_id) {
+                out[i].scorecards.push(card);
+            }
+        }
+        Ok(out)
     }
 
     async fn delete_call(&self, scope: &Scope, id: CallId) -> Result<()> {

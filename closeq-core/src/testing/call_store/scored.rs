@@ -1,4 +1,4 @@
-//! Conformance case for [`latest_scorecards`](crate::ports::CallStore::latest_scorecards),
+//! Conformance case for [`scored_calls`](crate::ports::CallStore::scored_calls),
 //! the bulk read behind reports.
 
 use super::{all_pages, sample_scorecard};
@@ -9,10 +9,10 @@ use crate::scorecard::Verdict;
 use crate::testing::Outcome;
 use crate::testing::world::{Stores, World};
 
-/// Visible calls come oldest first, each with its latest card (or none),
+/// Visible calls come oldest first, each with its cards in stored order,
 /// narrowed by the filter and by the scope like `list_calls`, cut to the
 /// oldest `limit`; a limit of 0 is `InvalidInput` naming `limit`.
-pub async fn latest_scorecards_read_each_calls_latest_card(s: &Stores, _: &()) -> Outcome {
+pub async fn scored_calls_read_every_card_of_each_call(s: &Stores, _: &()) -> Outcome {
     let w = World::create(s).await;
     let a = w.call(&w.rep_a, Some(w.team_a), 30);
     let b = w.call(&w.rep_b, Some(w.team_b), 10);
@@ -33,20 +33,29 @@ pub async fn latest_scorecards_read_each_calls_latest_card(s: &Stores, _: &()) -
 
     let all = s
         .calls
-        .latest_scorecards(&w.owner, &CallFilter::default(), 100)
+        .scored_calls(&w.owner, &CallFilter::default(), 100)
         .await
         .expect("read");
     let got: Vec<_> = all
         .iter()
-        .map(|x| (x.call.id, x.scorecard.as_ref().map(|c| c.id)))
+        .map(|x| {
+            (
+                x.call.id,
+                x.scorecards.iter().map(|c| c.id).collect::<Vec<_>>(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
-        vec![(b.id, Some(only.id)), (c.id, None), (a.id, Some(second.id))],
-        "oldest first, each with its latest card"
+        vec![
+            (b.id, vec![only.id]),
+            (c.id, vec![]),
+            (a.id, vec![first.id, second.id])
+        ],
+        "oldest first, each with its cards in stored order"
     );
     assert_eq!(
-        all[2].scorecard.as_ref(),
+        all[2].scorecards.last(),
         Some(&second),
         "the card as stored"
     );
@@ -66,7 +75,7 @@ pub async fn latest_scorecards_read_each_calls_latest_card(s: &Stores, _: &()) -
     assert_eq!(
         ids(s
             .calls
-            .latest_scorecards(&w.owner, &reps, 100)
+            .scored_calls(&w.owner, &reps, 100)
             .await
             .expect("filter")),
         vec![c.id, a.id]
@@ -74,7 +83,7 @@ pub async fn latest_scorecards_read_each_calls_latest_card(s: &Stores, _: &()) -
     assert_eq!(
         ids(s
             .calls
-            .latest_scorecards(&w.rep_b, &CallFilter::default(), 100)
+            .scored_calls(&w.rep_b, &CallFilter::default(), 100)
             .await
             .expect("member")),
         vec![b.id],
@@ -87,7 +96,7 @@ pub async fn latest_scorecards_read_each_calls_latest_card(s: &Stores, _: &()) -
     assert_eq!(
         ids(s
             .calls
-            .latest_scorecards(&w.owner, &rubric, 100)
+            .scored_calls(&w.owner, &rubric, 100)
             .await
             .expect("rubric")),
         vec![b.id, a.id]
@@ -95,7 +104,7 @@ pub async fn latest_scorecards_read_each_calls_latest_card(s: &Stores, _: &()) -
     assert_eq!(
         ids(s
             .calls
-            .latest_scorecards(&w.owner, &CallFilter::default(), 2)
+            .scored_calls(&w.owner, &CallFilter::default(), 2)
             .await
             .expect("limit")),
         vec![b.id, c.id],
@@ -103,7 +112,7 @@ pub async fn latest_scorecards_read_each_calls_latest_card(s: &Stores, _: &()) -
     );
     match s
         .calls
-        .latest_scorecards(&w.owner, &CallFilter::default(), 0)
+        .scored_calls(&w.owner, &CallFilter::default(), 0)
         .await
     {
         Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "limit"),
