@@ -122,7 +122,7 @@ fn bench(c: &mut Criterion) {
         }
         (store, w)
     });
-    let reports = CoachingReports::new(store.clone(), store.clone(), clock.clone());
+    let reports = CoachingReports::new(store.clone(), store.clone(), store.clone(), clock.clone());
     let req = ReportRequest {
         subject: ReportFor::Team(w.team_a),
         from: start,

@@ -13,9 +13,12 @@ use chrono::{DateTime, Utc};
 use closeq_analysis::coaching::{self, CoachingReport, ReportInput, ReportSubject};
 use closeq_analysis::metrics::BenchmarkPack;
 use closeq_core::ports::{
-    AudioStore, CallFilter, CallStore, MAX_SCORED_CALLS, ScoredCall, SignedMethod, WorkspaceStore,
+    AudioStore, CallFilter, CallStore, MAX_SCORED_CALLS, PrivacyStore, ScoredCall, SignedMethod,
+    WorkspaceStore,
 };
-use closeq_core::{CallId, Clock, Error, Result, Role, Rubric, Scope, TeamId, Transcript, UserId};
+use closeq_core::{
+    CallId, Clock, Error, Result, Role, Rubric, Scope, Subject, TeamId, Transcript, UserId,
+};
 
 /// Who a report is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +56,7 @@ pub struct ReportRequest {
 pub struct CoachingReports {
     calls: Arc<dyn CallStore>,
     workspaces: Arc<dyn WorkspaceStore>,
+    privacy: Arc<dyn PrivacyStore>,
     audio: Option<(Arc<dyn AudioStore>, Duration)>,
     benchmarks: BenchmarkPack,
     clock: Arc<dyn Clock>,
@@ -60,15 +64,19 @@ pub struct CoachingReports {
 }
 
 impl CoachingReports {
-    /// Reports on these stores, with the default benchmark pack.
+    /// Reports on these stores, with the default benchmark pack. The
+    /// privacy store's subject flags keep the quotes of a restricted or
+    /// objecting subject's calls out of a report's moments.
     pub fn new(
         calls: Arc<dyn CallStore>,
         workspaces: Arc<dyn WorkspaceStore>,
+        privacy: Arc<dyn PrivacyStore>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             calls,
             workspaces,
+            privacy,
             audio: None,
             benchmarks: BenchmarkPack::default_pack(),
             clock,
@@ -279,7 +287,8 @@ impl CoachingReports {
     }
 
     /// Keeps only moments whose quote is still in the stored transcript
-    /// (a rectification or erasure may have changed it since scoring), and
+    /// (a rectification or erasure may have changed it since scoring) and
+    /// whose call has no restricted or objecting subject, and
     /// links each to the recording at its second when asked.
     async fn verify_moments(
         &self,
@@ -289,6 +298,7 @@ impl CoachingReports {
         links: bool,
     ) -> Result<()> {
         let mut transcripts: HashMap<CallId, Option<Transcript>> = HashMap::new();
+        let mut flagged: HashMap<CallId, bool> = HashMap::new();
         for h in report.strongest.iter_mut().chain(report.weakest.iter_mut()) {
             let mut kept = Vec::with_capacity(h.moments.len());
             for mut m in std::mem::take(&mut h.moments) {
@@ -303,11 +313,11 @@ impl CoachingReports {
                         slot.insert(t)
                     }
                 };
-                let holds = transcript
+                let quoted = transcript
                     .as_ref()
                     .and_then(|t| t.utterance(m.utterance_id))
                     .is_some_and(|u| !m.quote.is_empty() && u.text.contains(m.quote.as_str()));
-                if !holds {
+                if !quoted || !self.may_quote(scope, m.call_id, &mut flagged).await? {
                     continue;
                 }
                 if let (true, Some((audio, ttl)), Some(key)) =
@@ -330,6 +340,29 @@ impl CoachingReports {
             h.moments = kept;
         }
         Ok(())
+    }
+}
+
+impl CoachingReports {
+    /// Whether a call's subjects (its rep, its client) let it be quoted:
+    /// none restricted, none objecting. Cached per call in `seen`.
+    async fn may_quote(
+        &self,
+        scope: &Scope,
+        call: CallId,
+        seen: &mut HashMap<CallId, bool>,
+    ) -> Result<bool> {
+        if let Some(&ok) = seen.get(&call) {
+            return Ok(ok);
+        }
+        let c = self.calls.get_call(scope, call).await?;
+        let flags = self
+            .privacy
+            .subject_flags(scope, &Subject::of_call(&c))
+            .await?;
+        let ok = !flags.restricted && !flags.objected;
+        seen.insert(call, ok);
+        Ok(ok)
     }
 }
 

@@ -224,6 +224,7 @@ fn reports(ctx: &Ctx) -> CoachingReports {
     CoachingReports::new(
         ctx.stores.calls.clone(),
         ctx.stores.workspaces.clone(),
+        ctx.stores.privacy.clone(),
         ctx.clock.clone() as Arc<dyn Clock>,
     )
 }
@@ -738,7 +739,61 @@ async fn a_later_card_does_not_hide_a_review(b: Backend) {
     );
 }
 
+/// A call whose client is restricted or whose rep objects is never quoted
+/// in a report's moments.
+async fn a_restricted_or_objecting_subjects_calls_are_not_quoted(b: Backend) {
+    let d = data(b).await;
+    let w = &d.ctx.world;
+    let req = request(ReportFor::Rep(d.rep_a.user_id), &d.rubric);
+    let before = reports(&d.ctx).report(&w.manager, &req).await.unwrap();
+    let quoted = before.strongest[0].moments[0].call_id;
+    let call = d.ctx.stores.calls.get_call(&w.owner, quoted).await.unwrap();
+    let client = closeq_core::Subject::of_call(&call).pop().unwrap();
+    let restricted = closeq_core::SubjectFlags {
+        restricted: true,
+        ..Default::default()
+    };
+    d.ctx
+        .stores
+        .privacy
+        .set_subject_flags(&w.owner, &client, restricted)
+        .await
+        .unwrap();
+    let after = reports(&d.ctx).report(&w.manager, &req).await.unwrap();
+    let moments = || {
+        after
+            .strongest
+            .iter()
+            .chain(&after.weakest)
+            .flat_map(|h| &h.moments)
+    };
+    assert!(
+        moments().all(|m| m.call_id != quoted),
+        "a restricted client's call is quoted"
+    );
+    // The rep objects: none of their calls is quoted any more.
+    let rep = closeq_core::Subject::User(d.rep_a.user_id);
+    let objected = closeq_core::SubjectFlags {
+        objected: true,
+        ..Default::default()
+    };
+    d.ctx
+        .stores
+        .privacy
+        .set_subject_flags(&w.owner, &rep, objected)
+        .await
+        .unwrap();
+    let last = reports(&d.ctx).report(&w.manager, &req).await.unwrap();
+    assert!(
+        last.strongest
+            .iter()
+            .chain(&last.weakest)
+            .all(|h| h.moments.is_empty())
+    );
+}
+
 on_every_backend!(
+    a_restricted_or_objecting_subjects_calls_are_not_quoted,
     a_later_card_does_not_hide_a_review,
     figures_match_an_independent_computation,
     a_rejection_and_an_override_change_the_figures,

@@ -139,6 +139,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         let mut reports = CoachingReports::new(
             state.calls().clone(),
             state.workspaces().clone(),
+            state.privacy().clone(),
             clock.clone(),
         );
         if args.link_minutes > 0 {
