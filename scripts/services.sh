@@ -74,14 +74,27 @@ closeq_postgres_tls() {
   )
 }
 
+# Installs Debian packages as root ($@), waiting up to ten minutes for
+# another apt/dpkg run to release its lock instead of failing at once; the
+# output is kept in a log whose last lines are shown when it fails.
+closeq_apt_install() {
+  local log
+  log=$(mktemp /tmp/closeq-apt.XXXXXX)
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >>"$log" 2>&1 || true
+  if ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >>"$log" 2>&1; then
+    echo "apt-get install $* failed; its last lines:" >&2
+    tail -n 5 "$log" >&2
+  fi
+  rm -f "$log"
+}
+
 closeq_start_postgres() {
   [ -n "${CLOSEQ_TEST_POSTGRES_URL:-}" ] && return 0
   local bin
   bin=$(closeq_pg_bin)
   if [ -z "$bin" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing PostgreSQL with apt-get ..." >&2
-    apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 || true
+    closeq_apt_install postgresql
     bin=$(closeq_pg_bin)
   fi
   if [ -z "$bin" ]; then
@@ -195,8 +208,7 @@ closeq_prepare_judge() {
   if { ! command -v cmake >/dev/null || ! ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1; } \
       && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing cmake and libclang-dev with apt-get (llama.cpp build) ..." >&2
-    apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake libclang-dev >/dev/null 2>&1 || true
+    closeq_apt_install cmake libclang-dev
   fi
   if ! command -v cmake >/dev/null; then
     closeq_fail_or_warn "cmake is not installed (the llm-local feature builds llama.cpp with it)"
@@ -278,8 +290,7 @@ closeq_prepare_browser() {
   [ -n "${CLOSEQ_TEST_BROWSER_PYTHON:-}" ] && return 0
   if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing Chromium with apt-get ..." >&2
-    apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || true
+    closeq_apt_install --no-install-recommends chromium
   fi
   local venv="${CLOSEQ_BROWSER_TOOLS_VENV:-$HOME/.cache/closeq/browser-tools}"
   local stamp="$venv/closeq-pins"
